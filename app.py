@@ -1,0 +1,33 @@
+"""PhenoFace app entry point: parse options, build the UI, launch.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+
+Importing this module builds nothing and loads no catalogue or model.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="PhenoFace: synthetic faces for genetics education (not diagnosis).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    parser.add_argument("--concurrency", type=int, default=2, help="renders run at once across all users (default: 2)")
+    parser.add_argument("--max-queue", type=int, default=32, help="requests waiting before new ones are refused")
+    parser.add_argument("--size", type=int, default=256, help="face width and height in pixels, 128 to 512")
+    return parser.parse_args(argv)
+
+
+def main(args: argparse.Namespace) -> None:
+    import ui  # imported here so that importing app.py loads neither gradio nor the catalogue
+
+    demo = ui.build_app(render_size=args.size)
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main(parse_args())

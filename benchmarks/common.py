@@ -1,0 +1,173 @@
+"""Shared pieces of the benchmarks: random specs, timing, labelled image grids.
+
+Kept apart from `models/` because nothing here is part of the renderer's contract.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from models import provenance
+from models.phenotype.catalog import load_catalog
+from models.phenotype.spec import SEXES, RenderSpec
+
+#: Age bands used in per-band reports, in years (lower bound inclusive, upper exclusive except 18).
+AGE_BANDS: tuple[tuple[float, float], ...] = ((0, 2), (2, 6), (6, 12), (12, 18.01))
+
+
+def age_band(age: float) -> str:
+    """``"0-2"``, ``"2-6"``, ``"6-12"`` or ``"12-18"`` (years)."""
+    for lo, hi in AGE_BANDS:
+        if lo <= age < hi:
+            return f"{lo:g}-{min(hi, 18):g}"
+    raise ValueError(f"age {age} outside 0-18")
+
+
+def random_specs(
+    n: int,
+    seed: int,
+    *,
+    size: int = 256,
+    view: str = "frontal",
+    syndromes: Sequence[str] | None = None,
+) -> list[RenderSpec]:
+    """`n` specs with syndrome, age (uniform 0-18 years), sex, skin tone (1-10) and identity drawn from `seed`.
+
+    Args:
+        n: how many.
+        seed: benchmark seed.
+        size: image size in pixels.
+        view: ``"frontal"`` or ``"profile"``.
+        syndromes: catalogue keys to draw from (default: every key, ``"unaffected"`` included).
+    """
+    keys = list(syndromes) if syndromes is not None else list(load_catalog().keys())
+    rng = np.random.default_rng(seed)
+    return [
+        RenderSpec(
+            syndrome=str(rng.choice(keys)),
+            age=round(float(rng.uniform(0, 18)), 2),
+            sex=str(rng.choice(SEXES)),
+            skin_tone=int(rng.integers(1, 11)),
+            seed=int(rng.integers(0, 2**31 - 1)),
+            view=view,
+            size=size,
+        )
+        for _ in range(n)
+    ]
+
+
+@dataclass
+class Timer:
+    """Accumulates wall-clock seconds of repeated calls."""
+
+    seconds: float = 0.0  # total wall-clock time, s
+    calls: int = 0
+
+    def __call__(self, fn: Callable, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+    @property
+    def rate(self) -> float:
+        """Calls per second."""
+        return self.calls / self.seconds if self.seconds else float("nan")
+
+
+def font(px: int) -> ImageFont.FreeTypeFont:
+    """PIL's bundled font at `px` pixels (no system fonts needed)."""
+    return ImageFont.load_default(size=px)
+
+
+def grid(
+    images: Sequence[np.ndarray],
+    captions: Sequence[str],
+    cols: int,
+    *,
+    row_labels: Sequence[str] | None = None,
+    header: Sequence[str] | None = None,
+    title: str | None = None,
+    label_width: int = 190,
+    caption_px: int = 11,
+) -> np.ndarray:
+    """Lay out equally sized images in a labelled grid.
+
+    Args:
+        images: (h, w, 3) uint8 tiles, row-major.
+        captions: one line under each tile ("" for none).
+        cols: tiles per row.
+        row_labels: text left of each row (wrapped on spaces), or None for no label column.
+        header: text above each column, or None.
+        title: a line above everything, or None.
+        label_width: width of the row-label column in pixels.
+        caption_px: caption font size in pixels.
+
+    Returns:
+        (H, W, 3) uint8 sheet on a white background.
+    """
+    h, w = images[0].shape[:2]
+    rows = -(-len(images) // cols)
+    line = caption_px + 4
+    cap_h = line if any(captions) else 0
+    left = label_width if row_labels is not None else 0
+    top = (line + 6 if title else 0) + (line if header else 0)
+    sheet = Image.new("RGB", (left + cols * (w + 4) + 4, top + rows * (h + cap_h + 4) + 4), "white")
+    draw = ImageDraw.Draw(sheet)
+    f = font(caption_px)
+    if title:
+        draw.text((6, 3), title, fill="black", font=font(caption_px + 2))
+    if header:
+        for c, text in enumerate(header):
+            draw.text((left + 4 + c * (w + 4), top - line), text, fill="black", font=f)
+    for i, (image, caption) in enumerate(zip(images, captions)):
+        r, c = divmod(i, cols)
+        x, y = left + 4 + c * (w + 4), top + 4 + r * (h + cap_h + 4)
+        sheet.paste(Image.fromarray(image), (x, y))
+        if caption:
+            draw.text((x, y + h + 1), caption, fill="black", font=f)
+    for r, label in enumerate(row_labels or ()):
+        y = top + 4 + r * (h + cap_h + 4) + 4
+        for k, text in enumerate(_wrap(label, f, label_width - 10)):
+            draw.text((6, y + k * line), text, fill="black", font=f)
+    return np.asarray(sheet)
+
+
+def save_sheet(sheet: np.ndarray, path: Path, max_bytes: int = 3_000_000) -> int:
+    """Save a sheet as PNG under `max_bytes`; falls back to a 256-colour palette if the RGB file is too big.
+
+    Returns:
+        The file size in bytes.
+    """
+    buf = io.BytesIO()
+    Image.fromarray(sheet).save(buf, format="PNG")
+    # A palette PNG is about a third of the bytes; slight banding on skin is acceptable for thumbnails.
+    colors = 256 if buf.tell() > max_bytes else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = provenance.png_metadata(generator="phenoface benchmarks", hpo_release=load_catalog().hpo_release)
+    provenance.save_png(sheet, path, info, palette_colors=colors)
+    size = path.stat().st_size
+    if size > max_bytes:
+        print(f"warning: {path} is {size / 1e6:.1f} MB, over {max_bytes / 1e6:.1f} MB")
+    return size
+
+
+def _wrap(text: str, f: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines, current = [], ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and f.getlength(trial) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return lines + [current] if current else lines

@@ -1,0 +1,291 @@
+"""Draw one synthetic child from the command line.
+
+    python -m models.phenotype.render --syndrome williams_beuren --age 5 --sex female \\
+        --skin-tone 4 --seed 7 --size 256 --out face.png --json
+
+writes ``face.png`` (with a visible SYNTHETIC label unless ``--no-mark``, and PNG text metadata
+always) and, with ``--json``, ``face.json`` beside it: the resolved spec, the HPO terms applied
+and present (with names), the renderer's landmarks in pixels and the morphology measurements.
+
+``--syndrome unaffected --features HP:0000316`` draws the same child with only that feature,
+which is how single features are taught and checked.
+
+Every argument is validated, including that the output folder exists and can be written,
+before anything is drawn. A bad argument prints one line ``error: ...`` on stderr and exits
+with status 2, leaving no file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import math
+import os
+import re
+import secrets
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from models import provenance
+from models.phenotype import synthesizer
+from models.phenotype.catalog import load_catalog
+from models.phenotype.morphology import FEATURES
+from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, SEXES, VIEWS, FaceSample, RenderSpec
+
+_HPO_ID = re.compile(r"^HP:\d{7}$")
+
+
+def generator_name() -> str:
+    """Name and version of the renderer, as stored in PNG metadata (e.g. ``"phenoface.phenotype 0.1.0"``)."""
+    try:
+        version = metadata.version("phenoface")
+    except metadata.PackageNotFoundError:  # running from a checkout that is not pip-installed
+        version = "dev"
+    return f"phenoface.phenotype {version}"
+
+
+@functools.cache
+def hpo_release() -> str:
+    """HPO release the catalogue was built from (e.g. ``"2025-01-16"``)."""
+    return str(load_catalog().hpo_release)
+
+
+def spec_dict(spec: RenderSpec) -> dict[str, Any]:
+    """A spec as a JSON-able dict (tuples become lists)."""
+    d = dataclasses.asdict(spec)
+    if d["features"] is not None:
+        d["features"] = list(d["features"])
+    return d
+
+
+def png_info(sample: FaceSample, spec: RenderSpec) -> dict[str, str]:
+    """PNG text metadata for a rendered sample (see `models.provenance.png_metadata`).
+
+    Args:
+        sample: the render.
+        spec: the validated spec that produced it (used when `sample.spec` is None).
+
+    Returns:
+        Key -> text, with the HPO terms present stored as a semicolon-separated list.
+    """
+    spec = sample.spec or spec
+    return provenance.png_metadata(
+        generator=generator_name(),
+        seed=spec.seed,
+        spec=spec_dict(spec),
+        hpo_release=hpo_release(),
+        hpo_present=";".join(sample.hpo_present),
+    )
+
+
+def sample_record(sample: FaceSample, spec: RenderSpec) -> dict[str, Any]:
+    """Everything a reader of ``face.json`` needs to know about one render.
+
+    Args:
+        sample: the render.
+        spec: the validated spec that produced it (used when `sample.spec` is None).
+
+    Returns:
+        JSON-able dict: ``spec``; ``hpo_realised`` and ``hpo_present`` as lists of
+        ``{"id", "name"}``; ``landmarks`` name -> [x, y] in pixels of the image;
+        ``measurements`` dimension -> SD score; and the provenance fields.
+    """
+    spec = sample.spec or spec
+
+    names = load_catalog().term_names
+
+    def terms(ids: Sequence[str]) -> list[dict[str, str | None]]:
+        return [{"id": t, "name": FEATURES[t].name if t in FEATURES else names.get(t)} for t in ids]
+
+    return {
+        "synthetic": True,
+        "notice": provenance.NOTICE,
+        "generator": generator_name(),
+        "hpo_release": hpo_release(),
+        "spec": spec_dict(spec),
+        "hpo_realised": terms(sample.hpo_realised),
+        "hpo_present": terms(sample.hpo_present),
+        "landmarks": {k: [round(float(v[0]), 2), round(float(v[1]), 2)] for k, v in sample.landmarks.items()},
+        "measurements": {k: round(float(v), 4) for k, v in sample.measurements.items()},
+        "image_size": [int(sample.image.shape[1]), int(sample.image.shape[0])],  # width, height in pixels
+    }
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """``"HP:0000316,HP:0000154"`` -> ``("HP:0000316", "HP:0000154")``; ``""`` -> ``()``.
+
+    Raises:
+        ValueError: an item is not of the form ``HP:`` followed by seven digits.
+    """
+    ids = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    bad = [t for t in ids if not _HPO_ID.match(t)]
+    if bad:
+        raise ValueError(f"not an HPO id: {bad[0]!r} (expected e.g. HP:0000316)")
+    return ids
+
+
+def check_output(path: Path) -> None:
+    """Check before rendering that `path` can be written: a .png in an existing, writable folder.
+
+    Raises:
+        ValueError: with a one-line reason.
+    """
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--out must end in .png: {path}")
+    if path.is_dir():
+        raise ValueError(f"--out is a folder, not a file: {path}")
+    check_writable_folder(path.parent)
+
+
+def check_writable_folder(folder: Path) -> None:
+    """Check that `folder` exists and a file can be created in it.
+
+    A probe file is created and removed, because `os.access` says yes to root even on a
+    read-only file system.
+
+    Raises:
+        ValueError: with a one-line reason.
+    """
+    if not folder.is_dir():
+        raise ValueError(f"output folder does not exist: {folder}")
+    probe = folder / f".phenoface-{secrets.token_hex(4)}.probe"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
+
+
+def write_outputs(sample: FaceSample, spec: RenderSpec, out: Path, *, mark: bool, write_json: bool) -> None:
+    """Write the PNG (and ``.json`` beside it) atomically; either both appear or neither.
+
+    Args:
+        sample: the render.
+        spec: the validated spec.
+        out: destination PNG path.
+        mark: draw the visible SYNTHETIC label.
+        write_json: also write ``out.with_suffix(".json")``.
+    """
+    image = provenance.mark_synthetic(sample.image) if mark else sample.image
+    info = png_info(sample, spec)
+    if not write_json:
+        provenance.save_png(image, out, info)
+        return
+    record = json.dumps({"file": out.name, **sample_record(sample, spec)}, indent=2)
+    # Both temporaries are complete before either replaces its destination.
+    with provenance.atomic_output(out) as tmp_png, provenance.atomic_output(out.with_suffix(".json")) as tmp_json:
+        provenance.save_png(image, tmp_png, info)
+        tmp_json.write_text(record + "\n", encoding="utf-8")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An `argparse.ArgumentParser` whose errors are one ``error: ...`` line and status 2.
+
+    argparse prints usage and then the error; we promise exactly one ``error: ...`` line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message}\n")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+_finite_float.__name__ = "number"  # argparse names the type in its message: "invalid number value"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (also used by ``--help``)."""
+    p = OneLineParser(
+        prog="python -m models.phenotype.render",
+        description="Draw one synthetic child with a rare-syndrome facial phenotype (education and research "
+        "only; not for diagnosis). Writes a PNG with a visible SYNTHETIC label and provenance metadata.",
+    )
+    p.add_argument("--syndrome", default="unaffected",
+                   help="catalogue key (williams_beuren), display name, OMIM id (OMIM:194050 or 194050) or "
+                   "'unaffected' (default: %(default)s)")
+    p.add_argument("--age", type=_finite_float, default=5.0, help="age in years, 0 to 18 (default: %(default)s)")
+    p.add_argument("--sex", choices=SEXES, default="female", help="(default: %(default)s)")
+    p.add_argument("--skin-tone", type=int, default=3,
+                   help="Monk Skin Tone scale level, 1 (lightest) to 10 (darkest) (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="identity seed, >= 0; the same arguments and seed give the same image bytes "
+                   "(default: %(default)s)")
+    p.add_argument("--features", type=str, default=None,
+                   help="comma-separated HPO ids to draw instead of sampling the syndrome's features, e.g. "
+                   "HP:0000316,HP:0000154; an empty string draws none (default: sample from the syndrome)")
+    p.add_argument("--intensity", type=_finite_float, default=1.0,
+                   help="feature intensity: 0 = the same child without the syndrome, 1 = typical, up to 1.5 = "
+                   "marked, for teaching (default: %(default)s)")
+    p.add_argument("--view", choices=VIEWS, default="frontal", help="(default: %(default)s)")
+    p.add_argument("--eye-colour", choices=EYE_COLOURS, default=None,
+                   help="(default: drawn from the seed)")
+    p.add_argument("--hair-colour", choices=HAIR_COLOURS, default=None,
+                   help="(default: drawn from the seed)")
+    p.add_argument("--size", type=int, default=256, help="width and height in pixels, 128 to 512 (default: %(default)s)")
+    p.add_argument("--out", type=Path, required=True, help="output PNG path; its folder must exist")
+    p.add_argument("--json", action="store_true",
+                   help="also write a .json beside the PNG: spec, HPO terms applied and present (with names), "
+                   "landmarks in pixels, measurements in SD")
+    p.add_argument("--no-mark", action="store_true",
+                   help="leave out the visible SYNTHETIC label (the PNG metadata still says synthetic)")
+    return p
+
+
+def spec_from_args(args: argparse.Namespace) -> RenderSpec:
+    """Build and validate the spec from parsed arguments.
+
+    Raises:
+        ValueError: with a one-line message (unknown syndrome or HPO id, value out of range).
+    """
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    spec = RenderSpec(
+        syndrome=args.syndrome.strip(),
+        age=args.age,
+        sex=args.sex,
+        skin_tone=args.skin_tone,
+        eye_colour=args.eye_colour,
+        hair_colour=args.hair_colour,
+        seed=args.seed,
+        intensity=args.intensity,
+        features=None if args.features is None else parse_features(args.features),
+        view=args.view,
+        size=args.size,
+    )
+    return synthesizer.validate_spec(spec)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad arguments, 1 write failure)."""
+    args = build_parser().parse_args(argv)
+    try:
+        spec = spec_from_args(args)
+        check_output(args.out)
+    except ValueError as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return 2
+    sample = synthesizer.render(spec)
+    try:
+        write_outputs(sample, spec, args.out, mark=not args.no_mark, write_json=args.json)
+    except OSError as e:  # e.g. disk full between the check and the write; nothing partial is left
+        print(f"error: could not write {args.out}: {one_line(e)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def one_line(e: BaseException) -> str:
+    """An exception's message on one line (our promise for ``error: ...`` output)."""
+    return " ".join(str(e).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
