@@ -129,7 +129,7 @@ def grid(
     if header:
         for c, text in enumerate(header):
             draw.text((left + 4 + c * (w + 4), top - line), text, fill="black", font=f)
-    for i, (image, caption) in enumerate(zip(images, captions)):
+    for i, (image, caption) in enumerate(zip(images, captions, strict=True)):
         r, c = divmod(i, cols)
         x, y = left + 4 + c * (w + 4), top + 4 + r * (h + cap_h + 4)
         sheet.paste(Image.fromarray(image), (x, y))

@@ -36,51 +36,86 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",")]
 
 
-def sheet_for_view(keys: Sequence[str], view: str, ages: Sequence[float], tones: Sequence[int], thumb: int,
-                   seed: int) -> np.ndarray:
+def sheet_for_view(
+    keys: Sequence[str], view: str, ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int
+) -> np.ndarray:
     """Syndromes (rows) x (age, tone) columns in one view; (H, W, 3) uint8."""
     catalog = load_catalog()
     tiles, captions = [], []
     for r, key in enumerate(keys):
         for age in ages:
             for tone in tones:
-                spec = RenderSpec(syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone,
-                                  seed=seed + r, view=view, size=thumb)
+                spec = RenderSpec(
+                    syndrome=key,
+                    age=age,
+                    sex=("female", "male")[r % 2],
+                    skin_tone=tone,
+                    seed=seed + r,
+                    view=view,
+                    size=thumb,
+                )
                 tiles.append(synthesizer.render(spec).image)
                 captions.append(f"{age:g} y, tone {tone}")
     labels = [f"{catalog.get(k).name} ({('F', 'M')[r % 2]})" for r, k in enumerate(keys)]
-    return grid(tiles, captions, cols=len(ages) * len(tones), row_labels=labels,
-                title=f"PhenoFace {view} renders - synthetic, for education and research only, not for diagnosis")
+    return grid(
+        tiles,
+        captions,
+        cols=len(ages) * len(tones),
+        row_labels=labels,
+        title=f"PhenoFace {view} renders - synthetic, for education and research only, not for diagnosis",
+    )
 
 
 def pairs_sheet(keys: Sequence[str], ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int) -> np.ndarray:
     """Per syndrome row: (intensity 0, intensity 1) pairs of the same child at several ages and tones."""
     catalog = load_catalog()
     tiles, captions = [], []
-    columns = list(zip(ages, tones * len(ages)))  # one tone per age keeps the sheet narrow
+    columns = list(zip(ages, tones * len(ages), strict=False))  # one tone per age keeps the sheet narrow
     for r, key in enumerate(keys):
         for age, tone in columns:
-            spec = RenderSpec(syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone,
-                              seed=seed + r, size=thumb)
+            spec = RenderSpec(
+                syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r, size=thumb
+            )
             sample = synthesizer.render(spec)
             tiles += [synthesizer.render(replace(spec, intensity=0.0)).image, sample.image]
             captions += [f"{age:g} y unaffected", f"{len(sample.hpo_present)} HPO present"]
     labels = [catalog.get(k).name for k in keys]
-    return grid(tiles, captions, cols=2 * len(columns), row_labels=labels,
-                title="Same child without (left) and with (right) the syndrome - synthetic, not for diagnosis")
+    return grid(
+        tiles,
+        captions,
+        cols=2 * len(columns),
+        row_labels=labels,
+        title="Same child without (left) and with (right) the syndrome - synthetic, not for diagnosis",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.contact_sheet", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("assets/contact_sheets"),
-                   help="output folder (default: assets/contact_sheets)")
-    p.add_argument("--ages", type=_floats, default=[1, 5, 10, 16], help="comma-separated ages in years (default: 1,5,10,16)")
-    p.add_argument("--tones", type=lambda t: [int(x) for x in t.split(",")], default=[2, 5, 8],
-                   help="comma-separated Monk skin tones (default: 2,5,8)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("assets/contact_sheets"),
+        help="output folder (default: assets/contact_sheets)",
+    )
+    p.add_argument(
+        "--ages", type=_floats, default=[1, 5, 10, 16], help="comma-separated ages in years (default: 1,5,10,16)"
+    )
+    p.add_argument(
+        "--tones",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=[2, 5, 8],
+        help="comma-separated Monk skin tones (default: 2,5,8)",
+    )
     p.add_argument("--thumb", type=int, default=128, help="thumbnail size in pixels, 128-160 (default: 128)")
-    p.add_argument("--seed", type=int, default=0, help="identity seed of the first row; row r uses seed + r (default: 0)")
-    p.add_argument("--syndromes", type=str, default=None,
-                   help="comma-separated catalogue keys (default: every syndrome, unaffected first)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="identity seed of the first row; row r uses seed + r (default: 0)"
+    )
+    p.add_argument(
+        "--syndromes",
+        type=str,
+        default=None,
+        help="comma-separated catalogue keys (default: every syndrome, unaffected first)",
+    )
     p.add_argument("--views", type=str, default="frontal,profile", help="which view sheets to draw (default: both)")
     p.add_argument("--max-mb", type=float, default=3.0, help="size limit per sheet in MB (default: 3)")
     args = p.parse_args(argv)

@@ -65,15 +65,15 @@ def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> None
     target = TARGETS.get(name)
     verdict = "" if target is None else f"  target {target:.0%}: {'PASS' if rate >= target else 'FAIL'}"
     print(f"\n== {name}: {sum(hits)}/{len(hits)} = {rate:.1%}{verdict}")
-    for title, key in (
-        ("syndrome", lambda s: s.syndrome),
-        ("skin tone", lambda s: s.skin_tone),
-        ("age band (years)", lambda s: age_band(s.age)),
+    for title, key, order in (
+        ("syndrome", lambda s: s.syndrome, str),
+        ("skin tone", lambda s: s.skin_tone, int),
+        ("age band (years)", lambda s: age_band(s.age), lambda band: float(band.split("-")[0])),
     ):
         groups: dict = defaultdict(list)
-        for hit, spec in zip(hits, specs):
+        for hit, spec in zip(hits, specs, strict=True):
             groups[key(spec)].append(hit)
-        ordered = sorted(groups.items(), key=lambda kv: (not isinstance(kv[0], int), kv[0]))
+        ordered = sorted(groups.items(), key=lambda kv: order(kv[0]))
         print(f"  per {title}: " + ", ".join(f"{k}: {np.mean(v):.0%} ({len(v)})" for k, v in ordered))
         below = [f"{k} {np.mean(v):.0%}" for k, v in ordered if not all(v)]
         if below:
@@ -85,10 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=500, help="number of random frontal renders (default: 500)")
     p.add_argument("--seed", type=int, default=0, help="benchmark seed (default: 0)")
     p.add_argument("--size", type=int, default=256, help="render size in pixels (default: 256)")
-    p.add_argument("--min-confidence", type=float, default=0.5,
-                   help="MediaPipe min_detection_confidence (default: 0.5, MediaPipe's own default)")
-    p.add_argument("--out", type=Path, default=Path("out/bench/detection"),
-                   help="folder for the contact sheets of misses (default: out/bench/detection)")
+    p.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.5,
+        help="MediaPipe min_detection_confidence (default: 0.5, MediaPipe's own default)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/bench/detection"),
+        help="folder for the contact sheets of misses (default: out/bench/detection)",
+    )
     args = p.parse_args(argv)
 
     specs = random_specs(args.n, args.seed, size=args.size, view="frontal")

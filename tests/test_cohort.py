@@ -49,7 +49,7 @@ def test_counterfactual_rows(tmp_path):
     rows = cohort.read_metadata(tmp_path)
     assert len(rows) == 2 + 2 * 2  # unaffected children have no counterfactual
     syndromic = [r for r in rows if r["syndrome"] == classes[1]]
-    for child, cf in zip(syndromic[::2], syndromic[1::2]):
+    for child, cf in zip(syndromic[::2], syndromic[1::2], strict=True):
         assert cf["subject_id"] == child["subject_id"] and cf["file"].endswith("_i0.png")
         assert cf["intensity"] == 0.0 and cf["hpo_terms"] == [] and child["intensity"] == 1.0
         assert (cf["age_years"], cf["sex"], cf["skin_tone"]) == (child["age_years"], child["sex"], child["skin_tone"])
@@ -61,7 +61,10 @@ def test_same_seed_same_bytes_across_processes(tmp_path):
     assert cohort.main(["--out", str(a), *args]) == 0
     r = subprocess.run(
         [sys.executable, "-m", "models.phenotype.cohort", "--out", str(b), *args],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())

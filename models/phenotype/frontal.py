@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from scipy.interpolate import PchipInterpolator
+from scipy.ndimage import gaussian_filter1d
 
 from .appearance import Appearance
 from .norms import measure
@@ -95,6 +96,14 @@ class Frontal:
 
     def half_width(self, y: np.ndarray) -> np.ndarray:
         """Silhouette half-width (px) of the head at rows ``y`` (1D float32)."""
+        if not hasattr(self, "_hw_rows"):
+            rows = np.arange(self.S, dtype=np.float32)
+            # smoothing removes the kinks where the outline's pieces meet (they would shade as creases)
+            self._hw_rows = gaussian_filter1d(self._half_width_raw(rows), 0.02 * self.S, mode="nearest")
+            self._hw_rows[rows > self.y_gn] = 0
+        return np.interp(y, np.arange(self.S, dtype=np.float32), self._hw_rows).astype(np.float32)
+
+    def _half_width_raw(self, y: np.ndarray) -> np.ndarray:
         y_w = self.y_n - 0.38 * (self.y_n - self.y_v)
         top = self.head_hw * np.sqrt(np.clip(1 - ((y_w - y) / (y_w - self.y_v)) ** 2, 0, 1))
         d = self.d
@@ -110,7 +119,12 @@ class Frontal:
             self.face_hw * 0.975 * cheek, max(self.mand_hw * 1.08, self.face_hw * self.soft) * cheek,
             max(self.mand_hw, self.face_hw * (self.soft - 0.12)), chin, 0.0,
         ])
-        low = PchipInterpolator(ky, kw, extrapolate=False)(np.clip(y, ky[0], ky[-1]))
+        low = PchipInterpolator(ky[:5], kw[:5], extrapolate=False)(np.clip(y, ky[0], ky[4]))
+        # below the mouth a superellipse: a rounded U that narrows to the chin (pointed chin: a V)
+        t = np.clip((y - self.y_sto) / max(self.y_gn - self.y_sto, 1e-3), 0, 1)
+        p = 2.3 - 0.5 * d["chin_pointed"] + 0.2 * d["face_roundness"]
+        u_shape = kw[4] * np.power(np.clip(1 - t ** p, 0, 1), 0.55 - 0.04 * d["chin_pointed"])
+        low = np.where(y > self.y_sto, u_shape, low)
         out = np.where(y < y_w, top, low)
         out[y > self.y_gn] = 0
         return np.nan_to_num(out).astype(np.float32)
@@ -130,8 +144,8 @@ class Frontal:
         t = np.linspace(0, 1, n, dtype=np.float32)[:, None]
         axis = inner + (outer - inner) * t
         normal = np.array([side * np.sin(tilt), np.cos(tilt)])  # points down (lower lid)
-        h_up = length * (0.25 - 0.03 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
-        h_lo = length * 0.12 * (1 + 0.25 * d["lower_lid_eversion"])
+        h_up = length * (0.29 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
+        h_lo = length * 0.13 * (1 + 0.25 * d["lower_lid_eversion"])
         shape_up = np.sin(np.pi * t ** 0.85)
         shape_lo = np.sin(np.pi * t ** 1.15)
         upper = axis - normal * h_up * shape_up
@@ -186,7 +200,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     inside = 1 - u * u
     flat = 0.55 - 0.05 * d["face_flatness"]
     z = hw_safe * 0.8 * np.power(np.clip(inside, 0, 1), flat)
-    head_a = (np.clip((hw[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw[:, None] > 0)).astype(np.float32)
+    head_a = (np.clip((hw[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw[:, None] > 0.01 * S)).astype(np.float32)
     face_a = head_a.copy()
 
     mm = ppm
@@ -218,17 +232,19 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     add_gauss(z, cx, (fr.y_eye + fr.y_sn) / 2 + 0.1 * fr.nose_h, 0.45 * fr.face_hw, 0.35 * fr.nose_h,
               (1.4 * d["midface_projection"]) * mm)
     # nose: bridge ridge, tip, alae, columella
-    bridge_age = float(np.interp(fr.age, [0, 3, 12], [0.55, 0.75, 1.0]))
+    bridge_age = float(np.interp(fr.age, [0, 3, 12], [0.7, 0.85, 1.0]))
     bridge_h = max((4.0 + 1.5 * d["nasal_bridge_height"]) * bridge_age, 0.5) * mm * prj
-    bridge_w = (0.2 + 0.035 * d["nasal_bridge_width"]) * fr.nose_hw * 2
+    bridge_w = (0.26 + 0.045 * d["nasal_bridge_width"]) * fr.nose_hw * 2
     tip_y = fr.y_sn - (0.13 + 0.04 * d["nares_anteversion"]) * fr.nose_h
-    tip_h = (0.3 * fr.nose_h / mm + 2.0) * mm * prj * (0.8 + 0.2 * bridge_age)
+    tip_h = (0.38 * fr.nose_h / mm + 3.0) * mm * prj * (0.8 + 0.2 * bridge_age)
     add_ridge(z, (cx, fr.y_n + 0.05 * fr.nose_h), (cx, tip_y - 0.12 * fr.nose_h), bridge_w, bridge_h, tip_h * 0.8)
     tip_w = (0.3 + 0.045 * d["nasal_tip_width"]) * fr.nose_hw
     add_gauss(z, cx, tip_y, tip_w, 0.16 * fr.nose_h, tip_h * 0.45)
     for side in (-1, 1):
-        add_gauss(z, cx + side * 0.68 * fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h, 0.3 * fr.nose_hw, 0.12 * fr.nose_h,
-                  0.35 * tip_h)
+        add_gauss(z, cx + side * 0.66 * fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h, 0.3 * fr.nose_hw, 0.13 * fr.nose_h,
+                  0.45 * tip_h)
+        add_gauss(z, cx + side * 1.02 * fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h, 0.1 * fr.nose_hw, 0.16 * fr.nose_h,
+                  -0.2 * tip_h)  # alar crease
     # philtral columns, lips, mentolabial sulcus, chin
     pdepth = max(0.7 + 0.35 * d["philtrum_depth"], 0.0) * mm
     for side in (-1, 1):
@@ -248,6 +264,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     albedo[:] = skin
     tex = value_noise(shape, 24, rng) * 0.025 + value_noise(shape, 90, rng) * 0.015
     albedo *= (1 + tex)[..., None]
+    albedo *= np.array([1.07, 0.97, 0.95], np.float32)  # haemoglobin: skin reflects more red than its swatch
     blush = soft_ellipse(shape, cx - 0.55 * fr.face_hw, (y_zy + fr.y_sn) / 2, 0.3 * fr.face_hw, 0.2 * fr.face_hw)
     blush += soft_ellipse(shape, cx + 0.55 * fr.face_hw, (y_zy + fr.y_sn) / 2, 0.3 * fr.face_hw, 0.2 * fr.face_hw)
     blush = cv2.GaussianBlur(blush, (0, 0), 0.12 * fr.face_hw)
@@ -306,7 +323,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     if d["synophrys"] >= 0.3:
         bridge = soft_ellipse(shape, cx, fr.y_brow + 0.04 * fr.pfl, 0.28 * fr.pfl, 0.1 * fr.pfl)
         brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.75 * min(d["synophrys"], 1.2))
-    strands = np.clip(0.8 + 0.35 * value_noise(shape, S // 3, rng), 0.4, 1.0)
+    strands = np.clip(0.85 + 0.25 * value_noise(shape, S // 4, rng), 0.5, 1.0)
     brow_dens = float(np.interp(fr.age, [0, 2, 10], [0.45, 0.7, 0.9]))
     brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.75, app.skin * 0.45) + 0.01, 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
@@ -337,11 +354,11 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     # ---------------------------------------------------------------- neck, shoulders
     neck_top = fr.y_sto
     web = min(d["webbed_neck"], 1.5)
-    shoulder_y = fr.y_gn + (0.07 + 0.06 * min(fr.age, 14) / 14) * S
+    shoulder_y = fr.y_gn + (0.03 + 0.06 * min(fr.age, 14) / 14) * S
     nhw = np.full(S, fr.neck_hw, np.float32)
     if web >= 0.3:
         prog = np.clip((rows - fr.y_gn + 0.05 * S) / (shoulder_y - fr.y_gn + 0.05 * S), 0, 1)
-        nhw = nhw + web * 0.55 * fr.neck_hw * np.sin(np.pi * prog) ** 0.7 * (rows > fr.y_sto)
+        nhw = nhw + web * 0.55 * fr.neck_hw * np.clip(np.sin(np.pi * prog), 0, 1) ** 0.7 * (rows > fr.y_sto)
     nhw = nhw + np.clip(rows - shoulder_y + 0.03 * S, 0, None) ** 1.5 * 0.15
     neck_a = np.clip((nhw[:, None] - np.abs(dx)) + 0.5, 0, 1) * (Y > neck_top)
     neck_z = nhw[:, None] * 0.8 * np.sqrt(np.clip(1 - (dx / nhw[:, None]) ** 2, 0, 1)) + 0.15 * fr.face_hw
@@ -362,13 +379,13 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     cover = np.zeros(shape, np.float32)
     skin_lin = skin
     layers = [
-        (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, 0.12),
+        (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, 0.05),
         (neck_a, neck_z, skin_lin, 0.04),
         (shirt_a, shirt_z + 0.3 * fr.face_hw, srgb_to_linear(app.shirt), 0.03),
         (ear_a, ear_z, skin_lin * np.array([1.0, 0.93, 0.92], np.float32), 0.05),
         (head_a, z + 0.5 * fr.face_hw, albedo, spec),
         (hair_a * (Y <= fr.y_eye + 0 * S) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair) * 1.0,
-         hair_z + 0.5 * fr.face_hw, hair_alb, 0.12),
+         hair_z + 0.5 * fr.face_hw, hair_alb, 0.05),
     ]
     for a, zz, alb, sp in layers:
         Z *= 1 - a
@@ -445,7 +462,7 @@ def _paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, s
     win = (slice(y0, y1), slice(x0, x1))
     a = iris_a * fissure[win]
     albedo[win] = albedo[win] * (1 - a[..., None]) + iris * a[..., None]
-    spec[win] += a * 0.5
+    spec[win] += a * 0.05
     # shadow of the upper lid on the eyeball
     yy = np.arange(shape[0], dtype=np.float32)[:, None]
     up_y = float(up[:, 1].min())
@@ -491,21 +508,25 @@ def _lashes(img, up, lo, fr: Frontal, app: Appearance, side: int) -> None:
     dark = (0.03, 0.025, 0.022)
     polyline(img, up, dark, max(S / 220, 1))
     polyline(img, lo, (0.35, 0.22, 0.2), max(S / 500, 1))
-    length = (0.16 + 0.06 * max(d["lash_length"], -1)) * fr.pfl
-    if length <= 0.5:
-        return
-    for i in range(3, len(up) - 1, 2):
-        p = up[i]
-        t = i / (len(up) - 1)
-        direction = np.array([side * (0.2 + 0.8 * t), -1.0])
-        direction /= np.linalg.norm(direction)
-        q = p + direction * length * (0.6 + 0.5 * np.sin(np.pi * t))
-        polyline(img, np.stack([p, q]), dark, max(S / 400, 1))
+    length = (0.075 + 0.045 * max(d["lash_length"], -1)) * fr.pfl
+    if length > 0.5:
+        for i in range(len(up) // 3, len(up) - 1, 2):
+            p = up[i]
+            t = i / (len(up) - 1)
+            direction = np.array([side * (0.3 + 1.2 * t), -1.0])
+            direction /= np.linalg.norm(direction)
+            q = p + direction * length * (0.7 + 0.5 * t)
+            polyline(img, np.stack([p, q]), dark, max(S / 600, 1))
+    # catch-light of the key light on the cornea
+    _, _, pupil = fr.eye_points(side)
+    cl = pupil + np.array([-0.3, -0.35]) * fr.iris_r
+    r = max(0.14 * fr.iris_r, 0.6)
+    cv2.circle(img, (int(cl[0] * 16), int(cl[1] * 16)), int(r * 16), (0.95, 0.95, 0.95), -1, cv2.LINE_AA, 4)
     # eyelid crease above the upper lid
-    crease = up + np.array([side * 0.02 * fr.pfl, -0.16 * fr.pfl])
+    crease = up + np.array([side * 0.02 * fr.pfl, -0.13 * fr.pfl])
     k = len(up)
-    polyline(img, crease[k // 5 : -2], tuple(0.6 * c for c in img[int(up[k // 2, 1]), int(up[k // 2, 0])]),
-             max(S / 400, 1))
+    base = img[int(np.clip(crease[k // 2, 1] - 2, 0, S - 1)), int(np.clip(crease[k // 2, 0], 0, S - 1))]
+    polyline(img, crease[k // 4 : -3], tuple(float(c) * 0.75 for c in base), max(S / 500, 1))
 
 
 def _hair(fr: Frontal, shape, rows, hw, z_head, rng):
@@ -514,33 +535,38 @@ def _hair(fr: Frontal, shape, rows, hw, z_head, rng):
     cx = fr.cx
     dx = X - cx
     infant = float(np.interp(fr.age, [0, 1.5, 3], [0.45, 0.85, 1.0]))
-    vol = (0.03 + 0.05 * infant) * fr.head_hw * (1.6 if fr.app.long_hair else 1.0)
-    top_y = fr.y_v - vol
-    hw_h = hw + vol * (rows < fr.y_eye + 0.2 * fr.face_h)
+    vol = (0.03 + 0.07 * infant) * fr.head_hw
+    top_y = fr.y_v - vol * 1.3
     y_w = fr.y_n - 0.38 * (fr.y_n - fr.y_v)
     ell = (fr.head_hw + vol) * np.sqrt(np.clip(1 - ((y_w - rows) / (y_w - top_y)) ** 2, 0, 1))
-    hw_h = np.where(rows < y_w, ell, hw_h).astype(np.float32)
     if fr.app.long_hair:
-        length = min(fr.y_gn + (0.05 + 0.02 * fr.age) * S, 0.98 * S)
-        sides = (rows > y_w) & (rows < length)
-        hw_h = np.where(sides, np.maximum(hw_h, fr.head_hw + vol * 1.2), hw_h)
-        hw_h = np.where(rows >= length, 0, hw_h)
+        # hair falls behind the ears to below the jaw, widening slightly, with a rounded end
+        length = min(fr.y_gn + (0.02 + 0.012 * fr.age) * S, 0.97 * S)
+        t = np.clip((rows - y_w) / max(length - y_w, 1), 0, 1)
+        fall = (fr.head_hw + vol) * (1 + 0.12 * t) * np.sqrt(np.clip(1 - t ** 6, 0, 1))
+        hw_h = np.where(rows < y_w, ell, fall)
     else:
-        hw_h = np.where(rows > fr.y_eye + 0.05 * fr.face_h, 0, hw_h)
+        short_end = fr.y_eye + 0.02 * fr.face_h
+        t = np.clip((rows - y_w) / max(short_end - y_w, 1), 0, 1)
+        hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t ** 4, 0, 1)))
+    base = gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S)
+    hw_h = np.where(base > 0.02 * S, base + value_noise((S, 1), 40, rng)[:, 0] * 0.002 * S, base)
+    hw_h = np.clip(hw_h, 0, None).astype(np.float32)
     # hairline: trichion in the midline, down to the temples and in front of the ears
     ax = np.abs(dx) / np.maximum(fr.head_hw, 1)
     temple_y = fr.y_brow - 0.03 * fr.face_h
     line = fr.y_tr + (temple_y - fr.y_tr) * np.clip(ax / 0.78, 0, 1) ** 2.4
-    line = np.where(ax > 0.78, temple_y + (ax - 0.78) * 3 * fr.face_h, line)
+    line = np.where(ax > 0.78, temple_y + (ax - 0.78) * 2.2 * fr.face_h, line)
+    line = gaussian_filter1d(line, 0.02 * S, axis=1)
     line = line + value_noise(shape, 20, rng) * 0.01 * S
-    in_h = np.clip((hw_h[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw_h[:, None] > 0)
+    in_h = np.clip((hw_h[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw_h[:, None] > 0.01 * S)
     above = np.clip((line - Y) / (0.012 * S) + 0.5, 0, 1)
-    alpha = in_h * above * (0.55 + 0.45 * infant)
+    alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.6 + S / 512) * (0.55 + 0.45 * infant)
     u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
     z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5
-    strands = value_noise(shape, S // 2, rng) * 0.6 + cv2.resize(
-        rng.standard_normal((12, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.5
-    alb = srgb_to_linear(fr.app.hair)[None, None, :] * np.clip(1 + 0.22 * strands, 0.5, 1.5)[..., None]
+    strands = value_noise(shape, S // 4, rng) * 0.3 + cv2.resize(
+        rng.standard_normal((6, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.6
+    alb = srgb_to_linear(fr.app.hair)[None, None, :] * np.clip(1 + 0.15 * strands, 0.6, 1.4)[..., None]
     return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32)
 
 

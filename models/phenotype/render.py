@@ -209,34 +209,72 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw one synthetic child with a rare-syndrome facial phenotype (education and research "
         "only; not for diagnosis). Writes a PNG with a visible SYNTHETIC label and provenance metadata.",
     )
-    p.add_argument("--syndrome", default="unaffected",
-                   help="catalogue key (williams_beuren), display name, OMIM id (OMIM:194050 or 194050) or "
-                   "'unaffected' (default: %(default)s)")
+    p.add_argument(
+        "--syndrome",
+        default="unaffected",
+        help="catalogue key (williams_beuren), display name, OMIM id (OMIM:194050 or 194050) or "
+        "'unaffected' (default: %(default)s)",
+    )
     p.add_argument("--age", type=_finite_float, default=5.0, help="age in years, 0 to 18 (default: %(default)s)")
-    p.add_argument("--sex", choices=SEXES, default="female", help="(default: %(default)s)")
-    p.add_argument("--skin-tone", type=int, default=3,
-                   help="Monk Skin Tone scale level, 1 (lightest) to 10 (darkest) (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="identity seed, >= 0; the same arguments and seed give the same image bytes "
-                   "(default: %(default)s)")
-    p.add_argument("--features", type=str, default=None,
-                   help="comma-separated HPO ids to draw instead of sampling the syndrome's features, e.g. "
-                   "HP:0000316,HP:0000154; an empty string draws none (default: sample from the syndrome)")
-    p.add_argument("--intensity", type=_finite_float, default=1.0,
-                   help="feature intensity: 0 = the same child without the syndrome, 1 = typical, up to 1.5 = "
-                   "marked, for teaching (default: %(default)s)")
-    p.add_argument("--view", choices=VIEWS, default="frontal", help="(default: %(default)s)")
-    p.add_argument("--eye-colour", choices=EYE_COLOURS, default=None,
-                   help="(default: drawn from the seed)")
-    p.add_argument("--hair-colour", choices=HAIR_COLOURS, default=None,
-                   help="(default: drawn from the seed)")
-    p.add_argument("--size", type=int, default=256, help="width and height in pixels, 128 to 512 (default: %(default)s)")
+    p.add_argument(
+        "--sex",
+        choices=SEXES,
+        default="female",
+        help="sex of the child; sets the sex-specific growth norms (default: %(default)s)",
+    )
+    p.add_argument(
+        "--skin-tone",
+        type=int,
+        default=3,
+        help="Monk Skin Tone scale level, 1 (lightest) to 10 (darkest) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="identity seed, >= 0; the same arguments and seed give the same image bytes (default: %(default)s)",
+    )
+    p.add_argument(
+        "--features",
+        type=str,
+        default=None,
+        help="comma-separated HPO ids to draw instead of sampling the syndrome's features, e.g. "
+        "HP:0000316,HP:0000154; an empty string draws none (default: sample from the syndrome)",
+    )
+    p.add_argument(
+        "--intensity",
+        type=_finite_float,
+        default=1.0,
+        help="feature intensity: 0 = the same child without the syndrome, 1 = typical, up to 1.5 = "
+        "marked, for teaching (default: %(default)s)",
+    )
+    p.add_argument(
+        "--view", choices=VIEWS, default="frontal", help="frontal portrait or profile (default: %(default)s)"
+    )
+    p.add_argument(
+        "--eye-colour", choices=EYE_COLOURS, default=None, help="iris colour (default: drawn from the seed)"
+    )
+    p.add_argument(
+        "--hair-colour",
+        choices=HAIR_COLOURS,
+        default=None,
+        help="hair (and brow) colour (default: drawn from the seed)",
+    )
+    p.add_argument(
+        "--size", type=int, default=256, help="width and height in pixels, 128 to 512 (default: %(default)s)"
+    )
     p.add_argument("--out", type=Path, required=True, help="output PNG path; its folder must exist")
-    p.add_argument("--json", action="store_true",
-                   help="also write a .json beside the PNG: spec, HPO terms applied and present (with names), "
-                   "landmarks in pixels, measurements in SD")
-    p.add_argument("--no-mark", action="store_true",
-                   help="leave out the visible SYNTHETIC label (the PNG metadata still says synthetic)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="also write a .json beside the PNG: spec, HPO terms applied and present (with names), "
+        "landmarks in pixels, measurements in SD",
+    )
+    p.add_argument(
+        "--no-mark",
+        action="store_true",
+        help="leave out the visible SYNTHETIC label (the PNG metadata still says synthetic)",
+    )
     return p
 
 
