@@ -8,6 +8,8 @@ Importing this module builds nothing and loads no catalogue or model.
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,6 +28,8 @@ def main(args: argparse.Namespace) -> None:
 
     demo = ui.build_app(render_size=args.size)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
+    # On SIGTERM (e.g. a container stop) exit normally, so that atexit removes the download folders.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     demo.launch(server_name=args.host, server_port=args.port, share=args.share)
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.contact_sheet --out assets/contact_sheets
 
-Writes three PNG sheets (each kept under 3 MB; a palette PNG is used if RGB would be larger):
+Writes three PNG sheets (each kept under 3 MB, see `benchmarks.common.save_sheet`):
 
 * ``frontal.png``: one row per syndrome (``unaffected`` first), one column per age and skin
   tone pair (ages 1, 5, 10, 16 years by default, each at Monk tones 2, 5 and 8), frontal view.

@@ -106,9 +106,7 @@ def png_metadata(
     return {k: _as_text(v) for k, v in info.items() if v is not None}
 
 
-def save_png(
-    image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any], *, palette_colors: int | None = None
-) -> Path:
+def save_png(image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any]) -> Path:
     """Write an RGB image as PNG with text metadata, atomically.
 
     ``synthetic="true"`` and the notice are always added, whatever `info` holds, so no
@@ -118,8 +116,6 @@ def save_png(
         image: (H, W, 3) uint8 RGB image.
         path: destination file; its folder must exist.
         info: text chunks, e.g. from `png_metadata`; non-string values are stored as JSON.
-        palette_colors: if given (2-256), store a dithered palette image of that many colours
-            instead of RGB: about a third of the bytes, for large contact sheets. Lossy.
 
     Returns:
         The destination path.
@@ -137,12 +133,9 @@ def save_png(
             chunks.add_text(key, text)  # tEXt: what most viewers show
         except UnicodeEncodeError:
             chunks.add_itxt(key, text)  # iTXt for anything beyond Latin-1
-    pil = Image.fromarray(image, "RGB")
-    if palette_colors is not None:
-        pil = pil.quantize(colors=palette_colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG)
     path = Path(path)
     with atomic_output(path) as tmp:
-        pil.save(tmp, format="PNG", pnginfo=chunks, optimize=palette_colors is not None)
+        Image.fromarray(image, "RGB").save(tmp, format="PNG", pnginfo=chunks)
     return path
 
 

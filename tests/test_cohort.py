@@ -69,7 +69,8 @@ def test_same_seed_same_bytes_across_processes(tmp_path):
     assert r.returncode == 0, r.stderr
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    differ = [str(f) for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
+    assert not differ, f"same arguments, different bytes: {differ}"
     assert all(2 <= r["age_years"] <= 4 for r in cohort.read_metadata(a))
 
 

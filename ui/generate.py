@@ -7,6 +7,7 @@ No image is built here beyond the provenance mark.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import shutil
@@ -36,6 +37,16 @@ MAX_FACES = 8
 DEFAULT_SIZE = 256  # pixels
 RANDOM = "random"  # eye or hair colour drawn from the identity seed
 UNAFFECTED_KEY = "unaffected"
+
+#: Gallery captions go to the top of each face so that they never cover the SYNTHETIC mark in the
+#: bottom-right corner (`models.provenance.mark_synthetic`). Injected into the page <head> by the
+#: skin-tone strip, so that `build_app()` carries it however it is launched.
+GALLERY_STYLE = """<style>
+#phenoface-gallery .caption-label {
+  top: var(--block-label-margin); bottom: auto; left: var(--block-label-margin); right: auto;
+  max-width: calc(100% - 2 * var(--block-label-margin)); white-space: normal;
+}
+</style>"""
 
 FEATURE_COLUMNS = ["HPO id", "Feature", "What it means", "Frequency"]
 NOT_DEPICTED_COLUMNS = ["HPO id", "Feature", "Why we do not draw it"]
@@ -156,16 +167,24 @@ def not_depicted_table(syndrome) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=NOT_DEPICTED_COLUMNS)
 
 
+@functools.lru_cache(maxsize=1)
+def _downloads_root() -> Path:
+    """This process's folder of per-session download folders, removed when the process exits."""
+    root = Path(tempfile.mkdtemp(prefix="phenoface-downloads-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
 def _session_dir(current: str | None) -> Path:
     """This session's folder for downloads, created on first use."""
     if current and Path(current).is_dir():
         return Path(current)
-    return Path(tempfile.mkdtemp(prefix="phenoface-session-"))
+    return Path(tempfile.mkdtemp(prefix="session-", dir=_downloads_root()))
 
 
 def remove_session_dir(path: str | None) -> None:
     """Delete a session's download folder (the ``gr.State`` delete callback)."""
-    if path and Path(path).name.startswith("phenoface-session-"):
+    if path and Path(path).parent == _downloads_root():
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -251,6 +270,8 @@ def generate(
     caption = notice.with_syndrome(entry.name) if affected else notice.UNAFFECTED
     if affected and base.intensity > 1:
         caption += f" ({notice.EXAGGERATED})"
+    elif affected and base.intensity == 0:
+        caption += f" ({notice.NOT_DRAWN})"
 
     gallery, first = [], None
     for i in range(n_faces):
@@ -335,7 +356,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                 sex = gr.Radio(list(SEXES), value=SEXES[0], label="Sex")
                 with gr.Group():
                     skin_tone = gr.Slider(1, 10, value=3, step=1, label="Skin tone (Monk Skin Tone scale level)")
-                    skin_strip = gr.HTML(skin_tone_html(3), padding=True)
+                    skin_strip = gr.HTML(skin_tone_html(3), padding=True, head=GALLERY_STYLE)
                 with gr.Row():
                     eye = gr.Dropdown(colour + list(EYE_COLOURS), value=RANDOM, label="Eye colour")
                     hair = gr.Dropdown(colour + list(HAIR_COLOURS), value=RANDOM, label="Hair colour")
@@ -349,9 +370,10 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                 view = gr.Radio(list(VIEWS), value=VIEWS[0], label="View")
                 button = gr.Button("Generate", variant="primary")
             with gr.Column(scale=2):
+                gr.Markdown("Each child with the syndrome (left) and the same child without it (right).")
                 gallery = gr.Gallery(
-                    label="Each child with the syndrome (left) and the same child without it (right)",
-                    columns=2, object_fit="contain", height="auto", allow_preview=True,
+                    label="Faces", show_label=False,
+                    columns=2, object_fit="contain", height="auto", allow_preview=True, elem_id="phenoface-gallery",
                 )  # fmt: skip
                 summary = gr.Markdown()
                 features = gr.Dataframe(

@@ -47,3 +47,6 @@ UNAFFECTED = "a child without a syndrome"
 
 #: Caption suffix when the intensity is above 1.
 EXAGGERATED = "features exaggerated for teaching"
+
+#: Caption suffix when the intensity is 0 (the syndrome's features are not drawn).
+NOT_DRAWN = "intensity 0: no features drawn"

@@ -16,7 +16,16 @@ from .raster import hex_rgb
 from .spec import EYE_COLOURS, HAIR_COLOURS
 
 MONK_HEX: tuple[str, ...] = (
-    "f6ede4", "f3e7db", "f7ead0", "eadaba", "d7bd96", "a07e56", "825c43", "604134", "3a312a", "292420",
+    "f6ede4",
+    "f3e7db",
+    "f7ead0",
+    "eadaba",
+    "d7bd96",
+    "a07e56",
+    "825c43",
+    "604134",
+    "3a312a",
+    "292420",
 )
 
 EYE_RGB: dict[str, tuple[float, float, float]] = {

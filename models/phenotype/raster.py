@@ -110,8 +110,16 @@ def soft_ellipse(shape, cx, cy, rx, ry, angle_deg: float = 0.0) -> np.ndarray:
     """Anti-aliased coverage (H, W) float32 of a filled ellipse (radii in pixels)."""
     mask = np.zeros(shape[:2], np.uint8)
     cv2.ellipse(
-        mask, (int(round(cx * 16)), int(round(cy * 16))), (max(int(rx * 16), 1), max(int(ry * 16), 1)),
-        angle_deg, 0, 360, 255, -1, cv2.LINE_AA, 4,
+        mask,
+        (int(round(cx * 16)), int(round(cy * 16))),
+        (max(int(rx * 16), 1), max(int(ry * 16), 1)),
+        angle_deg,
+        0,
+        360,
+        255,
+        -1,
+        cv2.LINE_AA,
+        4,
     )
     return mask.astype(np.float32) * (1 / 255)
 

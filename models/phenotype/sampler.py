@@ -28,39 +28,71 @@ SHIFT_MEAN, SHIFT_SD, SHIFT_MIN, SHIFT_MAX = 2.9, 0.35, 2.4, 3.6
 # (dimension or "*" for all, factor(age, sex), source). Factors multiply the feature shift.
 _MODULATION: dict[str, tuple[tuple[str, object, str], ...]] = {
     "fragile_x": (
-        ("*", lambda age, sex: 0.6 if sex == "female" else 1.0,
-         "Hunter JE et al., GeneReviews: FMR1 disorders (females with a full mutation are milder)"),
-        ("face_length", lambda age, sex: float(np.interp(age, [0, 10, 16], [0.4, 0.8, 1.0])),
-         "GeneReviews FMR1: long face and prominent jaw become apparent after childhood"),
-        ("mandible_length", lambda age, sex: float(np.interp(age, [0, 10, 16], [0.3, 0.8, 1.0])),
-         "GeneReviews FMR1: prominent jaw in adolescence"),
-        ("ear_length", lambda age, sex: float(np.interp(age, [0, 6, 12], [0.6, 0.9, 1.0])),
-         "GeneReviews FMR1: large ears more evident with age"),
+        (
+            "*",
+            lambda age, sex: 0.6 if sex == "female" else 1.0,
+            "Hunter JE et al., GeneReviews: FMR1 disorders (females with a full mutation are milder)",
+        ),
+        (
+            "face_length",
+            lambda age, sex: float(np.interp(age, [0, 10, 16], [0.4, 0.8, 1.0])),
+            "GeneReviews FMR1: long face and prominent jaw become apparent after childhood",
+        ),
+        (
+            "mandible_length",
+            lambda age, sex: float(np.interp(age, [0, 10, 16], [0.3, 0.8, 1.0])),
+            "GeneReviews FMR1: prominent jaw in adolescence",
+        ),
+        (
+            "ear_length",
+            lambda age, sex: float(np.interp(age, [0, 6, 12], [0.6, 0.9, 1.0])),
+            "GeneReviews FMR1: large ears more evident with age",
+        ),
     ),
     "sotos": (
-        ("mandible_length", lambda age, sex: float(np.interp(age, [0, 6, 16], [0.3, 0.7, 1.0])),
-         "Tatton-Brown K et al., GeneReviews: NSD1 Sotos syndrome (chin more prominent with age)"),
-        ("chin_pointed", lambda age, sex: float(np.interp(age, [0, 6, 16], [0.4, 0.8, 1.0])),
-         "GeneReviews Sotos: face lengthens and chin becomes pointed with age"),
+        (
+            "mandible_length",
+            lambda age, sex: float(np.interp(age, [0, 6, 16], [0.3, 0.7, 1.0])),
+            "Tatton-Brown K et al., GeneReviews: NSD1 Sotos syndrome (chin more prominent with age)",
+        ),
+        (
+            "chin_pointed",
+            lambda age, sex: float(np.interp(age, [0, 6, 16], [0.4, 0.8, 1.0])),
+            "GeneReviews Sotos: face lengthens and chin becomes pointed with age",
+        ),
     ),
     "prader_willi": (
-        ("*", lambda age, sex: float(np.interp(age, [0, 2, 4], [0.6, 0.85, 1.0])),
-         "Driscoll DJ et al., GeneReviews: Prader-Willi syndrome (facial features evolve in infancy)"),
+        (
+            "*",
+            lambda age, sex: float(np.interp(age, [0, 2, 4], [0.6, 0.85, 1.0])),
+            "Driscoll DJ et al., GeneReviews: Prader-Willi syndrome (facial features evolve in infancy)",
+        ),
     ),
     "noonan": (
-        ("*", lambda age, sex: float(np.interp(age, [0, 10, 18], [1.0, 1.0, 0.75])),
-         "Allanson JE et al. 1985, AJMG 21:507-514: facial features of Noonan syndrome become subtler "
-         "with age"),
+        (
+            "*",
+            lambda age, sex: float(np.interp(age, [0, 10, 18], [1.0, 1.0, 0.75])),
+            "Allanson JE et al. 1985, AJMG 21:507-514: facial features of Noonan syndrome become subtler with age",
+        ),
     ),
     "angelman": (
-        ("mandible_length", lambda age, sex: float(np.interp(age, [0, 4, 12], [0.3, 0.7, 1.0])),
-         "Dagli AI et al., GeneReviews: Angelman syndrome (prognathia develops with age)"),
-        ("mouth_width", lambda age, sex: float(np.interp(age, [0, 4, 10], [0.6, 0.9, 1.0])),
-         "GeneReviews Angelman: wide mouth more evident with age"),
+        (
+            "mandible_length",
+            lambda age, sex: float(np.interp(age, [0, 4, 12], [0.3, 0.7, 1.0])),
+            "Dagli AI et al., GeneReviews: Angelman syndrome (prognathia develops with age)",
+        ),
+        (
+            "mouth_width",
+            lambda age, sex: float(np.interp(age, [0, 4, 10], [0.6, 0.9, 1.0])),
+            "GeneReviews Angelman: wide mouth more evident with age",
+        ),
     ),
     "williams_beuren": (
-        ("lower_lip_height", lambda age, sex: float(np.interp(age, [0, 6, 14], [0.7, 0.9, 1.0])),
-         "Morris CA, GeneReviews: Williams syndrome (full lips, features coarser with age)"),
+        (
+            "lower_lip_height",
+            lambda age, sex: float(np.interp(age, [0, 6, 14], [0.7, 0.9, 1.0])),
+            "Morris CA, GeneReviews: Williams syndrome (full lips, features coarser with age)",
+        ),
     ),
 }
 
@@ -96,7 +128,8 @@ def identity_dims(seed: int) -> dict[str, float]:
     rng = np.random.default_rng([seed, 11])
     values = np.clip(rng.normal(0.0, IDENTITY_SD, size=len(DIMENSIONS)), -IDENTITY_CLIP, IDENTITY_CLIP)
     return {
-        name: (0.0 if kind == CATEGORICAL else float(v)) for (name, kind), v in zip(DIMENSIONS.items(), values)
+        name: (0.0 if kind == CATEGORICAL else float(v))
+        for (name, kind), v in zip(DIMENSIONS.items(), values, strict=True)
     }
 
 
@@ -172,7 +205,11 @@ def sample_child(
     # leaves the others' magnitudes untouched.
     mag_rng = np.random.default_rng([seed, 37])
     magnitudes = dict(
-        zip(DIMENSIONS, np.clip(mag_rng.normal(SHIFT_MEAN, SHIFT_SD, len(DIMENSIONS)), SHIFT_MIN, SHIFT_MAX))
+        zip(
+            DIMENSIONS,
+            np.clip(mag_rng.normal(SHIFT_MEAN, SHIFT_SD, len(DIMENSIONS)), SHIFT_MIN, SHIFT_MAX),
+            strict=True,
+        )
     )
     realised: list[str] = []
     for fid in sorted(chosen, key=list(FEATURES).index):

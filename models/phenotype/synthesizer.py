@@ -75,8 +75,14 @@ def validate_spec(spec: RenderSpec) -> RenderSpec:
                 f"not a rendered HPO feature: {', '.join(bad)} (see models/phenotype/morphology.py for the list)"
             )
     return dataclasses.replace(
-        spec, syndrome=syndrome, features=features, age=float(spec.age), size=int(spec.size),
-        skin_tone=int(spec.skin_tone), seed=int(spec.seed), intensity=float(spec.intensity),
+        spec,
+        syndrome=syndrome,
+        features=features,
+        age=float(spec.age),
+        size=int(spec.size),
+        skin_tone=int(spec.skin_tone),
+        seed=int(spec.seed),
+        intensity=float(spec.intensity),
     )
 
 
@@ -96,11 +102,21 @@ def render(spec: RenderSpec) -> FaceSample:
     spec = validate_spec(spec)
     syndrome = load_catalog().get(spec.syndrome)
     child = sample_child(
-        syndrome.key, syndrome.terms, seed=spec.seed, age=spec.age, sex=spec.sex,
-        intensity=spec.intensity, features=spec.features,
+        syndrome.key,
+        syndrome.terms,
+        seed=spec.seed,
+        age=spec.age,
+        sex=spec.sex,
+        intensity=spec.intensity,
+        features=spec.features,
     )
     app = draw_appearance(
-        spec.seed, spec.skin_tone, spec.sex, spec.age, spec.eye_colour, spec.hair_colour,
+        spec.seed,
+        spec.skin_tone,
+        spec.sex,
+        spec.age,
+        spec.eye_colour,
+        spec.hair_colour,
         child.dims["skin_hypopigmentation"],
     )
     rng = np.random.default_rng([spec.seed, 211])
