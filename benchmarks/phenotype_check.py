@@ -16,9 +16,9 @@ FACEMESH_LEFT_EYE; 61/291 the mouth corners in FACEMESH_LIPS; 0 labiale superius
 on the midline; 10 and 152 the top and bottom of FACEMESH_FACE_OVAL, 234/454 its widest points).
 "Right" is the subject's right, on the image's left. For the alar width we use 64/294, the most
 lateral points of the alae in FACEMESH_NOSE. Checked on 12 renders at 256 px against the
-renderer's own alare: 64/294 give 23.8 px (renderer 22.6 px) at the same height, 129/358 give
-25.8 px and sit 2 px higher, on the alar-facial groove rather than the ala (``--show-landmarks``
-draws both pairs).
+renderer's own alare (mean width 22.6 px): 64/294 give 23.4 px within 1 px of their height;
+129/358 give 25.6 px and sit 1.4 px higher, on the alar-facial groove rather than the ala
+(``--show-landmarks`` draws both pairs).
 
 Indices (all ratios are unitless; the angle is in degrees):
     Hypertelorism HP:0000316 (+), Hypotelorism HP:0000601 (-): inter-pupillary distance / face width.

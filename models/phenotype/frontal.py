@@ -25,7 +25,7 @@ from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, so
 
 # Coefficients of variation used to turn an SD score into a size change, where the norms table
 # has no direct measurement (fractions of the mean per SD).
-_CV_TILT_DEG = 3.0  # canthal tilt SD in degrees; mean 4 deg upslant (Hall et al. 2007, Handbook)
+_CV_TILT_DEG = 3.5  # canthal tilt SD in degrees; mean 4 deg upslant (Hall et al. 2007, Handbook)
 _MEAN_TILT_DEG = 4.0
 
 
@@ -47,7 +47,7 @@ class Frontal:
         face_norm = m("face_height")
         cranial = (vg_norm - face_norm) * (1 + 0.05 * d["head_size"] + 0.03 * d["forehead_height"])
         nose_h = m("nose_height", d["nose_length"] + 0.3 * d["midface_projection"])
-        phil = m("philtrum", d["philtrum_length"])
+        phil = m("philtrum", 1.2 * d["philtrum_length"])
         uv = m("upper_vermilion", d["upper_lip_height"])
         lv = m("lower_vermilion", d["lower_lip_height"])
         lower_norm = face_norm - m("nose_height") - m("philtrum") - m("upper_vermilion")
@@ -344,7 +344,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     upper_lip = soft_polygon(shape, np.concatenate([top, line[::-1]]), blur=0.3)
     lower_lip = soft_polygon(shape, np.concatenate([line, bottom[::-1]]), blur=0.4)
     lips = np.clip(upper_lip + lower_lip, 0, 1)
-    lip_col = skin * np.array([0.78, 0.42, 0.42], np.float32) * (1 + 0.25 * skin.mean())
+    lip_col = skin * np.array([0.74, 0.36, 0.37], np.float32) * (1 + 0.25 * skin.mean())
     over(albedo, lip_col, lips * 0.85)
     spec += lips * 0.08
     # nostrils: darker and slightly recessed; anteverted nares show more of them
