@@ -16,184 +16,14 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.interpolate import PchipInterpolator
-from scipy.ndimage import gaussian_filter1d
 
-from .appearance import Appearance
-from .norms import measure
+from .eyes import brow, epicanthus, lashes, paint_eye
+from .face_geometry import Frontal
+from .hair import hair_layer
 from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, soft_polygon, srgb_to_linear, value_noise
+from .shading import apply_roll, auto_exposure, backdrop, shade
 
-# Coefficients of variation used to turn an SD score into a size change, where the norms table
-# has no direct measurement (fractions of the mean per SD).
-_CV_TILT_DEG = 3.5  # canthal tilt SD in degrees; mean 4 deg upslant (Hall et al. 2007, Handbook)
-_MEAN_TILT_DEG = 4.0
-
-
-class Frontal:
-    """Geometry of one child's frontal portrait, in pixels, computed from morphology and norms.
-
-    Args:
-        dims: morphology dimension -> SD score / amount (see `models.phenotype.morphology`).
-        age: years. sex: ``"female"`` / ``"male"``. size: image side in pixels.
-        app: the `Appearance` (expression, roll, yaw).
-    """
-
-    def __init__(self, dims: dict[str, float], age: float, sex: str, size: int, app: Appearance):
-        self.d, self.age, self.sex, self.S, self.app = dims, age, sex, size, app
-        d = dims
-        m = lambda name, z=0.0: measure(name, age, sex, z)  # noqa: E731
-        vg_norm = m("vertex_gnathion")
-        self.ppm = ppm = 0.6 * size / vg_norm  # pixels per mm
-        face_norm = m("face_height")
-        cranial = (vg_norm - face_norm) * (1 + 0.05 * d["head_size"] + 0.03 * d["forehead_height"])
-        nose_h = m("nose_height", d["nose_length"] + 0.3 * d["midface_projection"])
-        phil = m("philtrum", 1.2 * d["philtrum_length"])
-        uv = m("upper_vermilion", d["upper_lip_height"])
-        lv = m("lower_vermilion", d["lower_lip_height"])
-        lower_norm = face_norm - m("nose_height") - m("philtrum") - m("upper_vermilion")
-        lower = lower_norm * (1 + 0.07 * d["mandible_length"] + 0.05 * d["face_length"])
-        face_h = nose_h + phil + uv + lower
-        self.cx = size / 2 + 0.006 * size * app.yaw
-        self.y_v = y_v = 0.11 * size
-        self.y_n = y_n = y_v + cranial * ppm
-        self.y_eye = y_n + 0.07 * face_h * ppm
-        self.y_sn = y_sn = y_n + nose_h * ppm
-        self.y_ls = y_ls = y_sn + phil * ppm
-        self.y_sto = y_sto = y_ls + uv * ppm
-        self.y_li = y_sto + lv * ppm
-        self.y_gn = y_n + face_h * ppm
-        self.y_brow = self.y_eye - (0.13 * face_h + 0.6 * d["forehead_height"]) * ppm * 0.95
-        self.y_tr = y_n - m("forehead_height", 0.7 * d["forehead_height"] - 1.0 * d["hairline_height"]) * ppm
-        self.nose_h, self.face_h = nose_h * ppm, face_h * ppm
-        self.uv, self.lv = uv * ppm, lv * ppm
-        # widths (half-widths in px)
-        head_w = m("head_width", 0.9 * d["head_size"] + 0.8 * d["cephalic_index"]) * ppm
-        baby = float(np.interp(age, [0, 2, 8], [1.0, 0.7, 0.0]))  # buccal fat of infants
-        face_w = m("face_width", 0.6 * d["face_roundness"] - 0.4 * d["face_length"] + 0.3 * baby) * ppm
-        mand_w = (
-            m(
-                "mandible_width",
-                0.7 * d["face_roundness"] - 0.5 * d["chin_pointed"] + 0.2 * d["mandible_length"] + 0.5 * baby,
-            )
-            * ppm
-        )
-        self.head_hw, self.face_hw, self.mand_hw = head_w / 2, face_w / 2, mand_w / 2
-        # soft-tissue fullness of the lower face relative to the bizygomatic width (round in infants)
-        self.soft = float(np.interp(age, [0, 3, 10, 18], [0.93, 0.9, 0.84, 0.8])) + 0.02 * d["cheek_fullness"]
-        self.fore_hw = m("forehead_width", d["forehead_width"] + 0.3 * d["frontal_bossing"]) * ppm / 2
-        # eyes: pupil half-distance, fissure length, inner canthus
-        en = m("intercanthal")
-        ex = m("biocular")
-        ipd = (en + ex) / 2 * (1 + 0.055 * d["interpupillary"])
-        pfl = (ex - en) / 2 * (1 + 0.07 * d["fissure_length"])
-        tele = max(d["intercanthal"], 0.0) * 0.06 * en
-        self.pupil_hd = ipd / 2 * ppm
-        self.pfl = pfl * ppm
-        self.en_hd = (ipd / 2 - pfl / 2 + tele * 0.6) * ppm
-        self.ex_hd = (ipd / 2 + pfl / 2) * ppm
-        self.tilt = np.deg2rad(_MEAN_TILT_DEG + _CV_TILT_DEG * d["canthal_tilt"])
-        self.iris_r = float(np.interp(age, [0, 2, 18], [10.0, 11.2, 11.8])) / 2 * ppm * 1.1
-        self.nose_hw = m("nose_width", d["alar_width"]) * ppm / 2
-        self.mouth_hw = m("mouth_width", d["mouth_width"]) * ppm / 2
-        self.ear_len = m("ear_length", d["ear_length"]) * ppm
-        self.neck_hw = m("neck_width") * ppm / 2
-        self.asym = d["asymmetry"]
-
-    def half_width(self, y: np.ndarray) -> np.ndarray:
-        """Silhouette half-width (px) of the head at rows ``y`` (1D float32)."""
-        if not hasattr(self, "_hw_rows"):
-            rows = np.arange(self.S, dtype=np.float32)
-            # smoothing removes the kinks where the outline's pieces meet (they would shade as creases)
-            self._hw_rows = gaussian_filter1d(self._half_width_raw(rows), 0.02 * self.S, mode="nearest")
-            self._hw_rows[rows > self.y_gn] = 0
-        return np.interp(y, np.arange(self.S, dtype=np.float32), self._hw_rows).astype(np.float32)
-
-    def _half_width_raw(self, y: np.ndarray) -> np.ndarray:
-        y_w = self.y_n - 0.38 * (self.y_n - self.y_v)
-        top = self.head_hw * np.sqrt(np.clip(1 - ((y_w - y) / (y_w - self.y_v)) ** 2, 0, 1))
-        d = self.d
-        cheek = 1 + 0.035 * d["cheek_fullness"] + 0.02 * d["face_roundness"]
-        lower = self.y_gn - self.y_sto
-        ky = np.array(
-            [
-                y_w,
-                self.y_brow,
-                self.y_eye + 0.12 * self.face_h,
-                self.y_sn,
-                self.y_sto,
-                self.y_sto + 0.42 * lower,
-                self.y_gn - 0.14 * lower,
-                self.y_gn,
-            ]
-        )
-        chin = self.mand_hw * (0.42 - 0.06 * d["chin_pointed"] + 0.04 * d["face_roundness"])
-        kw = np.array(
-            [
-                self.head_hw,
-                0.5 * (self.head_hw + max(self.fore_hw, self.face_hw)) * 0.99,
-                self.face_hw,
-                self.face_hw * 0.975 * cheek,
-                max(self.mand_hw * 1.08, self.face_hw * self.soft) * cheek,
-                max(self.mand_hw, self.face_hw * (self.soft - 0.12)),
-                chin,
-                0.0,
-            ]
-        )
-        low = PchipInterpolator(ky[:5], kw[:5], extrapolate=False)(np.clip(y, ky[0], ky[4]))
-        # below the mouth a superellipse: a rounded U that narrows to the chin (pointed chin: a V)
-        t = np.clip((y - self.y_sto) / max(self.y_gn - self.y_sto, 1e-3), 0, 1)
-        p = max(2.3 - 0.3 * d["chin_pointed"] + 0.2 * d["face_roundness"], 1.2)
-        u_shape = kw[4] * np.power(np.clip(1 - t**p, 0, 1), 0.55 - 0.04 * d["chin_pointed"])
-        low = np.where(y > self.y_sto, u_shape, low)
-        out = np.where(y < y_w, top, low)
-        out[y > self.y_gn] = 0
-        return np.nan_to_num(out).astype(np.float32)
-
-    # ------------------------------------------------------------------ geometry helpers
-    def eye_points(self, side: int, n: int = 24):
-        """Fissure outline of one eye: (upper (n, 2), lower (n, 2), pupil (2,)) in px.
-
-        side: -1 for the child's right (image left), +1 for the child's left.
-        """
-        d = self.d
-        drop = 0.8 * self.asym * self.ppm if side < 0 else 0.0
-        tilt = self.tilt
-        inner = np.array([self.cx + side * self.en_hd, self.y_eye + drop])
-        length = self.ex_hd - self.en_hd
-        outer = inner + np.array([side * length * np.cos(tilt), -length * np.sin(tilt)])
-        t = np.linspace(0, 1, n, dtype=np.float32)[:, None]
-        axis = inner + (outer - inner) * t
-        normal = np.array([side * np.sin(tilt), np.cos(tilt)])  # points down (lower lid)
-        h_up = length * (0.26 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
-        h_lo = length * 0.13 * (1 + 0.25 * d["lower_lid_eversion"])
-        shape_up = np.sin(np.pi * t**0.85)
-        shape_lo = np.sin(np.pi * t**1.15)
-        upper = axis - normal * h_up * shape_up
-        lower = axis + normal * h_lo * shape_lo
-        pupil = np.array([self.cx + side * self.pupil_hd, 0.0])
-        tp = abs(pupil[0] - inner[0]) / max(length * np.cos(tilt), 1e-3)
-        pupil[1] = inner[1] - np.sin(tilt) * length * tp + 0.12 * self.iris_r
-        if d["strabismus"] > 0 and side > 0:  # esotropia of the child's left eye
-            pupil[0] -= side * 0.35 * self.iris_r * min(d["strabismus"], 1.5)
-        return upper.astype(np.float32), lower.astype(np.float32), pupil.astype(np.float32)
-
-    def mouth_points(self, n: int = 21):
-        """Lip outlines: (upper lip top (n,2), mouth line (n,2), lower lip bottom (n,2)) in px."""
-        d = self.d
-        t = np.linspace(-1, 1, n, dtype=np.float32)
-        hw = self.mouth_hw
-        corner = (0.55 * max(-d["mouth_corners"], 0) - 0.15 * self.app.smile) * self.uv
-        corner += -0.1 * min(d["mouth_corners"], 0) * 0
-        x = self.cx + t * hw
-        asym = 0.6 * self.asym * self.ppm * t
-        line = self.y_sto + corner * np.abs(t) ** 2.2 + asym
-        bow = np.exp(-(((np.abs(t) - 0.22) / 0.14) ** 2))  # Cupid's bow peaks
-        dip = np.exp(-((t / 0.08) ** 2))
-        top = self.y_ls + (1 - np.abs(t) ** 1.6) * 0 + (self.uv * (np.abs(t) ** 1.5) * 0.9) - 0.12 * self.uv * bow
-        top = top + 0.12 * self.uv * dip + asym
-        top = np.minimum(top, line - 0.05 * self.uv)
-        bottom = line + self.lv * (1 - np.abs(t) ** 2) ** 0.8
-        return (np.stack([x, top], 1), np.stack([x, line], 1), np.stack([x, bottom], 1))
+__all__ = ["Frontal", "render_frontal"]
 
 
 def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, dict, dict]:
@@ -238,7 +68,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         )
         add_ridge(
             z,
-            (cx + side * 0.1 * fr.face_hw, fr.y_brow + 1.5 * mm),
+            (cx + side * 0.01 * fr.face_hw, fr.y_brow + 1.5 * mm),
             (cx + side * 0.62 * fr.face_hw, fr.y_brow),
             2.8 * mm,
             2.2 * mm * prj,
@@ -376,9 +206,9 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     for side, (up, lo, pupil) in ((1, eye_l), (-1, eye_r)):
         fissure = soft_polygon(shape, np.concatenate([up, lo[::-1]]))
         eye_cover = np.maximum(eye_cover, fissure)
-        _paint_eye(albedo, spec, fissure, up, pupil, fr, app, side, rng)
+        paint_eye(albedo, spec, fissure, up, pupil, fr, app, side, rng)
         if d["epicanthus"] >= 0.3:
-            _epicanthus(albedo, z, up, lo, fr, side, skin, min(d["epicanthus"], 1.5))
+            epicanthus(albedo, z, up, lo, fr, side, skin, min(d["epicanthus"], 1.5))
         if d["lower_lid_eversion"] >= 0.3:
             n = len(lo)
             seg = lo[int(n * 0.6) :]
@@ -387,7 +217,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     # brows
     brow_mask = np.zeros(shape, np.float32)
     for side, (up, _lo, _p) in ((1, eye_l), (-1, eye_r)):
-        brow_mask = np.maximum(brow_mask, _brow(shape, fr, up, side))
+        brow_mask = np.maximum(brow_mask, brow(shape, fr, up, side))
     if d["synophrys"] >= 0.3:
         bridge = soft_ellipse(shape, cx, fr.y_brow + 0.04 * fr.pfl, 0.28 * fr.pfl, 0.1 * fr.pfl)
         brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.75 * min(d["synophrys"], 1.2))
@@ -448,7 +278,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     shirt_a = shirt_a * (1 - neckline)
 
     # ---------------------------------------------------------------- hair
-    hair_a, hair_z, hair_alb = _hair(fr, shape, rows, hw, z, rng)
+    hair_a, hair_z, hair_alb = hair_layer(fr, shape, rows, hw, z, rng)
 
     # ---------------------------------------------------------------- compose buffers
     Z = np.zeros(shape, np.float32)
@@ -477,15 +307,15 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         SP += sp * a
         cover = np.maximum(cover, a)
 
-    img = _shade(Z, A, SP, app, fr, cover)
-    img *= _exposure(img, head_a)
+    img = shade(Z, A, SP, app, S)
+    img *= auto_exposure(img, head_a)
     # lashes, lid lines after shading (thin dark strokes)
     for side, (up, lo, _pupil) in ((1, eye_l), (-1, eye_r)):
-        _lashes(img, up, lo, fr, app, side)
+        lashes(img, up, lo, fr, app, side)
     if d["open_mouth"] < 0.3 and d["protruding_tongue"] < 0.3:
         polyline(img, line, (0.06, 0.02, 0.02), max(0.012 * S * 0.5, 1))
 
-    bg = _backdrop(shape, app, cx, fr.y_eye)
+    bg = backdrop(shape, app, cx, fr.y_eye)
     out = bg * (1 - cover[..., None]) + img * cover[..., None]
     out = cv2.GaussianBlur(out, (0, 0), 0.35 + S / 900)
     out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.008
@@ -519,198 +349,8 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         "vertex": np.array([cx, fr.y_v]),
     }
     masks = _regions(fr, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cover, lips, y_zy)
-    image, lm, masks = _roll(out, lm, masks, app.roll, (cx, fr.y_eye))
+    image, lm, masks = apply_roll(out, lm, masks, app.roll, (cx, fr.y_eye))
     return image, lm, masks
-
-
-def _paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, side: int, rng) -> None:
-    S = fr.S
-    shape = fissure.shape
-    r = fr.iris_r
-    px, py = float(pupil[0]), float(pupil[1])
-    sclera = srgb_to_linear(np.array([0.84, 0.82, 0.79], np.float32))
-    # in photographs the sclera sits in the lids' shadow: it reads darker next to darker skin
-    over(albedo, sclera * (0.55 + 0.45 * float(app.skin.mean())), fissure)
-    # iris with a radial texture, darker limbal ring, pupil
-    x0, x1 = int(max(px - r - 2, 0)), int(min(px + r + 3, S))
-    y0, y1 = int(max(py - r - 2, 0)), int(min(py + r + 3, S))
-    ys = np.arange(y0, y1, dtype=np.float32)[:, None] - py
-    xs = np.arange(x0, x1, dtype=np.float32)[None, :] - px
-    rad = np.sqrt(xs * xs + ys * ys) / r
-    ang = np.arctan2(ys, xs)
-    iris_a = np.clip((1 - rad) * r + 0.5, 0, 1)
-    col = srgb_to_linear(app.eye)
-    phase = float(rng.uniform(0, 6.28))
-    radial = 0.78 + 0.22 * np.sin(ang * 23 + phase) * np.sin(ang * 7 + 1.3 * phase)
-    shade = radial * (0.7 + 0.45 * rad) * np.where(rad > 0.82, 0.45, 1.0)
-    iris = col[None, None, :] * shade[..., None]
-    d = fr.d
-    if d["stellate_iris"] >= 0.3:
-        star = (np.cos(ang * 8) > 0.55) & (rad > 0.3) & (rad < 0.75)
-        iris = np.where(star[..., None], iris * 1.8 + 0.05, iris)
-    if d["brushfield_spots"] >= 0.3:
-        spots = (np.cos(ang * 14 + 0.5) > 0.82) & (np.abs(rad - 0.68) < 0.07)
-        iris = np.where(spots[..., None], np.array([0.62, 0.62, 0.6], np.float32), iris)
-    pupil_a = np.clip((0.36 - rad) * r + 0.5, 0, 1)
-    iris = iris * (1 - pupil_a[..., None]) + 0.012 * pupil_a[..., None]
-    win = (slice(y0, y1), slice(x0, x1))
-    a = iris_a * fissure[win]
-    albedo[win] = albedo[win] * (1 - a[..., None]) + iris * a[..., None]
-    spec[win] += a * 0.05
-    # shadow of the upper lid on the eyeball
-    yy = np.arange(shape[0], dtype=np.float32)[:, None]
-    up_y = float(up[:, 1].min())
-    lid = np.clip(1 - (yy - up_y) / (0.35 * fr.pfl * 0.36 + 1e-3), 0, 1) * fissure
-    albedo *= (1 - 0.55 * lid)[..., None]
-
-
-def _epicanthus(albedo, z, up, lo, fr: Frontal, side: int, skin, amount: float) -> None:
-    n = len(up)
-    k = max(int(n * (0.12 + 0.08 * amount)), 2)
-    inner = up[0]
-    fold = np.concatenate(
-        [
-            up[:k] + np.array([0, -0.02 * fr.pfl]),
-            lo[: max(k // 2, 2)][::-1] + np.array([0, 0.05 * fr.pfl]),
-            [inner + np.array([-side * 0.06 * fr.pfl, 0.05 * fr.pfl])],
-        ]
-    )
-    a = soft_polygon(albedo.shape, fold, blur=0.4)
-    over(albedo, skin, a)
-    z += a * 0.8 * fr.ppm
-
-
-def _brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
-    d = fr.d
-    L = fr.pfl
-    inner_x = up[0, 0] - side * 0.1 * L
-    outer_x = up[-1, 0] + side * 0.22 * L
-    n = 16
-    t = np.linspace(0, 1, n, dtype=np.float32)
-    x = inner_x + (outer_x - inner_x) * t
-    arch = (0.16 + 0.07 * d["brow_arch"]) * L
-    base = fr.y_brow + 0.05 * L - (up[-1, 1] - up[0, 1]) * 0.3 * t
-    yc = base - arch * np.sin(np.pi * np.clip(t * 0.9 + 0.05, 0, 1)) + 0.12 * L * t**3
-    thick = (0.2 + 0.04 * d["brow_thickness"]) * L * (1.15 - 0.75 * t)
-    flare = max(d["brow_medial_flare"], 0) * 0.35 * L * np.exp(-((t / 0.18) ** 2))
-    top = np.stack([x, yc - thick / 2 - flare], 1)
-    bot = np.stack([x, yc + thick / 2], 1)
-    return soft_polygon(shape, np.concatenate([top, bot[::-1]]), blur=0.6 + fr.S / 400)
-
-
-def _lashes(img, up, lo, fr: Frontal, app: Appearance, side: int) -> None:
-    d = fr.d
-    S = fr.S
-    dark = (0.03, 0.025, 0.022)
-    polyline(img, up, dark, max(S / 160, 1))
-    polyline(img, lo, (0.35, 0.22, 0.2), max(S / 500, 1))
-    length = (0.075 + 0.045 * max(d["lash_length"], -1)) * fr.pfl
-    if length > 0.5:
-        for i in range(len(up) // 3, len(up) - 1, 2):
-            p = up[i]
-            t = i / (len(up) - 1)
-            direction = np.array([side * (0.3 + 1.2 * t), -1.0])
-            direction /= np.linalg.norm(direction)
-            q = p + direction * length * (0.7 + 0.5 * t)
-            polyline(img, np.stack([p, q]), dark, max(S / 600, 1))
-    # catch-light of the key light on the cornea
-    _, _, pupil = fr.eye_points(side)
-    cl = pupil + np.array([-0.3, -0.35]) * fr.iris_r
-    r = max(0.14 * fr.iris_r, 0.6)
-    cv2.circle(img, (int(cl[0] * 16), int(cl[1] * 16)), int(r * 16), (0.95, 0.95, 0.95), -1, cv2.LINE_AA, 4)
-    # eyelid crease above the upper lid
-    crease = up + np.array([side * 0.02 * fr.pfl, -0.13 * fr.pfl])
-    k = len(up)
-    base = img[int(np.clip(crease[k // 2, 1] - 2, 0, S - 1)), int(np.clip(crease[k // 2, 0], 0, S - 1))]
-    polyline(img, crease[k // 4 : -3], tuple(float(c) * 0.75 for c in base), max(S / 500, 1))
-
-
-def _hair(fr: Frontal, shape, rows, hw, z_head, rng):
-    S = fr.S
-    Y, X = grid(S)
-    cx = fr.cx
-    dx = X - cx
-    infant = float(np.interp(fr.age, [0, 1.5, 3], [0.45, 0.85, 1.0]))
-    vol = (0.03 + 0.07 * infant) * fr.head_hw
-    top_y = fr.y_v - vol * 1.3
-    y_w = fr.y_n - 0.38 * (fr.y_n - fr.y_v)
-    ell = (fr.head_hw + vol) * np.sqrt(np.clip(1 - ((y_w - rows) / (y_w - top_y)) ** 2, 0, 1))
-    if fr.app.long_hair:
-        # hair falls behind the ears to below the jaw, widening slightly, with a rounded end
-        length = min(fr.y_gn + (0.02 + 0.012 * fr.age) * S, 0.97 * S)
-        t = np.clip((rows - y_w) / max(length - y_w, 1), 0, 1)
-        fall = (fr.head_hw + vol) * (1 + 0.12 * t) * np.sqrt(np.clip(1 - t**6, 0, 1))
-        hw_h = np.where(rows < y_w, ell, fall)
-    else:
-        short_end = fr.y_eye + 0.02 * fr.face_h
-        t = np.clip((rows - y_w) / max(short_end - y_w, 1), 0, 1)
-        hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t**4, 0, 1)))
-    base = gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S)
-    hw_h = np.where(base > 0.02 * S, base + value_noise((S, 1), 40, rng)[:, 0] * 0.002 * S, base)
-    hw_h = np.clip(hw_h, 0, None).astype(np.float32)
-    # hairline: trichion in the midline, down to the temples and in front of the ears
-    ax = np.abs(dx) / np.maximum(fr.head_hw, 1)
-    temple_y = fr.y_brow - 0.03 * fr.face_h
-    line = fr.y_tr + (temple_y - fr.y_tr) * np.clip(ax / 0.78, 0, 1) ** 2.4
-    line = np.where(ax > 0.78, temple_y + (ax - 0.78) * 2.2 * fr.face_h, line)
-    line = gaussian_filter1d(line, 0.02 * S, axis=1)
-    line = line + value_noise(shape, 20, rng) * 0.01 * S
-    in_h = np.clip((hw_h[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw_h[:, None] > 0.01 * S)
-    above = np.clip((line - Y) / (0.012 * S) + 0.5, 0, 1)
-    alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.6 + S / 512) * (0.55 + 0.45 * infant)
-    u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
-    z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5
-    strands = (
-        value_noise(shape, S // 4, rng) * 0.3
-        + cv2.resize(rng.standard_normal((6, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.6
-    )
-    alb = srgb_to_linear(fr.app.hair)[None, None, :] * np.clip(1 + 0.15 * strands, 0.6, 1.4)[..., None]
-    return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32)
-
-
-def _shade(Z, A, SP, app: Appearance, fr: Frontal, cover) -> np.ndarray:
-    gy, gx = np.gradient(Z)
-    n = np.stack([-gx, -gy, np.ones_like(Z)], -1)
-    n /= np.linalg.norm(n, axis=-1, keepdims=True)
-    key = app.light
-    fill = np.array([0.55, -0.05, 0.83], np.float32)
-    fill /= np.linalg.norm(fill)
-    nk = n @ key
-    wrap = 0.2
-    diff = np.clip((nk + wrap) / (1 + wrap), 0, 1)
-    fill_d = np.clip(n @ fill, 0, 1)
-    sky = 0.6 + 0.4 * np.clip(-n[..., 1], -1, 1)
-    blur = cv2.GaussianBlur(Z, (0, 0), 0.02 * fr.S + 1)
-    ao = np.clip(1 - 0.02 * np.clip(blur - Z, 0, None) * (256 / fr.S), 0.55, 1)
-    light = (0.78 * diff + 0.16 * fill_d + 0.14 * sky) * ao
-    # subsurface-like warm tint in the penumbra of skin
-    tint = 1 + (1 - diff)[..., None] * np.array([0.08, -0.02, -0.05], np.float32) * diff[..., None] * 2
-    h = key + np.array([0, 0, 1], np.float32)
-    h /= np.linalg.norm(h)
-    spec = SP * np.power(np.clip(n @ h, 0, 1), 24) * ao
-    return A * light[..., None] * tint + spec[..., None] * 0.9
-
-
-def _exposure(img: np.ndarray, face: np.ndarray) -> float:
-    """Camera auto-exposure on the face: brighten dark skin the way a metered portrait does.
-
-    Photographers expose for the face; without it, darker skin tones render underexposed and lose
-    the detail that people (and face detectors) rely on. Partial compensation keeps skin tones
-    distinct: the square root of the ratio to a mid-grey target, within [1.1, 3.6].
-    """
-    w = face > 0.5
-    lum = float((img[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
-    return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 3.6))
-
-
-def _backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
-    S = shape[0]
-    Y, X = grid(S)
-    top, bottom = srgb_to_linear(app.backdrop[0]), srgb_to_linear(app.backdrop[1])
-    t = (Y / S)[..., None]
-    bg = top * (1 - t) + bottom * t
-    glow = np.exp(-(((X - cx) / (0.45 * S)) ** 2 + ((Y - cy) / (0.5 * S)) ** 2))
-    return (bg * (0.85 + 0.3 * glow[..., None])).astype(np.float32)
 
 
 def _regions(fr: Frontal, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cover, lips, y_zy) -> dict:
@@ -754,13 +394,3 @@ def _regions(fr: Frontal, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cov
         "ears": ears,
         "hair": hair,
     }
-
-
-def _roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray, dict, dict]:
-    S = img.shape[0]
-    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
-    img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    image = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
-    lm = {k: (rot[:, :2] @ np.asarray(v, np.float64) + rot[:, 2]).astype(np.float32) for k, v in lm.items()}
-    masks = {k: cv2.warpAffine(v.astype(np.uint8), rot, (S, S), flags=cv2.INTER_NEAREST) > 0 for k, v in masks.items()}
-    return image, lm, masks

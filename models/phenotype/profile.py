@@ -16,9 +16,10 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from .appearance import Appearance
-from .frontal import Frontal, _backdrop, _exposure, _roll, _shade
+from .face_geometry import Frontal
 from .norms import measure
 from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, soft_polygon, srgb_to_linear, value_noise
+from .shading import apply_roll, auto_exposure, backdrop, shade
 
 
 def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng):
@@ -238,8 +239,8 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng):
         SP *= 1 - a_
         SP += sp * a_
         cover = np.maximum(cover, a_)
-    img = _shade(Z, A, SP, app, fr, cover)
-    img *= _exposure(img, head_a * (hair_a < 0.5))
+    img = shade(Z, A, SP, app, S)
+    img *= auto_exposure(img, head_a * (hair_a < 0.5))
     polyline(
         img,
         np.array(
@@ -259,7 +260,7 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng):
         1,
     )
     polyline(img, helix, (0.5 * skin).tolist(), max(S / 350, 1))
-    bg = _backdrop(shape, app, 0.5 * S, fr.y_eye)
+    bg = backdrop(shape, app, 0.5 * S, fr.y_eye)
     out = bg * (1 - cover[..., None]) + img * cover[..., None]
     out = cv2.GaussianBlur(out, (0, 0), 0.35 + S / 900)
     out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.008
@@ -299,4 +300,4 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng):
         & (X > ear_cx + 0.5 * ear_w)
         & ~masks["ears"]
     )
-    return _roll(out, lm, masks, app.roll * 0.5, (x_n, fr.y_eye))
+    return apply_roll(out, lm, masks, app.roll * 0.5, (x_n, fr.y_eye))

@@ -133,5 +133,6 @@ def render(spec: RenderSpec) -> FaceSample:
         hpo_realised=child.realised,
         hpo_present=child.present,
         measurements=dict(child.dims),
-        spec=spec,
+        # record the colours drawn from the seed, so metadata says what the image shows
+        spec=dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name),
     )

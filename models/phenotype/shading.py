@@ -1,0 +1,64 @@
+"""Lighting and camera: shading of a height field, auto-exposure, studio backdrop and head roll."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .appearance import Appearance
+from .raster import grid, srgb_to_linear
+
+
+def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
+    gy, gx = np.gradient(Z)
+    n = np.stack([-gx, -gy, np.ones_like(Z)], -1)
+    n /= np.linalg.norm(n, axis=-1, keepdims=True)
+    key = app.light
+    fill = np.array([0.55, -0.05, 0.83], np.float32)
+    fill /= np.linalg.norm(fill)
+    nk = n @ key
+    wrap = 0.2
+    diff = np.clip((nk + wrap) / (1 + wrap), 0, 1)
+    fill_d = np.clip(n @ fill, 0, 1)
+    sky = 0.6 + 0.4 * np.clip(-n[..., 1], -1, 1)
+    blur = cv2.GaussianBlur(Z, (0, 0), 0.02 * size + 1)
+    ao = np.clip(1 - 0.02 * np.clip(blur - Z, 0, None) * (256 / size), 0.55, 1)
+    light = (0.78 * diff + 0.16 * fill_d + 0.14 * sky) * ao
+    # subsurface-like warm tint in the penumbra of skin
+    tint = 1 + (1 - diff)[..., None] * np.array([0.08, -0.02, -0.05], np.float32) * diff[..., None] * 2
+    h = key + np.array([0, 0, 1], np.float32)
+    h /= np.linalg.norm(h)
+    spec = SP * np.power(np.clip(n @ h, 0, 1), 24) * ao
+    return A * light[..., None] * tint + spec[..., None] * 0.9
+
+
+def auto_exposure(img: np.ndarray, face: np.ndarray) -> float:
+    """Camera auto-exposure on the face: brighten dark skin the way a metered portrait does.
+
+    Photographers expose for the face; without it, darker skin tones render underexposed and lose
+    the detail that people (and face detectors) rely on. Partial compensation keeps skin tones
+    distinct: the square root of the ratio to a mid-grey target, within [1.1, 3.6].
+    """
+    w = face > 0.5
+    lum = float((img[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
+    return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 3.6))
+
+
+def backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
+    S = shape[0]
+    Y, X = grid(S)
+    top, bottom = srgb_to_linear(app.backdrop[0]), srgb_to_linear(app.backdrop[1])
+    t = (Y / S)[..., None]
+    bg = top * (1 - t) + bottom * t
+    glow = np.exp(-(((X - cx) / (0.45 * S)) ** 2 + ((Y - cy) / (0.5 * S)) ** 2))
+    return (bg * (0.85 + 0.3 * glow[..., None])).astype(np.float32)
+
+
+def apply_roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray, dict, dict]:
+    S = img.shape[0]
+    rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+    img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    image = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+    lm = {k: (rot[:, :2] @ np.asarray(v, np.float64) + rot[:, 2]).astype(np.float32) for k, v in lm.items()}
+    masks = {k: cv2.warpAffine(v.astype(np.uint8), rot, (S, S), flags=cv2.INTER_NEAREST) > 0 for k, v in masks.items()}
+    return image, lm, masks
