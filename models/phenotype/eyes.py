@@ -78,7 +78,7 @@ def brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
     arch = (0.16 + 0.07 * d["brow_arch"]) * L
     base = fr.y_brow + 0.05 * L - (up[-1, 1] - up[0, 1]) * 0.3 * t
     yc = base - arch * np.sin(np.pi * np.clip(t * 0.9 + 0.05, 0, 1)) + 0.12 * L * t**3
-    thick = (0.2 + 0.04 * d["brow_thickness"]) * L * (1.15 - 0.75 * t)
+    thick = (0.24 + 0.05 * d["brow_thickness"]) * L * (1.15 - 0.7 * t)
     flare = max(d["brow_medial_flare"], 0) * 0.35 * L * np.exp(-((t / 0.18) ** 2))
     top = np.stack([x, yc - thick / 2 - flare], 1)
     bot = np.stack([x, yc + thick / 2], 1)

@@ -174,11 +174,11 @@ class Frontal:
         d = self.d
         t = np.linspace(-1, 1, n, dtype=np.float32)
         hw = self.mouth_hw
-        corner = (0.55 * max(-d["mouth_corners"], 0) - 0.15 * self.app.smile) * self.uv
-        corner += -0.1 * min(d["mouth_corners"], 0) * 0
+        corner = (0.3 * max(-d["mouth_corners"], 0) - 0.15 * self.app.smile) * self.uv
         x = self.cx + t * hw
         asym = 0.6 * self.asym * self.ppm * t
-        line = self.y_sto + corner * np.abs(t) ** 2.2 + asym
+        # the corners turn down over the outer third only; the midline fissure stays level
+        line = self.y_sto + corner * np.clip((np.abs(t) - 0.45) / 0.55, 0, 1) ** 1.6 + asym
         bow = np.exp(-(((np.abs(t) - 0.22) / 0.14) ** 2))  # Cupid's bow peaks
         dip = np.exp(-((t / 0.08) ** 2))
         top = self.y_ls + (1 - np.abs(t) ** 1.6) * 0 + (self.uv * (np.abs(t) ** 1.5) * 0.9) - 0.12 * self.uv * bow

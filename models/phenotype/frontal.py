@@ -68,20 +68,29 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         )
         add_ridge(
             z,
-            (cx + side * 0.01 * fr.face_hw, fr.y_brow + 1.5 * mm),
+            (cx + side * 0.16 * fr.face_hw, fr.y_brow + 1.5 * mm),
             (cx + side * 0.62 * fr.face_hw, fr.y_brow),
-            2.8 * mm,
-            2.2 * mm * prj,
-            1.2 * mm * prj,
+            3.2 * mm,
+            1.8 * mm * prj,
+            1.0 * mm * prj,
         )
+    # one soft glabella between the brow ridges: two ridges meeting in the midline read as a bar
+    add_gauss(
+        z,
+        cx,
+        fr.y_brow + 0.4 * (fr.y_eye - fr.y_brow),
+        0.25 * fr.face_hw,
+        0.7 * (fr.y_eye - fr.y_brow),
+        1.0 * mm * prj,
+    )
     for side, (up, _lo, pupil) in ((1, eye_l), (-1, eye_r)):
         ec = (up[0] + up[-1]) / 2
         L = fr.pfl
-        add_gauss(z, ec[0], ec[1] - 0.1 * L, 0.62 * L, 0.5 * L, -(5.5 + 1.4 * d["eye_depth"]) * mm)
+        add_gauss(z, ec[0] + side * 0.08 * L, ec[1] - 0.1 * L, 0.58 * L, 0.5 * L, -(5.5 + 1.4 * d["eye_depth"]) * mm)
         add_gauss(z, pupil[0], pupil[1] + 0.05 * L, 0.36 * L, 0.22 * L, 2.6 * mm)
-        full = max(d["periorbital_fullness"], 0) * 0.9 + 0.3
-        add_gauss(z, ec[0], ec[1] + 0.34 * L, 0.45 * L, 0.13 * L, full * mm)
-        add_gauss(z, ec[0] + side * 0.1 * L, ec[1] - 0.42 * L, 0.45 * L, 0.14 * L, (full - 0.1) * mm)
+        full = max(d["periorbital_fullness"], 0) * 0.55 + 0.3
+        add_gauss(z, ec[0], ec[1] + 0.4 * L, 0.55 * L, 0.2 * L, full * mm)
+        add_gauss(z, ec[0] + side * 0.1 * L, ec[1] - 0.45 * L, 0.55 * L, 0.2 * L, (full - 0.1) * mm)
     # malar region, midface, cheeks
     y_zy = fr.y_eye + 0.12 * fr.face_h
     baby = float(np.interp(fr.age, [0, 2, 8], [1.6, 1.0, 0.0]))
@@ -116,7 +125,9 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     bridge_w = (0.26 + 0.045 * d["nasal_bridge_width"]) * fr.nose_hw * 2
     tip_y = fr.y_sn - (0.13 + 0.04 * d["nares_anteversion"]) * fr.nose_h
     tip_h = (0.38 * fr.nose_h / mm + 3.0) * mm * prj * (0.8 + 0.2 * bridge_age)
-    add_ridge(z, (cx, fr.y_n + 0.05 * fr.nose_h), (cx, tip_y - 0.12 * fr.nose_h), bridge_w, bridge_h, tip_h * 0.8)
+    glabella_y = fr.y_brow + 0.35 * (fr.y_eye - fr.y_brow)
+    add_ridge(z, (cx, glabella_y), (cx, fr.y_n), bridge_w * 1.3, 0.6 * mm * prj, 0.5 * bridge_h)
+    add_ridge(z, (cx, fr.y_n + 0.08 * fr.nose_h), (cx, tip_y - 0.12 * fr.nose_h), bridge_w, bridge_h, tip_h * 0.8)
     tip_w = (0.3 + 0.045 * d["nasal_tip_width"]) * fr.nose_hw
     add_gauss(z, cx, tip_y, tip_w, 0.16 * fr.nose_h, tip_h * 0.45)
     for side in (-1, 1):
@@ -221,10 +232,16 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     if d["synophrys"] >= 0.3:
         bridge = soft_ellipse(shape, cx, fr.y_brow + 0.04 * fr.pfl, 0.28 * fr.pfl, 0.1 * fr.pfl)
         brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.75 * min(d["synophrys"], 1.2))
-    strands = np.clip(0.85 + 0.25 * value_noise(shape, S // 4, rng), 0.5, 1.0)
-    brow_dens = float(np.interp(fr.age, [0, 2, 10], [0.45, 0.7, 0.9]))
+    # brow hairs lie sideways: fine variation across rows, coarse along them
+    hairs = cv2.resize(
+        rng.standard_normal((S, max(S // 24, 4))).astype(np.float32), (S, S), interpolation=cv2.INTER_LINEAR
+    )
+    strands = np.clip(0.85 + 0.25 * hairs, 0.5, 1.0)
+    brow_dens = float(np.interp(fr.age, [0, 2, 10], [0.55, 0.85, 0.97]))
+    brow_mask = np.clip(brow_mask * 1.5, 0, 1)  # an opaque core; blending in linear light leaks skin fast
     brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.3), 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
+    spec *= 1 - 0.9 * brow_mask  # hair is matte here: a skin highlight on a brow reads as grey paint
 
     # ---------------------------------------------------------------- ears (behind the head)
     ear_z = np.zeros(shape, np.float32)
@@ -235,8 +252,8 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         e_top += 0.6 * fr.asym * mm * (side < 0)
         ecy = e_top + fr.ear_len / 2
         edge = float(fr.half_width(np.array([ecy], np.float32))[0])
-        width = (0.3 + 0.07 * d["ear_protrusion"]) * fr.ear_len
-        ecx = cx + side * (edge + 0.2 * width)
+        width = (0.24 + 0.07 * d["ear_protrusion"]) * fr.ear_len
+        ecx = cx + side * (edge + 0.08 * width)
         ang = side * (8 + 4 * d["ear_rotation"])
         ea = soft_ellipse(shape, ecx, ecy, width * 0.62, fr.ear_len / 2, ang)
         if d["earlobe_uplift"] >= 0.3:
@@ -264,12 +281,21 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     web = min(d["webbed_neck"], 1.5)
     shoulder_y = fr.y_gn + (0.03 + 0.06 * min(fr.age, 14) / 14) * S
     nhw = np.full(S, fr.neck_hw, np.float32)
-    if web >= 0.3:
-        prog = np.clip((rows - fr.y_gn + 0.05 * S) / (shoulder_y - fr.y_gn + 0.05 * S), 0, 1)
-        nhw = nhw + web * 0.55 * fr.neck_hw * np.clip(np.sin(np.pi * prog), 0, 1) ** 0.7 * (rows > fr.y_sto)
     nhw = nhw + np.clip(rows - shoulder_y + 0.03 * S, 0, None) ** 1.5 * 0.15
+    neck_hw0 = nhw.copy()
+    if web >= 0.3:
+        # pterygium colli: a straight skin fold from the mastoid (below the ear) to the shoulder,
+        # so the neck outline becomes a trapezoid instead of a waist
+        top_y, top_w = fr.y_sto, fr.face_hw * (0.62 + 0.1 * min(web, 1.2))
+        bot_y, bot_w = shoulder_y + 0.06 * S, fr.neck_hw * (1.9 + 0.4 * min(web, 1.2))
+        t = np.clip((rows - top_y) / (bot_y - top_y), 0, 1)
+        fold = (top_w + (bot_w - top_w) * t) * (rows > top_y)
+        nhw = np.maximum(nhw, fr.neck_hw + (fold - fr.neck_hw) * min(web, 1.0))
     neck_a = np.clip((nhw[:, None] - np.abs(dx)) + 0.5, 0, 1) * (Y > neck_top)
     neck_z = nhw[:, None] * 0.8 * np.sqrt(np.clip(1 - (dx / nhw[:, None]) ** 2, 0, 1)) + 0.15 * fr.face_hw
+    if web >= 0.3:  # the fold is thinner than the neck: a crease where it leaves the neck
+        crease = np.exp(-0.5 * ((np.abs(dx) - neck_hw0[:, None]) / (0.04 * fr.neck_hw + 1)) ** 2)
+        neck_z -= crease * (rows > fr.y_gn)[:, None] * 0.1 * fr.neck_hw * min(web, 1.2)
     sh_cy = shoulder_y + 0.55 * S * 0.45
     sh_rx = float(np.interp(fr.age, [0, 6, 18], [0.36, 0.46, 0.56])) * S
     shirt_a = soft_ellipse(shape, cx, sh_cy, sh_rx, 0.45 * S * 0.55)
@@ -278,7 +304,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     shirt_a = shirt_a * (1 - neckline)
 
     # ---------------------------------------------------------------- hair
-    hair_a, hair_z, hair_alb = hair_layer(fr, shape, rows, hw, z, rng)
+    hair_a, hair_z, hair_alb, hair_sp = hair_layer(fr, shape, rows, rng)
 
     # ---------------------------------------------------------------- compose buffers
     Z = np.zeros(shape, np.float32)
@@ -287,16 +313,16 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     cover = np.zeros(shape, np.float32)
     skin_lin = skin
     layers = [
-        (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, 0.05),
+        (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, hair_sp),
         (neck_a, neck_z, skin_lin, 0.04),
         (shirt_a, shirt_z + 0.3 * fr.face_hw, srgb_to_linear(app.shirt), 0.03),
-        (ear_a, ear_z, skin_lin * np.array([1.0, 0.93, 0.92], np.float32), 0.05),
+        (ear_a, ear_z, skin_lin * np.array([1.02, 0.9, 0.88], np.float32), 0.05),
         (head_a, z + 0.5 * fr.face_hw, albedo, spec),
         (
-            hair_a * (Y <= fr.y_eye + 0 * S) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair) * 1.0,
+            hair_a * (Y <= fr.y_eye) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair),
             hair_z + 0.5 * fr.face_hw,
             hair_alb,
-            0.05,
+            hair_sp,
         ),
     ]
     for a, zz, alb, sp in layers:

@@ -1,4 +1,10 @@
-"""Hair of the frontal portrait: a volume over the cranium behind a hairline, short or long."""
+"""Hair of the frontal portrait: a volume over the cranium behind a hairline, short or long.
+
+Hair is combed from a parting: its strand texture is a set of fine streaks radiating from the
+parting point, clumped by a coarser streak pattern, with wispy strand tips at the outline and at
+the hairline, and an anisotropic sheen band across the crown. Infants have thin hair through
+which the scalp shows.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,27 @@ from .face_geometry import Frontal
 from .raster import grid, srgb_to_linear, value_noise
 
 
-def hair_layer(fr: Frontal, shape, rows, hw, z_head, rng):
+def _streaks(theta: np.ndarray, n: int, rng: np.random.Generator, smooth: float) -> np.ndarray:
+    """Noise along the angle around the parting: (H, W) float32, zero mean, unit-ish SD."""
+    line = gaussian_filter1d(rng.standard_normal(n).astype(np.float32), smooth, mode="wrap")
+    line /= line.std() + 1e-6
+    idx = ((theta + np.pi) * (n / (2 * np.pi))).astype(np.int32) % n
+    return line[idx]
+
+
+def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
+    """The hair layer of a frontal portrait.
+
+    Args:
+        fr: the child's geometry (hair length and style come from ``fr.app``).
+        shape: (S, S).
+        rows: (S,) float32 row coordinates.
+        rng: texture generator seeded from the identity seed.
+
+    Returns:
+        alpha (S, S) float32 in [0, 1], height z (S, S) float32 px, albedo (S, S, 3) float32 linear,
+        specularity (S, S) float32.
+    """
     S = fr.S
     Y, X = grid(S)
     cx = fr.cx
@@ -21,33 +47,49 @@ def hair_layer(fr: Frontal, shape, rows, hw, z_head, rng):
     y_w = fr.y_n - 0.38 * (fr.y_n - fr.y_v)
     ell = (fr.head_hw + vol) * np.sqrt(np.clip(1 - ((y_w - rows) / (y_w - top_y)) ** 2, 0, 1))
     if fr.app.long_hair:
-        # hair falls behind the ears to below the jaw, widening slightly, with a rounded end
+        # hair falls behind the ears to below the jaw, flaring slightly, with a rounded end
         length = min(fr.y_gn + (0.02 + 0.012 * fr.age) * S, 0.97 * S)
         t = np.clip((rows - y_w) / max(length - y_w, 1), 0, 1)
-        fall = (fr.head_hw + vol) * (1 + 0.12 * t) * np.sqrt(np.clip(1 - t**6, 0, 1))
+        fall = (fr.head_hw + vol) * (1 + 0.16 * t) * np.sqrt(np.clip(1 - t**5, 0, 1))
         hw_h = np.where(rows < y_w, ell, fall)
     else:
         short_end = fr.y_eye + 0.02 * fr.face_h
         t = np.clip((rows - y_w) / max(short_end - y_w, 1), 0, 1)
         hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t**4, 0, 1)))
-    base = gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S)
-    hw_h = np.where(base > 0.02 * S, base + value_noise((S, 1), 40, rng)[:, 0] * 0.002 * S, base)
-    hw_h = np.clip(hw_h, 0, None).astype(np.float32)
-    # hairline: trichion in the midline, down to the temples and in front of the ears
+    hw_h = np.clip(gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S), 0, None)
+
+    # combed from a parting: streaks radiate from it; clumps are coarser streaks
+    style = rng.random()
+    part_x = cx + (0.0 if style < 0.3 else (0.32 if style < 0.65 else -0.32)) * fr.head_hw
+    part_y = fr.y_v + 0.1 * (fr.y_n - fr.y_v)
+    theta = np.arctan2(Y - part_y, X - part_x)
+    fine = _streaks(theta, 4 * S, rng, 1.2)
+    clump = _streaks(theta, S // 2, rng, 2.0)
+    strands = 0.55 * fine + 0.45 * clump
+    tips = np.clip(0.5 * fine + 0.5 * clump, -2, 2)
+
+    # hairline: trichion in the midline, down to the temples and in front of the ears; some
+    # children wear a fringe that hides part of the forehead
     ax = np.abs(dx) / np.maximum(fr.head_hw, 1)
     temple_y = fr.y_brow - 0.03 * fr.face_h
     line = fr.y_tr + (temple_y - fr.y_tr) * np.clip(ax / 0.78, 0, 1) ** 2.4
     line = np.where(ax > 0.78, temple_y + (ax - 0.78) * 2.2 * fr.face_h, line)
+    if infant > 0.9 and rng.random() < 0.3:
+        fringe_y = fr.y_tr + 0.45 * (fr.y_brow - fr.y_tr)
+        line = np.maximum(line, fringe_y - 0.3 * fr.face_h * np.clip(ax - 0.35, 0, None) ** 2)
     line = gaussian_filter1d(line, 0.02 * S, axis=1)
-    line = line + value_noise(shape, 20, rng) * 0.01 * S
-    in_h = np.clip((hw_h[:, None] - np.abs(dx)) + 0.5, 0, 1) * (hw_h[:, None] > 0.01 * S)
-    above = np.clip((line - Y) / (0.012 * S) + 0.5, 0, 1)
-    alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.6 + S / 512) * (0.55 + 0.45 * infant)
+
+    edge = 0.012 * S
+    in_h = np.clip((hw_h[:, None] - np.abs(dx)) / edge + 0.5 + 0.35 * tips, 0, 1) * (hw_h[:, None] > 0.01 * S)
+    above = np.clip((line - Y) / edge + 0.5 + 0.45 * tips, 0, 1)
+    density = 0.55 + 0.45 * infant
+    alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.4 + S / 768) * density
     u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
-    z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5
-    strands = (
-        value_noise(shape, S // 4, rng) * 0.3
-        + cv2.resize(rng.standard_normal((6, S)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.6
-    )
-    alb = srgb_to_linear(fr.app.hair)[None, None, :] * np.clip(1 + 0.15 * strands, 0.6, 1.4)[..., None]
-    return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32)
+    z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5 + strands * 0.004 * S
+    shade = np.clip(1 + 0.18 * strands + 0.06 * value_noise(shape, 6, rng), 0.55, 1.45)
+    alb = srgb_to_linear(fr.app.hair)[None, None, :] * shade[..., None]
+    # anisotropic sheen: a band across the crown, broken up by the strands
+    r = np.hypot(Y - part_y, (X - part_x) * 0.9)
+    band = np.exp(-0.5 * ((r - 0.38 * fr.head_hw) / (0.12 * fr.head_hw)) ** 2)
+    spec = (0.03 + 0.22 * band * np.clip(0.6 + 0.4 * fine, 0, 1.5)).astype(np.float32)
+    return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32), spec
