@@ -230,14 +230,16 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     for side, (up, _lo, _p) in ((1, eye_l), (-1, eye_r)):
         brow_mask = np.maximum(brow_mask, brow(shape, fr, up, side))
     if d["synophrys"] >= 0.3:
-        bridge = soft_ellipse(shape, cx, fr.y_brow + 0.04 * fr.pfl, 0.28 * fr.pfl, 0.1 * fr.pfl)
-        brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.75 * min(d["synophrys"], 1.2))
+        # the medial brows meet: a thinner band of hair joining their inner ends across the glabella
+        reach = float(abs(eye_l[0][0, 0] - cx)) * 0.95
+        bridge = soft_ellipse(shape, cx, fr.y_brow + 0.06 * fr.pfl, reach, 0.085 * fr.pfl)
+        brow_mask = np.maximum(brow_mask, cv2.GaussianBlur(bridge, (0, 0), 0.8) * 0.7 * min(d["synophrys"], 1.2))
     # brow hairs lie sideways: fine variation across rows, coarse along them
     hairs = cv2.resize(
         rng.standard_normal((S, max(S // 24, 4))).astype(np.float32), (S, S), interpolation=cv2.INTER_LINEAR
     )
-    strands = np.clip(0.85 + 0.25 * hairs, 0.5, 1.0)
-    brow_dens = float(np.interp(fr.age, [0, 2, 10], [0.55, 0.85, 0.97]))
+    strands = np.clip(0.93 + 0.15 * hairs, 0.7, 1.0)
+    brow_dens = float(np.interp(fr.age, [0, 2, 6], [0.6, 0.9, 0.98]))
     brow_mask = np.clip(brow_mask * 1.5, 0, 1)  # an opaque core; blending in linear light leaks skin fast
     brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.3), 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
@@ -247,12 +249,13 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     ear_z = np.zeros(shape, np.float32)
     ear_a = np.zeros(shape, np.float32)
     ear_pts = {}
+    ear_shade = np.zeros(shape, np.float32)
     for side in (-1, 1):
         e_top = fr.y_brow + 0.35 * (fr.y_eye - fr.y_brow) - 0.85 * d["ear_height"] * 0.07 * fr.ear_len
         e_top += 0.6 * fr.asym * mm * (side < 0)
         ecy = e_top + fr.ear_len / 2
         edge = float(fr.half_width(np.array([ecy], np.float32))[0])
-        width = (0.24 + 0.07 * d["ear_protrusion"]) * fr.ear_len
+        width = (0.21 + 0.08 * d["ear_protrusion"]) * fr.ear_len
         ecx = cx + side * (edge + 0.08 * width)
         ang = side * (8 + 4 * d["ear_rotation"])
         ea = soft_ellipse(shape, ecx, ecy, width * 0.62, fr.ear_len / 2, ang)
@@ -269,6 +272,9 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
                 ),
             )
         ear_a = np.maximum(ear_a, ea)
+        # seen almost edge-on: the side that faces the head lies in its shadow, the helix rim catches light
+        out = np.clip((np.abs(dx) - (edge - 0.1 * width)) / (0.75 * width), 0, 1)
+        ear_shade = np.maximum(ear_shade, ea * (0.55 + 0.45 * out**0.7))
         add_gauss(ear_z, ecx, ecy, width * 0.5, fr.ear_len * 0.4, 0.25 * width)
         add_gauss(
             ear_z, ecx - side * 0.1 * width, ecy + 0.05 * fr.ear_len, width * 0.2, fr.ear_len * 0.15, -0.18 * width
@@ -316,7 +322,12 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, hair_sp),
         (neck_a, neck_z, skin_lin, 0.04),
         (shirt_a, shirt_z + 0.3 * fr.face_hw, srgb_to_linear(app.shirt), 0.03),
-        (ear_a, ear_z, skin_lin * np.array([1.02, 0.9, 0.88], np.float32), 0.05),
+        (
+            ear_a,
+            ear_z,
+            skin_lin * np.array([1.02, 0.9, 0.88], np.float32) * np.maximum(ear_shade, 0.55)[..., None],
+            0.03,
+        ),
         (head_a, z + 0.5 * fr.face_hw, albedo, spec),
         (
             hair_a * (Y <= fr.y_eye) + hair_a * (Y > fr.y_eye) * (1 - app.long_hair),

@@ -10,6 +10,19 @@ from .raster import grid, srgb_to_linear
 
 
 def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
+    """Light a height field.
+
+    Args:
+        Z: (S, S) float32 height towards the camera, in pixels.
+        A: (S, S, 3) float32 albedo in linear light.
+        SP: (S, S) float32 specular strength.
+        app: `Appearance` (key light direction).
+        size: S, pixels (scales blur radii).
+
+    Returns:
+        (S, S, 3) float32 linear radiance (key + fill + sky light, ambient occlusion from the
+        blurred height field, wrapped diffuse with a subsurface approximation, Blinn-Phong).
+    """
     gy, gx = np.gradient(Z)
     n = np.stack([-gx, -gy, np.ones_like(Z)], -1)
     n /= np.linalg.norm(n, axis=-1, keepdims=True)
@@ -24,12 +37,16 @@ def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
     blur = cv2.GaussianBlur(Z, (0, 0), 0.02 * size + 1)
     ao = np.clip(1 - 0.02 * np.clip(blur - Z, 0, None) * (256 / size), 0.55, 1)
     light = (0.78 * diff + 0.16 * fill_d + 0.14 * sky) * ao
-    # subsurface-like warm tint in the penumbra of skin
+    # subsurface scattering, cheaply: light diffuses further in skin for red than for green and blue,
+    # so shading edges soften and warm (the "screen-space blur of irradiance" approximation)
+    light3 = np.stack(
+        [cv2.GaussianBlur(light, (0, 0), 0.011 * size), cv2.GaussianBlur(light, (0, 0), 0.004 * size), light], -1
+    )
     tint = 1 + (1 - diff)[..., None] * np.array([0.08, -0.02, -0.05], np.float32) * diff[..., None] * 2
     h = key + np.array([0, 0, 1], np.float32)
     h /= np.linalg.norm(h)
     spec = SP * np.power(np.clip(n @ h, 0, 1), 24) * ao
-    return A * light[..., None] * tint + spec[..., None] * 0.9
+    return A * light3 * tint + spec[..., None] * 0.9
 
 
 def auto_exposure(img: np.ndarray, face: np.ndarray) -> float:
@@ -45,6 +62,7 @@ def auto_exposure(img: np.ndarray, face: np.ndarray) -> float:
 
 
 def backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
+    """Studio backdrop (S, S, 3) float32 linear: a vertical gradient with a soft glow at (cx, cy) px."""
     S = shape[0]
     Y, X = grid(S)
     top, bottom = srgb_to_linear(app.backdrop[0]), srgb_to_linear(app.backdrop[1])
@@ -55,6 +73,16 @@ def backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
 
 
 def apply_roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray, dict, dict]:
+    """Roll the head by ``angle`` degrees about ``centre`` (x, y) px; quantise to uint8.
+
+    Args:
+        img: (S, S, 3) float32 sRGB in [0, 1].
+        lm: landmark name -> (2,) px, rotated with the image.
+        masks: region -> (S, S) bool, rotated with nearest-neighbour sampling.
+
+    Returns:
+        (image (S, S, 3) uint8, landmarks, masks).
+    """
     S = img.shape[0]
     rot = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
     img = cv2.warpAffine(img, rot, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
