@@ -54,9 +54,7 @@ def class_list(rows: Sequence[dict[str, Any]]) -> list[str]:
     return ([UNAFFECTED] if UNAFFECTED in seen else []) + [c for c in seen if c != UNAFFECTED]
 
 
-def split_by_subject(
-    rows: Sequence[dict[str, Any]], val_fraction: float, seed: int
-) -> tuple[list[int], list[int]]:
+def split_by_subject(rows: Sequence[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Split row indices into training and validation by subject, stratified by class.
 
     Within each class, subjects are shuffled with `seed` and ``round(val_fraction * n)`` of them

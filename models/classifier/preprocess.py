@@ -160,7 +160,9 @@ def detect_landmarks(rgb: np.ndarray) -> np.ndarray:
     if min(h, w) < MIN_SIDE:
         raise ValueError(f"image too small to find a face: {w} x {h} pixels (at least {MIN_SIDE} needed)")
     scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-    small = rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    small = (
+        rgb if scale == 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    )
     faces = _Mesh.get()(small)
     if not faces:
         raise ValueError("no face found in the image: use a frontal portrait with the whole face visible")

@@ -118,7 +118,9 @@ def draw_appearance(
     light = np.array([rng.uniform(-0.7, -0.4), rng.uniform(-0.65, -0.4), 0.62], np.float32)
     light /= np.linalg.norm(light)
     top, bottom = _BACKDROPS[int(rng.integers(len(_BACKDROPS)))]
-    long_hair = sex == "female" and age >= 2.5 and rng.random() < 0.8 or (sex == "male" and rng.random() < 0.05)
+    # loose long hair for some girls; many children wear it tied back, which from the front reads
+    # as short hair
+    long_hair = sex == "female" and age >= 2.5 and rng.random() < 0.4 or (sex == "male" and rng.random() < 0.05)
     return Appearance(
         skin=skin.astype(np.float32),
         eye=np.array(EYE_RGB[eye], np.float32),

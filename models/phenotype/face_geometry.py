@@ -85,7 +85,7 @@ class Frontal:
         self.ex_hd = (ipd / 2 + pfl / 2) * ppm
         self.tilt = np.deg2rad(_MEAN_TILT_DEG + _CV_TILT_DEG * d["canthal_tilt"])
         self.iris_r = float(np.interp(age, [0, 2, 18], [10.0, 11.2, 11.8])) / 2 * ppm * 1.1
-        self.nose_hw = m("nose_width", d["alar_width"]) * ppm / 2
+        self.nose_hw = m("nose_width", 1.4 * d["alar_width"]) * ppm / 2
         self.mouth_hw = m("mouth_width", d["mouth_width"]) * ppm / 2
         self.ear_len = m("ear_length", d["ear_length"]) * ppm
         self.neck_hw = m("neck_width") * ppm / 2

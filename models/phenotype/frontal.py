@@ -21,7 +21,7 @@ from .eyes import brow, epicanthus, lashes, paint_eye
 from .face_geometry import Frontal
 from .hair import hair_layer
 from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, soft_polygon, srgb_to_linear, value_noise
-from .shading import apply_roll, auto_exposure, backdrop, shade
+from .shading import apply_roll, auto_exposure, backdrop, shade, tone_curve
 
 __all__ = ["Frontal", "render_frontal"]
 
@@ -86,7 +86,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     for side, (up, _lo, pupil) in ((1, eye_l), (-1, eye_r)):
         ec = (up[0] + up[-1]) / 2
         L = fr.pfl
-        add_gauss(z, ec[0] + side * 0.08 * L, ec[1] - 0.1 * L, 0.58 * L, 0.5 * L, -(5.5 + 1.4 * d["eye_depth"]) * mm)
+        add_gauss(z, ec[0] + side * 0.08 * L, ec[1] - 0.1 * L, 0.58 * L, 0.5 * L, -(7.0 + 1.4 * d["eye_depth"]) * mm)
         add_gauss(z, pupil[0], pupil[1] + 0.05 * L, 0.36 * L, 0.22 * L, 2.6 * mm)
         full = max(d["periorbital_fullness"], 0) * 0.55 + 0.3
         add_gauss(z, ec[0], ec[1] + 0.4 * L, 0.55 * L, 0.2 * L, full * mm)
@@ -133,19 +133,19 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     for side in (-1, 1):
         add_gauss(
             z,
-            cx + side * 0.66 * fr.nose_hw,
+            cx + side * 0.7 * fr.nose_hw,
             fr.y_sn - 0.1 * fr.nose_h,
             0.3 * fr.nose_hw,
-            0.13 * fr.nose_h,
-            0.45 * tip_h,
+            0.15 * fr.nose_h,
+            0.7 * tip_h,
         )
         add_gauss(
             z,
-            cx + side * 1.02 * fr.nose_hw,
+            cx + side * 1.04 * fr.nose_hw,
             fr.y_sn - 0.1 * fr.nose_h,
-            0.1 * fr.nose_hw,
-            0.16 * fr.nose_h,
-            -0.2 * tip_h,
+            0.16 * fr.nose_hw,
+            0.2 * fr.nose_h,
+            -0.3 * tip_h,
         )  # alar crease
     # philtral columns, lips, mentolabial sulcus, chin
     pdepth = max(0.7 + 0.35 * d["philtrum_depth"], 0.0) * mm
@@ -179,20 +179,25 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     blush = cv2.GaussianBlur(blush, (0, 0), 0.12 * fr.face_hw)
     albedo *= 1 + blush[..., None] * np.array([0.05, -0.06, -0.05], np.float32) * (1 - 0.5 * app.skin.mean())
 
-    spec = np.full(shape, 0.05, np.float32)
+    # darker skin shows relatively stronger specular highlights in photographs (more of its light is
+    # surface reflection), which also carries the shape of the face
+    spec = np.full(shape, 0.05 + 0.06 * (1 - float(app.skin.mean())), np.float32)
     # lips
     top, line, bottom = fr.mouth_points()
     upper_lip = soft_polygon(shape, np.concatenate([top, line[::-1]]), blur=0.3)
     lower_lip = soft_polygon(shape, np.concatenate([line, bottom[::-1]]), blur=0.4)
     lips = np.clip(upper_lip + lower_lip, 0, 1)
-    lip_col = skin * np.array([0.74, 0.36, 0.37], np.float32) * (1 + 0.25 * skin.mean())
-    over(albedo, lip_col, lips * 0.85)
+    lip_col = skin * np.array([0.66, 0.3, 0.32], np.float32) * (1 + 0.3 * skin.mean())
+    over(albedo, lip_col, lips)
+    # the vermilion border ("white roll") catches light just above the upper lip's outline
+    roll = soft_polygon(shape, np.concatenate([top - [0, 0.09 * fr.uv], top[::-1] + [0, 0.05 * fr.uv]]), blur=0.5)
+    over(albedo, np.minimum(skin * 1.12, 1.0), roll * (1 - upper_lip) * 0.6)
     spec += lips * 0.08
     # nostrils: darker and slightly recessed; anteverted nares show more of them
     ant = max(d["nares_anteversion"], 0)
     for side in (-1, 1):
-        nx, ny = cx + side * 0.36 * fr.nose_hw, fr.y_sn - (0.05 + 0.02 * ant) * fr.nose_h
-        nost = soft_ellipse(shape, nx, ny, 0.22 * fr.nose_hw, (0.085 + 0.05 * ant) * fr.nose_hw, side * 18)
+        nx, ny = cx + side * 0.46 * fr.nose_hw, fr.y_sn - (0.05 + 0.02 * ant) * fr.nose_h
+        nost = soft_ellipse(shape, nx, ny, 0.25 * fr.nose_hw, (0.095 + 0.05 * ant) * fr.nose_hw, side * 18)
         nost = cv2.GaussianBlur(nost, (0, 0), 0.5)
         over(albedo, skin * 0.12, nost * 0.92)
         z -= nost * 1.2 * mm
@@ -241,7 +246,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     strands = np.clip(0.93 + 0.15 * hairs, 0.7, 1.0)
     brow_dens = float(np.interp(fr.age, [0, 2, 6], [0.6, 0.9, 0.98]))
     brow_mask = np.clip(brow_mask * 1.5, 0, 1)  # an opaque core; blending in linear light leaks skin fast
-    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.3), 0, 1))
+    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.12), 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
     spec *= 1 - 0.9 * brow_mask  # hair is matte here: a skin highlight on a brow reads as grey paint
 
@@ -310,7 +315,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     shirt_a = shirt_a * (1 - neckline)
 
     # ---------------------------------------------------------------- hair
-    hair_a, hair_z, hair_alb, hair_sp = hair_layer(fr, shape, rows, rng)
+    hair_a, hair_back, hair_z, hair_alb, hair_sp = hair_layer(fr, shape, rows, rng)
 
     # ---------------------------------------------------------------- compose buffers
     Z = np.zeros(shape, np.float32)
@@ -319,7 +324,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     cover = np.zeros(shape, np.float32)
     skin_lin = skin
     layers = [
-        (hair_a * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, hair_sp),
+        (hair_back * (Y > fr.y_eye) * app.long_hair, hair_z - 0.6 * fr.face_hw, hair_alb, hair_sp),
         (neck_a, neck_z, skin_lin, 0.04),
         (shirt_a, shirt_z + 0.3 * fr.face_hw, srgb_to_linear(app.shirt), 0.03),
         (
@@ -350,13 +355,14 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     for side, (up, lo, _pupil) in ((1, eye_l), (-1, eye_r)):
         lashes(img, up, lo, fr, app, side)
     if d["open_mouth"] < 0.3 and d["protruding_tongue"] < 0.3:
-        polyline(img, line, (0.06, 0.02, 0.02), max(0.012 * S * 0.5, 1))
+        polyline(img, line, tuple(float(c) for c in lip_col * 0.25), max(S / 320, 1))
 
     bg = backdrop(shape, app, cx, fr.y_eye)
     out = bg * (1 - cover[..., None]) + img * cover[..., None]
     out = cv2.GaussianBlur(out, (0, 0), 0.35 + S / 900)
-    out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.008
-    out = np.power(np.clip(out, 0, 1), 1 / 2.2)
+    out = tone_curve(out)
+    # sensor grain in the encoded image, so shadows are not noisier than highlights
+    out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.006
 
     lm = {
         "pupil_r": eye_r[2],

@@ -34,7 +34,8 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
         rng: texture generator seeded from the identity seed.
 
     Returns:
-        alpha (S, S) float32 in [0, 1], height z (S, S) float32 px, albedo (S, S, 3) float32 linear,
+        alpha in front of the face (S, S) float32 in [0, 1] (cut at the hairline), alpha behind the
+        head (S, S) (no hairline), height z (S, S) float32 px, albedo (S, S, 3) float32 linear,
         specularity (S, S) float32.
     """
     S = fr.S
@@ -48,9 +49,10 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
     ell = (fr.head_hw + vol) * np.sqrt(np.clip(1 - ((y_w - rows) / (y_w - top_y)) ** 2, 0, 1))
     if fr.app.long_hair:
         # hair falls behind the ears to below the jaw, flaring slightly, with a rounded end
-        length = min(fr.y_gn + (0.02 + 0.012 * fr.age) * S, 0.97 * S)
+        length = min(fr.y_gn + (0.06 + 0.012 * fr.age) * S, 0.99 * S)
         t = np.clip((rows - y_w) / max(length - y_w, 1), 0, 1)
-        fall = (fr.head_hw + vol) * (1 + 0.16 * t) * np.sqrt(np.clip(1 - t**5, 0, 1))
+        # falls straight past the cheeks, then spreads over the shoulders; ends square, not pointed
+        fall = (fr.head_hw + vol) * (1 + 0.08 * t + 0.5 * np.clip(t - 0.75, 0, None)) * np.clip((1 - t) * 12, 0, 1)
         hw_h = np.where(rows < y_w, ell, fall)
     else:
         short_end = fr.y_eye + 0.02 * fr.face_h
@@ -84,6 +86,8 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
     above = np.clip((line - Y) / edge + 0.5 + 0.45 * tips, 0, 1)
     density = 0.55 + 0.45 * infant
     alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.4 + S / 768) * density
+    # behind the head no hairline applies: long hair shows past the cheeks down to the shoulders
+    back = cv2.GaussianBlur(in_h, (0, 0), 0.4 + S / 768) * density
     u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
     z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5 + strands * 0.004 * S
     shade = np.clip(1 + 0.18 * strands + 0.06 * value_noise(shape, 6, rng), 0.55, 1.45)
@@ -91,5 +95,5 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
     # anisotropic sheen: a band across the crown, broken up by the strands
     r = np.hypot(Y - part_y, (X - part_x) * 0.9)
     band = np.exp(-0.5 * ((r - 0.38 * fr.head_hw) / (0.12 * fr.head_hw)) ** 2)
-    spec = (0.03 + 0.22 * band * np.clip(0.6 + 0.4 * fine, 0, 1.5)).astype(np.float32)
-    return alpha.astype(np.float32), z.astype(np.float32), alb.astype(np.float32), spec
+    spec = ((0.03 + 0.22 * band * np.clip(0.6 + 0.4 * fine, 0, 1.5)) * density**2).astype(np.float32)
+    return alpha.astype(np.float32), back.astype(np.float32), z.astype(np.float32), alb.astype(np.float32), spec

@@ -1,15 +1,22 @@
-"""Profile portrait renderer (the child's right side, facing the image's right).
+"""Profile portrait renderer: the child's right side, facing the image's right.
 
 The profile shows what a frontal view hides: ear position and rotation, nasal bridge height,
-midface projection, chin and head shape. The head is a silhouette made of the sagittal facial
-profile (forehead, glabella, nasion, nasal dorsum, pronasale, subnasale, lips, chin) and the
-cranial vault (an ellipse whose length follows the cephalic index), inflated into a height field by
-its distance transform, with bumps for the malar region, eye, ala, lips and ear, and shaded with the
-same lighting as the frontal renderer. Vertical positions come from the same anthropometry
-(`frontal.Frontal`), so both views of one child agree.
+midface projection, chin and head shape. The skin is one height field z(x, y) in pixels (towards
+the camera, i.e. the child's right): every image row is a transverse section of the head from the
+occiput to the sagittal profile (forehead, glabella, nasion, nasal dorsum, pronasale, columella,
+subnasale, lips, chin), half an ellipse behind the ear and a superellipse in front, as wide as the
+frontal silhouette (`face_geometry.Frontal.half_width`) at that row. A cranium made this way is an
+exact ellipsoid. The nose is a wedge on that section, the mandible ends at a soft jaw line and the
+neck is a second row-wise solid; the two merge by a smooth maximum, so no seam or crease shows.
+Eye (lids, lashes, foreshortened iris, cornea), ear relief (helix, scapha, antihelix, concha,
+tragus, lobe), hair (an offset ellipsoid with strands radiating from the crown) and the shirt are
+separate layers, shaded with the frontal renderer's lighting (`shading.shade`). Vertical levels
+and widths come from the same anthropometry as the frontal view, so both views of one child agree.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import cv2
 import numpy as np
@@ -18,286 +25,529 @@ from scipy.interpolate import PchipInterpolator
 from .appearance import Appearance
 from .face_geometry import Frontal
 from .norms import measure
-from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, soft_polygon, srgb_to_linear, value_noise
-from .shading import apply_roll, auto_exposure, backdrop, shade
+from .raster import add_gauss, add_ridge, grid, over, polyline, soft_polygon, srgb_to_linear, value_noise
+from .shading import apply_roll, auto_exposure, backdrop, shade, tone_curve
 
 
-def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng):
+def _smax(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
+    """Smooth maximum of two height fields (same shape); blends where they differ by less than k px."""
+    h = np.clip(0.5 + 0.5 * (a - b) / k, 0, 1)
+    return b + (a - b) * h + k * h * (1 - h)
+
+
+def _curve(knots) -> PchipInterpolator:
+    """Monotone cubic x(y) through (y, x) knots (px); knots closer than 0.3 px in y are dropped."""
+    k = np.array(sorted(knots))
+    keep = np.concatenate([[True], np.diff(k[:, 0]) > 0.3])
+    return PchipInterpolator(k[keep, 0], k[keep, 1], extrapolate=True)
+
+
+def _over(dst: np.ndarray, src, alpha: np.ndarray) -> None:
+    """`raster.over` restricted to the bounding box of ``alpha > 0``; src is (3,) or shaped like dst."""
+    x, y, w, h = cv2.boundingRect((alpha > 1e-3).view(np.uint8))
+    if w == 0:
+        return
+    win = (slice(y, y + h), slice(x, x + w))
+    src = np.asarray(src, np.float32)
+    over(dst[win], src[win] if src.ndim == 3 else src, alpha[win])
+
+
+def _smooth01(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: np.random.Generator):
     """Draw the right profile of a child.
 
     Args:
-        dims: morphology dimension -> SD score / amount.
-        age: years. sex: ``"female"``/``"male"``. size: image side in pixels.
-        app: `Appearance`. rng: noise generator seeded from the identity seed.
+        dims: morphology dimension -> SD score (continuous) or amount >= 0 (categorical).
+        age: years. sex: ``"female"``/``"male"``. size: image side S in pixels.
+        app: `Appearance` (colours, light, roll). rng: noise generator seeded from the identity seed.
 
     Returns:
-        image (S, S, 3) uint8 RGB, landmarks name -> (2,) float32 px, masks region -> (S, S) bool.
+        image (S, S, 3) uint8 RGB, landmarks name -> (2,) float32 px (x, y), masks region -> (S, S) bool.
     """
     fr = Frontal(dims, age, sex, size, app)
     d, S, mm = dims, size, fr.ppm
     Y, X = grid(S)
     shape = (S, S)
+    rows = np.arange(S, dtype=np.float32)
+    nh = fr.nose_h
+    # ------------------------------------------------------------ sagittal profile (px)
     flat = 1 - 0.12 * d["face_flatness"]
     head_len = measure("head_length", age, sex, 0.9 * d["head_size"] - 1.0 * d["cephalic_index"]) * mm
-    x_n = 0.62 * S  # nasion sits right of centre; the face looks to the right
-    nose_proj = (0.36 * fr.nose_h / mm + 2.5) * mm * flat * float(np.interp(age, [0, 4, 14], [0.75, 0.88, 1.0]))
-    bridge = (1.5 + 1.3 * d["nasal_bridge_height"]) * mm * float(np.interp(age, [0, 3, 12], [0.6, 0.8, 1.0]))
-    mid = 1.6 * d["midface_projection"] * mm
+    x_n = 0.6 * S  # nasion; the face looks to the right
+    nose_proj = (0.36 * nh / mm + 2.5) * mm * flat * float(np.interp(age, [0, 4, 14], [0.75, 0.88, 1.0]))
+    bridge = (1.5 + 1.5 * d["nasal_bridge_height"]) * mm * float(np.interp(age, [0, 3, 12], [0.6, 0.8, 1.0]))
+    mid = 1.9 * d["midface_projection"] * mm
     chin = (1.0 + 2.8 * d["mandible_length"]) * mm * flat
-    boss = (1.5 + 1.5 * d["frontal_bossing"]) * mm
-    tip_up = (0.1 + 0.05 * d["nares_anteversion"]) * fr.nose_h
-    colum = 0.9 * max(d["columella_low"], 0) * mm
-    # sagittal profile: (y, x) knots from trichion to under the chin
-    knots = [
-        (fr.y_tr - 0.2 * (fr.y_tr - fr.y_v), x_n - 7 * mm),
-        (fr.y_tr, x_n - 2.5 * mm + 0.3 * boss),
-        ((fr.y_tr + fr.y_brow) / 2, x_n + boss * 0.8),
-        (fr.y_brow + 0.3 * (fr.y_n - fr.y_brow), x_n + 2.2 * mm * flat),
-        (fr.y_n, x_n + min(bridge - 1.5 * mm, 0.5 * mm)),
-        (fr.y_n + 0.45 * fr.nose_h, x_n + 0.5 * nose_proj + bridge * 0.4 + mid * 0.3),
-        (fr.y_sn - tip_up - 0.08 * fr.nose_h, x_n + nose_proj + mid * 0.5),
-        (fr.y_sn - tip_up + 0.03 * fr.nose_h, x_n + nose_proj * 0.92 + mid * 0.5),
-        (fr.y_sn + colum * 0.6, x_n + 0.25 * nose_proj + mid + colum * 0.3),
-        (fr.y_sn + 0.4 * (fr.y_ls - fr.y_sn), x_n + 0.2 * nose_proj + mid),
-        (fr.y_ls + 0.4 * fr.uv, x_n + 0.3 * nose_proj + mid + 0.05 * fr.uv),
-        (fr.y_sto, x_n + 0.22 * nose_proj + mid * 0.6),
-        (fr.y_li - 0.35 * fr.lv, x_n + 0.27 * nose_proj + mid * 0.4 + 0.1 * fr.lv * d["lower_lip_height"]),
-        (fr.y_li + 0.35 * (fr.y_gn - fr.y_li), x_n + 0.02 * nose_proj + chin * 0.5),
-        (fr.y_gn - 0.25 * (fr.y_gn - fr.y_li), x_n + 0.08 * nose_proj + chin),
-        (fr.y_gn, x_n + chin - 2 * mm),
+    boss = 1.6 * d["frontal_bossing"] * mm
+    ant = d["nares_anteversion"]
+    tip_up = (0.1 + 0.05 * ant) * nh
+    colum = 1.0 * max(d["columella_low"], 0) * mm
+    mouth_open = max(d["open_mouth"], 0.6 * d["protruding_tongue"])
+    gap = (0.3 + 0.35 * min(mouth_open, 1.5)) * fr.uv if mouth_open >= 0.3 else 0.0
+    y_li, y_gn = fr.y_li + gap, fr.y_gn + 0.8 * gap
+    # cranium: a superellipse (length from the cephalic index) whose front meets the forehead
+    a = 0.5 * head_len
+    c_y = fr.y_n - 0.38 * (fr.y_n - fr.y_v)
+    b = c_y - fr.y_v
+    p_back = 2.0 + 0.5 * max(d["cephalic_index"], 0)  # brachycephaly flattens the occiput
+    y_fh = fr.y_tr + 0.45 * (fr.y_brow - fr.y_tr)
+    x_fh = x_n + (1.6 * mm + boss) * flat
+    c_x = x_fh - a * np.sqrt(max(1 - ((y_fh - c_y) / b) ** 2, 0.05)) - 0.6 * boss
+
+    def ell(y, grow=0.0, back=False):  # cranial outline x at rows y, optionally grown by `grow` px
+        v = np.clip((np.asarray(y, np.float64) - c_y) / (b + grow), -1, 1)
+        if back:
+            return c_x - (a + grow) * np.power(np.clip(1 - np.abs(v) ** p_back, 0, 1), 1 / p_back)
+        return c_x + (a + grow) * np.sqrt(np.clip(1 - v * v, 0, 1))
+
+    x_sn = x_n + 0.25 * nose_proj + mid
+    x_ls = x_n + 0.3 * nose_proj + mid + 0.08 * fr.uv
+    x_li = x_n + 0.26 * nose_proj + 0.45 * mid + 0.12 * fr.lv - 0.2 * gap
+    x_pg = x_n + 0.08 * nose_proj + chin
+    x_me = x_pg - 5 * mm
+    x_tip = x_n + nose_proj + mid
+    y_tip = fr.y_sn - tip_up
+    front = [(fr.y_v + f * (y_fh - fr.y_v), float(ell(fr.y_v + f * (y_fh - fr.y_v)))) for f in (0.02, 0.3, 0.6, 0.8)]
+    front += [
+        (fr.y_tr, float(ell(fr.y_tr)) + 0.5 * boss),
+        (y_fh, x_fh),
+        (fr.y_brow + 0.35 * (fr.y_n - fr.y_brow), x_n + 2.4 * mm * flat + 0.2 * boss),
+        (fr.y_n, x_n + min(bridge - 1.5 * mm, 0.8 * mm)),
+        (fr.y_n + 0.45 * nh, x_n + 0.45 * nose_proj + 0.55 * bridge + 0.5 * mid),
+        (y_tip - 0.12 * nh, x_tip - 0.06 * nose_proj),
+        (y_tip, x_tip),
+        (y_tip + 0.07 * nh, x_tip - 0.08 * nose_proj),
+        (fr.y_sn - 0.02 * nh + 0.7 * colum, x_n + 0.5 * nose_proj + mid),
+        (fr.y_sn + 0.6 * colum, x_sn),
+        (fr.y_sn + 0.55 * (fr.y_ls - fr.y_sn), x_sn - 0.03 * nose_proj),
+        (fr.y_ls + 0.45 * fr.uv, x_ls),
+        (fr.y_sto - 0.05 * fr.uv, x_ls - 0.35 * fr.uv),
+        (fr.y_sto + 0.5 * gap, x_ls - 0.35 * fr.uv - 1.5 * gap),
+        (fr.y_sto + gap + 0.05 * fr.lv, x_li - 0.4 * fr.lv),
+        (y_li - 0.4 * fr.lv, x_li),
+        (y_li + 0.35 * (y_gn - y_li), x_n + 0.03 * nose_proj + 0.5 * chin),
+        (y_gn - 0.3 * (y_gn - y_li), x_pg),
+        (y_gn - 0.08 * (y_gn - y_li), x_pg - 2 * mm),
+        (y_gn, x_me),
     ]
-    ky = np.array([k[0] for k in knots])
-    kx = np.array([k[1] for k in knots])
-    order = np.argsort(ky)
-    ky, kx = ky[order], kx[order]
-    keep = np.concatenate([[True], np.diff(ky) > 0.5])
-    prof = PchipInterpolator(ky[keep], kx[keep])
-    ys = np.linspace(ky[0], ky[-1], 80)
-    front = np.stack([prof(ys), ys], 1)
-    # cranium: ellipse from vertex to occiput, centred behind the forehead
-    c_x = x_n - 0.5 * head_len + 3 * mm
-    c_y = fr.y_n - 0.33 * (fr.y_n - fr.y_v)
-    a, b = 0.5 * head_len, c_y - fr.y_v
-    theta = np.linspace(-np.pi / 2, np.pi * 0.95, 80)  # from the vertex round the back
-    start = np.arctan2((knots[0][0] - c_y) / b, (knots[0][1] - c_x) / a)
-    theta = np.linspace(start, -np.pi / 2 - np.pi * 0.72, 90)
-    cran = np.stack([c_x + a * np.cos(theta), c_y + b * np.sin(theta)], 1)
-    neck_w = 1.05 * fr.neck_hw * 2
-    shoulder_y = fr.y_gn + (0.05 + 0.06 * min(age, 14) / 14) * S
-    jaw_back = np.array([x_n - 0.42 * head_len, fr.y_sto + 0.35 * (fr.y_gn - fr.y_sto)])
-    neck_front_x = x_n - 0.08 * head_len
-    under = np.array(
+    prof = _curve(front)
+    # the face without the nose: a plane under the dorsum, joined softly to the profile
+    y0, y1 = fr.y_n - 0.05 * nh, fr.y_sn + 0.3 * (fr.y_ls - fr.y_sn)
+    t = np.clip((rows - y0) / (y1 - y0), 0, 1)
+    plane = prof(y0) + (prof(y1) - prof(y0)) * t - 0.2 * nose_proj * np.sin(np.pi * t)
+    xf_full = prof(np.clip(rows, fr.y_v, y_gn))
+    xf = np.where((rows > y0) & (rows < y1), np.minimum(xf_full, plane + 0.5 * mm), xf_full)
+    xf = cv2.GaussianBlur(xf.reshape(-1, 1).astype(np.float32), (1, 0), 1.5).ravel()
+    xf = np.minimum(xf, xf_full)
+
+    # ------------------------------------------------------------ skin height field: head + neck
+    hw = fr.half_width(np.minimum(rows, fr.y_sto))
+    t = _smooth01((rows - fr.y_sto) / (y_gn - fr.y_sto))
+    hw = hw + (0.92 * fr.mand_hw - hw) * t  # the lower face narrows to the mandible's body
+    hw = cv2.GaussianBlur(hw.reshape(-1, 1).astype(np.float32), (1, 0), 3 * mm).ravel()
+    xb = ell(np.minimum(rows, c_y + 0.6 * b), back=True)
+    # front band of fixed depth (so the profile's hollows do not echo across the cheek), flat middle, round back
+    band = 0.24 * head_len
+    xm = np.maximum(c_x, xb + 1)
+    p = 2.5 * (1 + 0.1 * d["face_flatness"])  # superellipse exponent of the transverse section
+    xs = _smax(cv2.GaussianBlur(xf.reshape(-1, 1).astype(np.float32), (1, 0), 8 * mm).ravel(), xf, 3 * mm)
+    uf = np.clip((X - (xs - band)[:, None]) / band, 0, 1)  # smooth envelope; hollows cut in only near the edge
+    cut = _smooth01((xf[:, None] - X) / (5 * mm))
+    ub = np.clip((xm[:, None] - X) / np.maximum(xm - xb, 1)[:, None], 0, 1)
+    z_head = hw[:, None] * np.power(1 - np.power(uf, p), 1 / p) * np.sqrt(1 - ub * ub) * np.sqrt(cut)
+    z_head *= (rows >= fr.y_v)[:, None]
+    baby = float(np.interp(age, [0, 2, 8], [1.0, 0.6, 0.0]))
+    # neck: a row-wise solid, leaning forward from the shoulders; its top-front is the under-chin
+    web = min(max(d["webbed_neck"], 0), 1.5) * (d["webbed_neck"] >= 0.3)
+    y_sh = fr.y_gn + (0.05 + 0.06 * min(age, 14) / 14) * S
+    x_th = x_n - 0.1 * head_len
+    y_th = y_gn + 0.22 * (x_me - x_th) * (1 - 0.3 * baby)
+    nf = _curve(
         [
-            [x_n + chin - 6 * mm, fr.y_gn + 1.5 * mm],
-            [neck_front_x + 4 * mm, fr.y_gn + 0.06 * S * 0.4],
-            [neck_front_x, shoulder_y],
-            [neck_front_x, S + 2],
-            [neck_front_x - neck_w, S + 2],
-            [neck_front_x - neck_w, fr.y_gn],
+            (fr.y_sto, x_me - 6 * mm),
+            (y_gn + 0.3, x_me - 1.0 * mm),
+            (y_gn + 0.45 * (y_th - y_gn), x_th + 0.5 * (x_me - x_th)),
+            (y_th, x_th + 2 * mm),
+            (y_sh, x_th - 0.04 * head_len),
+            (S + 5, x_th - 0.06 * head_len),
         ]
     )
-    head_a = soft_polygon(shape, np.concatenate([front, under, cran[::-1]]))
-    dist = cv2.distanceTransform((head_a > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-    # blurring the distance hides the medial-axis creases that a raw distance transform shades as ridges
-    z = cv2.GaussianBlur(np.sqrt(dist * 0.5 * head_len), (0, 0), 0.03 * S) * 0.9
-    # facial bumps
-    eye_x = x_n - (9 + 1.2 * d["eye_depth"]) * mm - 0.5 * bridge
-    add_gauss(z, eye_x + 2 * mm, fr.y_eye, 0.45 * fr.pfl, 0.4 * fr.pfl, -(3.5 + 1.2 * d["eye_depth"]) * mm)
-    add_gauss(z, eye_x, fr.y_eye, 0.22 * fr.pfl, 0.18 * fr.pfl, 2.0 * mm)
-    malar_x = x_n - 0.25 * head_len * 0.6
-    add_gauss(
-        z,
-        malar_x,
-        fr.y_eye + 0.15 * fr.face_h,
-        0.12 * head_len,
-        0.1 * fr.face_h,
-        (2.5 + 1.2 * d["malar_prominence"] + 0.8 * d["cheek_fullness"]) * mm,
+    nb = _curve(
+        [
+            (c_y + 0.5 * b, x_th - 0.52 * head_len),
+            (y_sh - 0.05 * S, x_th - (0.47 + 0.05 * web) * head_len),
+            (S + 5, x_th - (0.5 + 0.15 * web) * head_len),
+        ]
     )
-    ala_x = x_n + 0.35 * nose_proj + mid * 0.5
-    add_gauss(z, ala_x, fr.y_sn - 0.12 * fr.nose_h, 0.25 * fr.nose_hw, 0.14 * fr.nose_h, 3 * mm)
-    add_ridge(z, tuple(jaw_back), (x_n + chin - 4 * mm, fr.y_gn - 1.5 * mm), 1.5 * mm, 1.8 * mm, 1.0 * mm)
-    # ear
-    ear_top = fr.y_brow + 0.35 * (fr.y_eye - fr.y_brow) - 0.85 * d["ear_height"] * 0.07 * fr.ear_len
-    ear_w = 0.55 * fr.ear_len
-    ear_cx = x_n - 0.6 * head_len + 0.5 * ear_w
-    ear_cy = ear_top + 0.5 * fr.ear_len
-    ear_ang = 15 + 5 * d["ear_rotation"]  # posterior rotation of the long axis, degrees from vertical
-    ear_a = soft_ellipse(shape, ear_cx, ear_cy, ear_w / 2, fr.ear_len / 2, ear_ang)
-    if d["earlobe_uplift"] >= 0.3:
-        ear_a = np.maximum(
-            ear_a,
-            soft_ellipse(
-                shape, ear_cx + 0.12 * ear_w, ear_cy + 0.42 * fr.ear_len, 0.28 * ear_w, 0.12 * fr.ear_len, ear_ang + 40
-            ),
+    # jaw line: from menton back to gonion and on to the occiput; the mandible rolls off above it
+    y_go = fr.y_sto + 0.45 * (fr.y_gn - fr.y_sto) + 0.5 * gap
+    x_go = c_x + 0.02 * head_len
+    x_oc = float(ell(c_y + 0.75 * b, back=True))
+    jaw_x = [x_oc - 2 * mm, float(nb(y_go)) + 3 * mm, x_go, x_me, x_me + 30 * mm]
+    jaw_y = [y_go + 6 * mm, y_go + 4 * mm, y_go, y_gn + 0.5 * mm, y_gn + 0.5 * mm]
+    y_jaw = np.interp(X[0], jaw_x, jaw_y).astype(np.float32)
+    fall = _smooth01((y_jaw[None, :] - Y) / ((18 + 4 * baby) * mm) + 0.5)
+    y_ntop = c_y + 0.5 * b
+    x_nf, x_nb = nf(np.maximum(rows, fr.y_sto)), nb(np.maximum(rows, y_ntop))
+    t = np.clip((rows - y_gn) / (y_sh - y_gn), 0, 1)
+    n_hw = fr.neck_hw * (1.05 + 0.25 * web * t) + max(0.85 * fr.mand_hw - fr.neck_hw, 0) * (1 - _smooth01(t))
+    depth = float(nf(y_sh) - nb(y_sh))
+    un = np.clip((X - (x_nf - 0.35 * depth)[:, None]) / (0.35 * depth), 0, 1)
+    ub = np.clip(((x_nb + 0.4 * depth)[:, None] - X) / (0.4 * depth), 0, 1)
+    z_neck = (n_hw * _smooth01((rows - y_ntop) / (0.08 * S)))[:, None] * np.sqrt((1 - un**2.2) * (1 - ub * ub))
+    z = z_neck + (z_head - z_neck) * fall  # the mandible's lower border rolls into the neck
+    # outline: head polygon (profile, jaw, occiput, vault) united with the neck, concave corners filleted
+    ys = np.linspace(fr.y_v, y_gn, 90)
+    vault = np.linspace(c_y + 0.75 * b, fr.y_v, 40)
+    head_poly = np.concatenate(
+        [
+            np.stack([prof(ys), ys], 1),
+            np.stack([jaw_x[3:0:-1], jaw_y[3:0:-1]], 1),
+            np.stack([ell(vault, back=True), vault], 1),
+        ]
+    )
+    ns = np.linspace(y_ntop, S + 4, 60)
+    neck_poly = np.concatenate(
+        [np.stack([nb(ns), ns], 1), np.stack([nf(np.maximum(ns[::-1], fr.y_sto)), ns[::-1]], 1)]
+    )
+    skin_a = np.maximum(soft_polygon(shape, head_poly), soft_polygon(shape, neck_poly))
+    fil = cv2.GaussianBlur(skin_a, (0, 0), 0.012 * S)
+    skin_a = np.maximum(skin_a, np.clip((fil - 0.5) * 3 + 0.5, 0, 1) * (Y > fr.y_gn - 0.05 * S))
+    # nose wedge, alae, facial relief
+    wn = (
+        np.interp(
+            rows,
+            [fr.y_n - 0.2 * nh, fr.y_n + 0.3 * nh, y_tip - 0.1 * nh, fr.y_sn + 0.05 * nh, fr.y_sn + 0.2 * nh],
+            [0, 0.45, 0.6, 0.5, 0],
         )
-    ear_z = np.zeros(shape, np.float32)
-    add_gauss(ear_z, ear_cx, ear_cy, 0.45 * ear_w, 0.45 * fr.ear_len, 5 * mm)
-    rad = np.deg2rad(ear_ang)
-    add_gauss(ear_z, ear_cx + 0.08 * ear_w, ear_cy + 0.05 * fr.ear_len, 0.2 * ear_w, 0.2 * fr.ear_len, -4 * mm, rad)
-    ear_z += z.max() * 0.7
-    # albedo
+        * fr.nose_hw
+    )
+    nw = (slice(max(int(fr.y_n - 0.2 * nh), 0), int(fr.y_sn + 0.2 * nh) + 2), slice(int(x_n - 0.3 * head_len), S))
+    wn_, tn = wn[nw[0], None], np.clip(xf_full[nw[0], None] - X[nw], 0, None)  # the nose, in its window
+    z[nw] = _smax(z[nw], wn_ * (1 - np.exp(-1.8 * tn / np.maximum(wn_, 0.5))) * (tn > 0), 1.5 * mm)
+    ala_x, ala_y = x_n + 0.42 * nose_proj + mid, fr.y_sn - (0.12 + 0.03 * ant) * nh - 0.5 * colum
+    add_gauss(z, ala_x, ala_y, 0.33 * fr.nose_hw, 0.16 * nh, 0.35 * fr.nose_hw)
+    L = fr.pfl
+    eye_x = x_n - (6.5 + 1.2 * d["eye_depth"]) * mm - 0.4 * bridge  # corneal apex
+    add_gauss(z, eye_x - 0.25 * L, fr.y_eye - 0.05 * L, 0.55 * L, 0.5 * L, -(3.5 + 1.2 * d["eye_depth"]) * mm)
+    add_gauss(z, eye_x - 0.3 * L, fr.y_eye, 0.35 * L, 0.3 * L, 2.6 * mm)
+    add_ridge(
+        z,
+        (eye_x + 0.1 * L, fr.y_brow + 0.1 * L),
+        (eye_x - 0.9 * L, fr.y_brow + 0.05 * L),
+        0.18 * L,
+        1.5 * mm,
+        0.8 * mm,
+    )
+    malar = (1.8 + 1.0 * d["malar_prominence"] + 0.8 * d["cheek_fullness"] + 2.0 * baby) * mm
+    add_gauss(z, eye_x - 0.2 * head_len, fr.y_eye + 0.2 * fr.face_h, 0.1 * head_len, 0.12 * fr.face_h, malar)
+    add_gauss(z, eye_x - 1.1 * L, fr.y_brow, 0.4 * L, 0.6 * L, -1.5 * mm)  # temple
+    if web:
+        add_ridge(z, (x_oc + 0.2 * a, fr.y_sto), (x_oc - 0.1 * a, y_sh), 0.08 * a, 3 * web * mm, 5 * web * mm)
+    # tongue: an ellipsoid resting between the lips
+    tongue = np.zeros(shape, np.float32)
+    if d["protruding_tongue"] >= 0.3:
+        t_len = (0.5 + 0.6 * min(d["protruding_tongue"], 1.5)) * fr.lv + 3 * mm
+        tcx, tcy = x_li - 0.5 * fr.lv + 0.5 * t_len, fr.y_sto + 0.55 * gap
+        tongue = soft_polygon(
+            shape,
+            cv2.ellipse2Poly((int(tcx * 4), int(tcy * 4)), (int(t_len * 2), int(gap * 2.2)), -8, 0, 360, 15) / 4.0,
+            blur=0.5,
+        )
+        z = np.maximum(z, tongue * (0.45 * fr.mouth_hw))
+        skin_a = np.maximum(skin_a, tongue)
+
+    # ------------------------------------------------------------ skin albedo: lips, nostril, eye, brow
     skin = srgb_to_linear(app.skin) * np.array([1.07, 0.97, 0.95], np.float32)
     albedo = np.empty((S, S, 3), np.float32)
     albedo[:] = skin
     albedo *= (1 + value_noise(shape, 24, rng) * 0.025)[..., None]
-    lips = soft_ellipse(
-        shape, x_n + 0.22 * nose_proj + mid * 0.6, fr.y_ls + 0.5 * fr.uv, 0.13 * fr.mouth_hw * 2, 0.6 * fr.uv
-    )
-    lips = np.maximum(
-        lips,
-        soft_ellipse(
-            shape, x_n + 0.22 * nose_proj + mid * 0.4, fr.y_sto + 0.5 * fr.lv, 0.12 * fr.mouth_hw * 2, 0.6 * fr.lv
-        ),
-    )
-    over(albedo, skin * np.array([0.78, 0.42, 0.42], np.float32) * (1 + 0.25 * skin.mean()), lips * head_a * 0.85)
-    ant = max(d["nares_anteversion"], 0)
-    nost = soft_ellipse(
-        shape,
-        ala_x + 0.12 * fr.nose_hw,
-        fr.y_sn - 0.04 * fr.nose_h - 0.02 * ant * fr.nose_h,
-        0.22 * fr.nose_hw,
-        (0.07 + 0.04 * ant) * fr.nose_hw,
-        -10 - 10 * ant,
-    )
-    over(albedo, skin * 0.15, nost * 0.9)
-    # eye: a wedge of sclera and iris seen from the side
-    L = fr.pfl
-    eye_pts = np.array(
+    x_ch = x_ls - 0.55 * fr.mouth_hw  # cheilion seen from the side
+    up_lip = np.array(
         [
-            [eye_x - 0.35 * L, fr.y_eye],
-            [eye_x + 0.12 * L, fr.y_eye - 0.2 * L],
-            [eye_x + 0.2 * L, fr.y_eye + 0.02 * L],
-            [eye_x + 0.05 * L, fr.y_eye + 0.1 * L],
+            [x_ch, fr.y_sto + 0.3 * gap],
+            [x_ls - 0.5 * fr.uv, fr.y_ls - 0.1 * fr.uv],
+            [x_ls + 1.0, fr.y_ls + 0.45 * fr.uv],
+            [x_ls + 1.0, fr.y_sto],
+            [x_ch, fr.y_sto + 0.4 * gap],
         ]
     )
-    eye_a = soft_polygon(shape, eye_pts)
-    over(albedo, srgb_to_linear(np.array([0.9, 0.88, 0.85], np.float32)), eye_a)
-    iris = soft_ellipse(shape, eye_x + 0.1 * L, fr.y_eye - 0.04 * L, 0.09 * L, 0.17 * L) * eye_a
-    over(albedo, srgb_to_linear(app.eye) * 0.7, iris)
-    brow = soft_ellipse(shape, eye_x + 0.1 * L, fr.y_brow, 0.45 * L, (0.1 + 0.02 * d["brow_thickness"]) * L, -8)
-    over(albedo, srgb_to_linear(np.minimum(app.hair * 0.75, app.skin * 0.45)), cv2.GaussianBlur(brow, (0, 0), 1) * 0.8)
-    # hair: the cranium behind a hairline from the trichion to the top of the ear and the nape
-    hair_line = np.array(
+    lo_lip = np.array(
         [
-            [knots[1][1] - 2 * mm, fr.y_tr],
-            [ear_cx + 0.3 * ear_w, fr.y_brow - 0.02 * S],
-            [ear_cx + 0.55 * ear_w, ear_top + 0.1 * fr.ear_len],
-            [ear_cx - 0.2 * ear_w, ear_top - 0.06 * fr.ear_len],
-            [ear_cx - 0.75 * ear_w, ear_cy + 0.6 * fr.ear_len * (0.3 + app.long_hair)],
-            [x_n - 1.25 * head_len, fr.y_gn + (0.12 * S if app.long_hair else 0)],
-            [x_n - 1.4 * head_len, fr.y_v - 0.2 * S],
-            [knots[1][1] + 5 * mm, fr.y_v - 0.2 * S],
+            [x_ch, fr.y_sto + 0.5 * gap],
+            [x_li + 1.0, fr.y_sto + gap],
+            [x_li + 1.0, y_li],
+            [x_li - 0.6 * fr.lv, y_li + 0.15 * fr.lv],
+            [x_ch, fr.y_sto + 0.6 * gap + 0.2 * fr.lv],
         ]
     )
-    vol = 0.05 * head_len * float(np.interp(age, [0, 1.5, 3], [0.4, 0.8, 1.0]))
-    grown = cv2.dilate(
-        (head_a > 0.5).astype(np.uint8),
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(int(vol) * 2 + 1, 3), max(int(vol) * 2 + 1, 3))),
-    )
-    hair_a = cv2.GaussianBlur(soft_polygon(shape, hair_line, blur=0.8) * grown, (0, 0), 0.6 + S / 512)
-    if app.long_hair:
-        back = soft_polygon(
+    lips = np.maximum(soft_polygon(shape, up_lip, 0.6), soft_polygon(shape, lo_lip, 0.6)) * skin_a
+    _over(albedo, skin * np.array([0.72, 0.36, 0.37], np.float32) * (1 + 0.3 * skin.mean()), lips * 0.9)
+    _over(albedo, skin * np.array([0.85, 0.42, 0.45], np.float32) + 0.03, tongue)
+    if gap > 0:
+        cav = soft_polygon(
             shape,
             np.array(
                 [
-                    [c_x - 0.2 * a, c_y],
-                    [c_x - a - vol, c_y + 0.2 * b],
-                    [c_x - a - 0.6 * vol, fr.y_gn + 0.1 * S],
-                    [c_x - 0.2 * a, fr.y_gn + 0.1 * S],
+                    [x_ch + 0.1 * fr.mouth_hw, fr.y_sto + 0.45 * gap],
+                    [x_ls - 0.2 * fr.uv, fr.y_sto],
+                    [x_li - 0.3 * fr.lv, fr.y_sto + gap],
                 ]
             ),
-            blur=1.0,
+            0.5,
         )
-        hair_a = np.maximum(hair_a, back)
-    hair_a *= float(np.interp(age, [0, 1.5, 3], [0.55, 0.85, 1.0]))
-    strands = (
-        value_noise(shape, S // 2, rng) * 0.5
-        + cv2.resize(rng.standard_normal((S, 10)).astype(np.float32), (S, S), interpolation=cv2.INTER_CUBIC) * 0.5
+        _over(albedo, np.array([0.06, 0.012, 0.012], np.float32), cav * (1 - tongue))
+    # nostril: a dark crescent between ala and columella; anteverted nares turn it to the camera
+    nost = np.array(
+        [
+            [ala_x - 0.05 * fr.nose_hw, fr.y_sn - 0.03 * nh],
+            [ala_x + 0.3 * fr.nose_hw, ala_y + (0.02 - 0.05 * max(ant, 0)) * nh],
+            [x_tip - 0.18 * nose_proj, y_tip + (0.06 - 0.015 * max(ant, 0)) * nh],
+            [ala_x + 0.35 * fr.nose_hw, fr.y_sn - 0.02 * nh + 0.5 * colum],
+        ]
     )
-    hair_alb = srgb_to_linear(app.hair)[None, None, :] * np.clip(1 + 0.22 * strands, 0.5, 1.5)[..., None]
-    dist_h = cv2.distanceTransform((np.maximum(hair_a, head_a) > 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-    hair_z = cv2.GaussianBlur(np.sqrt(dist_h * 0.5 * head_len), (0, 0), 0.03 * S) * 0.9 + 2 * mm
-    # shirt
-    sh_cx = neck_front_x - 0.5 * neck_w
-    shirt_a = soft_ellipse(shape, sh_cx, shoulder_y + 0.25 * S, 0.42 * S, 0.27 * S)
-    shirt_a *= 1 - soft_ellipse(shape, sh_cx + 0.02 * S, shoulder_y - 0.02 * S, 0.7 * neck_w, 0.08 * S)
-    shirt_z = np.sqrt(np.clip(1 - ((X - sh_cx) / (0.42 * S)) ** 2, 0, 1)) * 0.2 * S
-    # compose and shade
-    Z = np.zeros(shape, np.float32)
-    A = np.zeros((S, S, 3), np.float32)
-    SP = np.zeros(shape, np.float32)
-    cover = np.zeros(shape, np.float32)
-    for a_, zz, alb, sp in (
-        (head_a, z, albedo, 0.05),
-        (shirt_a, shirt_z + 0.1 * z.max(), srgb_to_linear(app.shirt), 0.03),
-        (hair_a, hair_z, hair_alb, 0.05),
-        (ear_a, ear_z, skin * np.array([1.0, 0.93, 0.92], np.float32), 0.04),
-    ):
-        Z *= 1 - a_
-        Z += zz * a_
-        over(A, alb, a_)
-        SP *= 1 - a_
-        SP += sp * a_
-        cover = np.maximum(cover, a_)
-    img = shade(Z, A, SP, app, S)
-    img *= auto_exposure(img, head_a * (hair_a < 0.5))
-    polyline(
-        img,
+    nost_a = soft_polygon(shape, nost, 0.7 + 0.2 * max(ant, 0))
+    _over(albedo, skin * 0.12, nost_a * float(np.clip(0.75 + 0.12 * ant, 0.4, 0.95)))
+    # eye from the side: fissure wedge from the lateral canthus to the cornea, iris a narrow ellipse
+    op = L * 0.36 * (1 - 0.15 * max(d["ptosis"], 0))
+    ex_c = np.array([eye_x - 0.62 * L, fr.y_eye + 0.02 * L])
+    tt = np.linspace(0, 1, 12)[:, None]
+    lid_up = (
+        ex_c + tt * np.array([0.62 * L, -0.02 * L]) + np.c_[0.0 * tt, -op * 0.75 * np.sin(np.pi * tt**1.6 / 2 + 0.15)]
+    )
+    lid_lo = ex_c + tt * np.array([0.55 * L, 0.0]) + np.c_[0.0 * tt, op * 0.28 * np.sin(np.pi * tt**1.3 / 2)]
+    fis = soft_polygon(shape, np.concatenate([lid_up, [[eye_x + 0.02 * L, fr.y_eye]], lid_lo[::-1]]), 0.4)
+    shade_fis = np.clip((X - ex_c[0]) / (0.6 * L), 0, 1)
+    _over(
+        albedo,
+        srgb_to_linear(np.array([0.86, 0.83, 0.8], np.float32))[None, None] * (0.45 + 0.55 * shade_fis)[..., None],
+        fis,
+    )
+    iris_c = (eye_x - 0.1 * L, fr.y_eye - 0.06 * L)
+    iris = (
+        soft_polygon(
+            shape,
+            cv2.ellipse2Poly(
+                (int(iris_c[0] * 8), int(iris_c[1] * 8)), (int(0.07 * L * 8), int(fr.iris_r * 8)), 4, 0, 360, 15
+            )
+            / 8.0,
+            0.3,
+        )
+        * fis
+    )
+    _over(albedo, srgb_to_linear(app.eye) * 0.8, iris)
+    _over(
+        albedo,
+        np.zeros(3, np.float32),
+        iris * np.clip(1 - np.abs(X - iris_c[0] + 0.01 * L) / (0.04 * L), 0, 1) ** 0.5 * 0.85,
+    )
+    add_gauss(z, eye_x - 0.35 * L, fr.y_eye - op - 0.12 * L, 0.3 * L, 0.05 * L, -0.6 * mm)  # upper lid crease
+    brow_a = soft_polygon(
+        shape,
         np.array(
             [
-                [x_n + 0.22 * nose_proj + mid * 0.6, fr.y_sto],
-                [x_n + 0.22 * nose_proj - 0.1 * fr.mouth_hw, fr.y_sto + 0.3 * fr.uv],
+                [eye_x + 0.15 * L, fr.y_brow + 0.03 * L],
+                [eye_x - 0.2 * L, fr.y_brow - 0.1 * L],
+                [eye_x - 0.95 * L, fr.y_brow - 0.04 * L],
+                [eye_x - 0.8 * L, fr.y_brow + 0.1 * L],
+                [eye_x + 0.05 * L, fr.y_brow + 0.12 * L],
             ]
         ),
-        (0.08, 0.03, 0.03),
-        max(S / 300, 1),
+        0.9 + S / 500,
     )
-    helix = np.stack(
+    brow_a *= 0.7 + 0.1 * d["brow_thickness"] + 0.12 * np.clip(value_noise(shape, S // 5, rng), -1, 1)
+
+    # ------------------------------------------------------------ ear: outline and relief in its own frame
+    ear_len = fr.ear_len
+    ear_w = (0.56 + 0.04 * d["ear_protrusion"]) * ear_len
+    ear_top = fr.y_eye - 0.2 * ear_len - 0.09 * d["ear_height"] * ear_len
+    ang = np.deg2rad(16 + 6 * d["ear_rotation"])  # long axis tilted back from vertical
+    up_v = np.array([-np.sin(ang), -np.cos(ang)])
+    fw_v = np.array([np.cos(ang), -np.sin(ang)])
+    e_front = c_x + 0.02 * head_len
+    ec = np.array([e_front - 0.45 * ear_w, ear_top]) - up_v * 0.5 * ear_len
+    ex0, ey0 = int(max(ec[0] - ear_len, 0)), int(max(ec[1] - ear_len, 0))
+    win = (slice(ey0, int(min(ec[1] + ear_len, S))), slice(ex0, int(min(ec[0] + ear_len, S))))
+    dx, dy = X[win] - ec[0], Y[win] - ec[1]
+    q = (dx * up_v[0] + dy * up_v[1]) / (0.5 * ear_len)
+    pe = (dx * fw_v[0] + dy * fw_v[1]) / (0.5 * ear_w) / (1 + 0.15 * q)
+    r = np.sqrt(pe * pe + q * q)
+    ear_a = np.zeros(shape, np.float32)
+    ear_a[win] = np.clip((1 - r) * 0.25 * ear_w + 0.5, 0, 1) * (1 - 0.6 * np.clip((pe - 0.75) / 0.25, 0, 1))
+    g = lambda cp, cq, sp, sq: np.exp(-(((pe - cp) / sp) ** 2 + ((q - cq) / sq) ** 2))  # noqa: E731
+    w_h = (1 - 0.85 * np.clip((pe - 0.2) / 0.5, 0, 1) * np.clip((0.35 - q) / 0.4, 0, 1)) * np.clip(
+        (q + 0.8) / 0.25, 0.2, 1
+    )
+    concha = g(0.3, -0.05, 0.3, 0.3)
+    relief = (
+        2.5 * (1 - np.minimum(r, 1) ** 2)
+        + w_h * (2.4 * np.exp(-(((r - 0.87) / 0.08) ** 2)) - 1.6 * np.exp(-(((r - 0.7) / 0.07) ** 2)))
+        + 1.7 * np.exp(-(((r - 0.52) / 0.09) ** 2)) * np.clip((q + 0.4) / 0.3, 0, 1) * np.clip((0.6 - pe) / 0.3, 0, 1)
+        - 4.5 * concha
+        + 2.6 * g(0.8, -0.12, 0.13, 0.14)
+        + 1.4 * g(0.1 + 0.3 * (d["earlobe_uplift"] >= 0.3), -0.78, 0.35, 0.2)
+    )
+    ear_z = np.zeros(shape, np.float32)
+    ear_z[win] = float(z[int(np.clip(ec[1], 0, S - 1)), int(np.clip(ec[0], 0, S - 1))]) + 0.1 * hw.max() + relief * mm
+    ear_alb = np.empty((S, S, 3), np.float32)
+    ear_alb[:] = skin * np.array([1.02, 0.92, 0.9], np.float32)
+    ear_alb[win] *= (1 - 0.3 * concha)[..., None]
+    albedo[win] *= (1 - 0.25 * np.clip(1.5 - r, 0, 1) * (pe < 0) * (1 - ear_a[win]))[..., None]  # shadow behind
+
+    # ------------------------------------------------------------ hair: an offset vault with strands from the crown
+    young = float(np.interp(age, [0, 1.5, 4], [0.35, 0.75, 1.0]))
+    th = (1.5 + 5.5 * young) * mm
+    v_tr = np.arctan2(fr.y_tr - c_y, (prof(fr.y_tr) - c_x) / a * b)
+    outer = [
+        [c_x + (a + th) * np.cos(s) + 0.5 * boss, c_y + (b + th) * np.sin(s)]
+        for s in np.linspace(v_tr, -np.pi / 2, 20)
+    ]
+    e_back = ec - fw_v * 0.55 * ear_w
+    if app.long_hair:  # falls straight from the widest part of the vault to below the shoulders
+        back_y = np.linspace(fr.y_v, c_y + 0.1 * b, 10)
+        x_hang = float(ell(c_y, th, back=True))
+        outer += [[x, y] for x, y in zip(ell(back_y, th, back=True), back_y, strict=True)]
+        outer += [
+            [x_hang + 0.01 * S, y_sh + 0.04 * S],
+            [x_hang + 0.04 * S, y_sh + 0.08 * S],
+            [e_back[0] - 0.03 * S, y_sh + 0.07 * S],
+            [e_back[0] - 0.02 * S, ec[1] + 0.2 * ear_len],
+        ]
+    else:  # follows the occiput and ends at the nape
+        back_y = np.linspace(fr.y_v, c_y + 0.8 * b, 16)
+        nape_y = y_go - (0.02 - 0.06 * web) * S
+        outer += [[x, y] for x, y in zip(ell(back_y, th, back=True), back_y, strict=True)]
+        outer += [
+            [float(nb(nape_y)) - 0.4 * th, nape_y],
+            [float(nb(nape_y)) + 0.08 * a, nape_y - 0.01 * S],
+            [e_back[0] - 0.05 * ear_w, ec[1] + 0.25 * ear_len],
+        ]
+    outer += [
+        [e_back[0] + 0.05 * ear_w, ec[1] - 0.1 * ear_len],
+        [ec[0] - 0.1 * ear_w, ear_top - 0.07 * ear_len],
+        [e_front + 0.1 * ear_w, ear_top + 0.05 * ear_len],
+        [e_front + 0.22 * ear_w, ear_top + 0.15 * ear_len],
+        [e_front + 0.35 * ear_w, fr.y_brow - 0.04 * S],
+        [prof(fr.y_tr) - 0.25 * (prof(fr.y_tr) - e_front), fr.y_tr - 0.01 * S],
+        [prof(fr.y_tr) - 0.3 * mm, fr.y_tr],
+    ]
+    hair_a = soft_polygon(shape, np.array(outer), 0.8 + S / 400)
+    crown = (c_x - 0.35 * a, fr.y_v + 0.05 * b)  # the whorl, at the back of the vertex
+    theta = np.arctan2(Y - crown[1], X - crown[0])
+    strand_t = rng.standard_normal(720).astype(np.float32)
+    strand_t = cv2.GaussianBlur(strand_t.reshape(1, -1), (0, 0), 1.5).ravel() * 2.0
+    fade = np.clip(np.hypot(X - crown[0], Y - crown[1]) / (0.5 * b), 0, 1)
+    strands = np.interp(theta * (360 / np.pi), np.arange(-360, 360), strand_t).astype(np.float32) * fade
+    strands = 0.6 * strands + 0.5 * value_noise(shape, 10, rng)
+    hair_a = np.clip((hair_a - 0.5) * 2.2 + 0.5 + 0.2 * strands * (hair_a < 0.97), 0, 1) * (0.55 + 0.45 * young)
+    ux, uy = (X - c_x) / (a + th), (Y - c_y) / (b + th)
+    hair_z = (fr.head_hw + th) * np.sqrt(np.clip(1 - ux * ux - uy * uy, 0, 1)) + 0.3 * mm * strands
+    if app.long_hair:
+        hang = 0.75 * fr.head_hw * np.sqrt(np.clip(1 - ((X - c_x + 0.75 * a) / (0.35 * a)) ** 2, 0.05, 1))
+        hair_z = np.maximum(hair_z, hang * (Y > c_y))
+    hair_alb = srgb_to_linear(app.hair)[None, None, :] * np.clip(1 + 0.14 * strands, 0.5, 1.6)[..., None]
+    brow_col = srgb_to_linear(np.minimum(app.hair * 0.8, app.skin * 0.45))
+    _over(albedo, brow_col, np.clip(brow_a, 0, 1) * (1 - hair_a))
+
+    # ------------------------------------------------------------ shirt: shoulders seen from the side, crew collar
+    xf0, xb0 = float(nf(y_sh)), float(nb(y_sh))
+    col_b, col_f = y_sh - 0.02 * S, y_sh + 0.02 * S  # crew collar: higher at the nape than at the throat
+    shirt_poly = np.array(
         [
-            ear_cx + 0.4 * ear_w * np.cos(np.linspace(-2.6, 1.4, 20)),
-            ear_cy + 0.42 * fr.ear_len * np.sin(np.linspace(-2.6, 1.4, 20)),
-        ],
-        1,
+            [xb0 - 0.32 * S, S + 4],
+            [xb0 - 0.2 * S, y_sh + 0.16 * S],
+            [xb0 - 0.1 * S, y_sh + 0.05 * S],
+            [xb0 - 0.02 * S, col_b],
+            [xf0, col_f],
+            [xf0 + 0.05 * S, col_f + 0.05 * S],
+            [xf0 + 0.1 * S, y_sh + 0.25 * S],
+            [xf0 + 0.1 * S, S + 4],
+        ]
     )
-    polyline(img, helix, (0.5 * skin).tolist(), max(S / 350, 1))
+    shirt_a = np.clip((soft_polygon(shape, shirt_poly, 0.015 * S) - 0.5) * 3 + 0.5, 0, 1)
+    sh_cx, srx = 0.5 * (xf0 + xb0 - 0.2 * S), 0.5 * (xf0 - xb0 + 0.3 * S)
+    r_sh = ((X - sh_cx) / srx) ** 2 + ((Y - S) / (S - col_b + 0.1 * S)) ** 2
+    shirt_z = n_hw.max() * 1.6 * np.sqrt(np.clip(1 - r_sh, 0, 1)) + 0.2 * n_hw.max()
+    collar = col_b + (X - xb0) / max(xf0 - xb0, 1) * (col_f - col_b)
+    shirt_z += np.clip(1 - np.abs(Y - collar - 0.012 * S) / (0.012 * S), 0, 1) * 1.5 * mm
+    skin_sh = np.clip(1 - (Y - collar) / (0.03 * S), 0, 1) * (Y > collar - 0.03 * S)
+    albedo *= (1 - 0.25 * skin_sh * (Y < collar + 2))[..., None]
+
+    # ------------------------------------------------------------ compose and shade (lit from in front of the face)
+    lt = dataclasses.replace(app, light=app.light * np.array([-1, 1, 1], np.float32))
+    Z, A = z * 1.0, albedo
+    SP = np.full(shape, 0.05, np.float32) + 0.08 * lips + 0.3 * fis
+    cover = skin_a.copy()
+    for a_, zz, alb, sp in (
+        (shirt_a, shirt_z, srgb_to_linear(app.shirt), 0.03),
+        (hair_a, hair_z, hair_alb, 0.12),
+        (ear_a, ear_z, ear_alb, 0.05),
+    ):
+        Z = Z * (1 - a_) + zz * a_
+        _over(A, alb, a_)
+        SP = SP * (1 - a_) + sp * a_
+        cover = np.maximum(cover, a_)
+    cols = np.flatnonzero(cover.max(0) > 0)  # shade only the columns the child covers
+    c0, c1 = max(int(cols[0]) - 4, 0), min(int(cols[-1]) + 5, S)
+    img = np.zeros((S, S, 3), np.float32)
+    img[:, c0:c1] = shade(Z[:, c0:c1], A[:, c0:c1], SP[:, c0:c1], lt, S, shadows=False)
+    img *= auto_exposure(img, skin_a * (hair_a < 0.5) * (Y < fr.y_gn))
+    # lash line and lashes, mouth line, drawn over the shading
+    lw = max(S / 400, 1)
+    polyline(img, lid_up[2:], (0.03, 0.02, 0.02), lw)
+    for i in range(4, 12, 2):
+        p0 = lid_up[i]
+        polyline(img, np.array([p0, p0 + [0.08 * L, -0.1 * L], p0 + [0.16 * L, -0.13 * L]]), (0.02, 0.015, 0.015), lw)
+    if gap == 0:
+        polyline(
+            img,
+            np.array(
+                [
+                    [x_ls - 0.3 * fr.uv, fr.y_sto],
+                    [x_ch + 0.3 * (x_ls - x_ch), fr.y_sto + 0.04 * fr.uv],
+                    [x_ch, fr.y_sto + 0.12 * fr.uv],
+                ]
+            ),
+            (0.06, 0.025, 0.025),
+            lw,
+        )
     bg = backdrop(shape, app, 0.5 * S, fr.y_eye)
     out = bg * (1 - cover[..., None]) + img * cover[..., None]
     out = cv2.GaussianBlur(out, (0, 0), 0.35 + S / 900)
-    out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.008
-    out = np.power(np.clip(out, 0, 1), 1 / 2.2)
+    out = tone_curve(out)
+    out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.006
+
+    sa, sb = ec + up_v * 0.5 * ear_len, ec - up_v * 0.5 * ear_len
     lm = {
-        "nasion": np.array([knots[4][1], fr.y_n]),
-        "pronasale": np.array([x_n + nose_proj, fr.y_sn - tip_up]),
-        "subnasale": np.array([float(prof(fr.y_sn)), fr.y_sn]),
-        "stomion": np.array([float(prof(fr.y_sto)), fr.y_sto]),
-        "pogonion": np.array([x_n + chin + 0.08 * nose_proj, fr.y_gn - 0.25 * (fr.y_gn - fr.y_li)]),
-        "gnathion": np.array([x_n + chin - 2 * mm, fr.y_gn]),
-        "trichion": np.array([knots[1][1], fr.y_tr]),
-        "exocanthion_r": np.array([eye_x - 0.35 * L, fr.y_eye]),
-        "superaurale_r": np.array([ear_cx + np.sin(rad) * fr.ear_len / 2, ear_cy - np.cos(rad) * fr.ear_len / 2]),
-        "subaurale_r": np.array([ear_cx - np.sin(rad) * fr.ear_len / 2, ear_cy + np.cos(rad) * fr.ear_len / 2]),
         "vertex": np.array([c_x, fr.y_v]),
+        "trichion": np.array([prof(fr.y_tr), fr.y_tr]),
+        "nasion": np.array([prof(fr.y_n), fr.y_n]),
+        "pronasale": np.array([x_tip, y_tip]),
+        "subnasale": np.array([prof(fr.y_sn), fr.y_sn]),
+        "stomion": np.array([prof(fr.y_sto), fr.y_sto]),
+        "pogonion": np.array([x_pg, y_gn - 0.3 * (y_gn - y_li)]),
+        "gnathion": np.array([x_me + 1.5 * mm, y_gn - 0.5 * mm]),
+        "exocanthion_r": ex_c,
+        "superaurale_r": sa,
+        "subaurale_r": sb,
     }
-    face = (head_a > 0.5) & (hair_a < 0.5)
+    lm = {k: np.asarray(v, np.float32) for k, v in lm.items()}
+    face = (skin_a > 0.5) & (hair_a < 0.5) & (ear_a < 0.5) & (Y < y_gn + 0.01 * S)
     masks = {
-        "forehead": face & (Y < fr.y_brow) & (X > c_x),
-        "brows": (brow > 0.3) & face,
-        "eyes": ((X - eye_x) / (0.6 * L)) ** 2 + ((Y - fr.y_eye) / (0.45 * L)) ** 2 < 1,
-        "nose": face & (Y > fr.y_n) & (Y < fr.y_sn + 0.01 * S) & (X > eye_x + 0.3 * L),
-        "mouth": face & (Y >= fr.y_sn + 0.01 * S) & (Y < fr.y_li) & (X > x_n - 0.1 * head_len),
-        "chin": face & (Y >= fr.y_li) & (Y < fr.y_gn + 0.01 * S) & (X > x_n - 0.2 * head_len),
+        "forehead": face & (Y < fr.y_brow) & (X > e_front),
+        "brows": (brow_a > 0.3) & face,
+        "eyes": face & (((X - eye_x + 0.3 * L) / (0.5 * L)) ** 2 + ((Y - fr.y_eye) / (0.35 * L)) ** 2 < 1),
+        "nose": face & (Y > fr.y_n) & (Y < fr.y_sn + 0.01 * S) & (X > eye_x + 0.15 * L),
+        "mouth": face & (Y >= fr.y_sn + 0.01 * S) & (Y < y_li) & (X > x_ch - 2 * mm),
+        "chin": face & (Y >= y_li) & (X > x_ch - 0.1 * head_len),
         "ears": ear_a > 0.5,
         "hair": hair_a > 0.5,
     }
-    masks["eyes"] &= face
     masks["cheeks"] = (
-        face
-        & (Y > fr.y_eye)
-        & (Y < fr.y_li)
-        & ~masks["nose"]
-        & ~masks["mouth"]
-        & ~masks["eyes"]
-        & (X > ear_cx + 0.5 * ear_w)
-        & ~masks["ears"]
+        face & (Y > fr.y_eye) & (Y < y_li) & (X > e_front) & ~(masks["nose"] | masks["mouth"] | masks["eyes"])
     )
     return apply_roll(out, lm, masks, app.roll * 0.5, (x_n, fr.y_eye))

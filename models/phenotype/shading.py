@@ -9,7 +9,7 @@ from .appearance import Appearance
 from .raster import grid, srgb_to_linear
 
 
-def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
+def shade(Z, A, SP, app: Appearance, size: int, shadows: bool = True) -> np.ndarray:
     """Light a height field.
 
     Args:
@@ -18,6 +18,8 @@ def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
         SP: (S, S) float32 specular strength.
         app: `Appearance` (key light direction).
         size: S, pixels (scales blur radii).
+        shadows: cast soft shadows (`cast_shadow`); the profile view, whose height field is built row
+            by row, turns them off because they band across its cheek.
 
     Returns:
         (S, S, 3) float32 linear radiance (key + fill + sky light, ambient occlusion from the
@@ -32,15 +34,20 @@ def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
     nk = n @ key
     wrap = 0.2
     diff = np.clip((nk + wrap) / (1 + wrap), 0, 1)
+    if shadows:
+        diff = diff * cast_shadow(Z, key, size)
     fill_d = np.clip(n @ fill, 0, 1)
     sky = 0.6 + 0.4 * np.clip(-n[..., 1], -1, 1)
     blur = cv2.GaussianBlur(Z, (0, 0), 0.02 * size + 1)
     ao = np.clip(1 - 0.02 * np.clip(blur - Z, 0, None) * (256 / size), 0.55, 1)
-    light = (0.78 * diff + 0.16 * fill_d + 0.14 * sky) * ao
+    # portrait photographers light darker skin with more fill (a lower lighting ratio) so that the
+    # shadow side keeps its detail
+    dark = 1 - float(app.skin.mean())
+    light = ((0.78 - 0.25 * dark) * diff + (0.16 + 0.2 * dark) * fill_d + (0.14 + 0.15 * dark) * sky) * ao
     # subsurface scattering, cheaply: light diffuses further in skin for red than for green and blue,
     # so shading edges soften and warm (the "screen-space blur of irradiance" approximation)
     light3 = np.stack(
-        [cv2.GaussianBlur(light, (0, 0), 0.011 * size), cv2.GaussianBlur(light, (0, 0), 0.004 * size), light], -1
+        [cv2.GaussianBlur(light, (0, 0), 0.006 * size), cv2.GaussianBlur(light, (0, 0), 0.0025 * size), light], -1
     )
     tint = 1 + (1 - diff)[..., None] * np.array([0.08, -0.02, -0.05], np.float32) * diff[..., None] * 2
     h = key + np.array([0, 0, 1], np.float32)
@@ -49,16 +56,43 @@ def shade(Z, A, SP, app: Appearance, size: int) -> np.ndarray:
     return A * light3 * tint + spec[..., None] * 0.9
 
 
+def cast_shadow(Z: np.ndarray, light: np.ndarray, size: int) -> np.ndarray:
+    """Soft shadows of a height field under a directional light (nose, brows, chin on the neck).
+
+    March a few steps towards the light in the image plane; a point is shadowed when the surface
+    there rises above the light ray through it.
+
+    Args:
+        Z: (S, S) float32 heights in pixels.
+        light: (3,) unit vector towards the light (x right, y down, z to the camera).
+        size: S in pixels.
+
+    Returns:
+        (S, S) float32 visibility in [0.35, 1] (shadows are lit by the sky, never black).
+    """
+    lxy = float(np.hypot(light[0], light[1]))
+    if lxy < 1e-3:
+        return np.ones_like(Z)
+    ux, uy, rise = light[0] / lxy, light[1] / lxy, light[2] / lxy
+    occ = np.zeros_like(Z)
+    soft = 0.01 * size
+    for t in np.array([1.5, 3, 5, 8, 12, 17, 24]) * (size / 256):
+        sx, sy = int(round(t * ux)), int(round(t * uy))
+        shifted = np.roll(Z, (-sy, -sx), axis=(0, 1))
+        occ = np.maximum(occ, (shifted - Z - t * rise) / (soft * (1 + t / 8)))
+    return 1 - 0.65 * np.clip(occ, 0, 1)
+
+
 def auto_exposure(img: np.ndarray, face: np.ndarray) -> float:
     """Camera auto-exposure on the face: brighten dark skin the way a metered portrait does.
 
     Photographers expose for the face; without it, darker skin tones render underexposed and lose
     the detail that people (and face detectors) rely on. Partial compensation keeps skin tones
-    distinct: the square root of the ratio to a mid-grey target, within [1.1, 3.6].
+    distinct: the square root of the ratio to a mid-grey target, within [1.1, 5.0].
     """
     w = face > 0.5
     lum = float((img[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
-    return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 3.6))
+    return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 5.0))
 
 
 def backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
@@ -90,3 +124,17 @@ def apply_roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.nda
     lm = {k: (rot[:, :2] @ np.asarray(v, np.float64) + rot[:, 2]).astype(np.float32) for k, v in lm.items()}
     masks = {k: cv2.warpAffine(v.astype(np.uint8), rot, (S, S), flags=cv2.INTER_NEAREST) > 0 for k, v in masks.items()}
     return image, lm, masks
+
+
+def tone_curve(linear: np.ndarray) -> np.ndarray:
+    """Camera tone mapping: sRGB-like encoding with a lifted toe, as camera JPEG curves have.
+
+    Args:
+        linear: (..., 3) float32 linear light.
+
+    Returns:
+        Same shape, float32 display values in [0, 1]. Shadows are lifted (the toe) so dark skin
+        keeps its detail; mid-tones and highlights follow the gamma 2.2 encoding closely.
+    """
+    x = np.power(np.clip(linear, 0, 1), 1 / 2.2)
+    return x + 0.35 * x * (1 - x) ** 2

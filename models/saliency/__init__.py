@@ -1,0 +1,153 @@
+"""Saliency maps of the syndrome classifier (Captum), their region breakdown and overlays.
+
+`explain` is the one entry point: image in, `Explanation` out. ``python -m models.saliency`` does
+the same from the command line. Research and education only; not for diagnosis.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from torch import nn
+
+from models.classifier.preprocess import ImageInput, align_face, load_rgb
+from models.saliency.attribution import BASELINES, METHODS, Attribution, attribute, make_baseline
+from models.saliency.regions import RegionShare, mesh_regions, overlay, region_breakdown, warp_masks
+
+__all__ = [
+    "BASELINES",
+    "METHODS",
+    "Attribution",
+    "Explanation",
+    "RegionShare",
+    "attribute",
+    "explain",
+    "make_baseline",
+    "mesh_regions",
+    "overlay",
+    "region_breakdown",
+    "render_of",
+    "warp_masks",
+]
+
+
+@dataclass
+class Explanation:
+    """A saliency map of one face and what it shows.
+
+    Attributes:
+        crop: (112, 112, 3) uint8 aligned crop that was explained.
+        attribution: the map (`Attribution`), shaped like `crop`.
+        overlay: (336, 336, 3) uint8 heat-map overlay (cividis).
+        regions: per-region share of positive attribution, most area-dense first.
+        region_source: ``"render masks"`` or ``"face mesh"``.
+        hpo_present: HPO ids present on the image, when it is a PhenoFace render; else empty.
+    """
+
+    crop: np.ndarray
+    attribution: Attribution
+    overlay: np.ndarray
+    regions: list[RegionShare]
+    region_source: str
+    hpo_present: tuple[str, ...] = ()
+
+
+def render_of(path: str | Path) -> Any | None:
+    """The `RenderSpec` stored in a PhenoFace render's PNG metadata, or None for other images."""
+    from models import provenance
+    from models.phenotype.spec import RenderSpec
+
+    try:
+        info = provenance.read_png_metadata(path)
+        spec = json.loads(info["spec"])
+    except (OSError, KeyError, ValueError, SyntaxError):
+        return None
+    if spec.get("features") is not None:
+        spec["features"] = tuple(spec["features"])
+    try:
+        return RenderSpec(**spec)
+    except TypeError:
+        return None
+
+
+def explain(
+    model: nn.Module,
+    image: ImageInput,
+    method: str = "integrated_gradients",
+    *,
+    target: str | int | None = None,
+    contrast: str | None = "unaffected",
+    baseline: str = "black",
+    baseline_image: ImageInput | None = None,
+    **kwargs: Any,
+) -> Explanation:
+    """Align a face, attribute the classifier's score and break the map down by facial region.
+
+    Args:
+        model: a loaded `models.classifier.config.Classifier`.
+        image: file path (a PhenoFace render's PNG metadata is used for its masks and its
+            counterfactual), bytes, PIL image or array.
+        method: one of `METHODS`.
+        target: class to explain; None for the predicted class.
+        contrast: class whose logit is subtracted (default ``"unaffected"``; None for the plain
+            logit). Ignored when the model lacks that class or it is the target.
+        baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (IG and SmoothGrad).
+        baseline_image: the counterfactual image (same child, no syndrome, same framing); for a
+            PhenoFace render file it is re-rendered at intensity 0 when not given.
+        **kwargs: passed to `attribute` (steps, samples, noise, window, seed).
+
+    Returns:
+        `Explanation`.
+
+    Raises:
+        ValueError: no face / several faces, unknown method or class, or a counterfactual baseline
+            without a counterfactual image.
+    """
+    aligned = align_face(image)
+    size = aligned.image.shape[0]
+    spec = render_of(image) if isinstance(image, (str, Path)) else None
+    sample = None
+    if spec is not None:
+        from models.phenotype import synthesizer
+
+        sample = synthesizer.render(spec)
+        if (sample.image.shape[1], sample.image.shape[0]) != aligned.source_size:
+            sample = None  # resized or cropped after rendering: its masks no longer fit
+    base: str | np.ndarray = baseline
+    if baseline == "counterfactual":
+        if baseline_image is None and sample is not None:
+            from models.phenotype import synthesizer
+
+            baseline_image = synthesizer.render(dataclasses.replace(sample.spec, intensity=0.0)).image
+        if baseline_image is None:
+            raise ValueError("the counterfactual baseline needs --baseline-image (or a PhenoFace render file)")
+        # the same transform as the image, so only what the syndrome changed differs
+        base = cv2.warpAffine(
+            load_rgb(baseline_image),
+            aligned.matrix,
+            (size, size),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+    classes = list(model.config.classes)
+    if contrast is not None and contrast not in classes:
+        contrast = None
+    attr = attribute(model, aligned.image, method, target=target, contrast=contrast, baseline=base, **kwargs)
+    if sample is not None:
+        regions, source = warp_masks(sample.masks, aligned.matrix, size), "render masks"
+    else:
+        regions, source = mesh_regions(aligned.mesh, size), "face mesh"
+    return Explanation(
+        crop=aligned.image,
+        attribution=attr,
+        overlay=overlay(aligned.image, attr.heatmap),
+        regions=region_breakdown(attr.heatmap, regions),
+        region_source=source,
+        hpo_present=tuple(sample.hpo_present) if sample is not None else (),
+    )

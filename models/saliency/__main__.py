@@ -1,0 +1,127 @@
+"""Command line: ``python -m models.saliency --image FILE --method NAME --out FILE``.
+
+Writes the heat-map overlay PNG (cividis, colour-blind safe) and prints the region breakdown
+beside the HPO features present (for PhenoFace renders). Research and education only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from models.saliency import BASELINES, METHODS, explain
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "assets" / "classifier"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (also used by ``--help``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m models.saliency",
+        description="Saliency map of the syndrome classifier on one face image (Captum), with the share of "
+        "attribution per facial region. Research and education only; not for diagnosis.",
+    )
+    p.add_argument(
+        "--image", type=Path, required=True, help="face image (PNG/JPEG; PhenoFace renders use their masks)"
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="integrated_gradients",
+        help="attribution method (default: integrated_gradients)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="overlay PNG to write")
+    p.add_argument(
+        "--model",
+        type=Path,
+        default=DEFAULT_MODEL,
+        help="classifier folder with model.safetensors and config.json (default: assets/classifier)",
+    )
+    p.add_argument("--target", default=None, help="class to explain (default: the predicted class)")
+    p.add_argument(
+        "--no-contrast",
+        action="store_true",
+        help="explain the target logit itself rather than target minus unaffected logit",
+    )
+    p.add_argument(
+        "--baseline",
+        choices=BASELINES,
+        default="black",
+        help="IG / SmoothGrad baseline; counterfactual = same child at intensity 0 (default: black)",
+    )
+    p.add_argument(
+        "--baseline-image",
+        type=Path,
+        default=None,
+        help="counterfactual image for --baseline counterfactual (renders: re-rendered when omitted)",
+    )
+    p.add_argument("--steps", type=int, default=32, help="IG integration steps (default: 32)")
+    p.add_argument("--samples", type=int, default=8, help="SmoothGrad noise samples (default: 8)")
+    p.add_argument("--window", type=int, default=16, help="Occlusion patch side in pixels at 112 px (default: 16)")
+    p.add_argument("--seed", type=int, default=0, help="seed of SmoothGrad's noise (default: 0)")
+    p.add_argument("--json", type=Path, default=None, help="also write the region breakdown as JSON here")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    from models import provenance
+    from models.classifier.config import load_classifier
+
+    try:
+        model = load_classifier(args.model)
+        result = explain(
+            model,
+            args.image,
+            args.method,
+            target=args.target,
+            contrast=None if args.no_contrast else "unaffected",
+            baseline=args.baseline,
+            baseline_image=args.baseline_image,
+            steps=args.steps,
+            samples=args.samples,
+            window=args.window,
+            seed=args.seed,
+        )
+    except (ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    a = result.attribution
+    summary = {
+        "method": a.method,
+        "target": a.target,
+        "contrast": a.contrast,
+        "baseline": a.baseline,
+        "score": round(a.score, 4),
+        "region_source": result.region_source,
+        "hpo_present": list(result.hpo_present),
+        "regions": [
+            {"region": r.region, "share": round(r.share, 4), "area": round(r.area, 4), "density": round(r.density, 3)}
+            for r in result.regions
+        ],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    provenance.save_png(
+        result.overlay,
+        args.out,
+        provenance.png_metadata(generator="phenoface.saliency", source=str(args.image), **summary),
+    )
+    if args.json is not None:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    contrast = f" - {a.contrast}" if a.contrast else ""
+    print(f"{a.method}: {a.target}{contrast} (score {a.score:.3f}), regions from {result.region_source}")
+    if result.hpo_present:
+        print(f"HPO features present: {', '.join(result.hpo_present)}")
+    print(f"{'region':<10} {'share':>6} {'area':>6} {'density':>8}")
+    for r in result.regions:
+        print(f"{r.region:<10} {r.share:6.3f} {r.area:6.3f} {r.density:8.2f}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Classifier: preprocessing, subject split, a one-epoch training run, resume, evaluation, oracle."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("timm")
+pytest.importorskip("accelerate")
+
+from models.classifier import metrics  # noqa: E402
+from models.classifier.config import Classifier, ClassifierConfig, load_classifier  # noqa: E402
+from models.classifier.data import class_list, class_weights, load_rows, split_by_subject  # noqa: E402
+from models.classifier.preprocess import align_face, preprocess  # noqa: E402
+from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
+from models.phenotype.spec import RenderSpec  # noqa: E402
+from models.phenotype.synthesizer import render  # noqa: E402
+
+CLASSES = ["unaffected", "down", "williams_beuren"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: on a shared 2-core machine two threads are ~10x slower (spin-waiting)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cohort")
+    write_cohort(out, draw_subjects(CLASSES, 4, seed=1), size=128, counterfactual=True, mark=False)
+    return out
+
+
+def train(data, out, *extra):
+    from models.classifier import train as train_cli
+
+    argv = [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--backbone",
+        "resnet18",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--seed",
+        "3",
+        "--val-fraction",
+        "0.25",
+        "--quiet",
+        *extra,
+    ]
+    assert train_cli.cli(argv) == 0
+
+
+@pytest.fixture(scope="module")
+def trained(cohort, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    train(cohort, out)
+    return out
+
+
+# preprocessing -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def face():
+    return render(RenderSpec(syndrome="unaffected", age=6, seed=11, size=256))
+
+
+def test_preprocess_shape_and_landmark_path(face):
+    crop = preprocess(face.image)
+    assert crop.shape == (112, 112, 3) and crop.dtype == np.uint8
+    given = preprocess(face.image, landmarks=face.landmarks)
+    # mesh and renderer landmarks differ by a pixel or two, so the crops nearly agree
+    assert np.abs(crop.astype(int) - given.astype(int)).mean() < 20
+
+
+def test_preprocess_blank_image_raises():
+    with pytest.raises(ValueError, match="no face found"):
+        preprocess(np.full((200, 200, 3), 128, np.uint8))
+
+
+def test_preprocess_two_faces_raise(face):
+    with pytest.raises(ValueError, match="several faces"):
+        preprocess(np.concatenate([face.image, face.image], axis=1))
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA"])
+def test_preprocess_grayscale_and_rgba(face, mode):
+    assert preprocess(Image.fromarray(face.image).convert(mode)).shape == (112, 112, 3)
+
+
+def test_preprocess_tiny_and_truncated(face, tmp_path):
+    with pytest.raises(ValueError, match="too small"):
+        preprocess(np.zeros((16, 16, 3), np.uint8))
+    buf = io.BytesIO()
+    Image.fromarray(face.image).save(buf, format="PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    with pytest.raises(ValueError, match="could not read"):
+        preprocess(path)
+
+
+def test_preprocess_honours_exif_orientation(face, tmp_path):
+    rotated = Image.fromarray(face.image).rotate(90, expand=True)  # stored sideways ...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ... with orientation "rotate 90 CW to display"
+    path = tmp_path / "sideways.jpg"
+    rotated.save(path, exif=exif, quality=95)
+    upright = align_face(face.image).image.astype(int)
+    assert np.abs(preprocess(path).astype(int) - upright).mean() < 20
+
+
+@pytest.mark.slow
+def test_preprocess_huge_image(face):
+    big = np.asarray(Image.fromarray(face.image).resize((10_000, 10_000), Image.BILINEAR))
+    assert preprocess(big).shape == (112, 112, 3)
+
+
+# data ----------------------------------------------------------------------------------------------------
+
+
+def test_rows_drop_counterfactuals_and_split_by_subject(cohort):
+    rows = load_rows(cohort)
+    assert len(rows) == 12 and all(r["intensity"] != 0 for r in rows)
+    assert class_list(rows) == CLASSES
+    train_idx, val_idx = split_by_subject(rows, 0.25, seed=0)
+    assert sorted(train_idx + val_idx) == list(range(12))
+    assert not {rows[i]["subject_id"] for i in train_idx} & {rows[i]["subject_id"] for i in val_idx}
+    assert {rows[i]["syndrome"] for i in val_idx} == set(CLASSES)  # stratified
+    assert split_by_subject(rows, 0.25, seed=0) == (train_idx, val_idx)
+
+
+def test_class_weights_balance():
+    w = class_weights([0, 0, 0, 1], 3)
+    assert w[2] == 0 and w[1] == pytest.approx(3 * w[0]) and w[:2].mean() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("backbone", ["resnet18", "efficientnet_b0", "mobilenetv3_large_100", "convnext_atto"])
+def test_backbones_build_without_download(backbone):
+    model = Classifier(ClassifierConfig(backbone=backbone, classes=CLASSES)).eval()
+    with torch.inference_mode():
+        assert model(torch.rand(2, 3, 112, 112)).shape == (2, 3)
+    assert model.gradcam_layer() is not None
+
+
+# training, resume, evaluation ----------------------------------------------------------------------------
+
+
+def test_training_writes_files_that_load_back(trained):
+    for name in ("model.safetensors", "config.json", "metrics.jsonl", "README.md", "train_args.json"):
+        assert (trained / name).is_file(), name
+    config = ClassifierConfig.load(trained)
+    assert config.classes == CLASSES and config.input_size == 112
+    lines = (trained / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["epoch"] == 1
+    card = (trained / "README.md").read_text()
+    assert "seed: 3" in card and "python -m models.classifier.train" in card and "not a diagnostic" in card.lower()
+    model = load_classifier(trained)
+    with torch.inference_mode():
+        probs = model(torch.rand(3, 3, 112, 112)).softmax(1)
+    assert probs.shape == (3, 3) and torch.isfinite(probs).all()
+
+
+def test_training_is_deterministic(cohort, trained, tmp_path):
+    from safetensors.torch import load_file
+
+    train(cohort, tmp_path / "again")
+    a, b = load_file(str(trained / "model.safetensors")), load_file(str(tmp_path / "again" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_from_latest_checkpoint(cohort, trained, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(trained, out)
+    assert (out / "checkpoint-2").is_dir()
+    train(cohort, out, "--epochs", "2", "--resume_from_checkpoint", "latest")
+    epochs = [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]
+    assert (out / "checkpoint-4").is_dir()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
+def test_fp16_on_cpu_is_a_clear_error(cohort, tmp_path, capsys):
+    from models.classifier import train as train_cli
+
+    code = train_cli.cli(["--data", str(cohort), "--out", str(tmp_path), "--mixed_precision", "fp16"])
+    assert code == 2 and "needs a CUDA GPU" in capsys.readouterr().err
+
+
+def test_evaluate_writes_metrics_and_confusion_matrix(cohort, trained, tmp_path):
+    from models.classifier import evaluate
+
+    assert (
+        evaluate.main(
+            ["--model", str(trained), "--data", str(cohort), "--out", str(tmp_path), "--quiet", "--bootstrap", "50"]
+        )
+        == 0
+    )
+    result = json.loads((tmp_path / "metrics.json").read_text())
+    overall = result["overall"]
+    assert overall["n"] == 12 and 0 <= overall["per_syndrome_top1"] <= 1 and overall["top10"] == 1.0
+    assert set(result["by_sex"]) <= {"female", "male"} and result["by_skin_tone"] and result["by_age_band"]
+    assert set(result["per_class_sensitivity"]) == set(CLASSES)
+    assert Image.open(tmp_path / "confusion_matrix.png").size[0] > 100
+
+
+def test_oracle_on_hpo_terms(cohort):
+    from models.classifier.oracle import fit_and_score
+
+    rows = load_rows(cohort)
+    result = fit_and_score(rows, rows, n_boot=20)
+    assert result["overall"]["per_syndrome_top1"] > 0.6  # syndromic children carry their HPO terms
+
+
+def test_metrics_reference_values():
+    lo, hi = metrics.wilson_interval(8, 10)
+    assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    labels = np.array([0, 1, 1])
+    assert metrics.topk_accuracy(probs, labels, 1) == pytest.approx(2 / 3)
+    assert metrics.per_syndrome_mean_topk(probs, labels, 1) == pytest.approx(0.75)
+    assert metrics.expected_calibration_error(np.eye(2), np.array([0, 1])) == 0.0
