@@ -138,10 +138,25 @@ def value_noise(shape, cells: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def over(dst: np.ndarray, src, alpha: np.ndarray) -> None:
-    """In-place alpha blend ``dst = dst * (1 - alpha) + src * alpha``; alpha (H, W) in [0, 1]."""
-    a = alpha[..., None] if dst.ndim == 3 else alpha
-    dst *= 1 - a
-    dst += np.asarray(src, np.float32) * a
+    """In-place alpha blend ``dst = dst * (1 - alpha) + src * alpha``; alpha (H, W) in [0, 1].
+
+    ``src`` is a colour (3,), a scalar, or an array shaped like ``dst``. Only the bounding box of
+    the non-zero alpha is touched, which is most of a render's speed.
+    """
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return
+    cols = np.flatnonzero(alpha.any(axis=0))
+    win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    a = alpha[win]
+    if dst.ndim == 3:
+        a = a[..., None]
+    src = np.asarray(src, np.float32)
+    if src.ndim >= 2:
+        src = src[win]
+    d = dst[win]
+    d *= 1 - a
+    d += src * a
 
 
 def srgb_to_linear(rgb) -> np.ndarray:
