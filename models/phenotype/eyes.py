@@ -39,6 +39,10 @@ def paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, si
         spots = (np.cos(ang * 14 + 0.5) > 0.82) & (np.abs(rad - 0.68) < 0.07)
         iris = np.where(spots[..., None], np.array([0.62, 0.62, 0.6], np.float32), iris)
     pupil_a = np.clip((0.36 - rad) * r + 0.5, 0, 1)
+    if d["iris_coloboma"] >= 0.3:  # keyhole pupil: the gap runs down and slightly nasal
+        down = np.pi / 2 + side * 0.25
+        gap = np.abs(np.angle(np.exp(1j * (ang - down)))) < 0.28 * min(d["iris_coloboma"], 1.2)
+        pupil_a = np.maximum(pupil_a, (gap & (rad < 0.97)).astype(np.float32))
     iris = iris * (1 - pupil_a[..., None]) + 0.012 * pupil_a[..., None]
     win = (slice(y0, y1), slice(x0, x1))
     a = iris_a * fissure[win]
@@ -68,6 +72,7 @@ def epicanthus(albedo, z, up, lo, fr: Frontal, side: int, skin, amount: float) -
 
 
 def brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
+    """Coverage (S, S) float32 of one eyebrow above the upper lid ``up`` (n, 2) px; side -1 or +1."""
     d = fr.d
     L = fr.pfl
     inner_x = up[0, 0] - side * 0.1 * L
@@ -82,7 +87,13 @@ def brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
     flare = max(d["brow_medial_flare"], 0) * 0.35 * L * np.exp(-((t / 0.18) ** 2))
     top = np.stack([x, yc - thick / 2 - flare], 1)
     bot = np.stack([x, yc + thick / 2], 1)
-    return soft_polygon(shape, np.concatenate([top, bot[::-1]]), blur=0.6 + fr.S / 400)
+    mask = soft_polygon(shape, np.concatenate([top, bot[::-1]]), blur=0.6 + fr.S / 400)
+    sparse = min(d["lateral_brow_sparse"], 1.5)
+    if sparse >= 0.3:  # the lateral brow thins out (Kabuki syndrome's hallmark)
+        xs = np.arange(shape[1], dtype=np.float32)
+        along = np.clip((xs - inner_x) / (outer_x - inner_x), 0, 1)
+        mask *= (1 - min(sparse, 1.0) * 0.9 * np.clip((along - 0.4) / 0.35, 0, 1))[None, :]
+    return mask
 
 
 def lashes(img, up, lo, fr: Frontal, app: Appearance, side: int) -> None:

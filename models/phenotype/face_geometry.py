@@ -69,7 +69,11 @@ class Frontal:
             )
             * ppm
         )
-        self.head_hw, self.face_hw, self.mand_hw = head_w / 2, face_w / 2, mand_w / 2
+        self.head_hw, self.face_hw, self.mand_hw = (
+            head_w / 2,
+            face_w / 2,
+            mand_w / 2 * (1 - 0.035 * d["face_triangular"]),
+        )
         # soft-tissue fullness of the lower face relative to the bizygomatic width (round in infants)
         self.soft = float(np.interp(age, [0, 3, 10, 18], [0.93, 0.9, 0.84, 0.8])) + 0.02 * d["cheek_fullness"]
         self.fore_hw = m("forehead_width", d["forehead_width"] + 0.3 * d["frontal_bossing"]) * ppm / 2
@@ -118,11 +122,12 @@ class Frontal:
                 self.y_gn,
             ]
         )
-        chin = self.mand_hw * (0.42 - 0.06 * d["chin_pointed"] + 0.04 * d["face_roundness"])
+        tri = d["face_triangular"]
+        chin = self.mand_hw * (0.42 - 0.06 * d["chin_pointed"] + 0.04 * d["face_roundness"] - 0.05 * tri)
         kw = np.array(
             [
                 self.head_hw,
-                0.5 * (self.head_hw + max(self.fore_hw, self.face_hw)) * 0.99,
+                0.5 * (self.head_hw + max(self.fore_hw, self.face_hw)) * (0.99 + 0.02 * tri),
                 self.face_hw,
                 self.face_hw * 0.975 * cheek,
                 max(self.mand_hw * 1.08, self.face_hw * self.soft) * cheek,
@@ -156,8 +161,9 @@ class Frontal:
         t = np.linspace(0, 1, n, dtype=np.float32)[:, None]
         axis = inner + (outer - inner) * t
         normal = np.array([side * np.sin(tilt), np.cos(tilt)])  # points down (lower lid)
-        h_up = length * (0.26 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0))
-        h_lo = length * 0.13 * (1 + 0.25 * d["lower_lid_eversion"])
+        opening = 1 + 0.1 * d["fissure_height"]
+        h_up = length * (0.26 - 0.035 * max(d["ptosis"], 0) - 0.012 * min(d["ptosis"], 0)) * opening
+        h_lo = length * 0.13 * (1 + 0.25 * d["lower_lid_eversion"]) * opening
         shape_up = np.sin(np.pi * t**0.85)
         shape_lo = np.sin(np.pi * t**1.15)
         upper = axis - normal * h_up * shape_up
@@ -179,10 +185,13 @@ class Frontal:
         asym = 0.6 * self.asym * self.ppm * t
         # the corners turn down over the outer third only; the midline fissure stays level
         line = self.y_sto + corner * np.clip((np.abs(t) - 0.45) / 0.55, 0, 1) ** 1.6 + asym
+        tent = min(d["upper_lip_tented"], 1.5)
+        line = line - tent * 0.35 * self.uv * np.exp(-((t / 0.3) ** 2))  # midline drawn up
         bow = np.exp(-(((np.abs(t) - 0.22) / 0.14) ** 2))  # Cupid's bow peaks
         dip = np.exp(-((t / 0.08) ** 2))
-        top = self.y_ls + (1 - np.abs(t) ** 1.6) * 0 + (self.uv * (np.abs(t) ** 1.5) * 0.9) - 0.12 * self.uv * bow
-        top = top + 0.12 * self.uv * dip + asym
+        bow_depth = 0.12 + 0.22 * min(d["cupids_bow"], 1.5)
+        top = self.y_ls + (self.uv * (np.abs(t) ** 1.5) * 0.9) - bow_depth * self.uv * bow
+        top = top + bow_depth * self.uv * dip + asym - tent * 0.3 * self.uv * np.exp(-((t / 0.3) ** 2))
         top = np.minimum(top, line - 0.05 * self.uv)
         bottom = line + self.lv * (1 - np.abs(t) ** 2) ** 0.8
         return (np.stack([x, top], 1), np.stack([x, line], 1), np.stack([x, bottom], 1))

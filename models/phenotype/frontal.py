@@ -74,6 +74,8 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
             1.8 * mm * prj,
             1.0 * mm * prj,
         )
+    # prominent forehead: the whole forehead, midline included, comes forward
+    add_gauss(z, cx, fore_y, 0.7 * fr.fore_hw, 0.45 * (fr.y_n - fr.y_tr), 1.2 * d["forehead_prominence"] * mm)
     # one soft glabella between the brow ridges: two ridges meeting in the midline read as a bar
     add_gauss(
         z,
@@ -128,6 +130,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     glabella_y = fr.y_brow + 0.35 * (fr.y_eye - fr.y_brow)
     add_ridge(z, (cx, glabella_y), (cx, fr.y_n), bridge_w * 1.3, 0.6 * mm * prj, 0.5 * bridge_h)
     add_ridge(z, (cx, fr.y_n + 0.08 * fr.nose_h), (cx, tip_y - 0.12 * fr.nose_h), bridge_w, bridge_h, tip_h * 0.8)
+    tip_h *= 1 + 0.1 * d["nasal_tip_projection"]
     tip_w = (0.3 + 0.045 * d["nasal_tip_width"]) * fr.nose_hw
     add_gauss(z, cx, tip_y, tip_w, 0.16 * fr.nose_h, tip_h * 0.45)
     for side in (-1, 1):
@@ -137,7 +140,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
             fr.y_sn - 0.1 * fr.nose_h,
             0.3 * fr.nose_hw,
             0.15 * fr.nose_h,
-            0.7 * tip_h,
+            0.7 * tip_h * max(1 + 0.15 * d["alar_fullness"], 0.3),
         )
         add_gauss(
             z,
@@ -230,6 +233,12 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
             seg = lo[int(n * 0.6) :]
             ever = np.concatenate([seg, seg[::-1] + np.array([0, 0.12 * fr.pfl * min(d["lower_lid_eversion"], 1.5)])])
             over(albedo, np.array([0.55, 0.18, 0.17], np.float32), soft_polygon(shape, ever, blur=0.4) * 0.8)
+    if d["eyelid_coloboma"] >= 0.3:  # a notch in the lateral third of each lower lid margin
+        for _side, (_up, lo, _p) in ((1, eye_l), (-1, eye_r)):
+            k = int(len(lo) * 0.68)
+            depth = 0.14 * fr.pfl * min(d["eyelid_coloboma"], 1.5)
+            notch = np.array([lo[k - 2], lo[k + 2], (lo[k - 1] + lo[k + 1]) / 2 + [0, depth]])
+            over(albedo, np.array([0.5, 0.2, 0.19], np.float32), soft_polygon(shape, notch, blur=0.3))
     # brows
     brow_mask = np.zeros(shape, np.float32)
     for side, (up, _lo, _p) in ((1, eye_l), (-1, eye_r)):
@@ -246,7 +255,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     strands = np.clip(0.93 + 0.15 * hairs, 0.7, 1.0)
     brow_dens = float(np.interp(fr.age, [0, 2, 6], [0.6, 0.9, 0.98]))
     brow_mask = np.clip(brow_mask * 1.5, 0, 1)  # an opaque core; blending in linear light leaks skin fast
-    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.7, app.skin * 0.12), 0, 1))
+    brow_col = srgb_to_linear(np.clip(np.minimum(app.hair * 0.6, app.skin * 0.7), 0, 1))
     over(albedo, brow_col, brow_mask * strands * brow_dens)
     spec *= 1 - 0.9 * brow_mask  # hair is matte here: a skin highlight on a brow reads as grey paint
 
@@ -290,7 +299,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     # ---------------------------------------------------------------- neck, shoulders
     neck_top = fr.y_sto
     web = min(d["webbed_neck"], 1.5)
-    shoulder_y = fr.y_gn + (0.03 + 0.06 * min(fr.age, 14) / 14) * S
+    shoulder_y = fr.y_gn + (0.03 + 0.06 * min(fr.age, 14) / 14) * S * max(1 + 0.25 * d["neck_length"], 0.2)
     nhw = np.full(S, fr.neck_hw, np.float32)
     nhw = nhw + np.clip(rows - shoulder_y + 0.03 * S, 0, None) ** 1.5 * 0.15
     neck_hw0 = nhw.copy()

@@ -8,9 +8,10 @@ subnasale, lips, chin), half an ellipse behind the ear and a superellipse in fro
 frontal silhouette (`face_geometry.Frontal.half_width`) at that row. A cranium made this way is an
 exact ellipsoid. The nose is a wedge on that section, the mandible ends at a soft jaw line and the
 neck is a second row-wise solid; the two merge by a smooth maximum, so no seam or crease shows.
-Eye (lids, lashes, foreshortened iris, cornea), ear relief (helix, scapha, antihelix, concha,
-tragus, lobe), hair (an offset ellipsoid with strands radiating from the crown) and the shirt are
-separate layers, shaded with the frontal renderer's lighting (`shading.shade`). Vertical levels
+Per-row widths and the envelope's front are smoothed along y so that the cheek shades without
+horizontal bands. Eye (lids, lashes, foreshortened iris, cornea) is painted here; ear, hair and
+shirt are layers from `profile_parts`, all shaded with the frontal renderer's lighting
+(`shading.shade`, without cast shadows) and metered to match the frontal view's skin brightness. Vertical levels
 and widths come from the same anthropometry as the frontal view, so both views of one child agree.
 """
 
@@ -21,12 +22,14 @@ import dataclasses
 import cv2
 import numpy as np
 from scipy.interpolate import PchipInterpolator
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from .appearance import Appearance
 from .face_geometry import Frontal
 from .norms import measure
+from .profile_parts import Skull, ear_layer, hair_layer, shirt_layer
 from .raster import add_gauss, add_ridge, grid, over, polyline, soft_polygon, srgb_to_linear, value_noise
-from .shading import apply_roll, auto_exposure, backdrop, shade, tone_curve
+from .shading import apply_roll, backdrop, shade, tone_curve
 
 
 def _smax(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
@@ -40,16 +43,6 @@ def _curve(knots) -> PchipInterpolator:
     k = np.array(sorted(knots))
     keep = np.concatenate([[True], np.diff(k[:, 0]) > 0.3])
     return PchipInterpolator(k[keep, 0], k[keep, 1], extrapolate=True)
-
-
-def _over(dst: np.ndarray, src, alpha: np.ndarray) -> None:
-    """`raster.over` restricted to the bounding box of ``alpha > 0``; src is (3,) or shaped like dst."""
-    x, y, w, h = cv2.boundingRect((alpha > 1e-3).view(np.uint8))
-    if w == 0:
-        return
-    win = (slice(y, y + h), slice(x, x + w))
-    src = np.asarray(src, np.float32)
-    over(dst[win], src[win] if src.ndim == 3 else src, alpha[win])
 
 
 def _smooth01(t: np.ndarray) -> np.ndarray:
@@ -98,11 +91,8 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     x_fh = x_n + (1.6 * mm + boss) * flat
     c_x = x_fh - a * np.sqrt(max(1 - ((y_fh - c_y) / b) ** 2, 0.05)) - 0.6 * boss
 
-    def ell(y, grow=0.0, back=False):  # cranial outline x at rows y, optionally grown by `grow` px
-        v = np.clip((np.asarray(y, np.float64) - c_y) / (b + grow), -1, 1)
-        if back:
-            return c_x - (a + grow) * np.power(np.clip(1 - np.abs(v) ** p_back, 0, 1), 1 / p_back)
-        return c_x + (a + grow) * np.sqrt(np.clip(1 - v * v, 0, 1))
+    sk = Skull(c_x, c_y, a, b, p_back)
+    ell = sk.x_at
 
     x_sn = x_n + 0.25 * nose_proj + mid
     x_ls = x_n + 0.3 * nose_proj + mid + 0.08 * fr.uv
@@ -148,13 +138,21 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     hw = fr.half_width(np.minimum(rows, fr.y_sto))
     t = _smooth01((rows - fr.y_sto) / (y_gn - fr.y_sto))
     hw = hw + (0.92 * fr.mand_hw - hw) * t  # the lower face narrows to the mandible's body
-    hw = cv2.GaussianBlur(hw.reshape(-1, 1).astype(np.float32), (1, 0), 3 * mm).ravel()
-    xb = ell(np.minimum(rows, c_y + 0.6 * b), back=True)
+    # one smooth taper from the cheekbones to the mandible: the frontal half-width has slope changes
+    # at the mouth and chin that would shade as horizontal bands across the cheek
+    lower = _smooth01((rows - fr.y_eye) / (0.25 * (fr.y_gn - fr.y_eye)))
+    hw = (
+        gaussian_filter1d(hw, 4 * mm, mode="nearest") * (1 - lower)
+        + gaussian_filter1d(hw, 14 * mm, mode="nearest") * lower
+    )
+    xb = gaussian_filter1d(ell(np.minimum(rows, c_y + 0.6 * b), back=True), 4 * mm, mode="nearest")
     # front band of fixed depth (so the profile's hollows do not echo across the cheek), flat middle, round back
     band = 0.24 * head_len
     xm = np.maximum(c_x, xb + 1)
-    p = 2.5 * (1 + 0.1 * d["face_flatness"])  # superellipse exponent of the transverse section
-    xs = _smax(cv2.GaussianBlur(xf.reshape(-1, 1).astype(np.float32), (1, 0), 8 * mm).ravel(), xf, 3 * mm)
+    p = 2.1 * (1 + 0.1 * d["face_flatness"])  # superellipse exponent of the transverse section
+    # the envelope's front follows a smooth upper hull of the profile: per-row jumps of the lips and chin
+    # would otherwise shift the whole band and stripe the cheek; the profile itself is cut in by `cut`
+    xs = gaussian_filter1d(maximum_filter1d(xf, max(int(12 * mm), 1), mode="nearest"), 5 * mm, mode="nearest")
     uf = np.clip((X - (xs - band)[:, None]) / band, 0, 1)  # smooth envelope; hollows cut in only near the edge
     cut = _smooth01((xf[:, None] - X) / (5 * mm))
     ub = np.clip((xm[:, None] - X) / np.maximum(xm - xb, 1)[:, None], 0, 1)
@@ -178,9 +176,9 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     )
     nb = _curve(
         [
-            (c_y + 0.5 * b, x_th - 0.52 * head_len),
-            (y_sh - 0.05 * S, x_th - (0.47 + 0.05 * web) * head_len),
-            (S + 5, x_th - (0.5 + 0.15 * web) * head_len),
+            (c_y + 0.5 * b, x_th - 0.6 * head_len),
+            (y_sh - 0.05 * S, x_th - (0.53 + 0.05 * web) * head_len),
+            (S + 5, x_th - (0.56 + 0.15 * web) * head_len),
         ]
     )
     # jaw line: from menton back to gonion and on to the occiput; the mandible rolls off above it
@@ -199,7 +197,10 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     un = np.clip((X - (x_nf - 0.35 * depth)[:, None]) / (0.35 * depth), 0, 1)
     ub = np.clip(((x_nb + 0.4 * depth)[:, None] - X) / (0.4 * depth), 0, 1)
     z_neck = (n_hw * _smooth01((rows - y_ntop) / (0.08 * S)))[:, None] * np.sqrt((1 - un**2.2) * (1 - ub * ub))
-    z = z_neck + (z_head - z_neck) * fall  # the mandible's lower border rolls into the neck
+    # the mandible's lower border rolls into the neck; near it the neck never stands proud of the jaw
+    # (that would light a bright rim along the jaw line)
+    z_neck -= np.maximum(z_neck - z_head, 0) * _smooth01((y_jaw[None, :] - Y) / ((10 + 3 * baby) * mm) + 1.5)
+    z = z_neck + (z_head - z_neck) * fall
     # outline: head polygon (profile, jaw, occiput, vault) united with the neck, concave corners filleted
     ys = np.linspace(fr.y_v, y_gn, 90)
     vault = np.linspace(c_y + 0.75 * b, fr.y_v, 40)
@@ -286,8 +287,8 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
         ]
     )
     lips = np.maximum(soft_polygon(shape, up_lip, 0.6), soft_polygon(shape, lo_lip, 0.6)) * skin_a
-    _over(albedo, skin * np.array([0.72, 0.36, 0.37], np.float32) * (1 + 0.3 * skin.mean()), lips * 0.9)
-    _over(albedo, skin * np.array([0.85, 0.42, 0.45], np.float32) + 0.03, tongue)
+    over(albedo, skin * np.array([0.72, 0.36, 0.37], np.float32) * (1 + 0.3 * skin.mean()), lips * 0.9)
+    over(albedo, skin * np.array([0.85, 0.42, 0.45], np.float32) + 0.03, tongue)
     if gap > 0:
         cav = soft_polygon(
             shape,
@@ -300,7 +301,7 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
             ),
             0.5,
         )
-        _over(albedo, np.array([0.06, 0.012, 0.012], np.float32), cav * (1 - tongue))
+        over(albedo, np.array([0.06, 0.012, 0.012], np.float32), cav * (1 - tongue))
     # nostril: a dark crescent between ala and columella; anteverted nares turn it to the camera
     nost = np.array(
         [
@@ -311,7 +312,7 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
         ]
     )
     nost_a = soft_polygon(shape, nost, 0.7 + 0.2 * max(ant, 0))
-    _over(albedo, skin * 0.12, nost_a * float(np.clip(0.75 + 0.12 * ant, 0.4, 0.95)))
+    over(albedo, skin * 0.12, nost_a * float(np.clip(0.75 + 0.12 * ant, 0.4, 0.95)))
     # eye from the side: fissure wedge from the lateral canthus to the cornea, iris a narrow ellipse
     op = L * 0.36 * (1 - 0.15 * max(d["ptosis"], 0))
     ex_c = np.array([eye_x - 0.62 * L, fr.y_eye + 0.02 * L])
@@ -322,7 +323,7 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     lid_lo = ex_c + tt * np.array([0.55 * L, 0.0]) + np.c_[0.0 * tt, op * 0.28 * np.sin(np.pi * tt**1.3 / 2)]
     fis = soft_polygon(shape, np.concatenate([lid_up, [[eye_x + 0.02 * L, fr.y_eye]], lid_lo[::-1]]), 0.4)
     shade_fis = np.clip((X - ex_c[0]) / (0.6 * L), 0, 1)
-    _over(
+    over(
         albedo,
         srgb_to_linear(np.array([0.86, 0.83, 0.8], np.float32))[None, None] * (0.45 + 0.55 * shade_fis)[..., None],
         fis,
@@ -339,8 +340,8 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
         )
         * fis
     )
-    _over(albedo, srgb_to_linear(app.eye) * 0.8, iris)
-    _over(
+    over(albedo, srgb_to_linear(app.eye) * 0.8, iris)
+    over(
         albedo,
         np.zeros(3, np.float32),
         iris * np.clip(1 - np.abs(X - iris_c[0] + 0.01 * L) / (0.04 * L), 0, 1) ** 0.5 * 0.85,
@@ -361,121 +362,15 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     )
     brow_a *= 0.7 + 0.1 * d["brow_thickness"] + 0.12 * np.clip(value_noise(shape, S // 5, rng), -1, 1)
 
-    # ------------------------------------------------------------ ear: outline and relief in its own frame
-    ear_len = fr.ear_len
-    ear_w = (0.56 + 0.04 * d["ear_protrusion"]) * ear_len
-    ear_top = fr.y_eye - 0.2 * ear_len - 0.09 * d["ear_height"] * ear_len
-    ang = np.deg2rad(16 + 6 * d["ear_rotation"])  # long axis tilted back from vertical
-    up_v = np.array([-np.sin(ang), -np.cos(ang)])
-    fw_v = np.array([np.cos(ang), -np.sin(ang)])
-    e_front = c_x + 0.02 * head_len
-    ec = np.array([e_front - 0.45 * ear_w, ear_top]) - up_v * 0.5 * ear_len
-    ex0, ey0 = int(max(ec[0] - ear_len, 0)), int(max(ec[1] - ear_len, 0))
-    win = (slice(ey0, int(min(ec[1] + ear_len, S))), slice(ex0, int(min(ec[0] + ear_len, S))))
-    dx, dy = X[win] - ec[0], Y[win] - ec[1]
-    q = (dx * up_v[0] + dy * up_v[1]) / (0.5 * ear_len)
-    pe = (dx * fw_v[0] + dy * fw_v[1]) / (0.5 * ear_w) / (1 + 0.15 * q)
-    r = np.sqrt(pe * pe + q * q)
-    ear_a = np.zeros(shape, np.float32)
-    ear_a[win] = np.clip((1 - r) * 0.25 * ear_w + 0.5, 0, 1) * (1 - 0.6 * np.clip((pe - 0.75) / 0.25, 0, 1))
-    g = lambda cp, cq, sp, sq: np.exp(-(((pe - cp) / sp) ** 2 + ((q - cq) / sq) ** 2))  # noqa: E731
-    w_h = (1 - 0.85 * np.clip((pe - 0.2) / 0.5, 0, 1) * np.clip((0.35 - q) / 0.4, 0, 1)) * np.clip(
-        (q + 0.8) / 0.25, 0.2, 1
+    ear = ear_layer(fr, d, sk, z, albedo, skin)
+    y_nape = max(ear.centre[1] + 0.75 * ear.length, sk.c_y + 0.8 * b) + 0.06 * web * S
+    hair_a, hair_z, hair_alb, hair_sp = hair_layer(
+        fr, app, age, sk, ear, (float(prof(fr.y_tr)), fr.y_tr), nb, y_nape, y_sh, boss, rng
     )
-    concha = g(0.3, -0.05, 0.3, 0.3)
-    relief = (
-        2.5 * (1 - np.minimum(r, 1) ** 2)
-        + w_h * (2.4 * np.exp(-(((r - 0.87) / 0.08) ** 2)) - 1.6 * np.exp(-(((r - 0.7) / 0.07) ** 2)))
-        + 1.7 * np.exp(-(((r - 0.52) / 0.09) ** 2)) * np.clip((q + 0.4) / 0.3, 0, 1) * np.clip((0.6 - pe) / 0.3, 0, 1)
-        - 4.5 * concha
-        + 2.6 * g(0.8, -0.12, 0.13, 0.14)
-        + 1.4 * g(0.1 + 0.3 * (d["earlobe_uplift"] >= 0.3), -0.78, 0.35, 0.2)
-    )
-    ear_z = np.zeros(shape, np.float32)
-    ear_z[win] = float(z[int(np.clip(ec[1], 0, S - 1)), int(np.clip(ec[0], 0, S - 1))]) + 0.1 * hw.max() + relief * mm
-    ear_alb = np.empty((S, S, 3), np.float32)
-    ear_alb[:] = skin * np.array([1.02, 0.92, 0.9], np.float32)
-    ear_alb[win] *= (1 - 0.3 * concha)[..., None]
-    albedo[win] *= (1 - 0.25 * np.clip(1.5 - r, 0, 1) * (pe < 0) * (1 - ear_a[win]))[..., None]  # shadow behind
-
-    # ------------------------------------------------------------ hair: an offset vault with strands from the crown
-    young = float(np.interp(age, [0, 1.5, 4], [0.35, 0.75, 1.0]))
-    th = (1.5 + 5.5 * young) * mm
-    v_tr = np.arctan2(fr.y_tr - c_y, (prof(fr.y_tr) - c_x) / a * b)
-    outer = [
-        [c_x + (a + th) * np.cos(s) + 0.5 * boss, c_y + (b + th) * np.sin(s)]
-        for s in np.linspace(v_tr, -np.pi / 2, 20)
-    ]
-    e_back = ec - fw_v * 0.55 * ear_w
-    if app.long_hair:  # falls straight from the widest part of the vault to below the shoulders
-        back_y = np.linspace(fr.y_v, c_y + 0.1 * b, 10)
-        x_hang = float(ell(c_y, th, back=True))
-        outer += [[x, y] for x, y in zip(ell(back_y, th, back=True), back_y, strict=True)]
-        outer += [
-            [x_hang + 0.01 * S, y_sh + 0.04 * S],
-            [x_hang + 0.04 * S, y_sh + 0.08 * S],
-            [e_back[0] - 0.03 * S, y_sh + 0.07 * S],
-            [e_back[0] - 0.02 * S, ec[1] + 0.2 * ear_len],
-        ]
-    else:  # follows the occiput and ends at the nape
-        back_y = np.linspace(fr.y_v, c_y + 0.8 * b, 16)
-        nape_y = y_go - (0.02 - 0.06 * web) * S
-        outer += [[x, y] for x, y in zip(ell(back_y, th, back=True), back_y, strict=True)]
-        outer += [
-            [float(nb(nape_y)) - 0.4 * th, nape_y],
-            [float(nb(nape_y)) + 0.08 * a, nape_y - 0.01 * S],
-            [e_back[0] - 0.05 * ear_w, ec[1] + 0.25 * ear_len],
-        ]
-    outer += [
-        [e_back[0] + 0.05 * ear_w, ec[1] - 0.1 * ear_len],
-        [ec[0] - 0.1 * ear_w, ear_top - 0.07 * ear_len],
-        [e_front + 0.1 * ear_w, ear_top + 0.05 * ear_len],
-        [e_front + 0.22 * ear_w, ear_top + 0.15 * ear_len],
-        [e_front + 0.35 * ear_w, fr.y_brow - 0.04 * S],
-        [prof(fr.y_tr) - 0.25 * (prof(fr.y_tr) - e_front), fr.y_tr - 0.01 * S],
-        [prof(fr.y_tr) - 0.3 * mm, fr.y_tr],
-    ]
-    hair_a = soft_polygon(shape, np.array(outer), 0.8 + S / 400)
-    crown = (c_x - 0.35 * a, fr.y_v + 0.05 * b)  # the whorl, at the back of the vertex
-    theta = np.arctan2(Y - crown[1], X - crown[0])
-    strand_t = rng.standard_normal(720).astype(np.float32)
-    strand_t = cv2.GaussianBlur(strand_t.reshape(1, -1), (0, 0), 1.5).ravel() * 2.0
-    fade = np.clip(np.hypot(X - crown[0], Y - crown[1]) / (0.5 * b), 0, 1)
-    strands = np.interp(theta * (360 / np.pi), np.arange(-360, 360), strand_t).astype(np.float32) * fade
-    strands = 0.6 * strands + 0.5 * value_noise(shape, 10, rng)
-    hair_a = np.clip((hair_a - 0.5) * 2.2 + 0.5 + 0.2 * strands * (hair_a < 0.97), 0, 1) * (0.55 + 0.45 * young)
-    ux, uy = (X - c_x) / (a + th), (Y - c_y) / (b + th)
-    hair_z = (fr.head_hw + th) * np.sqrt(np.clip(1 - ux * ux - uy * uy, 0, 1)) + 0.3 * mm * strands
-    if app.long_hair:
-        hang = 0.75 * fr.head_hw * np.sqrt(np.clip(1 - ((X - c_x + 0.75 * a) / (0.35 * a)) ** 2, 0.05, 1))
-        hair_z = np.maximum(hair_z, hang * (Y > c_y))
-    hair_alb = srgb_to_linear(app.hair)[None, None, :] * np.clip(1 + 0.14 * strands, 0.5, 1.6)[..., None]
     brow_col = srgb_to_linear(np.minimum(app.hair * 0.8, app.skin * 0.45))
-    _over(albedo, brow_col, np.clip(brow_a, 0, 1) * (1 - hair_a))
-
-    # ------------------------------------------------------------ shirt: shoulders seen from the side, crew collar
-    xf0, xb0 = float(nf(y_sh)), float(nb(y_sh))
-    col_b, col_f = y_sh - 0.02 * S, y_sh + 0.02 * S  # crew collar: higher at the nape than at the throat
-    shirt_poly = np.array(
-        [
-            [xb0 - 0.32 * S, S + 4],
-            [xb0 - 0.2 * S, y_sh + 0.16 * S],
-            [xb0 - 0.1 * S, y_sh + 0.05 * S],
-            [xb0 - 0.02 * S, col_b],
-            [xf0, col_f],
-            [xf0 + 0.05 * S, col_f + 0.05 * S],
-            [xf0 + 0.1 * S, y_sh + 0.25 * S],
-            [xf0 + 0.1 * S, S + 4],
-        ]
-    )
-    shirt_a = np.clip((soft_polygon(shape, shirt_poly, 0.015 * S) - 0.5) * 3 + 0.5, 0, 1)
-    sh_cx, srx = 0.5 * (xf0 + xb0 - 0.2 * S), 0.5 * (xf0 - xb0 + 0.3 * S)
-    r_sh = ((X - sh_cx) / srx) ** 2 + ((Y - S) / (S - col_b + 0.1 * S)) ** 2
-    shirt_z = n_hw.max() * 1.6 * np.sqrt(np.clip(1 - r_sh, 0, 1)) + 0.2 * n_hw.max()
-    collar = col_b + (X - xb0) / max(xf0 - xb0, 1) * (col_f - col_b)
-    shirt_z += np.clip(1 - np.abs(Y - collar - 0.012 * S) / (0.012 * S), 0, 1) * 1.5 * mm
-    skin_sh = np.clip(1 - (Y - collar) / (0.03 * S), 0, 1) * (Y > collar - 0.03 * S)
-    albedo *= (1 - 0.25 * skin_sh * (Y < collar + 2))[..., None]
+    over(albedo, brow_col, np.clip(brow_a, 0, 1) * (1 - hair_a))
+    shirt_a, shirt_z, collar_shade = shirt_layer(S, mm, float(nf(y_sh)), float(nb(y_sh)), y_sh, float(n_hw.max()))
+    albedo *= collar_shade[..., None]
 
     # ------------------------------------------------------------ compose and shade (lit from in front of the face)
     lt = dataclasses.replace(app, light=app.light * np.array([-1, 1, 1], np.float32))
@@ -484,18 +379,22 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     cover = skin_a.copy()
     for a_, zz, alb, sp in (
         (shirt_a, shirt_z, srgb_to_linear(app.shirt), 0.03),
-        (hair_a, hair_z, hair_alb, 0.12),
-        (ear_a, ear_z, ear_alb, 0.05),
+        (hair_a, hair_z, hair_alb, hair_sp),
+        (ear.alpha, ear.z, ear.albedo, 0.05),
     ):
         Z = Z * (1 - a_) + zz * a_
-        _over(A, alb, a_)
+        over(A, alb, a_)
         SP = SP * (1 - a_) + sp * a_
         cover = np.maximum(cover, a_)
     cols = np.flatnonzero(cover.max(0) > 0)  # shade only the columns the child covers
     c0, c1 = max(int(cols[0]) - 4, 0), min(int(cols[-1]) + 5, S)
     img = np.zeros((S, S, 3), np.float32)
     img[:, c0:c1] = shade(Z[:, c0:c1], A[:, c0:c1], SP[:, c0:c1], lt, S, shadows=False)
-    img *= auto_exposure(img, skin_a * (hair_a < 0.5) * (Y < fr.y_gn))
+    # metered like the frontal view, whose skin is mostly turned from the camera: a side view's broad
+    # cheek faces it and would otherwise read paler than the same child seen from the front
+    meter = (skin_a > 0.5) & (hair_a < 0.5) & (Y < fr.y_gn)
+    lum = float((img[meter] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if meter.any() else 0.18
+    img *= float(np.clip((0.257 / max(lum, 1e-4)) ** 0.407, 0.5, 5.0))  # fitted to the frontal's cheeks
     # lash line and lashes, mouth line, drawn over the shading
     lw = max(S / 400, 1)
     polyline(img, lid_up[2:], (0.03, 0.02, 0.02), lw)
@@ -521,7 +420,7 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
     out = tone_curve(out)
     out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.006
 
-    sa, sb = ec + up_v * 0.5 * ear_len, ec - up_v * 0.5 * ear_len
+    sa, sb = ear.centre + ear.up * 0.5 * ear.length, ear.centre - ear.up * 0.5 * ear.length
     lm = {
         "vertex": np.array([c_x, fr.y_v]),
         "trichion": np.array([prof(fr.y_tr), fr.y_tr]),
@@ -536,18 +435,18 @@ def render_profile(dims, age: float, sex: str, size: int, app: Appearance, rng: 
         "subaurale_r": sb,
     }
     lm = {k: np.asarray(v, np.float32) for k, v in lm.items()}
-    face = (skin_a > 0.5) & (hair_a < 0.5) & (ear_a < 0.5) & (Y < y_gn + 0.01 * S)
+    face = (skin_a > 0.5) & (hair_a < 0.5) & (ear.alpha < 0.5) & (Y < y_gn + 0.01 * S)
     masks = {
-        "forehead": face & (Y < fr.y_brow) & (X > e_front),
+        "forehead": face & (Y < fr.y_brow) & (X > ear.front),
         "brows": (brow_a > 0.3) & face,
         "eyes": face & (((X - eye_x + 0.3 * L) / (0.5 * L)) ** 2 + ((Y - fr.y_eye) / (0.35 * L)) ** 2 < 1),
         "nose": face & (Y > fr.y_n) & (Y < fr.y_sn + 0.01 * S) & (X > eye_x + 0.15 * L),
         "mouth": face & (Y >= fr.y_sn + 0.01 * S) & (Y < y_li) & (X > x_ch - 2 * mm),
         "chin": face & (Y >= y_li) & (X > x_ch - 0.1 * head_len),
-        "ears": ear_a > 0.5,
+        "ears": ear.alpha > 0.5,
         "hair": hair_a > 0.5,
     }
     masks["cheeks"] = (
-        face & (Y > fr.y_eye) & (Y < y_li) & (X > e_front) & ~(masks["nose"] | masks["mouth"] | masks["eyes"])
+        face & (Y > fr.y_eye) & (Y < y_li) & (X > ear.front) & ~(masks["nose"] | masks["mouth"] | masks["eyes"])
     )
     return apply_roll(out, lm, masks, app.roll * 0.5, (x_n, fr.y_eye))
