@@ -11,6 +11,16 @@ from .raster import over, polyline, soft_polygon, srgb_to_linear
 
 
 def paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, side: int, rng) -> None:
+    """Paint one eye into the albedo in place: sclera, iris with radial texture and limbal ring, pupil.
+
+    Args:
+        albedo: (S, S, 3) float32 linear albedo, modified in place.
+        spec: (S, S) float32 specular strength, modified in place.
+        fissure: (S, S) float32 coverage of the palpebral fissure.
+        up: (n, 2) upper-lid outline in px. pupil: (2,) pupil centre in px.
+        fr: geometry; ``fr.d`` carries Brushfield spots, stellate iris and iris coloboma amounts.
+        app: appearance (iris colour). side: -1 child's right, +1 child's left. rng: texture noise.
+    """
     S = fr.S
     shape = fissure.shape
     r = fr.iris_r
@@ -56,6 +66,11 @@ def paint_eye(albedo, spec, fissure, up, pupil, fr: Frontal, app: Appearance, si
 
 
 def epicanthus(albedo, z, up, lo, fr: Frontal, side: int, skin, amount: float) -> None:
+    """Draw an epicanthal fold over the inner canthus (HP:0000286), into albedo and height, in place.
+
+    ``amount`` 0.3-1.5 sets how far the fold reaches along the lids (Hall et al. 2009 definition:
+    a fold from the medial upper lid arching down in front of the medial canthus).
+    """
     n = len(up)
     k = max(int(n * (0.12 + 0.08 * amount)), 2)
     inner = up[0]
@@ -97,6 +112,12 @@ def brow(shape, fr: Frontal, up, side: int) -> np.ndarray:
 
 
 def lashes(img, up, lo, fr: Frontal, app: Appearance, side: int) -> None:
+    """Draw lid margins, upper lashes (longer with HP:0000527), catch-light and lid crease, in place.
+
+    Args:
+        img: (S, S, 3) float32 shaded image in linear light.
+        up, lo: (n, 2) upper and lower lid outlines in px.
+    """
     d = fr.d
     S = fr.S
     dark = (0.03, 0.025, 0.022)

@@ -369,7 +369,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     bg = backdrop(shape, app, cx, fr.y_eye)
     out = bg * (1 - cover[..., None]) + img * cover[..., None]
     out = cv2.GaussianBlur(out, (0, 0), 0.35 + S / 900)
-    out = tone_curve(out)
+    out = tone_curve(out, toe=0.35 + 0.6 * (1 - float(app.skin.mean())))
     # sensor grain in the encoded image, so shadows are not noisier than highlights
     out += rng.standard_normal((S, S, 1)).astype(np.float32) * 0.006
 
@@ -406,6 +406,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
 
 
 def _regions(fr: Frontal, shape, Y, X, head_a, hair_a, ear_a, brow_mask, eye_cover, lips, y_zy) -> dict:
+    """Region masks (S, S) bool of the frontal portrait, named as in `spec.REGIONS`."""
     cx = fr.cx
     head = head_a > 0.5
     hair = hair_a > 0.5

@@ -126,15 +126,17 @@ def apply_roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.nda
     return image, lm, masks
 
 
-def tone_curve(linear: np.ndarray) -> np.ndarray:
+def tone_curve(linear: np.ndarray, toe: float = 0.35) -> np.ndarray:
     """Camera tone mapping: sRGB-like encoding with a lifted toe, as camera JPEG curves have.
 
     Args:
         linear: (..., 3) float32 linear light.
+        toe: shadow lift, 0 (plain gamma 2.2) to 1. Phone cameras raise it for darker skin
+            (skin-tone-aware processing), which keeps facial detail in the shadows.
 
     Returns:
-        Same shape, float32 display values in [0, 1]. Shadows are lifted (the toe) so dark skin
-        keeps its detail; mid-tones and highlights follow the gamma 2.2 encoding closely.
+        Same shape, float32 display values in [0, 1]; mid-tones and highlights stay close to the
+        gamma 2.2 encoding.
     """
     x = np.power(np.clip(linear, 0, 1), 1 / 2.2)
-    return x + 0.35 * x * (1 - x) ** 2
+    return x + toe * x * (1 - x) ** 2
