@@ -20,7 +20,18 @@ import numpy as np
 from .eyes import brow, epicanthus, lashes, paint_eye
 from .face_geometry import Frontal
 from .hair import hair_layer
-from .raster import add_gauss, add_ridge, grid, over, polyline, soft_ellipse, soft_polygon, srgb_to_linear, value_noise
+from .raster import (
+    add_gauss,
+    add_ridge,
+    composite,
+    grid,
+    over,
+    polyline,
+    soft_ellipse,
+    soft_polygon,
+    srgb_to_linear,
+    value_noise,
+)
 from .shading import apply_roll, auto_exposure, backdrop, shade, tone_curve
 
 __all__ = ["Frontal", "render_frontal"]
@@ -177,10 +188,10 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
     tex = value_noise(shape, 24, rng) * 0.025 + value_noise(shape, 90, rng) * 0.015
     albedo *= (1 + tex)[..., None]
     albedo *= np.array([1.07, 0.97, 0.95], np.float32)  # haemoglobin: skin reflects more red than its swatch
-    blush = soft_ellipse(shape, cx - 0.55 * fr.face_hw, (y_zy + fr.y_sn) / 2, 0.3 * fr.face_hw, 0.2 * fr.face_hw)
-    blush += soft_ellipse(shape, cx + 0.55 * fr.face_hw, (y_zy + fr.y_sn) / 2, 0.3 * fr.face_hw, 0.2 * fr.face_hw)
-    blush = cv2.GaussianBlur(blush, (0, 0), 0.12 * fr.face_hw)
-    albedo *= 1 + blush[..., None] * np.array([0.05, -0.06, -0.05], np.float32) * (1 - 0.5 * app.skin.mean())
+    blush = np.zeros(shape, np.float32)
+    for side in (-1, 1):
+        add_gauss(blush, cx + side * 0.55 * fr.face_hw, (y_zy + fr.y_sn) / 2, 0.3 * fr.face_hw, 0.22 * fr.face_hw, 0.9)
+    over(albedo, albedo * np.array([1.05, 0.94, 0.95], np.float32) ** (1 - 0.5 * float(app.skin.mean())), blush)
 
     # darker skin shows relatively stronger specular highlights in photographs (more of its light is
     # surface reflection), which also carries the shape of the face
@@ -351,12 +362,7 @@ def render_frontal(fr: Frontal, rng: np.random.Generator) -> tuple[np.ndarray, d
         ),
     ]
     for a, zz, alb, sp in layers:
-        Z *= 1 - a
-        Z += zz * a
-        over(A, alb, a)
-        SP *= 1 - a
-        SP += sp * a
-        cover = np.maximum(cover, a)
+        composite(Z, A, SP, cover, a, zz, alb, sp)
 
     img = shade(Z, A, SP, app, S)
     img *= auto_exposure(img, head_a)

@@ -59,6 +59,10 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
         t = np.clip((rows - y_w) / max(short_end - y_w, 1), 0, 1)
         hw_h = np.where(rows < y_w, ell, (fr.head_hw + vol * (1 - t)) * np.sqrt(np.clip(1 - t**4, 0, 1)))
     hw_h = np.clip(gaussian_filter1d(hw_h.astype(np.float32), 0.01 * S), 0, None)
+    # work only on the rows the hair can reach (the blur below spreads a few pixels)
+    reach = np.flatnonzero(hw_h > 0.01 * S)
+    n = int(min(S, (reach[-1] if reach.size else 0) + 4 + S // 64))
+    Y, X, dx, hw_h, shape = Y[:n], X[:n], dx[:n], hw_h[:n], (n, S)
 
     # combed from a parting: streaks radiate from it; clumps are coarser streaks
     style = rng.random()
@@ -87,7 +91,7 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
     density = 0.55 + 0.45 * infant
     alpha = cv2.GaussianBlur(in_h * above, (0, 0), 0.4 + S / 768) * density
     # behind the head no hairline applies: long hair shows past the cheeks down to the shoulders
-    back = cv2.GaussianBlur(in_h, (0, 0), 0.4 + S / 768) * density
+    back = cv2.GaussianBlur(in_h, (0, 0), 0.4 + S / 768) * density if fr.app.long_hair else np.zeros_like(alpha)
     u = np.clip(np.abs(dx) / np.maximum(hw_h[:, None], 1e-3), 0, 1)
     z = np.maximum(hw_h[:, None], 1e-3) * 0.8 * np.sqrt(1 - u * u) + vol * 0.5 + strands * 0.004 * S
     shade = np.clip(1 + 0.18 * strands + 0.06 * value_noise(shape, 6, rng), 0.55, 1.45)
@@ -96,4 +100,10 @@ def hair_layer(fr: Frontal, shape, rows: np.ndarray, rng: np.random.Generator):
     r = np.hypot(Y - part_y, (X - part_x) * 0.9)
     band = np.exp(-0.5 * ((r - 0.38 * fr.head_hw) / (0.12 * fr.head_hw)) ** 2)
     spec = ((0.03 + 0.22 * band * np.clip(0.6 + 0.4 * fine, 0, 1.5)) * density**2).astype(np.float32)
-    return alpha.astype(np.float32), back.astype(np.float32), z.astype(np.float32), alb.astype(np.float32), spec
+
+    def full(v: np.ndarray) -> np.ndarray:
+        out = np.zeros((S,) + v.shape[1:], np.float32)
+        out[:n] = v
+        return out
+
+    return full(alpha), full(back), full(z), full(alb), full(spec)

@@ -159,6 +159,34 @@ def over(dst: np.ndarray, src, alpha: np.ndarray) -> None:
     d += src * a
 
 
+def composite(Z, A, SP, cover, alpha, z, albedo, spec) -> None:
+    """Lay one layer over the render buffers in place, inside the bounding box of its alpha.
+
+    Args:
+        Z: (H, W) height buffer. A: (H, W, 3) albedo buffer. SP: (H, W) specular buffer.
+        cover: (H, W) foreground coverage, raised to the layer's alpha.
+        alpha: (H, W) layer coverage in [0, 1].
+        z, albedo, spec: the layer's height (H, W), albedo ((3,) or (H, W, 3)) and specularity
+            (scalar or (H, W)).
+    """
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return
+    cols = np.flatnonzero(alpha.any(axis=0))
+    win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    a = alpha[win]
+    keep = 1 - a
+
+    def part(v):
+        v = np.asarray(v, np.float32)
+        return v[win] if v.ndim >= 2 else v
+
+    Z[win] = Z[win] * keep + part(z) * a
+    SP[win] = SP[win] * keep + part(spec) * a
+    A[win] = A[win] * keep[..., None] + part(albedo) * a[..., None]
+    np.maximum(cover[win], a, out=cover[win])
+
+
 def srgb_to_linear(rgb) -> np.ndarray:
     """sRGB in [0, 1] to linear light (gamma 2.2 approximation)."""
     return np.power(np.clip(np.asarray(rgb, np.float32), 0, 1), 2.2)

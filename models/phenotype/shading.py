@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from .appearance import Appearance
-from .raster import grid, srgb_to_linear
+from .raster import srgb_to_linear
 
 
 def shade(Z, A, SP, app: Appearance, size: int, shadows: bool = True) -> np.ndarray:
@@ -90,20 +90,22 @@ def auto_exposure(img: np.ndarray, face: np.ndarray) -> float:
     the detail that people (and face detectors) rely on. Partial compensation keeps skin tones
     distinct: the square root of the ratio to a mid-grey target, within [1.1, 5.0].
     """
-    w = face > 0.5
-    lum = float((img[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
+    # metering on every other pixel is as good as on all of them, at a quarter of the cost
+    sub, w = img[::2, ::2], face[::2, ::2] > 0.5
+    lum = float((sub[w] @ np.array([0.2126, 0.7152, 0.0722], np.float32)).mean()) if w.any() else 0.18
     return float(np.clip(np.sqrt(0.22 / max(lum, 1e-4)), 1.1, 5.0))
 
 
 def backdrop(shape, app: Appearance, cx: float, cy: float) -> np.ndarray:
     """Studio backdrop (S, S, 3) float32 linear: a vertical gradient with a soft glow at (cx, cy) px."""
     S = shape[0]
-    Y, X = grid(S)
+    axis = np.arange(S, dtype=np.float32)
     top, bottom = srgb_to_linear(app.backdrop[0]), srgb_to_linear(app.backdrop[1])
-    t = (Y / S)[..., None]
-    bg = top * (1 - t) + bottom * t
-    glow = np.exp(-(((X - cx) / (0.45 * S)) ** 2 + ((Y - cy) / (0.5 * S)) ** 2))
-    return (bg * (0.85 + 0.3 * glow[..., None])).astype(np.float32)
+    t = (axis / S)[:, None, None]
+    column = top * (1 - t) + bottom * t  # (S, 1, 3)
+    # the glow is separable: exp(-a^2 - b^2) = exp(-a^2) exp(-b^2), one outer product
+    glow = np.exp(-(((axis - cy) / (0.5 * S)) ** 2))[:, None] * np.exp(-(((axis - cx) / (0.45 * S)) ** 2))[None, :]
+    return (column * (0.85 + 0.3 * glow[..., None])).astype(np.float32)
 
 
 def apply_roll(img, lm: dict, masks: dict, angle: float, centre) -> tuple[np.ndarray, dict, dict]:
