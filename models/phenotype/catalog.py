@@ -169,7 +169,10 @@ class Catalog:
             return found
         close = difflib.get_close_matches(query.lower(), list(lookup), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"Unknown syndrome {query!r}{hint} (see Catalog.keys())")
+        raise ValueError(
+            f"Unknown syndrome {query!r}{hint} (give a key such as {', '.join(self.keys()[1:4])}, ..., "
+            "a display name, an OMIM id or 'unaffected')"
+        )
 
     def term_name(self, hpo_id: str) -> str:
         """Name of an HPO term that appears in the catalogue.
