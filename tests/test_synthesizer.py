@@ -126,8 +126,14 @@ def test_mediapipe_finds_faces_in_renders():
     with mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5) as det:
         for i in range(12):
             s = render(
-                RenderSpec(syndrome=keys[i % len(keys)], age=float(i * 1.5), sex=("female", "male")[i % 2],
-                           skin_tone=1 + i % 10, seed=100 + i, size=256)
+                RenderSpec(
+                    syndrome=keys[i % len(keys)],
+                    age=float(i * 1.5),
+                    sex=("female", "male")[i % 2],
+                    skin_tone=1 + i % 10,
+                    seed=100 + i,
+                    size=256,
+                )
             )
             found += bool(det.process(s.image).detections)
     assert found >= 11

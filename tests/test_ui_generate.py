@@ -52,17 +52,19 @@ def test_returns_pairs_of_marked_faces(syndromic):
     assert len(gallery) == 4  # 2 children x (with, without)
     name = load_catalog().get(_syndrome_key()).name
     for i in range(2):
-        (with_img, with_cap), (without_img, without_cap) = gallery[2 * i], gallery[2 * i + 1]
+        (with_path, with_cap), (without_path, without_cap) = gallery[2 * i], gallery[2 * i + 1]
+        # shown as PNG files whose metadata says synthetic, so a face saved from the page keeps it
+        assert provenance.read_png_metadata(with_path)["synthetic"] == "true"
+        with_img, without_img = (np.asarray(Image.open(p).convert("RGB")) for p in (with_path, without_path))
         assert with_img.shape == without_img.shape == (SIZE, SIZE, 3)
-        assert with_img.dtype == np.uint8
         assert notice.with_syndrome(name) in with_cap
         assert notice.WITHOUT_SYNDROME in without_cap
     # The first face is the renderer's image with the visible SYNTHETIC mark, nothing else.
     spec = RenderSpec(syndrome=_syndrome_key(), age=5.0, skin_tone=4, seed=3, intensity=1.0, size=SIZE)
     expected = provenance.mark_synthetic(synthesizer.render(spec).image)
-    np.testing.assert_array_equal(gallery[0][0], expected)
+    np.testing.assert_array_equal(np.asarray(Image.open(gallery[0][0]).convert("RGB")), expected)
     plain = provenance.mark_synthetic(synthesizer.render(replace(spec, intensity=0.0)).image)
-    np.testing.assert_array_equal(gallery[1][0], plain)
+    np.testing.assert_array_equal(np.asarray(Image.open(gallery[1][0]).convert("RGB")), plain)
 
 
 def test_table_lists_the_features_the_first_child_shows(syndromic):
@@ -89,7 +91,7 @@ def test_download_is_a_marked_png_with_metadata(syndromic):
     assert meta["synthetic"] == "true"
     assert meta["app_notice"] == notice.NOTICE
     assert '"seed":3' in meta["spec"]
-    np.testing.assert_array_equal(np.asarray(Image.open(path)), syndromic[0][0][0])
+    np.testing.assert_array_equal(np.asarray(Image.open(path)), np.asarray(Image.open(syndromic[0][0][0])))
 
 
 def test_session_folder_is_reused_and_removed():

@@ -273,19 +273,25 @@ def generate(
     elif affected and base.intensity == 0:
         caption += f" ({notice.NOT_DRAWN})"
 
+    folder = _session_dir(session_dir)
+    # gallery faces are served as PNG files that carry the provenance metadata too, so a face saved
+    # from the gallery still says it is synthetic (numpy images would be re-encoded without it)
+    shown = folder / "gallery"
+    shutil.rmtree(shown, ignore_errors=True)
+    shown.mkdir()
     gallery, first = [], None
     for i in range(n_faces):
         spec = replace(base, seed=base.seed + i)
         sample, image = _render_marked(spec)
         first = first or (sample, image)
-        gallery.append((image, f"{i + 1}. {caption}"))
+        gallery.append((_save_shown(image, sample, entry, shown / f"{i + 1}.png"), f"{i + 1}. {caption}"))
         if affected:
-            _, plain = _render_marked(replace(spec, intensity=0.0))
-            gallery.append((plain, f"{i + 1}. {notice.WITHOUT_SYNDROME}"))
+            plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
+            path = _save_shown(plain, plain_sample, entry, shown / f"{i + 1}_without.png")
+            gallery.append((path, f"{i + 1}. {notice.WITHOUT_SYNDROME}"))
 
     sample, image = first
     depictable = len({term.renders_as for term in entry.depicted_terms})
-    folder = _session_dir(session_dir)
     png = _save_download(image, sample, entry, folder)
     return (
         gallery,
@@ -297,24 +303,34 @@ def generate(
     )
 
 
+def _save_shown(image, sample, syndrome, path: Path) -> str:
+    """Write one gallery face as a PNG with provenance metadata; returns its path."""
+    provenance.save_png(image, path, _png_info(sample, syndrome))
+    return str(path)
+
+
 def _save_download(image, sample, syndrome, folder: Path) -> Path:
     """Write the first face as a PNG with provenance metadata, replacing the session's last one."""
     for old in folder.glob("*.png"):
         old.unlink(missing_ok=True)
+    path = folder / f"phenoface_{syndrome.key}_seed{sample.spec.seed}_synthetic.png"
+    provenance.save_png(image, path, _png_info(sample, syndrome))
+    return path
+
+
+def _png_info(sample, syndrome) -> dict:
+    """PNG text metadata of a face shown or downloaded from the app."""
     spec = sample.spec
-    path = folder / f"phenoface_{syndrome.key}_seed{spec.seed}_synthetic.png"
-    info = provenance.png_metadata(
+    return provenance.png_metadata(
         generator="PhenoFace app, models.phenotype.synthesizer",
         seed=spec.seed,
         spec=asdict(spec),
         hpo_release=str(_catalog().hpo_release),
         syndrome=syndrome.name,
         omim=",".join(syndrome.omim),
-        hpo_present=",".join(sample.hpo_present),
+        hpo_present=";".join(sample.hpo_present),
         app_notice=notice.NOTICE,
     )
-    provenance.save_png(image, path, info)
-    return path
 
 
 def _safe(fn):
@@ -374,6 +390,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                 gallery = gr.Gallery(
                     label="Faces", show_label=False,
                     columns=2, object_fit="contain", height="auto", allow_preview=True, elem_id="phenoface-gallery",
+                    format="png",
                 )  # fmt: skip
                 summary = gr.Markdown()
                 features = gr.Dataframe(

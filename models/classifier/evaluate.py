@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", type=Path, required=True, help="folder with model.safetensors and config.json")
     p.add_argument("--data", type=Path, required=True, help="cohort folder with metadata.csv (use new identities)")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: <model>/eval-<data folder name>)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: out/eval/<model name>-<data name>)")
     p.add_argument("--bootstrap", type=int, default=500, help="bootstrap resamples for intervals (default: 500)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default: 64)")
@@ -180,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "images_without_face": int((~ok).sum()),
         **report(probs, labels, rows, classes, args.bootstrap, args.seed),
     }
-    out = args.out or args.model / f"eval-{args.data.resolve().name}"
+    # never write into the model folder: the shipped one lives in the repository's assets/
+    out = args.out or Path("out") / "eval" / f"{args.model.resolve().name}-{args.data.resolve().name}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     with open(out / "predictions.csv", "w", newline="", encoding="utf-8") as f:

@@ -71,9 +71,20 @@ def validate_spec(spec: RenderSpec) -> RenderSpec:
         features = tuple(str(f).strip() for f in spec.features if str(f).strip())
         bad = [f for f in features if f not in FEATURES]
         if bad:
-            raise ValueError(
-                f"not a rendered HPO feature: {', '.join(bad)} (see models/phenotype/morphology.py for the list)"
-            )
+            catalog = load_catalog()
+            named = [f for f in bad if f in catalog.term_names]
+            if named:
+                f = named[0]
+                raise ValueError(f"{f} ({catalog.term_names[f]}) is an HPO term the renderer does not draw")
+            raise ValueError(f"unknown or not rendered HPO id: {', '.join(bad)} (ids look like HP:0000316)")
+        dims: dict[str, str] = {}
+        for f in features:
+            other = dims.setdefault(FEATURES[f].dimension, f)
+            if other != f:
+                raise ValueError(
+                    f"{FEATURES[other].name} and {FEATURES[f].name} change the same measurement; "
+                    "a child can show only one of them"
+                )
     return dataclasses.replace(
         spec,
         syndrome=syndrome,

@@ -66,9 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_args(args) -> str | None:
+    """One-line message for arguments the attribution methods cannot take, else None."""
+    if args.steps < 1:
+        return f"--steps must be at least 1, not {args.steps}"
+    if args.samples < 1:
+        return f"--samples must be at least 1, not {args.samples}"
+    if not 2 <= args.window <= 112:
+        return f"--window must be between 2 and 112 pixels, not {args.window}"
+    for flag, path in (("--out", args.out), ("--json", args.json)):
+        if path is not None and path.is_dir():
+            return f"{flag} {path} is a folder; give a file name"
+    if args.out.suffix.lower() != ".png":
+        return f"--out must end in .png, not {args.out.name!r}"
+    if not args.out.resolve().parent.is_dir():
+        return f"the folder of --out does not exist: {args.out.resolve().parent}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input)."""
     args = build_parser().parse_args(argv)
+    bad = _check_args(args)
+    if bad:
+        print(f"error: {bad}", file=sys.stderr)
+        return 2
     from models import provenance
     from models.classifier.config import load_classifier
 
