@@ -9,28 +9,16 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("captum")
 pytest.importorskip("timm")
 
-from models.classifier.config import Classifier, ClassifierConfig, save_weights  # noqa: E402
+from models.classifier.config import save_weights  # noqa: E402
 from models.classifier.preprocess import align_face  # noqa: E402
 from models.phenotype.spec import RenderSpec  # noqa: E402
 from models.phenotype.synthesizer import render  # noqa: E402
 from models.saliency import METHODS, attribute, explain, mesh_regions, region_breakdown, warp_masks  # noqa: E402
 
-CLASSES = ["unaffected", "down", "williams_beuren"]
 FAST = {"steps": 8, "samples": 2, "window": 28}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return Classifier(ClassifierConfig(backbone="resnet18", classes=CLASSES)).eval()
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,25 +14,12 @@ pytest.importorskip("scipy")
 
 from benchmarks import saliency_faithfulness as faith  # noqa: E402
 from benchmarks import saliency_speed as speed  # noqa: E402
-from models.classifier.config import Classifier, ClassifierConfig  # noqa: E402
 from models.saliency import METHODS  # noqa: E402
 
-CLASSES = ["unaffected", "down", "williams_beuren"]
 FAST = {"steps": 4, "samples": 2, "window": 28}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def model():
-    torch.manual_seed(0)
-    return Classifier(ClassifierConfig(backbone="resnet18", classes=CLASSES)).eval()
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_faithfulness_run_and_summary(model, tmp_path):
