@@ -137,17 +137,24 @@ def value_noise(shape, cells: int, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
+def alpha_window(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """Row and column slices of the bounding box of a (H, W) alpha's non-zero pixels, or None."""
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(alpha.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def over(dst: np.ndarray, src, alpha: np.ndarray) -> None:
     """In-place alpha blend ``dst = dst * (1 - alpha) + src * alpha``; alpha (H, W) in [0, 1].
 
     ``src`` is a colour (3,), a scalar, or an array shaped like ``dst``. Only the bounding box of
     the non-zero alpha is touched, which is most of a render's speed.
     """
-    rows = np.flatnonzero(alpha.any(axis=1))
-    if rows.size == 0:
+    win = alpha_window(alpha)
+    if win is None:
         return
-    cols = np.flatnonzero(alpha.any(axis=0))
-    win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     a = alpha[win]
     if dst.ndim == 3:
         a = a[..., None]
@@ -169,11 +176,9 @@ def composite(Z, A, SP, cover, alpha, z, albedo, spec) -> None:
         z, albedo, spec: the layer's height (H, W), albedo ((3,) or (H, W, 3)) and specularity
             (scalar or (H, W)).
     """
-    rows = np.flatnonzero(alpha.any(axis=1))
-    if rows.size == 0:
+    win = alpha_window(alpha)
+    if win is None:
         return
-    cols = np.flatnonzero(alpha.any(axis=0))
-    win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     a = alpha[win]
     keep = 1 - a
 
