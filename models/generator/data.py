@@ -1,0 +1,82 @@
+"""Training images for the generator: aligned face crops at the generator's resolution.
+
+Images go through the classifier's preprocessing (`models.classifier.preprocess`: MediaPipe Face
+Mesh, similarity alignment on eyes and mouth to the 112 x 112 ArcFace template, cached), then
+are resized to the generator's resolution with a Lanczos filter. So the generator learns
+aligned faces, and its samples feed the classifier with no second alignment step.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from models.classifier.data import aligned_crops, load_rows
+
+
+def resize_crops(crops: np.ndarray, resolution: int) -> np.ndarray:
+    """Resize (N, S, S, 3) uint8 crops to (N, resolution, resolution, 3) uint8 (Lanczos)."""
+    if crops.shape[1] == resolution:
+        return crops.copy()
+    out = np.empty((len(crops), resolution, resolution, 3), dtype=np.uint8)
+    for i, c in enumerate(crops):
+        out[i] = np.asarray(Image.fromarray(c).resize((resolution, resolution), Image.Resampling.LANCZOS))
+    return out
+
+
+def limit_per_class(rows: Sequence[dict[str, Any]], per_class: int | None, seed: int) -> list[int]:
+    """Indices of rows keeping at most `per_class` children (all their images) per syndrome.
+
+    Children are chosen by a seeded shuffle of the sorted subject ids, so the same seed keeps
+    the same children. None keeps every row.
+    """
+    if per_class is None:
+        return list(range(len(rows)))
+    subjects: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        if r["subject_id"] not in subjects[r["syndrome"]]:
+            subjects[r["syndrome"]].append(r["subject_id"])
+    rng = np.random.default_rng(seed)
+    keep: set[str] = set()
+    for cls in sorted(subjects):
+        ids = sorted(subjects[cls])
+        keep.update(ids[i] for i in rng.permutation(len(ids))[:per_class])
+    return [i for i, r in enumerate(rows) if r["subject_id"] in keep]
+
+
+def load_training_set(
+    folder: str | Path,
+    resolution: int,
+    per_class: int | None = None,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Aligned crops and rows of a metadata.csv folder, faces that were found only.
+
+    Args:
+        folder: folder with ``metadata.csv`` (the `models.phenotype.cohort` format).
+        resolution: output width and height in pixels.
+        per_class: keep at most this many children per syndrome (None: all).
+        seed: seed of the per-class choice.
+        cache_dir: aligned-crop cache (default: ``<folder>/.cache``).
+        progress: print progress to stderr.
+
+    Returns:
+        images (N, resolution, resolution, 3) uint8 RGB and the N metadata rows.
+
+    Raises:
+        ValueError: no image with a face.
+    """
+    rows = load_rows(folder)
+    rows = [rows[i] for i in limit_per_class(rows, per_class, seed)]
+    crops, ok = aligned_crops(rows, Path(folder) / ".cache" if cache_dir is None else cache_dir, progress)
+    rows = [r for r, good in zip(rows, ok, strict=True) if good]
+    if not rows:
+        raise ValueError(f"no face was found in any image of {folder}")
+    return resize_crops(crops[ok], resolution), rows

@@ -1,0 +1,496 @@
+"""Train PhenoFace's conditional diffusion generator in two stages.
+
+    python -m models.generator.train --pretrain-data out/data/unaffected --pretrain-steps 1800 \\
+        --data out/data/train --max-train-steps 2600 --out out/generator --mixed_precision bf16
+    accelerate launch -m models.generator.train ...          # the same run on several GPUs or machines
+
+Stage 1 pretrains on a large simulated population of unaffected children (``--pretrain-data``);
+stage 2 fine-tunes on a syndromic set (``--data``, at most ``--per-class`` children per syndrome),
+as in the research PhenoFace follows (a generator pretrained on faces, then fine-tuned on a few
+photographs per condition). ``--init-from`` starts stage 2 from an earlier run's pipeline instead.
+
+Shaped like diffusers' own training examples: Accelerate, ``--mixed_precision``, EMA weights,
+``checkpoint-<step>`` folders with ``--checkpoints_total_limit``, ``--resume_from_checkpoint latest``,
+fixed-seed sample grids every ``--sample-every`` steps, and the resolved config saved to ``--out``.
+Batches are drawn by a generator seeded with (seed, step, process), so a resumed run continues
+exactly where it stopped. ``--out`` ends up a diffusers pipeline folder (model_index.json,
+unet/, scheduler/, pipeline.py) with ``generator_config.json``, ``train_args.json``,
+``metrics.jsonl`` and a model card ``README.md``. Research and education only; not for diagnosis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.classifier.config import UNAFFECTED
+from models.generator.config import GeneratorConfig, build_scheduler, build_unet
+from models.generator.data import load_training_set
+from models.generator.pipeline import PhenoFacePipeline, condition_vector
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (also used by ``--help``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m models.generator.train",
+        description="Train the conditional diffusion generator (diffusers UNet, Accelerate): pretrain on "
+        "unaffected children, fine-tune on syndromic children. Research and education only; not for diagnosis.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="stage-2 (fine-tuning) folder with metadata.csv")
+    p.add_argument("--out", type=Path, required=True, help="output folder: the pipeline, checkpoints, samples, card")
+    p.add_argument(
+        "--pretrain-data",
+        "--pretrain_data",
+        type=Path,
+        default=None,
+        help="stage-1 folder of unaffected children with metadata.csv (other classes in it are skipped)",
+    )
+    p.add_argument(
+        "--pretrain-steps",
+        "--pretrain_steps",
+        type=int,
+        default=0,
+        help="optimiser steps of stage 1 (needs --pretrain-data; default: 0)",
+    )
+    p.add_argument(
+        "--max-train-steps", "--max_train_steps", type=int, default=2000, help="steps of stage 2 (default: 2000)"
+    )
+    p.add_argument(
+        "--init-from",
+        "--init_from",
+        type=Path,
+        default=None,
+        help="pipeline folder of an earlier run to start stage 2 from (its classes must cover --data's)",
+    )
+    p.add_argument(
+        "--per-class",
+        "--per_class",
+        type=int,
+        default=None,
+        help="stage 2 keeps at most this many children per syndrome, e.g. 5 for the few-shot setting (default: all)",
+    )
+    p.add_argument("--resolution", type=int, default=64, help="image width and height in pixels (default: 64)")
+    p.add_argument(
+        "--block-out-channels",
+        "--block_out_channels",
+        default="32,64,128,128",
+        help="UNet channels per level, comma-separated (default: 32,64,128,128: 4.0 M parameters)",
+    )
+    p.add_argument(
+        "--batch-size", "--train_batch_size", type=int, default=32, help="images per step per process (default: 32)"
+    )
+    p.add_argument("--lr", "--learning_rate", type=float, default=4e-4, help="AdamW learning rate (default: 4e-4)")
+    p.add_argument(
+        "--lr-warmup-steps", "--lr_warmup_steps", type=int, default=200, help="linear warm-up steps (default: 200)"
+    )
+    p.add_argument(
+        "--condition-dropout",
+        "--condition_dropout",
+        type=float,
+        default=0.1,
+        help="probability of the null condition, for classifier-free guidance (default: 0.1)",
+    )
+    p.add_argument(
+        "--ema-max-decay", "--ema_max_decay", type=float, default=0.999, help="EMA decay ceiling (default: 0.999)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batches and noise (default: 0)")
+    p.add_argument(
+        "--mixed_precision",
+        "--mixed-precision",
+        choices=("no", "fp16", "bf16"),
+        default="no",
+        help="autocast precision; fp16 needs a GPU; bf16 runs on GPUs and on CPUs with AVX-512 BF16 or AMX, "
+        "where it is about twice as fast (default: no)",
+    )
+    p.add_argument(
+        "--checkpointing_steps",
+        "--checkpointing-steps",
+        type=int,
+        default=500,
+        help="save a resumable checkpoint every N steps (default: 500)",
+    )
+    p.add_argument(
+        "--checkpoints_total_limit",
+        "--checkpoints-total-limit",
+        type=int,
+        default=2,
+        help="keep at most this many checkpoint folders (default: 2)",
+    )
+    p.add_argument(
+        "--resume_from_checkpoint",
+        "--resume-from-checkpoint",
+        default=None,
+        help="a checkpoint-<step> folder, or 'latest' for the newest one in --out",
+    )
+    p.add_argument(
+        "--sample-every",
+        "--sample_every",
+        type=int,
+        default=500,
+        help="write a fixed-seed sample grid (one face per class) to --out/samples every N steps; 0: never "
+        "(default: 500)",
+    )
+    p.add_argument(
+        "--num-threads",
+        "--num_threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch (default: torch's choice)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return p
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Raise ValueError with one clear sentence for arguments that cannot work."""
+    if not (args.data / "metadata.csv").is_file():
+        raise ValueError(f"--data {args.data} has no metadata.csv")
+    if args.pretrain_steps < 0 or args.max_train_steps < 0 or args.pretrain_steps + args.max_train_steps < 1:
+        raise ValueError("--pretrain-steps and --max-train-steps must be >= 0 and not both 0")
+    if args.pretrain_steps and args.pretrain_data is None:
+        raise ValueError("--pretrain-steps needs --pretrain-data")
+    if args.pretrain_data is not None and not (args.pretrain_data / "metadata.csv").is_file():
+        raise ValueError(f"--pretrain-data {args.pretrain_data} has no metadata.csv")
+    if args.init_from is not None and not (args.init_from / "model_index.json").is_file():
+        raise ValueError(f"--init-from {args.init_from} is not a pipeline folder (no model_index.json)")
+    if args.init_from is not None and args.pretrain_steps:
+        raise ValueError("use either --init-from or --pretrain-steps, not both")
+    if args.per_class is not None and args.per_class < 1:
+        raise ValueError("--per-class must be at least 1")
+    if args.resolution not in (32, 48, 64, 96, 128):
+        raise ValueError("--resolution must be 32, 48, 64, 96 or 128")
+    if args.batch_size < 1 or args.lr <= 0 or not 0 <= args.condition_dropout < 1:
+        raise ValueError("--batch-size must be >= 1, --lr > 0 and --condition-dropout in [0, 1)")
+    if args.checkpointing_steps < 1 or args.checkpoints_total_limit < 1 or args.sample_every < 0:
+        raise ValueError("--checkpointing_steps and --checkpoints_total_limit must be >= 1, --sample-every >= 0")
+    try:
+        channels = tuple(int(c) for c in args.block_out_channels.split(","))
+    except ValueError:
+        raise ValueError("--block-out-channels must be integers separated by commas, e.g. 32,64,128,128") from None
+    if len(channels) < 2 or any(c < 16 or c % 16 for c in channels):
+        raise ValueError("--block-out-channels needs at least two levels, each a multiple of 16")
+    if args.resolution % (2 ** (len(channels) - 1)):
+        raise ValueError(f"--resolution {args.resolution} must divide by {2 ** (len(channels) - 1)} for that UNet")
+    if args.mixed_precision == "fp16" and not torch.cuda.is_available():
+        raise ValueError("--mixed_precision fp16 needs a GPU; on a CPU use bf16 (or no)")
+
+
+def conditions(rows: Sequence[dict[str, Any]], classes: Sequence[str]) -> tuple[torch.Tensor, list[int]]:
+    """Condition vectors (N', D) float32 of the rows that have age, sex and skin tone, and their indices."""
+    keep = [
+        i
+        for i, r in enumerate(rows)
+        if r["age_years"] is not None and r["sex"] in ("female", "male") and r["skin_tone"] is not None
+    ]
+    if not keep:
+        return torch.zeros(0, len(classes) + 5), []
+    sub = [rows[i] for i in keep]
+    cond = condition_vector(
+        classes,
+        [r["syndrome"] for r in sub],
+        [min(18.0, max(0.0, float(r["age_years"]))) for r in sub],
+        [r["sex"] for r in sub],
+        [int(r["skin_tone"]) for r in sub],
+    )
+    return cond, keep
+
+
+def find_checkpoint(out: Path, which: str) -> Path | None:
+    """The checkpoint folder to resume from: `which` itself, or the highest checkpoint-<step> in `out`."""
+    if which != "latest":
+        return Path(which)
+    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return found[-1] if found else None
+
+
+def sample_grid(pipe: PhenoFacePipeline, seed: int = 0, steps: int = 25, guidance: float = 2.0) -> np.ndarray:
+    """One face per class at age 6, alternating sex, Monk tones 2-9 in turn, fixed noise.
+
+    Returns:
+        (rows * R, cols * R, 3) uint8 grid, classes in the pipeline's order, left to right.
+    """
+    classes = pipe.class_names
+    n = len(classes)
+    gens = [torch.Generator().manual_seed(seed * 1000 + i) for i in range(n)]
+    images = pipe(
+        syndrome=classes,
+        age_years=[6.0] * n,
+        sex=["female" if i % 2 == 0 else "male" for i in range(n)],
+        skin_tone=[2 + (i % 8) for i in range(n)],
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        generator=gens,
+        output_type="np",
+    ).images
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    r = images.shape[1]
+    grid = np.full((rows * r, cols * r, 3), 255, dtype=np.uint8)
+    for i, im in enumerate(images):
+        y, x = divmod(i, cols)
+        grid[y * r : (y + 1) * r, x * r : (x + 1) * r] = (im * 255).round().astype(np.uint8)
+    return grid
+
+
+def _save_ema(ema, folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = ema.state_dict()
+    shadow = {f"p{i}": t.detach().cpu().contiguous() for i, t in enumerate(state.pop("shadow_params"))}
+    save_file(shadow, str(folder / "ema.safetensors"))
+    (folder / "ema.json").write_text(json.dumps({k: v for k, v in state.items() if not torch.is_tensor(v)}))
+
+
+def _load_ema(ema, folder: Path) -> None:
+    from safetensors.torch import load_file
+
+    shadow = load_file(str(folder / "ema.safetensors"))
+    state = json.loads((folder / "ema.json").read_text())
+    state["shadow_params"] = [shadow[f"p{i}"] for i in range(len(shadow))]
+    ema.load_state_dict(state)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Train; returns the exit status (0 ok)."""
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration, set_seed
+    from diffusers import UNet2DConditionModel
+    from diffusers.training_utils import EMAModel
+
+    from models.generator.model_card import write_model_card
+    from models.phenotype.catalog import load_catalog
+
+    start = time.time()
+    if args.num_threads:
+        torch.set_num_threads(args.num_threads)
+    accelerator = Accelerator(
+        mixed_precision=args.mixed_precision, project_config=ProjectConfiguration(project_dir=str(args.out))
+    )
+    log = (
+        (lambda msg: print(msg, file=sys.stderr, flush=True))
+        if accelerator.is_main_process and not args.quiet
+        else (lambda _: None)
+    )
+    set_seed(args.seed)
+    progress = accelerator.is_main_process and not args.quiet
+
+    with accelerator.main_process_first():
+        fine_images, fine_rows = load_training_set(
+            args.data, args.resolution, args.per_class, args.seed, None, progress
+        )
+        pre_images, pre_rows = np.zeros((0, args.resolution, args.resolution, 3), np.uint8), []
+        if args.pretrain_steps:
+            pre_images, pre_rows = load_training_set(
+                args.pretrain_data, args.resolution, None, args.seed, None, progress
+            )
+            keep = [i for i, r in enumerate(pre_rows) if r["syndrome"] == UNAFFECTED]
+            pre_images, pre_rows = pre_images[keep], [pre_rows[i] for i in keep]
+            if not pre_rows:
+                raise ValueError(f"--pretrain-data {args.pretrain_data} has no unaffected children with a face")
+
+    if args.init_from is not None:
+        init_pipe = PhenoFacePipeline.from_pretrained(args.init_from)
+        classes = init_pipe.class_names
+        missing = sorted({r["syndrome"] for r in fine_rows} - set(classes))
+        if missing:
+            raise ValueError(f"--init-from {args.init_from} does not know these classes of --data: {missing}")
+        unet = init_pipe.unet
+        config = GeneratorConfig.load(args.init_from)
+    else:
+        seen = list(dict.fromkeys(r["syndrome"] for r in fine_rows))
+        classes = [UNAFFECTED] + [c for c in seen if c != UNAFFECTED]
+        config = GeneratorConfig(
+            resolution=args.resolution,
+            block_out_channels=tuple(int(c) for c in args.block_out_channels.split(",")),
+            condition_dropout=args.condition_dropout,
+            class_names=classes,
+        )
+        unet = build_unet(config)
+    fine_cond, fine_keep = conditions(fine_rows, classes)
+    pre_cond, pre_keep = conditions(pre_rows, classes)
+    fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
+    pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
+    if len(fine_x) == 0 or (args.pretrain_steps and len(pre_x) == 0):
+        raise ValueError("no training image has age, sex and skin tone in its metadata")
+    log(
+        f"stage 1: {len(pre_x)} unaffected images, {args.pretrain_steps} steps; stage 2: {len(fine_x)} images of "
+        f"{len({r['subject_id'] for r in fine_rows})} children in {len(set(r['syndrome'] for r in fine_rows))} "
+        f"classes, {args.max_train_steps} steps; UNet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M "
+        "parameters"
+    )
+
+    noise_scheduler = build_scheduler(config)
+    ema = EMAModel(
+        [p.detach().clone() for p in unet.parameters()],
+        decay=args.ema_max_decay,
+        use_ema_warmup=True,
+        power=3 / 4,
+    )
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=1e-2)
+    total = args.pretrain_steps + args.max_train_steps
+    lr_sched = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, args.lr_warmup_steps)) * _tail(s, total)
+    )
+    unet, optimizer, lr_sched = accelerator.prepare(unet, optimizer, lr_sched)
+
+    global_step = 0
+    if args.resume_from_checkpoint:
+        path = find_checkpoint(args.out, args.resume_from_checkpoint)
+        if path is None:
+            log("no checkpoint found in --out; starting a new run")
+        else:
+            accelerator.load_state(str(path))
+            _load_ema(ema, path)
+            global_step = int(path.name.split("-")[1])
+            log(f"resumed from {path} (step {global_step})")
+
+    if accelerator.is_main_process:
+        args.out.mkdir(parents=True, exist_ok=True)
+        resolved = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+        (args.out / "train_args.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
+        config.save(args.out)
+        if global_step == 0:
+            (args.out / "metrics.jsonl").write_text("", encoding="utf-8")
+
+    def make_pipeline() -> PhenoFacePipeline:
+        """A pipeline around a copy of the UNet carrying the EMA weights."""
+        copy = UNet2DConditionModel.from_config(accelerator.unwrap_model(unet).config)
+        copy.load_state_dict(accelerator.unwrap_model(unet).state_dict())
+        ema.copy_to(copy.parameters())
+        copy.eval()
+        return PhenoFacePipeline(
+            unet=copy,
+            scheduler=build_scheduler(config),
+            class_names=classes,
+            hpo_release=load_catalog().hpo_release,
+        )
+
+    def checkpoint() -> None:
+        accelerator.wait_for_everyone()
+        folder = args.out / f"checkpoint-{global_step}"
+        if accelerator.is_main_process:
+            found = sorted(args.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+            for old in found[: max(0, len(found) - args.checkpoints_total_limit + 1)]:
+                shutil.rmtree(old)
+        accelerator.save_state(str(folder))
+        if accelerator.is_main_process:
+            _save_ema(ema, folder)
+
+    def write_samples() -> None:
+        from models.provenance import save_png
+
+        (args.out / "samples").mkdir(parents=True, exist_ok=True)
+        pipe = make_pipeline()
+        pipe.set_progress_bar_config(disable=True)
+        save_png(
+            sample_grid(pipe, seed=0),
+            args.out / "samples" / f"step-{global_step:06d}.png",
+            {"generator": "phenoface.generator (training samples)", "step": global_step},
+        )
+
+    device = accelerator.device
+    unet.train()
+    window: list[float] = []
+    tick = time.time()
+    while global_step < total:
+        stage = 1 if global_step < args.pretrain_steps else 2
+        images, cond = (pre_x, pre_cond) if stage == 1 else (fine_x, fine_cond)
+        g = torch.Generator().manual_seed(args.seed * 1_000_003 + global_step * 97 + accelerator.process_index)
+        idx = torch.randint(len(images), (args.batch_size,), generator=g)
+        x = images[idx].float() / 127.5 - 1.0  # (B, 3, R, R) in [-1, 1]
+        flip = torch.rand(args.batch_size, generator=g) < 0.5
+        x[flip] = x[flip].flip(-1)
+        c = cond[idx].clone()
+        c[torch.rand(args.batch_size, generator=g) < args.condition_dropout] = 0.0
+        noise = torch.randn(x.shape, generator=g)
+        t = torch.randint(0, config.num_train_timesteps, (args.batch_size,), generator=g)
+        x, c, noise, t = x.to(device), c.to(device), noise.to(device), t.to(device)
+        noisy = noise_scheduler.add_noise(x, noise, t)
+        target = noise_scheduler.get_velocity(x, noise, t) if config.prediction_type == "v_prediction" else noise
+        with accelerator.autocast():
+            pred = unet(noisy, t, encoder_hidden_states=None, class_labels=c).sample  # (B, 3, R, R)
+        loss = torch.nn.functional.mse_loss(pred.float(), target.float())
+        accelerator.backward(loss)
+        accelerator.clip_grad_norm_(unet.parameters(), 1.0)
+        optimizer.step()
+        lr_sched.step()
+        optimizer.zero_grad(set_to_none=True)
+        ema.step(accelerator.unwrap_model(unet).parameters())
+        global_step += 1
+        window.append(float(loss.detach()))
+        if global_step % 50 == 0 or global_step == total:
+            record = {
+                "step": global_step,
+                "stage": stage,
+                "loss": round(float(np.mean(window)), 5),
+                "lr": lr_sched.get_last_lr()[0],
+                "images_per_s": round(
+                    len(window) * args.batch_size * accelerator.num_processes / (time.time() - tick), 1
+                ),
+                "wall_s": round(time.time() - start, 1),
+            }
+            window, tick = [], time.time()
+            log(json.dumps(record))
+            if accelerator.is_main_process:
+                with open(args.out / "metrics.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record) + "\n")
+        if global_step % args.checkpointing_steps == 0 and global_step < total:
+            checkpoint()
+        if args.sample_every and global_step % args.sample_every == 0 and accelerator.is_main_process:
+            write_samples()
+
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        pipe = make_pipeline()
+        save_pipeline(pipe, args.out)
+        if args.sample_every:
+            write_samples()
+        write_model_card(args, config, fine_rows, pre_rows, wall_s=time.time() - start)
+        log(f"wrote the pipeline to {args.out} in {time.time() - start:.0f} s")
+    accelerator.end_training()
+    return 0
+
+
+def _tail(step: int, total: int) -> float:
+    """Learning-rate factor: 1, then a cosine decay to 0.1 over the last fifth of the run."""
+    start = 0.8 * total
+    if step < start:
+        return 1.0
+    return 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (step - start) / max(1.0, total - start))))
+
+
+def save_pipeline(pipe: PhenoFacePipeline, folder: Path) -> str:
+    """Save `pipe` to `folder` and record the UNet weights' SHA-256 in its config; returns the hash."""
+    import hashlib
+
+    pipe.save_pretrained(folder)
+    weights = folder / "unet" / "diffusion_pytorch_model.safetensors"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    pipe.register_to_config(weights_sha256=digest)
+    pipe.save_config(folder)
+    return digest
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Parse, check and run; bad arguments exit 2 with a one-line message."""
+    args = build_parser().parse_args(argv)
+    try:
+        check_args(args)
+        return main(args)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

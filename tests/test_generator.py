@@ -1,0 +1,243 @@
+"""Diffusion generator: conditioning, pipeline layout and loading, two-stage training and resume, audit, sampling."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from models.generator.audit import PrivacyIndex, Thresholds, audit, vectors  # noqa: E402
+from models.generator.config import GeneratorConfig, build_scheduler, build_unet, use_sampler  # noqa: E402
+from models.generator.pipeline import PhenoFacePipeline, condition_vector  # noqa: E402
+from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
+from models.provenance import read_png_metadata  # noqa: E402
+
+CLASSES = ["unaffected", "down", "williams_beuren"]
+TINY = dict(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), class_names=CLASSES)
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
+
+def tiny_pipeline(seed: int = 0) -> PhenoFacePipeline:
+    torch.manual_seed(seed)
+    config = GeneratorConfig(**TINY)
+    return PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen_cohort")
+    write_cohort(out, draw_subjects(CLASSES, 3, seed=3), size=128, mark=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(cohort, tmp_path_factory):
+    """A two-stage run of 3 + 3 steps with a checkpoint every 2 steps."""
+    from models.generator import train
+
+    out = tmp_path_factory.mktemp("gen_run")
+    argv = [
+        "--data",
+        str(cohort),
+        "--pretrain-data",
+        str(cohort),
+        "--pretrain-steps",
+        "3",
+        "--max-train-steps",
+        "3",
+        "--out",
+        str(out),
+        "--resolution",
+        "32",
+        "--block-out-channels",
+        "16,32",
+        "--batch-size",
+        "4",
+        "--checkpointing_steps",
+        "2",
+        "--sample-every",
+        "6",
+        "--quiet",
+    ]
+    assert train.cli(argv) == 0
+    return out, argv
+
+
+def test_condition_vector_layout_and_errors():
+    c = condition_vector(CLASSES, ["down", "unaffected"], [9.0, 0.0], ["male", "female"], [10, 1])
+    assert c.shape == (2, len(CLASSES) + 5) and c.dtype == torch.float32
+    assert c[0, 1] == 1 and c[0, 3] == pytest.approx(0.5) and c[0, 4] == 1 and c[0, 6] == 1 and c[0, 7] == 1
+    assert c[1, 0] == 1 and c[1, 5] == 1 and c[1, 6] == 0
+    with pytest.raises(ValueError, match="unknown syndrome"):
+        condition_vector(CLASSES, "noonan", 5, "female", 3)
+    with pytest.raises(ValueError, match="age"):
+        condition_vector(CLASSES, "down", 19, "female", 3)
+    with pytest.raises(ValueError, match="Monk"):
+        condition_vector(CLASSES, "down", 5, "female", 11)
+    with pytest.raises(ValueError, match="entries"):
+        condition_vector(CLASSES, ["down", "down"], [1, 2, 3], "female", 3)
+
+
+def test_conditioning_changes_the_output():
+    # diffusers issue 5330: class labels are ignored silently by a UNet without a class embedding
+    pipe = tiny_pipeline()
+    noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    outs = {
+        name: pipe(syndrome=name, latents=noise.clone(), num_inference_steps=3, output_type="np").images
+        for name in CLASSES
+    }
+    assert outs["down"].shape == (1, 32, 32, 3)
+    assert np.abs(outs["down"] - outs["unaffected"]).mean() > 1e-3
+    assert np.abs(outs["down"] - outs["williams_beuren"]).mean() > 1e-3
+    older = pipe(syndrome="down", age_years=15, latents=noise.clone(), num_inference_steps=3, output_type="np").images
+    assert np.abs(older - outs["down"]).mean() > 1e-4
+
+
+def test_unet_without_class_embedding_is_refused():
+    from diffusers import UNet2DConditionModel
+
+    config = GeneratorConfig(**TINY)
+    plain = UNet2DConditionModel(
+        sample_size=32,
+        block_out_channels=(16, 32),
+        down_block_types=("DownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "UpBlock2D"),
+        mid_block_type="UNetMidBlock2D",
+        norm_num_groups=16,
+        layers_per_block=1,
+    )
+    with pytest.raises(ValueError, match="class embedding"):
+        PhenoFacePipeline(unet=plain, scheduler=build_scheduler(config), class_names=CLASSES)
+
+
+def test_same_seed_same_image_and_both_samplers():
+    pipe = tiny_pipeline()
+    for sampler in ("ddim", "dpm++"):
+        use_sampler(pipe, sampler)
+        a = pipe(syndrome="down", num_inference_steps=4, generator=torch.Generator().manual_seed(3), output_type="np")
+        b = pipe(syndrome="down", num_inference_steps=4, generator=torch.Generator().manual_seed(3), output_type="np")
+        assert np.array_equal(a.images, b.images)
+        assert a.images.min() >= 0 and a.images.max() <= 1
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        pipe(num_inference_steps=0)
+    with pytest.raises(ValueError, match="sampler"):
+        use_sampler(pipe, "euler")
+
+
+def test_training_writes_a_loadable_standard_pipeline(trained):
+    out, _ = trained
+    index = json.loads((out / "model_index.json").read_text())
+    assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
+    assert index["scheduler"] == ["diffusers", "DDIMScheduler"]
+    assert index["class_names"] == CLASSES and len(index["weights_sha256"]) == 64
+    for name in (
+        "pipeline.py",
+        "unet/diffusion_pytorch_model.safetensors",
+        "generator_config.json",
+        "train_args.json",
+        "README.md",
+        "samples/step-000006.png",
+    ):
+        assert (out / name).is_file(), name
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [6]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    # a researcher without PhenoFace: only diffusers, from another folder
+    code = (
+        "import sys, torch\n"
+        "sys.path = [p for p in sys.path if p not in ('', '.', %r)]\n"
+        "from diffusers import DiffusionPipeline\n"
+        "p = DiffusionPipeline.from_pretrained(%r, custom_pipeline=%r, trust_remote_code=True)\n"
+        "im = p(syndrome='down', num_inference_steps=2, generator=torch.Generator().manual_seed(0)).images[0]\n"
+        "assert 'models' not in sys.modules\n"
+        "print(type(p).__name__, im.size)\n"
+    ) % (os.getcwd(), str(out), str(out))
+    env = {**os.environ, "PYTHONPATH": ""}
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=out.parent, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "PhenoFacePipeline (32, 32)" in res.stdout
+
+
+def test_resume_continues_from_the_latest_checkpoint(trained, tmp_path):
+    import shutil
+
+    from models.generator import train
+
+    out, argv = trained
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    argv = [a if a != str(out) else str(copy) for a in argv]
+    argv[argv.index("--max-train-steps") + 1] = "5"
+    assert train.cli([*argv, "--resume_from_checkpoint", "latest"]) == 0
+    steps = [json.loads(line)["step"] for line in (copy / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [6, 8]  # resumed at step 4, ran to 3 + 5
+
+
+def test_bad_training_arguments_exit_2(cohort, tmp_path, capsys):
+    from models.generator import train
+
+    base = ["--data", str(cohort), "--out", str(tmp_path / "x"), "--max-train-steps", "1"]
+    if not torch.cuda.is_available():
+        assert train.cli([*base, "--mixed_precision", "fp16"]) == 2
+        assert "fp16 needs a GPU" in capsys.readouterr().err
+    assert train.cli([*base, "--pretrain-steps", "5"]) == 2
+    assert "--pretrain-data" in capsys.readouterr().err
+    assert train.cli([*base, "--block-out-channels", "16,abc"]) == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
+    from models.classifier.preprocess import preprocess
+    from models.phenotype.spec import RenderSpec
+    from models.phenotype.synthesizer import render
+
+    def crop(spec):
+        s = render(spec)
+        return preprocess(s.image, s.landmarks)
+
+    train = np.stack([crop(RenderSpec(syndrome="down", seed=s, age=6)) for s in range(6)])
+    new = crop(RenderSpec(syndrome="down", seed=99, age=6))
+    index = PrivacyIndex(vectors(train), Thresholds())
+    index.save(tmp_path)
+    loaded = PrivacyIndex.load(tmp_path)
+    assert loaded.vectors.shape == (6, 128) and loaded.thresholds == Thresholds()
+    flagged, d1, ratio = loaded.check(np.stack([train[2], new]))
+    assert flagged.tolist() == [True, False]
+    assert d1[0] < 0.05 < d1[1]
+    result = audit(np.stack([train[2], new]), train, Thresholds())
+    assert result["flagged"].tolist() == [True, False]
+    assert result["nearest"][0] == 2 and result["ssim"][0] > 0.99
+    assert PrivacyIndex.load(tmp_path / "nothing") is None
+
+
+def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys):
+    from models.generator import sample
+
+    out, _ = trained
+    dest = tmp_path / "gen"
+    assert (
+        sample.main(
+            ["--model", str(out), "--syndrome", "down", "--n", "2", "--out", str(dest), "--steps", "2", "--size", "64"]
+        )
+        == 0
+    )
+    meta = read_png_metadata(dest / "down-00001.png")
+    index = json.loads((out / "model_index.json").read_text())
+    assert meta["synthetic"] == "true" and meta["weights_sha256"] == index["weights_sha256"]
+    assert meta["hpo_release"] == "2025-01-16" and meta["seed"] == "1"
+    assert json.loads(meta["condition"])["syndrome"] == "down"
+    assert "not applied" in meta["memorisation_filter"]
+    assert "no privacy index" in capsys.readouterr().err
+    assert (dest / "attributes.csv").read_text().count("\n") == 3
+    assert sample.main(["--model", str(out), "--syndrome", "noonan", "--out", str(dest)]) == 2
+    assert "unknown syndrome" in capsys.readouterr().err
