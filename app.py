@@ -1,6 +1,6 @@
 """PhenoFace app entry point: parse options, build the UI, launch.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--classifier-dir DIR] [--generator-dir DIR] [--db FILE]
 
 Importing this module builds nothing and loads no catalogue or model.
 """
@@ -20,12 +20,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="renders run at once across all users (default: 2)")
     parser.add_argument("--max-queue", type=int, default=32, help="requests waiting before new ones are refused")
     parser.add_argument("--size", type=int, default=256, help="face width and height in pixels, 128 to 512")
+    parser.add_argument(
+        "--classifier-dir", default=None, help="trained classifier folder (default: assets/classifier)"
+    )
+    parser.add_argument(
+        "--generator-dir", default=None, help="trained diffusion generator folder (default: assets/generator)"
+    )
+    parser.add_argument(
+        "--external-pipeline",
+        default=None,
+        help="a local diffusers pipeline folder to offer as a third generator (off by default; never downloaded)",
+    )
+    parser.add_argument("--db", default=None, help="SQLite file for quiz results (default: ~/.phenoface/quiz.sqlite3)")
     return parser.parse_args(argv)
 
 
 def main(args: argparse.Namespace) -> None:
     import ui  # imported here so that importing app.py loads neither gradio nor the catalogue
+    from models import runtime
 
+    runtime.configure(
+        classifier_dir=args.classifier_dir,
+        generator_dir=args.generator_dir,
+        external_pipeline=args.external_pipeline,
+        db_path=args.db,
+    )
     demo = ui.build_app(render_size=args.size)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     # On SIGTERM (e.g. a container stop) exit normally, so that atexit removes the download folders.

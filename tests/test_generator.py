@@ -153,13 +153,13 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
     # a researcher without PhenoFace: only diffusers, from another folder
     code = (
         "import sys, torch\n"
-        "sys.path = [p for p in sys.path if p not in ('', '.', %r)]\n"
+        f"sys.path = [p for p in sys.path if p not in ('', '.', {os.getcwd()!r})]\n"
         "from diffusers import DiffusionPipeline\n"
-        "p = DiffusionPipeline.from_pretrained(%r, custom_pipeline=%r, trust_remote_code=True)\n"
+        f"p = DiffusionPipeline.from_pretrained({str(out)!r}, custom_pipeline={str(out)!r}, trust_remote_code=True)\n"
         "im = p(syndrome='down', num_inference_steps=2, generator=torch.Generator().manual_seed(0)).images[0]\n"
         "assert 'models' not in sys.modules\n"
         "print(type(p).__name__, im.size)\n"
-    ) % (os.getcwd(), str(out), str(out))
+    )
     env = {**os.environ, "PYTHONPATH": ""}
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=out.parent, env=env, capture_output=True, text=True, timeout=300

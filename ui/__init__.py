@@ -1,14 +1,19 @@
 """The PhenoFace web app: one module per tab, assembled by `build_app`.
 
-Tabs call the phenotype engine in ``models/``; they hold no model logic. Per-user data lives in
-``gr.State``; nothing is shared between users but the read-only catalogue.
+Tabs call the models in ``models/``; they hold no model logic. Models are loaded lazily and
+shared read-only (`models.runtime`); per-user data lives in ``gr.State`` or the quiz database,
+never in module globals.
 """
 
 from __future__ import annotations
 
 import gradio as gr
 
-from ui import generate, notice
+from ui import about, explain, generate, notice, quiz
+
+#: Uploaded and generated files older than an hour are removed from Gradio's cache every hour;
+#: uploads are also deleted right after processing (see `ui.explain`).
+DELETE_CACHE = (3600, 3600)
 
 
 def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool = True) -> gr.Blocks:
@@ -21,9 +26,12 @@ def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool =
     Returns:
         the Blocks; the caller sets ``queue(...)`` and calls ``launch(...)``.
     """
-    with gr.Blocks(title="PhenoFace: synthetic faces for genetics education") as demo:
+    with gr.Blocks(title="PhenoFace: synthetic faces for genetics education", delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(notice.HEADER_MARKDOWN)
         with gr.Tabs():
             generate.build_tab(demo, render_size=render_size, generate_on_load=generate_on_load)
+            explain.build_tab(demo)
+            quiz.build_tab(demo)
+            about.build_tab(demo)
         gr.Markdown(notice.FOOTER_MARKDOWN)
     return demo

@@ -17,10 +17,11 @@ import numpy as np
 from torch import nn
 
 from models.classifier.preprocess import ImageInput, align_face, load_rgb
-from models.saliency.attribution import BASELINES, METHODS, Attribution, attribute, make_baseline
+from models.saliency.attribution import APP_SETTINGS, BASELINES, METHODS, Attribution, attribute, make_baseline
 from models.saliency.regions import RegionShare, mesh_regions, overlay, region_breakdown, warp_masks
 
 __all__ = [
+    "APP_SETTINGS",
     "BASELINES",
     "METHODS",
     "Attribution",

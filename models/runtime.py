@@ -1,0 +1,92 @@
+"""Where the app's models and database live, and the models themselves, loaded once on first use.
+
+`configure` is called once by ``app.py`` (from its options); the accessors load lazily, share
+one read-only copy between all users and sessions, and raise ValueError with a sentence the
+UI can show when a model is missing. Importing this module loads nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Locations of the shipped or user-chosen models and the quiz database.
+
+    Attributes:
+        classifier_dir: folder of a trained classifier (config.json, model.safetensors).
+        generator_dir: folder of a trained PhenoFace diffusion pipeline (model_index.json, ...).
+        external_pipeline: optional local diffusers pipeline folder offered as a third generator
+            (set by the operator on the command line, never from the web page).
+        db_path: SQLite file of quiz results.
+    """
+
+    classifier_dir: Path = ROOT / "assets" / "classifier"
+    generator_dir: Path = ROOT / "assets" / "generator"
+    external_pipeline: Path | None = None
+    db_path: Path = Path.home() / ".phenoface" / "quiz.sqlite3"
+
+
+_paths = Paths()
+_cache: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def configure(**changes: Any) -> Paths:
+    """Set locations (keyword arguments of `Paths`; None keeps the default) and forget loaded models."""
+    global _paths
+    fields = {k: Path(v) for k, v in changes.items() if v is not None}
+    unknown = set(fields) - set(Paths.__dataclass_fields__)
+    if unknown:
+        raise TypeError(f"unknown runtime settings: {sorted(unknown)}")
+    with _lock:
+        _paths = Paths(**{**_paths.__dict__, **fields})
+        _cache.clear()
+    return _paths
+
+
+def paths() -> Paths:
+    """The current locations."""
+    return _paths
+
+
+def classifier():
+    """The syndrome classifier (`models.classifier.config.Classifier`, eval mode, CPU), loaded once.
+
+    Raises:
+        ValueError: no classifier in the configured folder.
+    """
+    with _lock:
+        if "classifier" not in _cache:
+            from models.classifier.config import load_classifier
+
+            folder = _paths.classifier_dir
+            if not (folder / "config.json").is_file():
+                raise ValueError(f"no classifier found in {folder}")
+            _cache["classifier"] = load_classifier(folder).eval()
+        return _cache["classifier"]
+
+
+def generator():
+    """The learned diffusion generator and its privacy index, ``(PhenoFacePipeline, PrivacyIndex | None)``.
+
+    Raises:
+        ValueError: no generator in the configured folder.
+    """
+    from models.generator.sample import load_generator
+
+    folder = _paths.generator_dir
+    if not (folder / "model_index.json").is_file():
+        raise ValueError(f"the learned generator is not installed (no model in {folder})")
+    return load_generator(folder)
+
+
+def generator_available() -> bool:
+    """Whether the configured generator folder holds a pipeline (checks files only, loads nothing)."""
+    return (_paths.generator_dir / "model_index.json").is_file()

@@ -1,0 +1,11 @@
+"""The Quiz tab (being built)."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+
+def build_tab(demo: gr.Blocks) -> None:
+    """Lay out the Quiz tab inside ``demo``."""
+    with gr.Tab("Quiz"):
+        gr.Markdown("This tab is being built.")
