@@ -1,0 +1,168 @@
+"""Quality of the learned generator, judged by the shipped classifier, face detection and the privacy audit.
+
+    python -m benchmarks.generator_quality --model assets/generator --classifier assets/classifier \\
+        --train out/data/train --per-class 50 --out out/bench/generator
+
+For every class, `--per-class` samples (seeds 0..n-1, ages uniform 1-16 years, alternating sex,
+Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 2) are drawn. It prints and writes:
+
+* the share of samples whose top-1 prediction by the shipped classifier is the conditioned
+  syndrome (chance is 1 / number of classes), per class, beside the classifier's own top-1 on
+  phenotype-model renders of that class with the same ages, sexes and tones (the ceiling a
+  perfect generator of our renders would reach);
+* face detection: MediaPipe Face Mesh finds a face in the sample, upsampled to 256 px (Lanczos)
+  with a 25 % grey border (the samples are tight aligned crops);
+* the privacy audit (`models.generator.audit`) against the training set: samples flagged;
+* a contact sheet, one row per class (``samples.png``).
+
+Samples go to the classifier as they come (they are aligned crops already, the generator having
+learned aligned crops), resized to 112 px with Lanczos.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from benchmarks.common import grid, save_sheet
+from models.classifier.config import load_classifier, to_tensor
+from models.classifier.preprocess import CROP_SIZE, preprocess
+from models.generator.audit import Thresholds, audit, load_folder_images
+from models.generator.sample import generate, load_generator, upscale
+from models.phenotype.catalog import load_catalog
+from models.phenotype.spec import RenderSpec
+from models.phenotype.synthesizer import render
+
+
+def conditions(classes: list[str], n: int, seed: int = 0) -> dict[str, list]:
+    """Per class: ages, sexes and tones of the n samples (the same for every class)."""
+    rng = np.random.default_rng(seed)
+    return {
+        "age": [round(float(rng.uniform(1, 16)), 2) for _ in range(n)],
+        "sex": ["female" if i % 2 == 0 else "male" for i in range(n)],
+        "tone": [int(rng.integers(1, 11)) for _ in range(n)],
+    }
+
+
+def top1(model, crops: np.ndarray) -> np.ndarray:
+    """Predicted class indices (N,) of (N, 112, 112, 3) uint8 aligned crops."""
+    out = []
+    with torch.inference_mode():
+        for s in range(0, len(crops), 64):
+            out.append(model(to_tensor(torch.from_numpy(np.ascontiguousarray(crops[s : s + 64])))).argmax(1).numpy())
+    return np.concatenate(out)
+
+
+def detected(image: np.ndarray) -> bool:
+    """Whether Face Mesh finds one face in a sample upsampled to 256 px with a 25 % grey border."""
+    big = upscale(image, 256)
+    pad = 64
+    canvas = np.full((256 + 2 * pad, 256 + 2 * pad, 3), 128, dtype=np.uint8)
+    canvas[pad:-pad, pad:-pad] = big
+    try:
+        preprocess(canvas)
+        return True
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.generator_quality", description=__doc__.splitlines()[0])
+    p.add_argument("--model", type=Path, default=Path("assets/generator"), help="generator folder")
+    p.add_argument("--classifier", type=Path, default=Path("assets/classifier"), help="classifier folder")
+    p.add_argument("--train", type=Path, default=None, help="the generator's training set, for the privacy audit")
+    p.add_argument("--per-class", type=int, default=50, help="samples per class (default: 50)")
+    p.add_argument("--steps", type=int, default=25, help="DPM-Solver++ steps (default: 25)")
+    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default: 2)")
+    p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
+    p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
+    args = p.parse_args(argv)
+
+    t0 = time.time()
+    pipe, _ = load_generator(args.model)
+    model = load_classifier(args.classifier)
+    classes = pipe.class_names
+    index = {c: i for i, c in enumerate(model.config.classes)}
+    names = {s.key: s.name for s in load_catalog().syndromes}
+    cond = conditions(classes, args.per_class)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "samples").mkdir(exist_ok=True)
+    rows, sheet, labels = [], [], []
+    all_samples = []
+    for cls in classes:
+        start = time.time()
+        samples = generate(pipe, None, cls, cond["age"], cond["sex"], cond["tone"], list(range(args.per_class)),
+                           args.steps, args.guidance, "dpm++")  # fmt: skip
+        images = np.stack([s.image for s in samples])
+        all_samples.append(images)
+        for i, im in enumerate(images):
+            Image.fromarray(im).save(args.out / "samples" / f"{cls}-{i:03d}.png")
+        gen_s = time.time() - start
+        crops = np.stack(
+            [np.asarray(Image.fromarray(im).resize((CROP_SIZE, CROP_SIZE), Image.LANCZOS)) for im in images]
+        )
+        pred = top1(model, crops)
+        hit = float(np.mean(pred == index[cls]))
+        det = float(np.mean([detected(im) for im in images]))
+        ref = None
+        if not args.no_renders:
+            ren = []
+            for i in range(args.per_class):
+                s = render(RenderSpec(syndrome=cls, age=cond["age"][i], sex=cond["sex"][i], skin_tone=cond["tone"][i],
+                                      seed=10_000 + i, size=256))  # fmt: skip
+                ren.append(preprocess(s.image, s.landmarks))
+            ref = float(np.mean(top1(model, np.stack(ren)) == index[cls]))
+        rows.append({"class": cls, "name": names.get(cls, "unaffected"), "generated_top1": hit, "renders_top1": ref,
+                     "detected": det, "sample_s": round(gen_s / args.per_class, 3)})  # fmt: skip
+        sheet += [upscale(im, 96) for im in images[:8]]
+        labels.append(names.get(cls, "a child without a syndrome"))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+
+    result: dict = {"classes": rows, "per_class": args.per_class, "steps": args.steps, "guidance": args.guidance}
+    result["mean_generated_top1"] = float(np.mean([r["generated_top1"] for r in rows]))
+    result["detected"] = float(np.mean([r["detected"] for r in rows]))
+    if not args.no_renders:
+        result["mean_renders_top1"] = float(np.mean([r["renders_top1"] for r in rows]))
+    if args.train is not None:
+        from models.generator.audit import PrivacyIndex
+
+        idx = PrivacyIndex.load(args.model)
+        thresholds = idx.thresholds if idx is not None else Thresholds()
+        train, _ = load_folder_images(args.train, aligned=False)
+        res = audit(np.concatenate(all_samples), train, thresholds)
+        result["audit"] = {"flagged": int(res["flagged"].sum()), "n": int(len(res["flagged"])),
+                           "max_ssim": float(res["ssim"].max()), "median_ssim": float(np.median(res["ssim"])),
+                           "min_ratio": float(res["ratio"].min()), "thresholds": str(thresholds)}  # fmt: skip
+    result["wall_s"] = round(time.time() - t0, 1)
+    (args.out / "generator_quality.json").write_text(json.dumps(result, indent=1) + "\n")
+    title = "Learned generator samples (64 px, shown at 96 px), SYNTHETIC"
+    save_sheet(grid(sheet, [""] * len(sheet), 8, row_labels=labels, title=title), args.out / "samples.png")
+
+    print("| class | generated: conditioned class is top-1 | renders: top-1 | face detected |")
+    print("|---|---|---|---|")
+    for r in rows:
+        ref = "-" if r["renders_top1"] is None else f"{r['renders_top1']:.0%}"
+        print(f"| {r['name']} | {r['generated_top1']:.0%} | {ref} | {r['detected']:.0%} |")
+    print(
+        f"\nmean over classes: generated {result['mean_generated_top1']:.1%} (chance {1 / len(classes):.1%}), "
+        f"renders {result.get('mean_renders_top1', float('nan')):.1%}; face detected in {result['detected']:.1%}"
+    )
+    if "audit" in result:
+        a = result["audit"]
+        print(
+            f"privacy audit: {a['flagged']} of {a['n']} flagged; SSIM median {a['median_ssim']:.3f}, "
+            f"max {a['max_ssim']:.3f}; lowest ratio {a['min_ratio']:.3f}"
+        )
+    print(f"wall time {result['wall_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
