@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import socket
 import subprocess
 import sys
+import zipfile
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
-from models import provenance
+from models import provenance, runtime
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
+from models.phenotype.composite import average_portrait
+from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
-from ui import build_app, generate, notice
+from ui import build_app, generate, generate_parts, notice
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 128  # pixels: the smallest the renderer draws, to keep the tests fast
@@ -30,13 +37,17 @@ def _syndrome_key() -> str:
     return "williams_beuren" if "williams_beuren" in keys else keys[0]
 
 
-def _call(syndrome, n_faces=2, seed=3, intensity=1.0, session_dir=None, **kw):
+def _call(syndrome, n_faces=2, seed=3, intensity=1.0, session_dir=None, generator=generate.PHENOTYPE, **kw):
     args = dict(age=5.0, sex="female", skin_tone=4, eye_colour="random", hair_colour="random", view="frontal")
     args.update(kw)
     return generate.generate(
         syndrome, args["age"], args["sex"], args["skin_tone"], args["eye_colour"], args["hair_colour"],
-        intensity, n_faces, seed, args["view"], session_dir, size=SIZE,
+        intensity, n_faces, seed, args["view"], session_dir, generator, size=SIZE, steps=2,
     )  # fmt: skip
+
+
+def _image(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +55,7 @@ def syndromic():
     """One call for a child with a syndrome: 2 faces, seed 3, and the session folder it made."""
     out = _call(_syndrome_key())
     yield out
-    generate.remove_session_dir(out[-1])
+    generate.remove_session_dir(out.session_dir)
 
 
 def test_returns_pairs_of_marked_faces(syndromic):
@@ -97,9 +108,9 @@ def test_download_is_a_marked_png_with_metadata(syndromic):
 def test_session_folder_is_reused_and_removed():
     key = _syndrome_key()
     first = _call(key, n_faces=1, seed=0)
-    second = _call(key, n_faces=1, seed=1, session_dir=first[-1])
-    folder = Path(second[-1])
-    assert folder == Path(first[-1])
+    second = _call(key, n_faces=1, seed=1, session_dir=first.session_dir)
+    folder = Path(second.session_dir)
+    assert folder == Path(first.session_dir)
     assert [p.name for p in folder.glob("*.png")] == [Path(second[4]).name]  # the last download only
     generate.remove_session_dir(str(folder))
     assert not folder.exists()
@@ -111,8 +122,9 @@ def test_unaffected_shows_single_faces_and_no_features():
         assert len(out[0]) == 3
         assert all(caption.endswith(notice.UNAFFECTED) for _, caption in out[0])
         assert out[2].empty and out[3].empty
+        assert out.toggles["interactive"] is False
     finally:
-        generate.remove_session_dir(out[-1])
+        generate.remove_session_dir(out.session_dir)
 
 
 @pytest.mark.parametrize(
@@ -147,6 +159,261 @@ def test_choices_and_swatches():
     assert html.count("outline:3px") == 1
 
 
+# --- feature toggles, age strip, average portrait, ZIP -------------------------------------------
+
+
+def _compatible(choices, k: int) -> list[str]:
+    """The first `k` feature ids among `choices` that change different measurements."""
+    chosen, dims = [], set()
+    for _, hpo_id in choices:
+        if FEATURES[hpo_id].dimension not in dims:
+            chosen.append(hpo_id)
+            dims.add(FEATURES[hpo_id].dimension)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def test_toggles_start_with_face_1_features_and_redraw_it_unchanged(syndromic):
+    spec = RenderSpec(syndrome=_syndrome_key(), age=5.0, skin_tone=4, seed=3, intensity=1.0, size=SIZE)
+    toggles = syndromic.toggles
+    assert toggles["interactive"] is True
+    assert set(toggles["value"]) == set(synthesizer.render(spec).hpo_realised)
+    assert {hpo_id for _, hpo_id in toggles["choices"]} >= set(toggles["value"])
+    gallery, _, _, _ = generate.toggle_features(toggles["value"], syndromic.face, syndromic.session_dir)
+    np.testing.assert_array_equal(_image(gallery[0][0]), _image(syndromic.gallery[0][0]))
+
+
+def test_toggles_redraw_face_1_with_exactly_the_chosen_features(syndromic):
+    chosen = _compatible(syndromic.toggles["choices"], 3)
+    gallery, note, archive, face = generate.toggle_features(chosen, syndromic.face, syndromic.session_dir)
+    assert len(gallery) == 2 and "chosen features" in gallery[0][1]
+    assert notice.WITHOUT_SYNDROME in gallery[1][1]
+    meta = provenance.read_png_metadata(gallery[0][0])
+    assert meta["synthetic"] == "true"
+    assert set(meta["hpo_realised"].split(";")) == set(chosen)
+    spec = RenderSpec(syndrome=_syndrome_key(), age=5.0, skin_tone=4, seed=3, intensity=1.0, size=SIZE)
+    expected = synthesizer.render(replace(spec, features=tuple(chosen)))
+    np.testing.assert_array_equal(_image(gallery[0][0]), provenance.mark_synthetic(expected.image))
+    plain = provenance.mark_synthetic(synthesizer.render(replace(spec, intensity=0.0)).image)
+    np.testing.assert_array_equal(_image(gallery[1][0]), plain)
+    assert tuple(face["spec"]["features"]) == tuple(chosen) and "feature(s)" in note
+    assert Path(archive).is_file()
+    # none ticked: the child without any of the syndrome's features
+    gallery, note, _, _ = generate.toggle_features([], syndromic.face, syndromic.session_dir)
+    assert provenance.read_png_metadata(gallery[0][0])["hpo_realised"] == ""
+    assert "No feature" in note
+
+
+def test_contradictory_toggles_give_the_renderers_message(syndromic):
+    choices = {hpo_id for _, hpo_id in syndromic.toggles["choices"]}
+    by_dimension: dict[str, list[str]] = {}
+    for hpo_id in choices:
+        by_dimension.setdefault(FEATURES[hpo_id].dimension, []).append(hpo_id)
+    pair = next(ids for ids in by_dimension.values() if len(ids) > 1)  # e.g. thick and everted lower lip
+    with pytest.raises(gr.Error, match="change the same measurement"):
+        generate.toggle_features(pair, syndromic.face, syndromic.session_dir)
+    with pytest.raises(gr.Error, match="not one of the features"):
+        generate.toggle_features(["HP:0000316" if "HP:0000316" not in choices else "HP:9999999"],
+                                 syndromic.face, syndromic.session_dir)  # fmt: skip
+    with pytest.raises(gr.Error, match="Generate first"):
+        generate.toggle_features(sorted(choices)[:1], None, None)
+
+
+def test_age_strip_shows_the_same_child_at_five_ages(syndromic):
+    gallery, archive = generate.age_strip(syndromic.face, syndromic.session_dir)
+    assert len(gallery) == len(generate.STRIP_AGES) == 5
+    ages = []
+    for (path, caption), age in zip(gallery, (1, 4, 8, 12, 16), strict=True):
+        meta = provenance.read_png_metadata(path)
+        spec = json.loads(meta["spec"])
+        assert meta["synthetic"] == "true" and spec["seed"] == 3
+        assert caption.startswith(f"{age} year")
+        ages.append(spec["age"])
+        assert _image(path).shape == (SIZE, SIZE, 3)
+    assert ages == [1, 4, 8, 12, 16]
+    with pytest.raises(gr.Error, match="Generate first"):
+        generate.age_strip(None, syndromic.session_dir)
+
+
+def test_average_portraits_are_marked_and_captioned(syndromic):
+    gallery, _ = generate.average_portraits(syndromic.face, 4, syndromic.session_dir)
+    assert [caption for _, caption in gallery] == [
+        f"average of 4 synthetic children with {load_catalog().get(_syndrome_key()).name}",
+        "average of the same 4 synthetic children without the syndrome",
+    ]
+    args = (_syndrome_key(), 5.0, "female", 4, 4, 3, SIZE)
+    expected = [average_portrait(*args, 1.0), average_portrait(*args, 0.0)]
+    for (path, _), image in zip(gallery, expected, strict=True):
+        assert provenance.read_png_metadata(path)["synthetic"] == "true"
+        np.testing.assert_array_equal(_image(path), provenance.mark_synthetic(image))
+    with pytest.raises(gr.Error, match="number of children"):
+        generate.average_portraits(syndromic.face, 1, syndromic.session_dir)
+
+
+def _zip_contents(path):
+    with zipfile.ZipFile(path) as archive:
+        pngs = [name for name in archive.namelist() if name.endswith(".png")]
+        metas = []
+        for name in pngs:
+            with archive.open(name) as f, Image.open(f) as im:
+                im.load()
+                metas.append(dict(im.text))
+        rows = list(csv.DictReader(io.StringIO(archive.read("attributes.csv").decode())))
+    return pngs, metas, rows
+
+
+def test_zip_holds_every_face_shown_with_attributes():
+    out = _call(_syndrome_key(), n_faces=3, seed=5)
+    try:
+        pngs, metas, rows = _zip_contents(out.archive)
+        assert len(pngs) == len(out.gallery) == len(rows) == 6
+        assert all(meta["synthetic"] == "true" for meta in metas)
+        assert list(rows[0]) == generate_parts.ATTRIBUTE_COLUMNS
+        assert [row["file"] for row in rows] == pngs
+        assert rows[0]["omim"] == ",".join(load_catalog().get(_syndrome_key()).omim).replace(",", ";")
+        assert rows[0]["age_years"] == "5" and rows[0]["seed"] == "5" and rows[1]["intensity"] == "0"
+        assert rows[0]["hpo_present"] == provenance.read_png_metadata(out.gallery[0][0])["hpo_present"]
+        # the age strip is added to the set, and the ZIP is rewritten in place of the old one
+        _, archive = generate.age_strip(out.face, out.session_dir)
+        pngs, _, rows = _zip_contents(archive)
+        assert len(pngs) == len(rows) == 11
+        assert list(Path(out.session_dir).glob("*.zip")) == [Path(archive)]
+    finally:
+        generate.remove_session_dir(out.session_dir)
+
+
+# --- diffusion generators --------------------------------------------------------------------------
+
+CLASSES = ["unaffected", "down", "williams_beuren"]
+
+
+@pytest.fixture(scope="module")
+def tiny_generator(tmp_path_factory, one_thread):
+    """A tiny random-weight PhenoFace pipeline saved to a folder, as tests/test_generator.py builds it."""
+    torch = pytest.importorskip("torch")
+    from models.generator import train
+    from models.generator.config import GeneratorConfig, build_scheduler, build_unet
+    from models.generator.pipeline import PhenoFacePipeline
+
+    torch.manual_seed(0)
+    config = GeneratorConfig(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), class_names=CLASSES)
+    pipe = PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
+    folder = tmp_path_factory.mktemp("tiny_generator")
+    train.save_pipeline(pipe, folder)
+    return folder
+
+
+@pytest.fixture
+def paths(monkeypatch):
+    """Restore the runtime's model folders after the test."""
+    monkeypatch.setattr(runtime, "_paths", runtime.paths())
+    yield
+    runtime.configure()
+
+
+def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, paths):
+    from models.generator import sample as gen
+
+    runtime.configure(generator_dir=tiny_generator)
+    assert generate.generator_choices()[1] == ("Learned diffusion model", generate.LEARNED)
+    out = _call(_syndrome_key(), n_faces=2, seed=7, generator=generate.LEARNED)
+    try:
+        assert len(out.gallery) == 4
+        name = load_catalog().get(_syndrome_key()).name
+        assert notice.with_syndrome(name) in out.gallery[0][1]
+        assert all(caption.endswith(generate.SAME_SEED) for _, caption in out.gallery[1::2])
+        assert "same noise" in out.summary and "not checked" in out.summary
+        # each face is the model's sample, upsampled to the display size and marked
+        pipe, index = runtime.generator()
+        classes = [_syndrome_key()] * 2 + ["unaffected"] * 2
+        settings = (generate_parts.DIFFUSION_GUIDANCE, generate_parts.DIFFUSION_SAMPLER)
+        samples = gen.generate(pipe, index, classes, 5.0, "female", 4, [7, 8, 7, 8], 2, *settings)
+        for (path, _), k in zip(out.gallery, (0, 2, 1, 3), strict=True):
+            meta = provenance.read_png_metadata(path)
+            assert meta["synthetic"] == "true" and meta["generator"] == gen.GENERATOR_NAME
+            expected = provenance.mark_synthetic(gen.upscale(samples[k].image, SIZE))
+            np.testing.assert_array_equal(_image(path), expected)
+        assert json.loads(provenance.read_png_metadata(out.gallery[1][0])["condition"])["syndrome"] == "unaffected"
+        # the features are the syndrome's catalogue list; toggles and the age strip are off, and say why
+        syndrome = load_catalog().get(_syndrome_key())
+        assert list(out.features["HPO id"]) == [t.hpo_id for t in syndrome.depicted_terms]
+        assert "catalogue" in out.features_label
+        assert out.toggles["interactive"] is False and "same child" in out.toggles["info"]
+        assert out.strip_button["interactive"] is False and out.tools_note
+        with pytest.raises(gr.Error, match="same child"):
+            generate.age_strip(out.face, out.session_dir)
+        pngs, _, rows = _zip_contents(out.archive)
+        assert len(pngs) == len(rows) == 4 and rows[0]["generator"] == "learned diffusion model"
+    finally:
+        generate.remove_session_dir(out.session_dir)
+
+
+def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, monkeypatch):
+    from models.generator import sample as gen
+
+    runtime.configure(generator_dir=tiny_generator)
+    real, (pipe, _) = gen.generate, runtime.generator()
+
+    def flagged(pipe, index, *args, **kwargs):  # as if the privacy index had refused one sample
+        samples = real(pipe, None, *args, **kwargs)
+        samples[0].withheld = [123]
+        return samples
+
+    monkeypatch.setattr(gen, "generate", flagged)
+    monkeypatch.setattr(runtime, "generator", lambda: (pipe, "a privacy index"))
+    out = _call(_syndrome_key(), n_faces=1, generator=generate.LEARNED)
+    generate.remove_session_dir(out.session_dir)
+    assert "1 sample too close to a training image was withheld and redrawn" in out.summary
+
+
+def test_learned_model_not_installed_gives_a_clear_message(tmp_path, paths):
+    runtime.configure(generator_dir=tmp_path)
+    assert "not installed" in generate.generator_choices()[1][0]
+    assert "not installed" in generate.generator_note(generate.LEARNED)
+    with pytest.raises(gr.Error, match="not installed"):
+        _call(_syndrome_key(), generator=generate.LEARNED)
+    with pytest.raises(gr.Error, match="Choose a generator"):
+        _call(_syndrome_key(), generator=generate.EXTERNAL)  # no --external-pipeline given
+    assert [value for _, value in generate.generator_choices()] == [generate.PHENOTYPE, generate.LEARNED]
+
+
+def test_external_phenoface_pipeline_is_loaded_with_load_generator(tiny_generator, paths):
+    runtime.configure(external_pipeline=tiny_generator)
+    assert generate.generator_choices()[-1] == (f"External local pipeline ({tiny_generator.name})", generate.EXTERNAL)
+    out = _call("down", n_faces=1, generator=generate.EXTERNAL)
+    generate.remove_session_dir(out.session_dir)
+    assert len(out.gallery) == 2 and out.gallery[1][1].endswith(generate.SAME_SEED)
+    assert "PhenoFace pipeline" in out.summary
+
+
+def test_external_text_pipeline_gets_a_prompt(paths, monkeypatch, tmp_path):
+    torch = pytest.importorskip("torch")
+    calls = []
+
+    class TextPipeline:
+        def __call__(self, **kwargs):
+            calls.append(kwargs)
+            return SimpleNamespace(images=[Image.new("RGB", (96, 80), (200, 150, 120))])
+
+    runtime.configure(external_pipeline=tmp_path)
+    monkeypatch.setattr(generate.parts, "load_external", lambda folder: ("text", TextPipeline(), None))
+    out = _call(_syndrome_key(), n_faces=1, seed=4, age=6.0, generator=generate.EXTERNAL)
+    try:
+        name = load_catalog().get(_syndrome_key()).name
+        assert calls[0]["prompt"].startswith(f"portrait photograph of a 6-year-old girl with {name}")
+        assert "with" not in calls[1]["prompt"].split("girl")[1].split(",")[0]
+        assert calls[0]["num_inference_steps"] > 0 and calls[0]["guidance_scale"] > 1
+        assert isinstance(calls[0]["generator"], torch.Generator) and calls[0]["generator"].initial_seed() == 4
+        assert out.gallery[1][1].endswith(generate.SAME_SEED)
+        for path, _ in out.gallery:
+            assert _image(path).shape == (SIZE, SIZE, 3)
+            assert provenance.read_png_metadata(path)["synthetic"] == "true"
+
+    finally:
+        generate.remove_session_dir(out.session_dir)
+
+
 def test_importing_app_loads_nothing_heavy():
     code = "import sys, app; heavy = {'gradio', 'torch', 'mediapipe', 'ui'} & set(sys.modules); print(sorted(heavy))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -167,16 +434,23 @@ def test_generate_through_gradio_client(tmp_path):
     demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True, quiet=True)
     try:
         client = Client(demo.local_url, verbose=False, download_files=str(tmp_path))
-        gallery, summary, features, not_depicted, download = client.predict(
-            _syndrome_key(), 5.0, "male", 7, "random", "random", 1.0, 1, 11, "frontal", api_name="/generate"
-        )
+        out = client.predict(
+            _syndrome_key(), 5.0, "male", 7, "random", "random", 1.0, 1, 11, "frontal", "phenotype",
+            api_name="/generate",
+        )  # fmt: skip
+        gallery, summary, features, not_depicted, download, archive = out[:6]
         assert len(gallery) == 2
         assert all(Path(item["image"]).is_file() for item in gallery)
         assert notice.WITHOUT_SYNDROME in gallery[1]["caption"]
         assert Path(download).is_file()
         assert features["headers"] == generate.FEATURE_COLUMNS
+        assert zipfile.is_zipfile(archive)
+        # the session's state carries face 1 to the age strip
+        strip, archive = client.predict(api_name="/age_strip")
+        strip = strip["value"] if isinstance(strip, dict) else strip  # the gallery is revealed by an update
+        assert [item["caption"] for item in strip] == ["1 year", "4 years", "8 years", "12 years", "16 years"]
         with pytest.raises(Exception, match="Unknown syndrome"):
             client.predict("no such syndrome", 5.0, "male", 7, "random", "random", 1.0, 1, 11, "frontal",
-                           api_name="/generate")  # fmt: skip
+                           "phenotype", api_name="/generate")  # fmt: skip
     finally:
         demo.close()

@@ -1,11 +1,574 @@
-"""The Explain tab (being built)."""
+"""The Explain tab: a saliency map of the syndrome classifier on a drawn face or an uploaded image.
+
+For researchers and trainees. `explain_face` is the callback as a plain function (tested in
+``tests/test_ui_explain.py``): it draws a face with the phenotype renderer (saved as a PNG with
+its spec, so that `models.saliency.explain` can use the render's region masks and counterfactual)
+or reads an upload, runs `models.saliency.explain` and the classifier, and returns an
+`ExplainResult`. `explain_outputs` turns that into the values of the tab's components.
+
+Privacy: an upload is read into memory and its file is deleted from Gradio's cache before the
+callback returns, whatever happens; nothing derived from it is written to disk (its pictures
+go to the page as inline data, not as files). Saliency shows what the model uses, not what a
+clinician should look for; nothing here is for diagnosis.
+"""
 
 from __future__ import annotations
 
+import atexit
+import base64
+import functools
+import io
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
+import pandas as pd
+from gradio.utils import get_upload_folder
+from PIL import Image
+
+from models import provenance, runtime
+from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.morphology import FEATURES
+from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
+from models.saliency import APP_SETTINGS, METHODS, report
+from ui import generate, notice
+
+log = logging.getLogger(__name__)
+
+DRAW, UPLOAD = "draw", "upload"
+SOURCES = [("Draw a synthetic face", DRAW), ("Upload an image", UPLOAD)]
+PREDICTED = "predicted"  # target value: the classifier's top-1 class
+RENDER_SIZE = 256  # pixels
+TOP_K = 5
+MAX_UPLOAD_BYTES = 20 * 2**20
+
+#: Readable names of `models.saliency.METHODS`.
+METHOD_NAMES: dict[str, str] = {
+    "integrated_gradients": "Integrated Gradients",
+    "saliency": "Saliency",
+    "gradcam": "Grad-CAM",
+    "occlusion": "Occlusion",
+    "smoothgrad": "SmoothGrad (NoiseTunnel around IG)",
+}
+BASELINE_NAMES: dict[str, str] = {
+    "black": "Black image",
+    "blurred": "Blurred face",
+    "counterfactual": "Counterfactual: the same child without the syndrome (drawn faces only)",
+}
+USES_BASELINE = ("integrated_gradients", "smoothgrad")
+
+REGION_COLUMNS = ["Region", "Share", "Share / area"]
+HPO_COLUMNS = ["HPO id", "Feature"]
+TOP_COLUMNS = ["Rank", "Syndrome", "Probability"]
+
+COUNTERFACTUAL_WHY = (
+    "The counterfactual is the natural baseline: it is the same child drawn without the syndrome, so it differs "
+    "from the face only in what the syndrome changed, and the map credits only those changes."
+)
+TAB_NOTICE = (
+    "The classifier was trained **only on synthetic faces**. Saliency shows what the model uses, "
+    "**not** what a clinician should look for. **Not for diagnosis.**"
+)
+UPLOAD_NOTICE = (
+    "**The model was trained only on synthetic faces and has not been validated on real children.** "
+    "Its output on a photograph means nothing clinically. Uploads are processed in memory and deleted "
+    "from the server right after processing; they are never stored."
+)
+
+
+@dataclass
+class ExplainResult:
+    """What the Explain tab shows for one face.
+
+    Attributes:
+        overlay: (336, 336, 3) uint8 heat-map overlay (cividis), marked SYNTHETIC for drawn faces only.
+        crop: (336, 336, 3) uint8 aligned crop that was explained, upscaled; marked like `overlay`.
+        synthetic: True for a drawn face, False for an upload.
+        settings: Markdown: the face, method and its settings, target, baseline, region source.
+        regions: `REGION_COLUMNS`, most area-dense first, then `REMAINDER`; shares sum to 1.
+        hpo: `HPO_COLUMNS`, the features present on a drawn face (empty for uploads).
+        top: `TOP_COLUMNS` for the top `TOP_K` classes; without "Probability" when hidden.
+        show_probabilities: False for an upload unless research mode is on.
+    """
+
+    overlay: np.ndarray
+    crop: np.ndarray
+    synthetic: bool
+    settings: str
+    regions: pd.DataFrame
+    hpo: pd.DataFrame
+    top: pd.DataFrame
+    show_probabilities: bool
+
+
+@functools.lru_cache(maxsize=1)
+def _labels() -> dict[str, str]:
+    """Catalogue key -> display label ``"Name (OMIM:xxxxxx)"``."""
+    return {key: label for label, key in generate.syndrome_choices()}
+
+
+def class_label(key: str) -> str:
+    """Display label of a classifier class (a catalogue key); the key itself when not in the catalogue."""
+    return _labels().get(key, key)
+
+
+def target_choices() -> list[tuple[str, str]]:
+    """Dropdown choices: the predicted class, then the configured classifier's classes (catalogue when unreadable)."""
+    from models.classifier.config import ClassifierConfig
+
+    try:
+        classes = ClassifierConfig.load(runtime.paths().classifier_dir).classes
+    except (OSError, ValueError, TypeError):
+        classes = [key for _, key in generate.syndrome_choices()]
+    return [("Predicted syndrome (the classifier's top-1)", PREDICTED)] + [(class_label(c), c) for c in classes]
+
+
+def settings_text(method: str) -> str:
+    """The settings `APP_SETTINGS` gives a method, in words."""
+    words = {"steps": "{} integration steps", "samples": "{} noise samples", "window": "{} px occlusion window"}
+    parts = [words[k].format(v) for k, v in APP_SETTINGS[method].items() if k in words]
+    if not parts:
+        return "one gradient pass (nothing to cap)"
+    return ", ".join(parts) + " (capped so that a map takes about a second)"
+
+
+# --- session folder for drawn faces (a face drawn here is synthetic, so it may be written) -----------------
+
+
+@functools.lru_cache(maxsize=1)
+def _root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="phenoface-explain-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def _session_dir(current: str | None) -> Path:
+    if current and Path(current).is_dir() and Path(current).parent == _root():
+        return Path(current)
+    return Path(tempfile.mkdtemp(prefix="session-", dir=_root()))
+
+
+def remove_session_dir(path: str | None) -> None:
+    """Delete a session's folder of drawn faces (the ``gr.State`` delete callback)."""
+    if path and Path(path).parent == _root():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# --- uploads: read into memory, then delete ------------------------------------------------------------------
+
+
+def _upload_path(upload) -> Path | None:
+    """The file of an upload: a path (as ``gr.Image(type="filepath")`` gives) or Gradio's file payload."""
+    if isinstance(upload, dict):
+        upload = upload.get("path")
+    return Path(upload) if upload else None
+
+
+def take_upload(upload) -> bytes:
+    """Read an uploaded file into memory and delete it (and its empty cache folder), whatever happens.
+
+    Args:
+        upload: the file's path, or Gradio's file payload (a dict with ``"path"``).
+
+    Returns:
+        the file's bytes.
+
+    Raises:
+        gr.Error: no upload, a file already deleted, or a file over `MAX_UPLOAD_BYTES`.
+    """
+    path = _upload_path(upload)
+    if path is None:
+        raise gr.Error("Upload an image first (each upload is deleted after it is explained).")
+    try:
+        if not path.is_file():
+            raise gr.Error("The uploaded image was already deleted after processing; upload it again.")
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise gr.Error(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
+        return path.read_bytes()
+    finally:
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+        cache = Path(get_upload_folder()).resolve()
+        parent = path.resolve().parent
+        if parent != cache and parent.is_relative_to(cache):
+            try:
+                os.rmdir(parent)  # Gradio keeps each upload in a folder of its own; remove it when empty
+            except OSError:
+                pass
+
+
+# --- the callback --------------------------------------------------------------------------------------------
+
+
+def _whole(value, what: str, low: int, high: int) -> int:
+    try:
+        number = float(value)
+        ok = number == int(number) and low <= number <= high
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise gr.Error(f"{what} must be a whole number from {low} to {high}, got {value!r}.")
+    return int(number)
+
+
+def _sentence(err: Exception) -> str:
+    """A model-side ValueError as one line for the page."""
+    text = str(err).strip().strip("'\"")
+    if text.startswith("could not read the image"):
+        return "Could not read the file as an image: it may be truncated or not an image. Upload a PNG or JPEG."
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
+    """Render, mark and save one face; returns the PNG path, the spec, the catalogue entry and the baseline."""
+    from models.phenotype import synthesizer
+
+    seed = _whole(seed, "The seed", 0, 2**31 - 1)
+    skin_tone = _whole(skin_tone, "The skin tone (Monk level)", 1, 10)
+    if age is None:
+        raise gr.Error("Set an age.")
+    spec = RenderSpec(syndrome=str(syndrome or ""), age=float(age), sex=sex, skin_tone=skin_tone, seed=seed)
+    try:
+        spec = synthesizer.validate_spec(replace(spec, size=RENDER_SIZE))
+        entry = load_catalog().get(spec.syndrome)
+    except ValueError as err:
+        raise gr.Error(_sentence(err)) from None
+    sample = synthesizer.render(spec)
+    path = folder / "face.png"
+    info = provenance.png_metadata(
+        generator="PhenoFace app (Explain), models.phenotype.synthesizer",
+        seed=spec.seed,
+        spec=asdict(spec),
+        hpo_release=load_catalog().hpo_release,
+        syndrome=entry.name,
+        hpo_present=";".join(sample.hpo_present),
+        app_notice=notice.NOTICE,
+    )
+    provenance.save_png(provenance.mark_synthetic(sample.image), path, info)
+    # the same child without the syndrome, marked too, so that the mark cancels in the difference
+    baseline = provenance.mark_synthetic(synthesizer.render(replace(spec, intensity=0.0)).image)
+    return path, spec, entry, baseline
+
+
+def _face_line(spec: RenderSpec | None, entry) -> str:
+    if spec is None:
+        return "**Face**: your uploaded image (deleted from the server after processing; not stored)."
+    who = notice.UNAFFECTED if entry.key == UNAFFECTED else notice.with_syndrome(class_label(entry.key))
+    return (
+        f"**Face**: {who}, {spec.age:g} years, {spec.sex}, Monk skin tone {spec.skin_tone}, seed {spec.seed}; "
+        "synthetic, drawn by the phenotype renderer."
+    )
+
+
+def _region_table(regions) -> pd.DataFrame:
+    rows = [[r.region, round(r.share, 3), round(r.density, 2)] for r in report.with_remainder(regions)]
+    return pd.DataFrame(rows, columns=REGION_COLUMNS)
+
+
+def _hpo_table(hpo_ids) -> pd.DataFrame:
+    names = load_catalog().term_names
+    rows = [[h, FEATURES[h].name if h in FEATURES else names.get(h, "")] for h in hpo_ids]
+    return pd.DataFrame(rows, columns=HPO_COLUMNS)
+
+
+def _top_table(model, crop: np.ndarray, show: bool) -> pd.DataFrame:
+    top = report.top_classes(model, crop, TOP_K)
+    table = pd.DataFrame(
+        [[i + 1, class_label(name), round(p, 3)] for i, (name, p) in enumerate(top)], columns=TOP_COLUMNS
+    )
+    return table if show else table.drop(columns="Probability")
+
+
+def explain_face(
+    source: str,
+    syndrome: str | None,
+    age: float | None,
+    sex: str,
+    skin_tone: float | None,
+    seed: float | None,
+    upload,
+    method: str,
+    target: str | None,
+    subtract_unaffected: bool,
+    baseline: str,
+    research_mode: bool,
+    session_dir: str | None = None,
+) -> tuple[ExplainResult, str | None]:
+    """Explain the classifier on a drawn face or an upload.
+
+    Args:
+        source: `DRAW` or `UPLOAD`.
+        syndrome: catalogue key, name or OMIM id of the face to draw.
+        age: years, 0 to 18 (drawn face).
+        sex: ``"female"`` or ``"male"`` (drawn face).
+        skin_tone: Monk Skin Tone level, 1 to 10 (drawn face).
+        seed: identity seed, a whole number >= 0 (drawn face).
+        upload: path of the uploaded image, or Gradio's file payload; read, then deleted, when
+            `source` is `UPLOAD`.
+        method: one of `models.saliency.METHODS`, run with `APP_SETTINGS`.
+        target: a classifier class, or `PREDICTED` (or None) for the top-1.
+        subtract_unaffected: explain ``logit[target] - logit["unaffected"]``.
+        baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (drawn faces only).
+        research_mode: show probabilities for an upload.
+        session_dir: this session's folder of drawn faces (``gr.State``), or None to create one.
+
+    Returns:
+        the `ExplainResult` and the session folder (None when nothing was drawn).
+
+    Raises:
+        gr.Error: bad input, no classifier, no face or several faces, or an unreadable file.
+    """
+    data = take_upload(upload) if source == UPLOAD else None  # deleted first, whatever follows
+    if source not in (DRAW, UPLOAD):
+        raise gr.Error("Choose whether to draw a synthetic face or upload an image.")
+    if method not in METHODS:
+        raise gr.Error(f"Unknown method {method!r}; choose one from the list.")
+    if baseline == "counterfactual" and source == UPLOAD:
+        raise gr.Error("The counterfactual baseline exists only for faces drawn here; choose black or blurred.")
+    try:
+        model = runtime.classifier()
+    except (ValueError, OSError) as err:
+        raise gr.Error(_sentence(err)) from None
+    spec = entry = cf = None
+    folder = None
+    if source == DRAW:
+        folder = _session_dir(session_dir)
+        image, spec, entry, cf = _draw(syndrome, age, sex, skin_tone, seed, folder)
+    else:
+        image = data
+    start = time.perf_counter()
+    from models.saliency import explain
+
+    try:
+        result = explain(
+            model,
+            image,
+            method,
+            target=None if target in (None, "", PREDICTED) else target,
+            contrast="unaffected" if subtract_unaffected else None,
+            baseline=baseline,
+            baseline_image=cf if baseline == "counterfactual" else None,
+            **APP_SETTINGS[method],
+        )
+    except ValueError as err:
+        raise gr.Error(_sentence(err)) from None
+    seconds = time.perf_counter() - start
+    synthetic = source == DRAW
+    show = synthetic or bool(research_mode)
+    overlay, crop = result.overlay, _upscale(result.crop, result.overlay.shape[0])
+    if synthetic:
+        overlay, crop = provenance.mark_synthetic(overlay), provenance.mark_synthetic(crop)
+    settings = _settings(result, method, spec, entry, show, seconds)
+    return (
+        ExplainResult(
+            overlay=overlay,
+            crop=crop,
+            synthetic=synthetic,
+            settings=settings,
+            regions=_region_table(result.regions),
+            hpo=_hpo_table(result.hpo_present),
+            top=_top_table(model, result.crop, show),
+            show_probabilities=show,
+        ),
+        str(folder) if folder else session_dir,
+    )
+
+
+def _upscale(image: np.ndarray, size: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def _settings(result, method, spec, entry, show_score: bool, seconds: float) -> str:
+    a = result.attribution
+    target = f"{class_label(a.target)}"
+    if a.contrast:
+        target += " minus the unaffected logit (the map shows what makes the face look syndromic)"
+    else:
+        target += " (its logit alone)"
+    lines = [
+        _face_line(spec, entry),
+        f"**Method**: {METHOD_NAMES[method]}; {settings_text(method)}.",
+        f"**Target**: {target}.",
+    ]
+    if method in USES_BASELINE:
+        lines.append(f"**Baseline**: {BASELINE_NAMES[a.baseline].split(' (')[0]}.")
+    else:
+        lines.append("**Baseline**: not used by this method.")
+    if show_score:
+        lines.append(f"**Score** (the explained logit{' difference' if a.contrast else ''}): {a.score:.2f}.")
+    source = "the renderer's region masks" if result.region_source == "render masks" else "the MediaPipe face mesh"
+    lines.append(f"**Regions** from {source}. Took {seconds:.1f} s.")
+    return "\n\n".join(lines)
+
+
+# --- presentation --------------------------------------------------------------------------------------------
+
+
+def _png_data_url(image: np.ndarray, info: dict | None = None, path: Path | None = None) -> str:
+    """An image as an inline PNG; drawn faces keep their provenance metadata (written via the session folder)."""
+    if info is not None and path is not None:
+        data = provenance.save_png(image, path, info).read_bytes()
+    else:  # an upload's picture stays in memory
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG")
+        data = buffer.getvalue()
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def pictures_html(result: ExplainResult, session_dir: str | None = None) -> str:
+    """The aligned crop and the heat map side by side, as inline images (no file for uploads)."""
+    folder = Path(session_dir) if result.synthetic and session_dir else None
+    info = provenance.png_metadata(generator="PhenoFace app (Explain)", app_notice=notice.NOTICE) if folder else None
+    crop = _png_data_url(result.crop, info, folder / "crop.png" if folder else None)
+    heat = _png_data_url(result.overlay, info, folder / "overlay.png" if folder else None)
+    kind = "synthetic face" if result.synthetic else "uploaded image (not stored)"
+    figure = (
+        '<figure style="margin:0;max-width:336px"><img src="{src}" alt="{alt}" style="width:100%;height:auto">'
+        '<figcaption style="font-size:13px">{caption}</figcaption></figure>'
+    )
+    return (
+        '<div style="display:flex;gap:12px;flex-wrap:wrap">'
+        + figure.format(src=crop, alt=f"Aligned crop of the {kind}", caption=f"Aligned crop of the {kind}")
+        + figure.format(src=heat, alt="Heat map of positive attribution", caption="Positive attribution (cividis)")
+        + "</div>"
+        '<div style="font-size:12px;margin-top:6px">low <span style="display:inline-block;width:140px;height:10px;'
+        'background:linear-gradient(to right,#00224e,#575d6d,#a59c74,#fee838);vertical-align:middle"></span> high '
+        "attribution toward the target (only positive attribution is drawn)</div>"
+    )
+
+
+def top_figure(top: pd.DataFrame):
+    """A horizontal bar chart of the top classes' probabilities (matplotlib, sent as an inline image)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
+    ax = fig.add_subplot()
+    names, probs = list(top["Syndrome"])[::-1], list(top["Probability"])[::-1]
+    bars = ax.barh(names, probs, color="#3b528b")
+    ax.bar_label(bars, labels=[f"{p:.2f}" for p in probs], padding=3, fontsize=9)
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("probability")
+    fig.suptitle("The classifier's top 5 (trained on synthetic faces only; not a diagnosis)", fontsize=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def ranking_markdown(top: pd.DataFrame) -> str:
+    """The top classes as a ranked list of names, without numbers."""
+    names = "\n".join(f"{rank}. {name}" for rank, name in zip(top["Rank"], top["Syndrome"], strict=True))
+    return f"**The classifier's top {len(top)}** (probabilities hidden; tick research mode to show them):\n\n{names}"
+
+
+def explain_outputs(*args):
+    """`explain_face` as the tab's event handler: returns the component values, in `build_tab`'s order."""
+    source = args[0]
+    result, session_dir = explain_face(*args)
+    return (
+        pictures_html(result, session_dir),
+        result.settings + ("" if result.synthetic else "\n\n" + UPLOAD_NOTICE),
+        result.regions,
+        gr.update(value=result.hpo, visible=result.synthetic),  # HPO terms are known only for drawn faces
+        gr.update(value=top_figure(result.top), visible=True)
+        if result.show_probabilities
+        else gr.update(visible=False),
+        "" if result.show_probabilities else ranking_markdown(result.top),
+        None if source == UPLOAD else gr.update(),  # the upload is gone from the server: clear it
+        session_dir,
+    )
+
+
+def _safe(fn):
+    """Wrap a callback so that an unexpected error shows a message, not a stack trace."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
+            log.exception("explain failed")
+            raise gr.Error("The explanation failed unexpectedly; please try another image or method.") from None
+
+    return wrapper
+
+
+def on_source_change(source: str, baseline: str):
+    """Show the inputs of the chosen source; uploads cannot use the counterfactual baseline."""
+    drawn = source == DRAW
+    choices = [(v, k) for k, v in BASELINE_NAMES.items() if drawn or k != "counterfactual"]
+    value = baseline if drawn or baseline != "counterfactual" else "blurred"
+    return gr.update(visible=drawn), gr.update(visible=not drawn), gr.update(choices=choices, value=value)
 
 
 def build_tab(demo: gr.Blocks) -> None:
-    """Lay out the Explain tab inside ``demo``."""
+    """Lay out the Explain tab inside ``demo`` and wire its events.
+
+    Args:
+        demo: the enclosing Blocks (unused; the tab runs nothing on load).
+    """
+    choices = generate.syndrome_choices()
+    default = next((key for _, key in choices if key != UNAFFECTED), UNAFFECTED)
     with gr.Tab("Explain"):
-        gr.Markdown("This tab is being built.")
+        session_dir = gr.State(None, delete_callback=remove_session_dir)
+        gr.Markdown(
+            "### Which parts of a face does the syndrome classifier use?\n" + TAB_NOTICE + " A face drawn here is "
+            "marked SYNTHETIC; an uploaded image is explained in memory and deleted from the server right after "
+            "processing; it is never stored."
+        )
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                source = gr.Radio(SOURCES, value=DRAW, label="Face to explain")
+                with gr.Group(visible=True) as draw_group:
+                    syndrome = gr.Dropdown(
+                        choices, value=default, label="Syndrome: Name (OMIM:xxxxx)", filterable=True
+                    )
+                    age = gr.Slider(MIN_AGE, MAX_AGE, value=5, step=0.5, label="Age (years)")
+                    sex = gr.Radio(list(SEXES), value=SEXES[0], label="Sex")
+                    skin_tone = gr.Slider(1, 10, value=4, step=1, label="Skin tone (Monk Skin Tone scale level)")
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                with gr.Group(visible=False) as upload_group:
+                    upload = gr.Image(type="filepath", sources=["upload"], label="Image (deleted after processing)")
+                    research = gr.Checkbox(False, label="Research mode: show probabilities for this image")
+                method = gr.Dropdown([(v, k) for k, v in METHOD_NAMES.items()], value=METHODS[0], label="Method")
+                target = gr.Dropdown(target_choices(), value=PREDICTED, label="Class to explain", filterable=True)
+                contrast = gr.Checkbox(
+                    True, label="Subtract the unaffected logit",
+                    info="The map then shows what makes the face look syndromic, not what makes it a face.",
+                )  # fmt: skip
+                baseline = gr.Radio(
+                    [(v, k) for k, v in BASELINE_NAMES.items()], value="counterfactual", label="Baseline",
+                    info="Used by Integrated Gradients and SmoothGrad. " + COUNTERFACTUAL_WHY,
+                )  # fmt: skip
+                button = gr.Button("Explain", variant="primary")
+            with gr.Column(scale=2):
+                pictures = gr.HTML()
+                settings = gr.Markdown()
+                with gr.Row():
+                    regions = gr.Dataframe(
+                        headers=REGION_COLUMNS, interactive=False, column_widths=["40%", "30%", "30%"],
+                        label="Where the map is: share of the positive attribution per region, and that share "
+                        "divided by the region's share of the area (above 1: denser than average)",
+                    )  # fmt: skip
+                    hpo = gr.Dataframe(
+                        headers=HPO_COLUMNS, interactive=False, wrap=True, label="HPO features this drawn face shows"
+                    )
+                top_plot = gr.Plot(show_label=False, visible=False)
+                ranking = gr.Markdown()
+
+    source.change(on_source_change, [source, baseline], [draw_group, upload_group, baseline], queue=False)
+    inputs = [
+        source, syndrome, age, sex, skin_tone, seed, upload, method, target, contrast, baseline, research, session_dir,
+    ]  # fmt: skip
+    outputs = [pictures, settings, regions, hpo, top_plot, ranking, upload, session_dir]
+    # preprocess=False: the callback gets the upload's file payload and reports unreadable files itself;
+    # one explanation at a time, since attribution hooks the one shared classifier
+    button.click(_safe(explain_outputs), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1)

@@ -1,11 +1,625 @@
-"""The Quiz tab (being built)."""
+"""The Quiz tab: trainees name the syndrome, or the features, of synthetic faces, and see why.
+
+Callbacks are plain functions (tested as such in ``tests/test_ui_quiz.py``) that return a *view*, a
+dict of output name -> value; `_wire` turns it into Gradio's outputs and leaves the rest unchanged.
+Questions, distractors, scoring and storage live in `models.quiz`; faces come from the phenotype
+model or the learned diffusion model; saliency from `models.saliency`. Per-user quiz state is a
+plain dict in ``gr.State``; results go to the SQLite database at ``runtime.paths().db_path``.
+Education and research only; not for diagnosis.
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
+import logging
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
 import gradio as gr
+import pandas as pd
+
+from models import provenance, runtime
+from models import quiz as quiz_lib
+from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.morphology import FEATURES
+from models.quiz import faces
+from ui import notice
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = 256  # pixels
+SALIENCY_METHOD = "integrated_gradients"
+#: Saliency settings; None for `models.saliency.APP_SETTINGS` of the method (read at call time, so that
+#: importing this module loads no torch, and tests can make it cheaper).
+SALIENCY_SETTINGS: dict | None = None
+INTENSITY_CHOICES = [
+    ("subtle (0.5)", 0.5),
+    ("typical (1.0)", 1.0),
+    (f"marked (1.3, {notice.EXAGGERATED})", 1.3),
+]
+DIFFICULTY_CHOICES = [("similar syndromes (harder)", "similar"), ("less similar syndromes (easier)", "dissimilar")]
+MODE_CHOICES = [("Name the syndrome", "syndrome"), ("Name the features (HPO terms)", "features")]
+GENERATOR_CHOICES = [("Phenotype model", "phenotype"), ("Learned diffusion model", "diffusion")]
+CONFIDENCE_CHOICES = [("1 guessing", 1), ("2", 2), ("3", 3), ("4", 4), ("5 certain", 5)]
+FEATURE_COLUMNS = ["HPO id", "Feature", "What it means"]
+
+#: Captions of the missed faces go to the top, never over the SYNTHETIC mark in the bottom-right corner.
+MISSED_STYLE = """<style>
+#phenoface-quiz-missed .grid-container { grid-template-columns: repeat(auto-fill, minmax(180px, 240px)) !important; }
+#phenoface-quiz-missed .caption-label {
+  top: var(--block-label-margin); bottom: auto; left: var(--block-label-margin); right: auto;
+  max-width: calc(100% - 2 * var(--block-label-margin)); white-space: normal;
+}
+</style>"""
+
+#: Output names, in the order `build_tab` lists the components.
+OUTPUTS = (
+    "state", "status", "question_box", "face", "prompt", "syndrome_answer", "feature_answer", "confidence",
+    "submit", "feedback_box", "feedback", "features", "contrast", "saliency", "saliency_note", "next",
+    "summary_box", "summary", "per_syndrome", "calibration", "calibration_plot", "missed", "csv", "progress",
+)  # fmt: skip
 
 
-def build_tab(demo: gr.Blocks) -> None:
-    """Lay out the Quiz tab inside ``demo``."""
+@functools.lru_cache(maxsize=1)
+def _catalog():
+    return load_catalog()
+
+
+def _name(key: str) -> str:
+    return "No syndrome (a child without a syndrome)" if key == UNAFFECTED else _catalog().get(key).name
+
+
+def _who(key: str) -> str:
+    """Person-first phrase for the child drawn from ``key``."""
+    return notice.UNAFFECTED if key == UNAFFECTED else notice.with_syndrome(_catalog().get(key).name)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{round(100 * value)}%"
+
+
+def _store() -> quiz_lib.QuizStore:
+    return quiz_lib.QuizStore(runtime.paths().db_path)
+
+
+def setup_note(mode: str, generator: str) -> str:
+    """What the chosen mode and generator allow, as Markdown (empty when nothing to say)."""
+    lines = []
+    if generator == "diffusion" and not runtime.generator_available():
+        lines.append(
+            f"The learned diffusion model is not installed ({runtime.paths().generator_dir}); use the phenotype model."
+        )
+    if generator == "diffusion" and mode == "features":
+        lines.append(
+            "Feature questions need the phenotype model: the learned diffusion model draws a face from the "
+            "syndrome's name alone and cannot say which features that face shows."
+        )
+    return "\n\n".join(f"*{line}*" for line in lines)
+
+
+def learner_progress(name: str | None) -> str:
+    """The learner's stored results as Markdown ("" for no name; a warning if the database fails)."""
+    if not name or not str(name).strip():
+        return ""
+    try:
+        name = quiz_lib.clean_name(name)
+        store = _store()
+        summary = store.learner_summary(name)
+        past = store.answers(learner=name) if summary else []
+    except ValueError as err:  # QuizStoreError is a ValueError too
+        return f"**Note:** {err}"
+    if summary is None or not summary.n_answers:
+        return f"Welcome, {name}. No results are stored for this name yet."
+    text = (
+        f"Welcome back, {summary.name}: {summary.n_quizzes} quiz{'zes' if summary.n_quizzes != 1 else ''}, "
+        f"{summary.n_answers} questions answered, {_percent(summary.accuracy)} right overall."
+    )
+    weak = sorted((a for a in quiz_lib.per_syndrome(past) if a.n >= 2), key=lambda a: (a.accuracy, -a.n))[:3]
+    if weak:
+        text += " To practise: " + ", ".join(f"{_name(a.group)} ({a.n_correct}/{a.n})" for a in weak) + "."
+    return text
+
+
+# --------------------------------------------------------------------------- session folder
+
+
+@functools.lru_cache(maxsize=1)
+def _root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="phenoface-quiz-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def remove_session(state: dict | None) -> None:
+    """Delete a session's quiz folder (the ``gr.State`` delete callback)."""
+    folder = (state or {}).get("folder")
+    if folder and Path(folder).parent == _root():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- faces
+
+
+def _question_view(state: dict, position: int) -> dict:
+    """Draw question ``position`` and show it (answer widgets reset, feedback hidden).
+
+    The state moves on only once the face is drawn, so a failed draw can be retried.
+    """
+    question: quiz_lib.Question = state["questions"][position]
+    try:
+        generator = runtime.generator() if question.generator == "diffusion" else None
+        face = faces.draw_face(question, state["folder"], state["size"], generator, app_notice=notice.NOTICE)
+    except ValueError as err:
+        raise gr.Error(f"Drawing the face failed: {err}") from None
+    state["faces"][position] = face
+    state["position"], state["answered"] = position, False
+    n = len(state["questions"])
+    child = f"a {question.age}-year-old {'girl' if question.sex == 'female' else 'boy'}"
+    if question.mode == "syndrome":
+        ask = f"Which syndrome does this child ({child}) have?"
+        syndrome = gr.update(choices=[(_name(k), k) for k in question.choices], value=None, visible=True)
+        features = gr.update(choices=[], value=[], visible=False)
+    else:
+        ask = f"Which of these features does this child ({child}) show? Tick all that apply."
+        labels = [(f"{FEATURES[f].name} ({f})", f) for f in question.choices]
+        syndrome = gr.update(choices=[], value=None, visible=False)
+        features = gr.update(choices=labels, value=[], visible=True)
+    return {
+        "state": state,
+        "question_box": gr.update(visible=True),
+        "face": face.shown,
+        "prompt": f"**Question {question.position + 1} of {n}.** {ask} Then rate how sure you are.",
+        "syndrome_answer": syndrome,
+        "feature_answer": features,
+        "confidence": gr.update(value=None),
+        "submit": gr.update(interactive=True),
+        "feedback_box": gr.update(visible=False),
+        "summary_box": gr.update(visible=False),
+    }
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def start_quiz(
+    state: dict | None,
+    name: str,
+    mode: str,
+    syndromes: list[str] | None,
+    include_unaffected: bool,
+    n_questions: float,
+    n_choices: float,
+    intensity: float,
+    difficulty: str,
+    generator: str,
+    quiz_seed: str | int | None,
+    size: int = DEFAULT_SIZE,
+) -> dict:
+    """Set up a quiz from the form and show its first question.
+
+    Args:
+        state: this session's quiz state (``gr.State``), or None.
+        name: the learner's name (nothing else about the learner is asked or stored).
+        mode: ``"syndrome"`` or ``"features"``.
+        syndromes: catalogue keys to draw children from.
+        include_unaffected: also draw children without a syndrome (syndrome mode).
+        n_questions: 1 to 50; n_choices: 2 to 8.
+        intensity: feature intensity, 0.5 subtle, 1 typical, 1.3 marked.
+        difficulty: ``"similar"`` or ``"dissimilar"`` distractors.
+        generator: ``"phenotype"`` or ``"diffusion"``.
+        quiz_seed: whole number to repeat a quiz, or None/empty for a new random one.
+        size: face width and height in pixels.
+
+    Returns:
+        the view (output name -> value).
+
+    Raises:
+        gr.Error: a one-line message for any bad setting.
+    """
+    try:
+        learner = quiz_lib.clean_name(name)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    if generator == "diffusion" and (mode == "features" or not runtime.generator_available()):
+        raise gr.Error(setup_note(mode, "diffusion").split("\n\n")[-1].strip("*"))
+    keys = list(syndromes or []) + ([UNAFFECTED] if include_unaffected and mode == "syndrome" else [])
+    notes = []
+    if generator == "diffusion" and mode == "syndrome":
+        try:
+            pipe, _ = runtime.generator()
+        except ValueError as err:
+            raise gr.Error(f"The learned diffusion model cannot be used: {err}.") from None
+        missing = [k for k in keys if k not in pipe.class_names]
+        keys = [k for k in keys if k in pipe.class_names]
+        if missing:
+            notes.append(f"The diffusion model was not trained on {', '.join(_name(k) for k in missing)}; left out.")
+    seed = secrets.randbelow(2**31) if quiz_seed is None or not str(quiz_seed).strip() else str(quiz_seed).strip()
+    settings = quiz_lib.QuizSettings(
+        mode=mode, syndromes=tuple(keys), n_questions=n_questions, n_choices=n_choices, intensity=intensity,
+        difficulty=difficulty, generator=generator, seed=seed,
+    )  # fmt: skip
+    try:
+        settings = quiz_lib.validate_settings(settings)
+        questions = quiz_lib.make_quiz(settings)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    quiz_id = None
+    try:
+        quiz_id = _store().start_quiz(learner, settings)
+    except ValueError as err:
+        notes.append(f"**Note:** {err}")
+        gr.Warning(str(err))
+    folder = (state or {}).get("folder")
+    if not folder or not Path(folder).is_dir():
+        folder = tempfile.mkdtemp(prefix="session-", dir=_root())
+    for old in Path(folder).iterdir():
+        old.unlink(missing_ok=True)
+    state = dict(
+        learner=learner, quiz_id=quiz_id, settings=settings, questions=questions, position=0, answered=False,
+        records=[], faces={}, folder=folder, size=int(size),
+    )  # fmt: skip
+    status = f"Quiz for {learner}: {len(questions)} questions, seed {settings.seed} (enter it to repeat this quiz)."
+    return {**_question_view(state, 0), "status": "\n\n".join([status, *notes])}
+
+
+def submit_answer(
+    state: dict | None, syndrome_answer: str | None, feature_answer: list[str] | None, confidence: float | None
+) -> dict:
+    """Check an answer, store it and show the feedback.
+
+    Args:
+        state: the quiz state.
+        syndrome_answer: the catalogue key chosen (syndrome mode).
+        feature_answer: the HPO ids ticked (feature mode).
+        confidence: 1 (guessing) to 5 (certain); required.
+
+    Returns:
+        the view (output name -> value).
+
+    Raises:
+        gr.Error: no quiz, already answered, no answer or no confidence.
+    """
+    if not state or not state.get("questions"):
+        raise gr.Error("Start a quiz first.")
+    if state["answered"]:
+        raise gr.Error("You have answered this question; press Next.")
+    if confidence in (None, ""):
+        raise gr.Error("Rate how sure you are, from 1 (guessing) to 5 (certain), before you submit.")
+    question: quiz_lib.Question = state["questions"][state["position"]]
+    answer = syndrome_answer if question.mode == "syndrome" else list(feature_answer or [])
+    try:
+        correct = quiz_lib.check_answer(question, answer)
+        record = quiz_lib.make_record(question, answer, correct, int(confidence), state["learner"], state["quiz_id"])
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    note = ""
+    if state["quiz_id"] is not None:
+        try:
+            _store().add_answer(record)
+        except ValueError as err:
+            state["quiz_id"], note = None, f"\n\n**Note:** {err}"
+            gr.Warning(str(err))
+    state["records"].append(record)
+    state["answered"] = True
+    face = state["faces"][state["position"]]
+    overlay, saliency_note = _saliency(question, face)
+    last = state["position"] + 1 == len(state["questions"])
+    return {
+        "state": state,
+        "submit": gr.update(interactive=False),
+        "feedback_box": gr.update(visible=True),
+        "feedback": _feedback_text(question, record, face) + note,
+        "features": _features_table(face.present),
+        "contrast": gr.update(value=_contrast_table(question, record), visible=question.mode == "syndrome"),
+        "saliency": overlay,
+        "saliency_note": saliency_note,
+        "next": gr.update(value="See your results" if last else "Next question"),
+    }
+
+
+def next_question(state: dict | None) -> dict:
+    """Show the next question, or the results after the last one.
+
+    Raises:
+        gr.Error: no quiz, or the current question is not answered yet.
+    """
+    if not state or not state.get("questions"):
+        raise gr.Error("Start a quiz first.")
+    if not state["answered"]:
+        raise gr.Error("Answer this question first (choose, rate your confidence, then Submit).")
+    if state["position"] + 1 < len(state["questions"]):
+        return _question_view(state, state["position"] + 1)
+    return _summary_view(state)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def _feedback_text(question: quiz_lib.Question, record: quiz_lib.AnswerRecord, face: faces.QuizFace) -> str:
+    who = _who(question.syndrome)
+    omim = ", ".join(_catalog().get(question.syndrome).omim)
+    lines = []
+    if question.mode == "syndrome":
+        if record.correct:
+            lines.append(f"**Right.** This is {who}{f' ({omim})' if omim else ''}.")
+        else:
+            lines.append(
+                f"**Not this time.** You chose {_name(record.answer[0])}. This is {who}{f' ({omim})' if omim else ''}."
+            )
+    else:
+        picked, shown = set(record.answer), set(question.correct)
+        lines.append(
+            ("**Right.**" if record.correct else "**Not quite.**")
+            + f" This is {who}. Of the features offered it shows {len(shown)}; you ticked "
+            f"{len(picked & shown)} of them and {len(picked - shown)} it does not show."
+        )
+        lines.append(
+            "\n".join(
+                f"- {'**shows**' if f in shown else 'does not show'}: {FEATURES[f].name} ({f})"
+                + (" — you ticked it" if f in picked else "")
+                for f in question.choices
+            )
+        )
+    level = {0.5: "subtle", 1.0: "typical", 1.3: f"marked, {notice.EXAGGERATED}"}.get(question.intensity, "")
+    drawn = "learned diffusion model"
+    if question.generator == "phenotype":
+        drawn = f"phenotype model, intensity {question.intensity:g}" + (f" ({level})" if level else "")
+    lines.append(
+        f"The synthetic child: {question.age} years, {question.sex}, Monk skin tone {question.skin_tone}, "
+        f"{drawn}, seed {question.seed}; your confidence {record.confidence} of 5."
+    )
+    if question.generator != "phenotype":
+        lines.append(
+            "The learned diffusion model draws a face from the syndrome's name; "
+            "it cannot list the features a face shows."
+        )
+    elif question.syndrome != UNAFFECTED and not face.present:
+        lines.append(
+            "At this intensity none of the features drawn passes its definition's threshold (2 SD for "
+            "measurements), so the face shows them only subtly."
+        )
+    return "\n\n".join(lines)
+
+
+def _features_table(present: tuple[str, ...]) -> pd.DataFrame:
+    """The HPO features on the face, with their definitions (Elements of Morphology, HPO)."""
+    rows = [[f, FEATURES[f].name, FEATURES[f].definition] for f in present if f in FEATURES]
+    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
+
+
+def _contrast_table(question: quiz_lib.Question, record: quiz_lib.AnswerRecord) -> pd.DataFrame:
+    """Features frequent in the child's syndrome but rare in the one chosen (or the closest other choice), and back.
+
+    Frequencies are from the HPO annotations (catalogue); "unknown" where the term is annotated without
+    one, "not annotated" where the syndrome does not list it.
+    """
+    if question.mode != "syndrome":
+        return pd.DataFrame(columns=["Points to", "Feature (HPO id)", "In this syndrome", "In the other"])
+    other = record.answer[0]
+    if record.correct:  # compare with the most similar choice offered instead
+        sim = quiz_lib.similarity_matrix()
+        other = max((c for c in question.choices if c != question.syndrome), key=lambda c: sim(question.syndrome, c))
+    a, b = question.syndrome, other
+
+    def freq(value):
+        return "unknown" if value is None else ("not annotated" if value == 0 else _percent(value))
+
+    rows = [
+        [_name(who), f"{c.name} ({c.hpo_id})", freq(c.frequency_a), freq(c.frequency_b)]
+        for side, who in zip(quiz_lib.contrast(a, b), (a, b), strict=True)
+        for c in side
+    ]
+    return pd.DataFrame(rows, columns=["Points to", "Feature (HPO id)", f"In {_name(a)}", f"In {_name(b)}"])
+
+
+def _saliency(question: quiz_lib.Question, face: faces.QuizFace):
+    """The classifier's saliency overlay for the right syndrome (marked SYNTHETIC) and a note, or None and why."""
+    from models.saliency import APP_SETTINGS
+
+    settings = APP_SETTINGS[SALIENCY_METHOD] if SALIENCY_SETTINGS is None else SALIENCY_SETTINGS
+    try:
+        result, baseline = faces.explain_face(runtime.classifier(), question, face, SALIENCY_METHOD, **settings)
+    except ValueError as err:
+        return None, f"No saliency map: {err}."
+    except Exception:  # noqa: BLE001 - the map is an extra: the feedback is shown without it
+        log.exception("quiz saliency failed")
+        return None, "No saliency map: it could not be computed for this face."
+    top = ", ".join(f"{r.region} ({_percent(r.share)})" for r in result.regions[:3])
+    if question.syndrome == UNAFFECTED:
+        what = "no syndrome"
+    else:
+        what = f"{_name(question.syndrome)} rather than no syndrome"
+    against = "the same child without the syndrome" if baseline == "counterfactual" else "a blurred copy of the face"
+    note = (
+        f"Where the classifier (trained on synthetic faces only) sees evidence for {what} "
+        f"(Integrated Gradients against {against}; brighter = more). Most evidence: {top}. "
+        "A saliency map shows what this model uses, not what a clinician should look for."
+    )
+    return provenance.mark_synthetic(result.overlay), note
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _summary_view(state: dict) -> dict:
+    records = state["records"]
+    total = quiz_lib.score(records)
+    settings: quiz_lib.QuizSettings = state["settings"]
+    lines, progress = [f"## Your score: {total.n_correct} of {total.n} ({_percent(total.accuracy)})"], ""
+    lines.append(
+        f"{dict((v, k) for k, v in MODE_CHOICES)[settings.mode]}; intensity {settings.intensity:g}; "
+        f"{settings.difficulty} distractors; {settings.generator} model; quiz seed {settings.seed}."
+    )
+    if state["quiz_id"] is not None:
+        try:
+            store = _store()
+            store.finish_quiz(state["quiz_id"])
+            overall = store.learner_summary(state["learner"])
+            lines.append(
+                f"Saved. {overall.name}, so far: {overall.n_quizzes} quiz{'zes' if overall.n_quizzes != 1 else ''}, "
+                f"{overall.n_answers} questions answered, {_percent(overall.accuracy)} right overall."
+            )
+            progress = learner_progress(state["learner"])
+        except ValueError as err:
+            lines.append(f"**Note:** {err}")
+    else:
+        lines.append("These results were not saved to the database (see the note above); download them as CSV.")
+    per = pd.DataFrame(
+        [[_name(a.group), a.n, a.n_correct, _percent(a.accuracy)] for a in quiz_lib.per_syndrome(records)],
+        columns=["Syndrome", "Questions", "Right", "Accuracy"],
+    )
+    labels = {v: k for k, v in CONFIDENCE_CHOICES}
+    levels = quiz_lib.calibration(records)
+    calibration = pd.DataFrame(
+        [[labels[int(a.group)], a.n, a.n_correct, _percent(a.accuracy)] for a in levels],
+        columns=["Confidence", "Answers", "Right", "Accuracy"],
+    )
+    plot = pd.DataFrame(
+        {"Confidence": [labels[int(a.group)] for a in levels], "Accuracy": [a.accuracy or 0.0 for a in levels]}
+    )
+    missed = []
+    for record in records:
+        if not record.correct:
+            face = state["faces"][record.position]
+            given = ", ".join(_name(x) if record.mode == "syndrome" else FEATURES[x].name for x in record.answer)
+            missed.append(
+                (face.review, f"Q{record.position + 1}: {_who(record.syndrome)}; you answered {given} "
+                 f"(confidence {record.confidence})")
+            )  # fmt: skip
+    csv_path = Path(state["folder"]) / f"phenoface_quiz_seed{settings.seed}.csv"
+    quiz_lib.export_csv(records, csv_path, {k: _name(k) for k in _catalog().keys()})
+    return {
+        "state": state,
+        "question_box": gr.update(visible=False),
+        "feedback_box": gr.update(visible=False),
+        "summary_box": gr.update(visible=True),
+        "summary": "\n\n".join(lines),
+        "per_syndrome": per,
+        "calibration": calibration,
+        "calibration_plot": plot,
+        "missed": missed,
+        "csv": str(csv_path),
+        **({"progress": progress} if progress else {}),
+    }
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _wire(fn, **fixed):
+    """Wrap a view-returning callback: outputs in `OUTPUTS` order (unchanged ones skipped) and no stack trace."""
+
+    # not functools.wraps: Gradio reads the wrapped signature and would pass the fixed keywords' defaults too
+    def wrapper(*args):
+        try:
+            view = fn(*args, **fixed)
+        except gr.Error:
+            raise
+        except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
+            log.exception("quiz callback failed")
+            raise gr.Error("The quiz hit an unexpected problem; please try again or start a new quiz.") from None
+        return tuple(view.get(name, gr.skip()) for name in OUTPUTS)
+
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
+    """Lay out the Quiz tab inside ``demo`` and wire its events.
+
+    Args:
+        demo: the enclosing Blocks (unused: the tab needs no page-level events).
+        render_size: face width and height in pixels (128 to 512).
+    """
+    del demo
+    options = [(_name(k), k) for k in quiz_lib.default_syndromes()]
+    # fmt: off
     with gr.Tab("Quiz"):
-        gr.Markdown("This tab is being built.")
+        state = gr.State(None, delete_callback=remove_session)
+        gr.Markdown(
+            "Test yourself on synthetic faces: name the syndrome, or the features a face shows. After each answer "
+            "you see the answer, the features on the face with their definitions, what tells the syndrome apart "
+            "from your answer, and where the classifier looked. *Practice for learning, not a clinical skill test.*"
+        )
+        with gr.Row(equal_height=True):
+            name = gr.Textbox(label="Your name", max_length=60, scale=1,
+                              info="A first name or nickname; nothing else is asked or stored.")
+            progress = gr.Markdown(scale=2)
+        with gr.Row():
+            mode = gr.Radio(MODE_CHOICES, value="syndrome", label="Question type")
+            intensity = gr.Radio(INTENSITY_CHOICES, value=1.0, label="Feature intensity")
+            difficulty = gr.Radio(DIFFICULTY_CHOICES, value="similar", label="Wrong choices drawn from")
+            generator = gr.Radio(GENERATOR_CHOICES, value="phenotype", label="Faces drawn by")
+        with gr.Accordion(f"Syndromes to include (all {len(options)} with drawn features)", open=False):
+            syndromes = gr.CheckboxGroup(options, value=[k for _, k in options], show_label=False)
+            with gr.Row():
+                all_button = gr.Button("Select all", size="sm")
+                none_button = gr.Button("Clear", size="sm")
+        with gr.Row(equal_height=True):
+            unaffected = gr.Checkbox(True, label="Also children without a syndrome (name-the-syndrome questions)")
+            n_questions = gr.Slider(1, 50, value=10, step=1, label="Questions")
+            n_choices = gr.Slider(2, 8, value=4, step=1, label="Choices per question")
+            seed = gr.Textbox(label="Quiz seed (optional)", placeholder="empty: a new quiz",
+                              info="Enter a quiz's seed to repeat it.")
+        note = gr.Markdown(setup_note("syndrome", "diffusion") if not runtime.generator_available() else "")
+        start = gr.Button("Start quiz", variant="primary")
+        status = gr.Markdown()
+        with gr.Row(visible=False) as question_box:
+            face = gr.Image(label="Synthetic face", type="filepath", format="png", height=380, interactive=False,
+                            scale=1)
+            with gr.Column(scale=1):
+                prompt = gr.Markdown()
+                syndrome_answer = gr.Radio([], label="Your answer")
+                feature_answer = gr.CheckboxGroup([], label="Features this face shows", visible=False)
+                confidence = gr.Radio(CONFIDENCE_CHOICES, label="How sure are you? (required)")
+                submit = gr.Button("Submit answer", variant="primary")
+        with gr.Column(visible=False) as feedback_box:
+            with gr.Row():
+                with gr.Column(scale=3):
+                    feedback = gr.Markdown()
+                    features = gr.Dataframe(headers=FEATURE_COLUMNS, label="HPO features this face shows",
+                                            interactive=False, wrap=True, column_widths=["15%", "25%", "60%"])
+                with gr.Column(scale=2):
+                    saliency = gr.Image(label="Classifier saliency (synthetic face)", height=336, interactive=False)
+                    saliency_note = gr.Markdown()
+            contrast = gr.Dataframe(label="What tells them apart (frequency: how often children with the syndrome "
+                                    "have the feature, from HPO annotations)", interactive=False, wrap=True,
+                                    column_widths=["25%", "35%", "20%", "20%"])
+            next_button = gr.Button("Next question", variant="primary")
+        with gr.Column(visible=False) as summary_box:
+            summary = gr.Markdown()
+            with gr.Row():
+                per_syndrome = gr.Dataframe(label="Accuracy per syndrome", interactive=False)
+                with gr.Column():
+                    calibration = gr.Dataframe(label="Confidence against accuracy", interactive=False)
+                    calibration_plot = gr.BarPlot(x="Confidence", y="Accuracy", y_lim=[0, 1], height=220, sort=None,
+                                                  label="Fraction right at each confidence level")
+            gr.Markdown("**Faces you missed** (with what you answered)")
+            missed = gr.Gallery(label="Faces you missed", show_label=False, columns=5, height="auto", format="png",
+                                preview=False, object_fit="contain", elem_id="phenoface-quiz-missed")
+            gr.HTML("", head=MISSED_STYLE, padding=False)
+            csv_button = gr.DownloadButton("Download results (CSV)")
+    components = dict(
+        state=state, status=status, question_box=question_box, face=face, prompt=prompt,
+        syndrome_answer=syndrome_answer, feature_answer=feature_answer, confidence=confidence, submit=submit,
+        feedback_box=feedback_box, feedback=feedback, features=features, contrast=contrast, saliency=saliency,
+        saliency_note=saliency_note, next=next_button, summary_box=summary_box, summary=summary,
+        per_syndrome=per_syndrome, calibration=calibration, calibration_plot=calibration_plot, missed=missed,
+        csv=csv_button, progress=progress,
+    )
+    # fmt: on
+    outputs = [components[n] for n in OUTPUTS]
+    setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed]
+    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start")
+    answer = [state, syndrome_answer, feature_answer, confidence]
+    submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer")
+    next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next")
+    name.submit(learner_progress, name, progress, api_name="quiz_progress")
+    name.blur(learner_progress, name, progress, api_name=False)
+    for control in (mode, generator):
+        control.change(setup_note, [mode, generator], note, api_name=False, queue=False)
+    all_button.click(lambda: [k for _, k in options], None, syndromes, api_name=False, queue=False)
+    none_button.click(lambda: [], None, syndromes, api_name=False, queue=False)

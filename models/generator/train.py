@@ -335,6 +335,7 @@ def main(args: argparse.Namespace) -> int:
         decay=args.ema_max_decay,
         use_ema_warmup=True,
         power=3 / 4,
+        foreach=True,  # one fused update instead of a Python loop over ~200 tensors per step
     )
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=1e-2)
     total = args.pretrain_steps + args.max_train_steps

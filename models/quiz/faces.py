@@ -1,0 +1,123 @@
+"""Draw a question's face (marked SYNTHETIC, saved with provenance) and explain it with the classifier.
+
+Each face is saved twice into the quiz's folder: ``qNN.png``, shown while the question is open, whose
+metadata says what drew it but not who it shows (so the answer cannot be read from the file), and
+``qNN_answer.png``, used after the answer, with the full render spec (syndrome, seed, ...), which
+`models.saliency.explain` needs to redraw the same child without the syndrome (the counterfactual
+baseline) and to find its region masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from models import provenance
+from models.phenotype import synthesizer
+from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.spec import RenderSpec
+from models.quiz.questions import Question
+
+PHENOTYPE_GENERATOR = "PhenoFace app quiz, models.phenotype.synthesizer"
+#: Sampling settings of the learned diffusion generator in the quiz.
+DIFFUSION_SETTINGS: dict[str, Any] = {"steps": 25, "guidance_scale": 2.0, "sampler": "dpm++"}
+
+
+@dataclass(frozen=True)
+class QuizFace:
+    """A drawn question face.
+
+    Attributes:
+        shown: PNG shown with the question (SYNTHETIC mark; metadata without the answer).
+        review: the same image with full provenance metadata (spec or condition), for after the answer.
+        present: HPO ids the face shows (phenotype model); empty for the diffusion model.
+    """
+
+    shown: str
+    review: str
+    present: tuple[str, ...]
+
+
+def draw_face(question: Question, folder: str | Path, size: int, generator: Any = None, **metadata: Any) -> QuizFace:
+    """Draw a question's face and save it (see the module docstring).
+
+    Args:
+        question: the question; its generator decides how the face is drawn.
+        folder: an existing folder (the session's); files ``qNN.png`` and ``qNN_answer.png`` are replaced.
+        size: face width and height in pixels (128 to 512).
+        generator: ``(pipe, index)`` of the learned generator (`models.runtime.generator`), needed
+            for diffusion questions.
+        **metadata: further PNG text for both files (e.g. the app's notice).
+
+    Returns:
+        `QuizFace`; the images are (size, size, 3) uint8 with the visible SYNTHETIC mark.
+
+    Raises:
+        ValueError: a bad spec, no generator for a diffusion question, or a sample the memorisation
+            filter keeps refusing.
+    """
+    folder = Path(folder)
+    stem = f"q{question.position + 1:02d}"
+    if question.generator == "phenotype":
+        spec = RenderSpec(
+            syndrome=question.syndrome, age=float(question.age), sex=question.sex, skin_tone=question.skin_tone,
+            seed=question.seed, intensity=question.intensity, size=size,
+        )  # fmt: skip
+        sample = synthesizer.render(spec)
+        image, present = provenance.mark_synthetic(sample.image), tuple(sample.hpo_present)
+        name = PHENOTYPE_GENERATOR
+        full = provenance.png_metadata(
+            generator=name, seed=spec.seed, spec=asdict(sample.spec), hpo_release=load_catalog().hpo_release,
+            syndrome=load_catalog().get(question.syndrome).name, hpo_present=";".join(present), **metadata,
+        )  # fmt: skip
+    else:
+        from models.generator import sample as gen
+
+        if generator is None:
+            raise ValueError("the learned diffusion model is needed for this question but was not given")
+        pipe, index = generator
+        s = DIFFUSION_SETTINGS
+        (sample,) = gen.generate(
+            pipe, index, question.syndrome, question.age, question.sex, question.skin_tone, [question.seed], **s
+        )
+        image, present = provenance.mark_synthetic(gen.upscale(sample.image, size)), ()
+        full = {
+            **gen.provenance(pipe, sample, s["steps"], s["guidance_scale"], s["sampler"], index is not None),
+            **metadata,
+        }
+        name = full["generator"]
+    shown = provenance.save_png(image, folder / f"{stem}.png", provenance.png_metadata(generator=name, **metadata))
+    review = provenance.save_png(image, folder / f"{stem}_answer.png", full)
+    return QuizFace(shown=str(shown), review=str(review), present=present)
+
+
+def explain_face(model: Any, question: Question, face: QuizFace, method: str, **settings: Any):
+    """The classifier's saliency map of a question's face for its correct syndrome.
+
+    The target is the child's syndrome, contrasted with ``"unaffected"``; the baseline is the same
+    child drawn without the syndrome for phenotype faces of a syndrome, else a blurred copy (the
+    diffusion model has no counterfactual, and a child without a syndrome is its own).
+
+    Args:
+        model: a loaded `models.classifier.config.Classifier`.
+        question: the question.
+        face: its drawn face.
+        method: one of `models.saliency.METHODS`.
+        **settings: passed to `models.saliency.explain` (e.g. ``APP_SETTINGS[method]``).
+
+    Returns:
+        ``(Explanation, baseline name)``; the overlay is (336, 336, 3) uint8, not yet marked.
+
+    Raises:
+        ValueError: the classifier does not know the syndrome, or no single face is found.
+    """
+    from models import saliency
+
+    if question.syndrome not in model.config.classes:
+        raise ValueError(f"the classifier was not trained on {load_catalog().get(question.syndrome).name}")
+    baseline = "counterfactual" if question.generator == "phenotype" and question.syndrome != UNAFFECTED else "blurred"
+    result = saliency.explain(
+        model, face.review, method, target=question.syndrome, contrast=UNAFFECTED, baseline=baseline, **settings
+    )
+    return result, baseline
