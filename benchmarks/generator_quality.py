@@ -4,7 +4,7 @@
         --train out/data/train --per-class 50 --out out/bench/generator
 
 For every class, `--per-class` samples (seeds 0..n-1, ages uniform 1-16 years, alternating sex,
-Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 2) are drawn. It prints and writes:
+Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 4) are drawn. It prints and writes:
 
 * the share of samples whose top-1 prediction by the shipped classifier is the conditioned
   syndrome (chance is 1 / number of classes), per class, beside the classifier's own top-1 on
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train", type=Path, default=None, help="the generator's training set, for the privacy audit")
     p.add_argument("--per-class", type=int, default=50, help="samples per class (default: 50)")
     p.add_argument("--steps", type=int, default=25, help="DPM-Solver++ steps (default: 25)")
-    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance (default: 2)")
+    p.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance (default: 4)")
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
     args = p.parse_args(argv)

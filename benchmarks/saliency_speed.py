@@ -55,7 +55,7 @@ def time_maps(
 
 def time_inference(model: nn.Module, crop: np.ndarray, calls: int = 50, warmup: int = 10) -> np.ndarray:
     """(calls,) float64 milliseconds per forward pass of one (1, 3, 112, 112) crop under inference mode."""
-    x = to_batch(crop[None], next(model.parameters()).device)
+    x = to_batch(crop[None], "cpu")
     ms = []
     with torch.inference_mode():
         for i in range(warmup + calls):
@@ -64,6 +64,33 @@ def time_inference(model: nn.Module, crop: np.ndarray, calls: int = 50, warmup: 
             if i >= warmup:
                 ms.append((time.perf_counter() - t0) * 1e3)
     return np.array(ms)
+
+
+def time_app_settings(model: nn.Module, crops: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Seconds per map of every method at the settings the app uses (`models.saliency.APP_SETTINGS`)."""
+    from models.saliency import APP_SETTINGS as APP
+
+    out = {}
+    for method in METHODS:
+        out[method] = time_maps(model, crops, [method], **{**APP_SETTINGS, **APP[method]})[method]
+    return out
+
+
+def inference_variants(model: nn.Module, crop: np.ndarray) -> dict[str, float]:
+    """Median milliseconds of one batch-1 classification: eager float32, channels-last, bfloat16 autocast,
+    and `models.classifier.inference.fast_predictor`."""
+    import copy
+
+    out = {"float32": float(np.median(time_inference(model, crop)))}
+    cl = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    out["float32, channels_last"] = float(np.median(time_inference(cl, crop)))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out["bfloat16 autocast"] = float(np.median(time_inference(model, crop)))
+    from models.classifier.inference import fast_predictor
+
+    fast = fast_predictor(copy.deepcopy(model))
+    out["TorchScript frozen + oneDNN fusion"] = float(np.median(time_inference(fast, crop)))
+    return out
 
 
 def propose_caps(median_s: dict[str, float], settings: dict[str, int], budget_s: float = METHOD_TARGET_S) -> dict:
@@ -155,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--window", type=int, default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
+    p.add_argument(
+        "--app",
+        action="store_true",
+        help="time every method at the app's own capped settings (models.saliency.APP_SETTINGS) and "
+        "inference in float32, channels-last and bfloat16",
+    )
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -163,6 +196,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = load_classifier(args.model)
     specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != "unaffected"])
     crops = [align_face(x.image, landmarks=x.landmarks).image for x in map(synthesizer.render, specs)]
+    if args.app:
+        from models.saliency import APP_SETTINGS as APP
+
+        app_times = time_app_settings(model, crops)
+        print(f"app settings, 112 px crops, {torch.get_num_threads()} torch threads")
+        for m, t in app_times.items():
+            ok = "PASS" if np.median(t) < METHOD_TARGET_S else "FAIL"
+            setting = str(APP[m] or "no settings")
+            print(f"  {m:<22}{setting:<32}{np.median(t):>7.3f} s (p90 {np.percentile(t, 90):.3f})  {ok}")
+        for name, ms in inference_variants(model, crops[0]).items():
+            ok = "PASS" if ms < INFERENCE_TARGET_MS else "FAIL"
+            print(f"  inference, batch 1, {name:<26}{ms:>7.2f} ms  {ok}")
+        return 0
     settings = {"steps": args.steps, "samples": args.samples, "window": args.window}
     times = time_maps(model, crops, args.methods, **settings)
     r = report(times, time_inference(model, crops[0]), settings)

@@ -14,14 +14,11 @@ clinician should look for; nothing here is for diagnosis.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import functools
 import io
 import logging
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -38,6 +35,7 @@ from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
 from models.saliency import APP_SETTINGS, METHODS, report
 from ui import generate, notice
+from ui.session import SessionFolders, safe, whole
 
 log = logging.getLogger(__name__)
 
@@ -141,23 +139,20 @@ def settings_text(method: str) -> str:
 # --- session folder for drawn faces (a face drawn here is synthetic, so it may be written) -----------------
 
 
-@functools.lru_cache(maxsize=1)
+_FOLDERS = SessionFolders("phenoface-explain-")
+
+
 def _root() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="phenoface-explain-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
+    return _FOLDERS.root
 
 
 def _session_dir(current: str | None) -> Path:
-    if current and Path(current).is_dir() and Path(current).parent == _root():
-        return Path(current)
-    return Path(tempfile.mkdtemp(prefix="session-", dir=_root()))
+    return _FOLDERS.get(current)
 
 
 def remove_session_dir(path: str | None) -> None:
     """Delete a session's folder of drawn faces (the ``gr.State`` delete callback)."""
-    if path and Path(path).parent == _root():
-        shutil.rmtree(path, ignore_errors=True)
+    _FOLDERS.remove(path)
 
 
 # --- uploads: read into memory, then delete ------------------------------------------------------------------
@@ -206,17 +201,6 @@ def take_upload(upload) -> bytes:
 # --- the callback --------------------------------------------------------------------------------------------
 
 
-def _whole(value, what: str, low: int, high: int) -> int:
-    try:
-        number = float(value)
-        ok = number == int(number) and low <= number <= high
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise gr.Error(f"{what} must be a whole number from {low} to {high}, got {value!r}.")
-    return int(number)
-
-
 def _sentence(err: Exception) -> str:
     """A model-side ValueError as one line for the page."""
     text = str(err).strip().strip("'\"")
@@ -230,8 +214,8 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     """Render, mark and save one face; returns the PNG path, the spec, the catalogue entry and the baseline."""
     from models.phenotype import synthesizer
 
-    seed = _whole(seed, "The seed", 0, 2**31 - 1)
-    skin_tone = _whole(skin_tone, "The skin tone (Monk level)", 1, 10)
+    seed = whole(seed, "The seed", 0, 2**31 - 1)
+    skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None:
         raise gr.Error("Set an age.")
     spec = RenderSpec(syndrome=str(syndrome or ""), age=float(age), sex=sex, skin_tone=skin_tone, seed=seed)
@@ -485,20 +469,7 @@ def explain_outputs(*args):
     )
 
 
-def _safe(fn):
-    """Wrap a callback so that an unexpected error shows a message, not a stack trace."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
-            log.exception("explain failed")
-            raise gr.Error("The explanation failed unexpectedly; please try another image or method.") from None
-
-    return wrapper
+_safe = safe("The explanation failed unexpectedly; please try another image or method.")
 
 
 def on_source_change(source: str, baseline: str):

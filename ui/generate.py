@@ -58,6 +58,7 @@ from ui.generate_parts import (  # noqa: F401 - FEATURE_COLUMNS, MONK_HEX etc. a
     who,
     write_set_zip,
 )
+from ui.session import safe, whole
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +118,6 @@ def _resolve_syndrome(name: str | None):
         message = str(err).strip("'\"").removesuffix(" (see Catalog.keys())")
         end = "" if message.endswith(("?", ".")) else "."
         raise gr.Error(f"{message}{end} Choose one from the list.") from None
-
-
-def _whole(value, what: str, low: int, high: int) -> int:
-    """``value`` as an int in ``[low, high]``; ``gr.Error`` naming ``what`` otherwise."""
-    try:
-        number = float(value)
-        ok = number == int(number) and low <= number <= high
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise gr.Error(f"{what} must be a whole number from {low} to {high}, got {value!r}.")
-    return int(number)
 
 
 def _validated(spec: RenderSpec) -> RenderSpec:
@@ -272,9 +261,9 @@ def generate(
     if generator == LEARNED and not runtime.generator_available():
         raise gr.Error("The learned diffusion model is not installed on this server; choose the phenotype model.")
     entry = _resolve_syndrome(syndrome)
-    seed = _whole(seed, "The seed", 0, 2**31 - 1)
-    n_faces = _whole(n_faces, "The number of faces", 1, MAX_FACES)
-    skin_tone = _whole(skin_tone, "The skin tone (Monk level)", 1, 10)
+    seed = whole(seed, "The seed", 0, 2**31 - 1)
+    n_faces = whole(n_faces, "The number of faces", 1, MAX_FACES)
+    skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None or intensity is None:
         raise gr.Error("Set an age and a feature intensity.")
     affected = entry.key != UNAFFECTED_KEY
@@ -450,7 +439,7 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
         gr.Error: no face generated yet, or a bad number of children.
     """
     spec, folder = _face_spec(face, session_dir, "average")
-    n = _whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
+    n = whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
     entry = _resolve_syndrome(spec.syndrome)
     affected = entry.key != UNAFFECTED_KEY
     out = fresh_section(folder, "average")
@@ -480,20 +469,7 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
     return gallery, str(write_set_zip(folder, _archive_name(entry.key, spec.seed)))
 
 
-def _safe(fn):
-    """Wrap a callback so that an unexpected error shows a message, not a stack trace."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
-            log.exception("%s failed", getattr(fn, "__name__", "generate"))
-            raise gr.Error("Drawing the faces failed unexpectedly; please try other settings.") from None
-
-    return wrapper
+_safe = safe("Drawing the faces failed unexpectedly; please try other settings.")
 
 
 def _reveal(fn):

@@ -7,13 +7,11 @@ Nothing here lays out components, and models come from ``models/`` (the operator
 
 from __future__ import annotations
 
-import atexit
 import csv
 import functools
 import io
 import json
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from models.phenotype import catalog as catalog_lib
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
 from ui import notice
+from ui.session import SessionFolders
 
 #: Standard hex colours of the Monk Skin Tone scale, levels 1 (lightest) to 10 (darkest)
 #: (Monk E. 2019, skintone.google).
@@ -161,25 +160,22 @@ def feature_choices(syndrome) -> list[tuple[str, str]]:
 # --- session folders and files --------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+_FOLDERS = SessionFolders("phenoface-downloads-")
+
+
 def downloads_root() -> Path:
     """This process's folder of per-session download folders, removed when the process exits."""
-    root = Path(tempfile.mkdtemp(prefix="phenoface-downloads-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
+    return _FOLDERS.root
 
 
 def session_dir(current: str | None) -> Path:
     """This session's folder for downloads, created on first use."""
-    if current and Path(current).is_dir() and Path(current).parent == downloads_root():
-        return Path(current)
-    return Path(tempfile.mkdtemp(prefix="session-", dir=downloads_root()))
+    return _FOLDERS.get(current)
 
 
 def remove_session_dir(path: str | None) -> None:
     """Delete a session's download folder (the ``gr.State`` delete callback)."""
-    if path and Path(path).parent == downloads_root():
-        shutil.rmtree(path, ignore_errors=True)
+    _FOLDERS.remove(path)
 
 
 def fresh_section(folder: Path, section: str) -> Path:
@@ -251,7 +247,7 @@ def write_set_zip(folder: Path, name: str) -> Path:
 
 PHENOTYPE, LEARNED, EXTERNAL = "phenotype", "learned", "external"
 GENERATOR_NAMES = {PHENOTYPE: "phenotype model", LEARNED: "learned diffusion model", EXTERNAL: "external pipeline"}
-DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 2.0, "dpm++"
+DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 4.0, "dpm++"
 EXTERNAL_STEPS, EXTERNAL_GUIDANCE = 25, 7.5
 SAME_SEED = "same seed, not the same child"
 NO_SAME_CHILD = (

@@ -21,9 +21,10 @@ Synthetic faces of children with rare genetic syndromes, for genetic counsellors
 #: The page footer: what the faces are drawn from and what they cannot do.
 FOOTER_MARKDOWN = """---
 The faces are drawn by a rule-based renderer from Human Phenotype Ontology (HPO) terms and the
-objective definitions of *Elements of Morphology*. They show how features are defined, not how any
-child looks. A child with a syndrome may show few, many or none of its features, and many features
-of a syndrome cannot be seen in a face at all. Do not use this app to suggest or rule out a diagnosis.
+objective definitions of *Elements of Morphology*, or by a small diffusion model trained only on
+those drawings. They show how features are defined, not how any child looks. A child with a
+syndrome may show few, many or none of its features, and many features of a syndrome cannot be
+seen in a face at all. Do not use this app to suggest or rule out a diagnosis.
 
 *Limitation:* facial proportions follow published norms (Farkas 1994; Hall et al. 2007) measured
 mostly in children of European ancestry. Skin tone varies (Monk scale 1-10); facial morphology is

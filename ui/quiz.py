@@ -10,11 +10,9 @@ Education and research only; not for diagnosis.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
 import secrets
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from models.phenotype.catalog import UNAFFECTED, load_catalog
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import notice
+from ui.session import SessionFolders
 
 log = logging.getLogger(__name__)
 
@@ -126,18 +125,16 @@ def learner_progress(name: str | None) -> str:
 # --------------------------------------------------------------------------- session folder
 
 
-@functools.lru_cache(maxsize=1)
+_FOLDERS = SessionFolders("phenoface-quiz-")
+
+
 def _root() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="phenoface-quiz-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    return root
+    return _FOLDERS.root
 
 
 def remove_session(state: dict | None) -> None:
     """Delete a session's quiz folder (the ``gr.State`` delete callback)."""
-    folder = (state or {}).get("folder")
-    if folder and Path(folder).parent == _root():
-        shutil.rmtree(folder, ignore_errors=True)
+    _FOLDERS.remove((state or {}).get("folder"))
 
 
 # --------------------------------------------------------------------------- faces

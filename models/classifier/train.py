@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from models.classifier.config import Classifier, ClassifierConfig, save_weights
 from models.classifier.data import CropDataset, aligned_crops, class_list, class_weights, load_rows, split_by_subject
 from models.classifier.data import train_transform as make_train_transform
 from models.classifier.model_card import write_model_card
+from models.training import add_run_args, find_checkpoint, prune_checkpoints
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,30 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the classifier head is skipped when its shape differs; nothing is downloaded",
     )
     p.add_argument(
-        "--resume_from_checkpoint",
-        "--resume-from-checkpoint",
-        default=None,
-        help="a checkpoint-<step> folder, or 'latest' for the newest one in --out",
-    )
-    p.add_argument(
         "--checkpointing_steps",
         "--checkpointing-steps",
         default="epoch",
         help="save a resumable checkpoint every N steps, or 'epoch' at the end of each epoch (default: epoch)",
-    )
-    p.add_argument(
-        "--checkpoints_total_limit",
-        "--checkpoints-total-limit",
-        type=int,
-        default=2,
-        help="keep at most this many checkpoint folders (default: 2)",
-    )
-    p.add_argument(
-        "--mixed_precision",
-        "--mixed-precision",
-        choices=("no", "fp16", "bf16"),
-        default="no",
-        help="autocast precision; fp16 needs a GPU, bf16 works on recent CPUs and GPUs (default: no)",
     )
     p.add_argument(
         "--num-workers", "--num_workers", type=int, default=0, help="data loader worker processes (default: 0)"
@@ -133,14 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder for the aligned-crop cache (default: <data>/.cache; unwritable: no cache)",
     )
-    p.add_argument(
-        "--num-threads",
-        "--num_threads",
-        type=int,
-        default=None,
-        help="CPU threads for torch (default: torch's choice); 1 is fastest on a busy shared CPU",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    add_run_args(p, "autocast precision; fp16 needs a GPU, bf16 works on recent CPUs and GPUs (default: no)")
     return p
 
 
@@ -181,14 +154,6 @@ def load_init_checkpoint(model: Classifier, path: Path) -> list[str]:
     keep = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     model.net.load_state_dict(keep, strict=False)
     return sorted(set(own) - set(keep))
-
-
-def find_checkpoint(out: Path, which: str) -> Path | None:
-    """The checkpoint folder to resume from: `which` itself, or the highest checkpoint-<step> in `out`."""
-    if which != "latest":
-        return Path(which)
-    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return found[-1] if found else None
 
 
 def evaluate_loader(model, loader, accelerator, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -294,9 +259,7 @@ def main(args: argparse.Namespace) -> int:
     def checkpoint() -> None:
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
-            found = sorted(args.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-            for old in found[: max(0, len(found) - args.checkpoints_total_limit + 1)]:
-                shutil.rmtree(old)
+            prune_checkpoints(args.out, args.checkpoints_total_limit)
         accelerator.save_state(str(args.out / f"checkpoint-{global_step}"))
 
     history: list[dict] = []

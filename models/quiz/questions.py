@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.checks import whole_number
 from models.phenotype.catalog import UNAFFECTED, load_catalog
 from models.phenotype.morphology import CATEGORICAL, FEATURES
 from models.phenotype.sampler import sample_child
@@ -139,9 +140,9 @@ def validate_settings(settings: QuizSettings) -> QuizSettings:
             "Feature questions need the phenotype model: the learned diffusion model draws a face from the "
             "syndrome's name alone, so it cannot tell which features a child shows."
         )
-    n_questions = _whole(settings.n_questions, "The number of questions", MIN_QUESTIONS, MAX_QUESTIONS)
-    n_choices = _whole(settings.n_choices, "The number of choices", MIN_CHOICES, MAX_CHOICES)
-    seed = _whole(settings.seed, "The quiz seed", 0, 2**31 - 1)
+    n_questions = whole_number(settings.n_questions, "The number of questions", MIN_QUESTIONS, MAX_QUESTIONS)
+    n_choices = whole_number(settings.n_choices, "The number of choices", MIN_CHOICES, MAX_CHOICES)
+    seed = whole_number(settings.seed, "The quiz seed", 0, 2**31 - 1)
     try:
         intensity = float(settings.intensity)
     except (TypeError, ValueError):
@@ -341,15 +342,3 @@ def check_answer(question: Question, answer: str | Sequence[str] | None) -> bool
     if unknown:
         raise ValueError(f"{unknown[0]!r} is not one of this question's choices.")
     return set(picked) == set(question.correct)
-
-
-def _whole(value, what: str, low: int, high: int) -> int:
-    """``value`` as an int in ``[low, high]``; ValueError naming ``what`` otherwise."""
-    try:
-        number = float(value)
-        ok = number == int(number) and low <= number <= high
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}.")
-    return int(number)

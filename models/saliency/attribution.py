@@ -163,14 +163,14 @@ _REGISTRY: dict[str, Callable[..., torch.Tensor]] = {
 _USES_BASELINE = {"integrated_gradients", "smoothgrad"}
 
 #: Settings the app uses, capped so that every method takes under 1 s at 112 px on a 2-core CPU
-#: (benchmarks/saliency_speed.py: IG at 32 steps took 0.41 s, SmoothGrad at 8 x 32 3.5 s,
-#: Occlusion with a 16-pixel window 1.1 s; cost grows linearly with steps x samples and with the
-#: number of windows).
+#: (`python -m benchmarks.saliency_speed --app`: IG 0.38 s at 24 steps, SmoothGrad 0.82 s at 6 x 9,
+#: Occlusion 1.02 s with an 18-pixel window (121 windows), so 22 pixels (81 windows); cost grows
+#: linearly with steps x samples and with the number of windows).
 APP_SETTINGS: dict[str, dict[str, int]] = {
     "integrated_gradients": {"steps": 24},
     "saliency": {},
     "gradcam": {},
-    "occlusion": {"window": 18},
+    "occlusion": {"window": 22},
     "smoothgrad": {"steps": 9, "samples": 6},
 }
 

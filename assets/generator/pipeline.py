@@ -1,0 +1,241 @@
+"""PhenoFace's conditional diffusion pipeline: synthetic children's faces by syndrome, age, sex and skin tone.
+
+This file is self-contained (it imports only torch, numpy, PIL and diffusers) because
+`PhenoFacePipeline.save_pretrained` copies it into the pipeline folder as ``pipeline.py``: a
+researcher without PhenoFace installed loads a trained generator with (recent diffusers releases ask
+for ``trust_remote_code=True`` before it runs a folder's pipeline.py)::
+
+    from diffusers import DiffusionPipeline
+    pipe = DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder, trust_remote_code=True)
+    images = pipe(syndrome="williams_beuren", age_years=6, sex="female", skin_tone=4,
+                  num_inference_steps=25, guidance_scale=2.0,
+                  generator=torch.Generator().manual_seed(0)).images
+
+Components are standard diffusers classes: a ``UNet2DConditionModel`` whose class embedding is
+a learned projection (``class_embed_type="projection"``) of the condition vector built by
+`condition_vector`, and a ``DDIMScheduler`` (swap in ``DPMSolverMultistepScheduler.from_config``
+for DPM-Solver++). Classifier-free guidance (Ho & Salimans 2022) mixes the conditioned
+prediction with the prediction for the all-zero "null" condition, which training shows the
+model for a fraction of examples (condition dropout).
+
+Every image is synthetic; the pipeline is for education and research, never for diagnosis.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline, ImagePipelineOutput
+from PIL import Image
+
+#: Sexes in the order of their condition-vector slots.
+SEXES = ("male", "female")
+#: Oldest age the condition encodes, in years (ages are divided by it).
+MAX_AGE_YEARS = 18.0
+#: Extra condition slots after the syndrome one-hot: age, male, female, skin tone, "conditioned" flag.
+EXTRA_SLOTS = 5
+
+
+def condition_dim(num_classes: int) -> int:
+    """Length of the condition vector for `num_classes` syndromes (including ``unaffected``)."""
+    return num_classes + EXTRA_SLOTS
+
+
+def condition_vector(
+    class_names: Sequence[str],
+    syndrome: str | Sequence[str],
+    age_years: float | Sequence[float],
+    sex: str | Sequence[str],
+    skin_tone: int | Sequence[int],
+    batch_size: int | None = None,
+) -> torch.Tensor:
+    """Encode conditions as the UNet's class labels.
+
+    Layout of each row: one-hot syndrome (len(class_names)), age / 18, male, female,
+    (Monk tone - 1) / 9, then 1.0 (the "conditioned" flag, so that no real condition equals the
+    all-zero null condition of classifier-free guidance).
+
+    Args:
+        class_names: the generator's classes, in order.
+        syndrome: class name(s).
+        age_years: age(s) in years, 0 to 18.
+        sex: ``"female"`` or ``"male"``, or a list.
+        skin_tone: Monk Skin Tone level(s) 1 to 10.
+        batch_size: rows wanted; scalars are repeated to it (default: the longest list given, or 1).
+
+    Returns:
+        (B, len(class_names) + 5) float32 tensor.
+
+    Raises:
+        ValueError: unknown syndrome or sex, age or tone out of range, or lists of different lengths.
+    """
+    fields = {"syndrome": syndrome, "age_years": age_years, "sex": sex, "skin_tone": skin_tone}
+    lengths = {len(v) for v in fields.values() if isinstance(v, (list, tuple))}
+    if batch_size is None:
+        batch_size = max(lengths) if lengths else 1
+    if any(n != batch_size for n in lengths):
+        raise ValueError(f"condition lists must all have {batch_size} entries, got lengths {sorted(lengths)}")
+    rows = {k: list(v) if isinstance(v, (list, tuple)) else [v] * batch_size for k, v in fields.items()}
+    index = {name: i for i, name in enumerate(class_names)}
+    out = torch.zeros(batch_size, condition_dim(len(class_names)), dtype=torch.float32)
+    k = len(class_names)
+    for b in range(batch_size):
+        name, age, sx, tone = (rows[f][b] for f in ("syndrome", "age_years", "sex", "skin_tone"))
+        if name not in index:
+            raise ValueError(f"unknown syndrome {name!r}; this generator knows: {', '.join(class_names)}")
+        if sx not in SEXES:
+            raise ValueError(f"sex must be 'female' or 'male', not {sx!r}")
+        if not 0.0 <= float(age) <= MAX_AGE_YEARS:
+            raise ValueError(f"age must be 0 to {MAX_AGE_YEARS:g} years, not {age!r}")
+        if int(tone) != tone or not 1 <= int(tone) <= 10:
+            raise ValueError(f"skin tone must be a Monk level 1 to 10, not {tone!r}")
+        out[b, index[name]] = 1.0
+        out[b, k] = float(age) / MAX_AGE_YEARS
+        out[b, k + 1 + SEXES.index(sx)] = 1.0
+        out[b, k + 3] = (int(tone) - 1) / 9.0
+        out[b, k + 4] = 1.0
+    return out
+
+
+class PhenoFacePipeline(DiffusionPipeline):
+    """Sample synthetic faces of children conditioned on syndrome, age, sex and Monk skin tone.
+
+    Args:
+        unet: ``UNet2DConditionModel`` with ``class_embed_type="projection"`` and
+            ``projection_class_embeddings_input_dim == len(class_names) + 5``.
+        scheduler: a diffusers scheduler (saved: ``DDIMScheduler``; ``DPMSolverMultistepScheduler``
+            works too).
+        class_names: the syndrome keys the UNet was trained on, in condition order
+            (``unaffected`` first).
+        weights_sha256: hash of the UNet weights file, written into every image's metadata.
+        hpo_release: HPO release of the catalogue the training data came from.
+
+    Raises:
+        ValueError: the UNet has no class embedding, or one of the wrong size (diffusers would
+            otherwise ignore the condition silently; huggingface/diffusers issue 5330).
+    """
+
+    model_cpu_offload_seq = "unet"
+
+    def __init__(
+        self,
+        unet,
+        scheduler,
+        class_names: list[str] | None = None,
+        weights_sha256: str = "",
+        hpo_release: str = "",
+    ) -> None:
+        super().__init__()
+        class_names = list(class_names or [])
+        embedding = getattr(unet, "class_embedding", None)
+        want = condition_dim(len(class_names))
+        if embedding is None or getattr(unet.config, "projection_class_embeddings_input_dim", None) != want:
+            raise ValueError(
+                "the UNet must have a projection class embedding of size "
+                f"{want} (len(class_names) + {EXTRA_SLOTS}); without one, diffusers ignores class labels"
+            )
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_to_config(class_names=class_names, weights_sha256=weights_sha256, hpo_release=hpo_release)
+
+    @property
+    def class_names(self) -> list[str]:
+        """Syndrome keys in condition order."""
+        return list(self.config.class_names)
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        syndrome: str | Sequence[str] = "unaffected",
+        age_years: float | Sequence[float] = 5.0,
+        sex: str | Sequence[str] = "female",
+        skin_tone: int | Sequence[int] = 3,
+        batch_size: int | None = None,
+        num_inference_steps: int = 25,
+        guidance_scale: float = 2.0,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        latents: torch.Tensor | None = None,
+        output_type: str = "pil",
+        return_dict: bool = True,
+    ) -> ImagePipelineOutput | tuple:
+        """Sample faces.
+
+        Args:
+            syndrome, age_years, sex, skin_tone: the condition, scalars or lists of one length
+                (see `condition_vector`).
+            batch_size: number of images (default: the length of the condition lists, or 1).
+            num_inference_steps: scheduler steps, 1 to 1000.
+            guidance_scale: classifier-free guidance weight w (1: conditioned prediction only;
+                larger follows the condition more closely, at some cost in variety).
+            generator: torch generator(s) for the initial noise (one per image for per-image seeds).
+            latents: (B, 3, H, W) float32 initial noise instead of drawing it.
+            output_type: ``"pil"`` (list of RGB images), ``"np"`` ((B, H, W, 3) float32 in [0, 1]) or
+                ``"pt"`` ((B, 3, H, W) float32 in [0, 1]).
+            return_dict: return `ImagePipelineOutput` (else a 1-tuple).
+
+        Returns:
+            `ImagePipelineOutput` with ``images``, H = W = ``unet.config.sample_size`` pixels.
+
+        Raises:
+            ValueError: bad condition, step count, guidance scale, latents or output type.
+        """
+        if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 1000:
+            raise ValueError(f"num_inference_steps must be an integer 1 to 1000, not {num_inference_steps!r}")
+        if not 0.0 <= float(guidance_scale) <= 20.0:
+            raise ValueError(f"guidance_scale must be 0 to 20, not {guidance_scale!r}")
+        if output_type not in ("pil", "np", "pt"):
+            raise ValueError(f"output_type must be 'pil', 'np' or 'pt', not {output_type!r}")
+        device, dtype = self.unet.device, self.unet.dtype
+        cond = condition_vector(self.class_names, syndrome, age_years, sex, skin_tone, batch_size).to(device, dtype)
+        n = cond.shape[0]
+        size = self.unet.config.sample_size
+        shape = (n, self.unet.config.in_channels, size, size)
+        if latents is None:
+            latents = _randn(shape, generator, device, dtype)
+        elif tuple(latents.shape) != shape:
+            raise ValueError(f"latents must have shape {shape}, not {tuple(latents.shape)}")
+        latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
+        guided = guidance_scale != 1.0
+        labels = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        step_kwargs = {}
+        if "generator" in inspect.signature(self.scheduler.step).parameters:
+            step_kwargs["generator"] = generator if not isinstance(generator, list) else None
+        for t in self.progress_bar(self.scheduler.timesteps):
+            model_in = torch.cat([latents, latents]) if guided else latents
+            model_in = self.scheduler.scale_model_input(model_in, t)
+            pred = self.unet(model_in, t, encoder_hidden_states=None, class_labels=labels).sample
+            if guided:
+                cond_pred, null_pred = pred.chunk(2)
+                pred = null_pred + guidance_scale * (cond_pred - null_pred)
+            latents = self.scheduler.step(pred, t, latents, **step_kwargs).prev_sample
+        images = (latents.float() / 2 + 0.5).clamp(0, 1)
+        if output_type == "np":
+            images = images.permute(0, 2, 3, 1).cpu().numpy()
+        elif output_type == "pil":
+            arrays = (images.permute(0, 2, 3, 1).cpu().numpy() * 255).round().astype(np.uint8)
+            images = [Image.fromarray(a) for a in arrays]
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (images,)
+        return ImagePipelineOutput(images=images)
+
+    def save_pretrained(self, save_directory, *args, **kwargs) -> None:
+        """diffusers' layout (model_index.json, unet/, scheduler/) plus this file as ``pipeline.py``."""
+        super().save_pretrained(save_directory, *args, **kwargs)
+        shutil.copyfile(Path(__file__), Path(save_directory) / "pipeline.py")
+
+
+def _randn(shape, generator, device, dtype) -> torch.Tensor:
+    """Standard normal noise; one generator per image gives per-image seeds."""
+    if isinstance(generator, list):
+        if len(generator) != shape[0]:
+            raise ValueError(f"got {len(generator)} generators for {shape[0]} images")
+        return torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=torch.float32) for g in generator]).to(
+            device, dtype
+        )
+    return torch.randn(shape, generator=generator, dtype=torch.float32).to(device, dtype)

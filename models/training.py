@@ -1,0 +1,58 @@
+"""Pieces every training script shares (classifier, generator): run flags and checkpoint folders.
+
+Both scripts follow diffusers' training examples: Accelerate, ``--mixed_precision``,
+``checkpoint-<step>`` folders in the output folder with a limit, ``--resume_from_checkpoint latest``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+
+def add_run_args(p: argparse.ArgumentParser, precision_help: str) -> None:
+    """Add --resume_from_checkpoint, --checkpoints_total_limit, --mixed_precision, --num-threads and --quiet."""
+    p.add_argument(
+        "--resume_from_checkpoint",
+        "--resume-from-checkpoint",
+        default=None,
+        help="a checkpoint-<step> folder, or 'latest' for the newest one in --out",
+    )
+    p.add_argument(
+        "--checkpoints_total_limit",
+        "--checkpoints-total-limit",
+        type=int,
+        default=2,
+        help="keep at most this many checkpoint folders (default: 2)",
+    )
+    p.add_argument(
+        "--mixed_precision",
+        "--mixed-precision",
+        choices=("no", "fp16", "bf16"),
+        default="no",
+        help=precision_help,
+    )
+    p.add_argument(
+        "--num-threads",
+        "--num_threads",
+        type=int,
+        default=None,
+        help="CPU threads for torch (default: torch's choice); 1 is fastest on a busy shared CPU",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def find_checkpoint(out: Path, which: str) -> Path | None:
+    """The checkpoint folder to resume from: `which` itself, or the highest checkpoint-<step> in `out` (None: none)."""
+    if which != "latest":
+        return Path(which)
+    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return found[-1] if found else None
+
+
+def prune_checkpoints(out: Path, limit: int) -> None:
+    """Delete the oldest checkpoint-<step> folders so that one more fits within `limit`."""
+    found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    for old in found[: max(0, len(found) - limit + 1)]:
+        shutil.rmtree(old)

@@ -1,0 +1,76 @@
+"""What every tab needs around its callbacks: per-session temporary folders, one-line errors, number checks.
+
+Per-session folders live under one temporary root per tab and process, removed when the process
+exits; a session's own folder is removed when its ``gr.State`` is deleted (the user leaves).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from models.checks import whole_number
+
+log = logging.getLogger(__name__)
+
+
+class SessionFolders:
+    """Per-session temporary folders under one root, e.g. ``SessionFolders("phenoface-downloads-")``.
+
+    Args:
+        prefix: prefix of the root folder's name (in the system's temporary folder).
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    @functools.cached_property
+    def root(self) -> Path:
+        """The root folder, created on first use and removed when the process exits."""
+        root = Path(tempfile.mkdtemp(prefix=self.prefix))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        return root
+
+    def get(self, current: str | None) -> Path:
+        """The session's folder: `current` when it is one of ours and still there, else a new one."""
+        if current and Path(current).is_dir() and Path(current).parent == self.root:
+            return Path(current)
+        return Path(tempfile.mkdtemp(prefix="session-", dir=self.root))
+
+    def remove(self, path: str | None) -> None:
+        """Delete a session's folder (only folders under our root)."""
+        if path and Path(path).parent == self.root:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def whole(value, what: str, low: int, high: int) -> int:
+    """`models.checks.whole_number`, failing with ``gr.Error`` (shown to the user as one line)."""
+    try:
+        return whole_number(value, what, low, high)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+
+
+def safe(message: str):
+    """Decorator: an unexpected error is logged in full on the server and shown to the user as `message`."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
+                log.exception("%s failed", getattr(fn, "__name__", "callback"))
+                raise gr.Error(message) from None
+
+        return wrapper
+
+    return decorate
