@@ -62,8 +62,9 @@ def write_model_card(
         f"`{args.pretrain_data}`, {args.pretrain_steps} steps."
         if args.pretrain_steps
         else f"- Stage 1: none in this run (started from `{args.init_from}`).",
-        f"- Stage 2 (fine-tuning): {len(fine_rows)} images of {sum(children.values())} children from `{args.data}` "
-        f"(at most {args.per_class or 'all'} children per class), {args.max_train_steps} steps.",
+        f"- Stage 2 (fine-tuning): {len(fine_rows)} images of {sum(children.values())} children from `{args.data}`"
+        + (f" (at most {args.per_class} children per class)" if args.per_class else "")
+        + f", {args.max_train_steps} steps.",
         "- Images per class: " + ", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) + ".",
         "- The default data is a simulated cohort from PhenoFace's phenotype model (HPO-annotated, "
         "anthropometric norms of mostly European-ancestry children: Farkas 1994, Hall et al. 2007). "
