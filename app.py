@@ -32,7 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a local diffusers pipeline folder to offer as a third generator (off by default; never downloaded)",
     )
     parser.add_argument("--db", default=None, help="SQLite file for quiz results (default: ~/.phenoface/quiz.sqlite3)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 128 <= args.size <= 512:
+        parser.error(f"--size must be 128 to 512 pixels, not {args.size}")
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port must be 1 to 65535, not {args.port}")
+    return args
 
 
 def main(args: argparse.Namespace) -> None:
@@ -49,7 +54,10 @@ def main(args: argparse.Namespace) -> None:
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     # On SIGTERM (e.g. a container stop) exit normally, so that atexit removes the download folders.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+    except OSError as err:  # e.g. the port is taken: one line, not a traceback
+        sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
 
 
 if __name__ == "__main__":

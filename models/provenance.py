@@ -124,9 +124,27 @@ def save_png(image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any]
         ValueError: `image` is not an (H, W, 3) uint8 array.
         OSError: the folder does not exist or cannot be written; nothing is left behind.
     """
+    return _write_png(image, path, {**info, "synthetic": "true", "notice": NOTICE})
+
+
+def save_derived_png(image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any]) -> Path:
+    """Write a PNG made from an image PhenoFace did not draw (e.g. a saliency overlay of a photograph), atomically.
+
+    Unlike `save_png` it claims nothing about being synthetic: it stores `info` and
+    ``notice="derived from an image supplied by the user; not marked synthetic; not for diagnosis"``.
+
+    Raises:
+        ValueError: `image` is not an (H, W, 3) uint8 array.
+        OSError: the folder does not exist or cannot be written; nothing is left behind.
+    """
+    notice = "derived from an image supplied by the user; not marked synthetic; not for diagnosis"
+    return _write_png(image, path, {**info, "notice": notice})
+
+
+def _write_png(image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any]) -> Path:
     _check_rgb(image)
     chunks = PngImagePlugin.PngInfo()
-    for key, value in {**info, "synthetic": "true", "notice": NOTICE}.items():
+    for key, value in info.items():
         text = _as_text(value)
         try:
             text.encode("latin-1")

@@ -99,8 +99,20 @@ def test_explain_render_file_and_cli(model, tmp_path):
     model.config.save(folder)
     out = tmp_path / "overlay.png"
     assert main(["--image", str(path), "--method", "gradcam", "--model", str(folder), "--out", str(out)]) == 0
-    assert provenance.read_png_metadata(out)["synthetic"] == "true"
+    meta = provenance.read_png_metadata(out)
+    assert meta["synthetic"] == "true" and meta["source"] == "child.png"  # the file's name, never its folder
     assert (
         main(["--image", str(path), "--method", "saliency", "--model", str(tmp_path / "missing"), "--out", str(out)])
         == 2
     )
+    # an image PhenoFace did not draw (here the same pixels as a JPEG, without metadata) is not called synthetic
+    from PIL import Image
+
+    photo = tmp_path / "private" / "photo.jpg"
+    photo.parent.mkdir()
+    Image.fromarray(sample.image).save(photo, quality=95)
+    out2 = tmp_path / "overlay_photo.png"
+    assert main(["--image", str(photo), "--method", "gradcam", "--model", str(folder), "--out", str(out2)]) == 0
+    meta = provenance.read_png_metadata(out2)
+    assert "synthetic" not in meta and "not marked synthetic" in meta["notice"]
+    assert "private" not in "".join(meta.values())

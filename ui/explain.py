@@ -463,13 +463,21 @@ def explain_outputs(*args):
         gr.update(value=top_figure(result.top), visible=True)
         if result.show_probabilities
         else gr.update(visible=False),
-        "" if result.show_probabilities else ranking_markdown(result.top),
+        "" if result.show_probabilities else RANKING_HIDDEN,
         None if source == UPLOAD else gr.update(),  # the upload is gone from the server: clear it
         session_dir,
     )
 
 
 _safe = safe("The explanation failed unexpectedly; please try another image or method.")
+
+#: Shown instead of the ranking for an upload outside research mode: a ranked list of syndromes for a
+#: photograph of a child could be read as a diagnosis.
+RANKING_HIDDEN = (
+    "**The classifier's ranking is hidden for uploaded images.** The model was trained only on synthetic faces "
+    "and has not been validated on real children; a list of syndromes for a photograph of a child could be "
+    "mistaken for a diagnosis. Researchers can tick research mode to see it."
+)
 
 
 def on_source_change(source: str, baseline: str):
@@ -507,7 +515,10 @@ def build_tab(demo: gr.Blocks) -> None:
                     skin_tone = gr.Slider(1, 10, value=4, step=1, label="Skin tone (Monk Skin Tone scale level)")
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                 with gr.Group(visible=False) as upload_group:
-                    upload = gr.Image(type="filepath", sources=["upload"], label="Image (deleted after processing)")
+                    upload = gr.Image(
+                        type="filepath", sources=["upload"],
+                        label="Image (explained as soon as it is uploaded, then deleted)",
+                    )  # fmt: skip
                     research = gr.Checkbox(False, label="Research mode: show probabilities for this image")
                 method = gr.Dropdown([(v, k) for k, v in METHOD_NAMES.items()], value=METHODS[0], label="Method")
                 target = gr.Dropdown(target_choices(), value=PREDICTED, label="Class to explain", filterable=True)
@@ -543,3 +554,6 @@ def build_tab(demo: gr.Blocks) -> None:
     # preprocess=False: the callback gets the upload's file payload and reports unreadable files itself;
     # one explanation at a time, since attribution hooks the one shared classifier
     button.click(_safe(explain_outputs), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1)
+    # an upload is explained (and so deleted) as soon as it arrives, so no file waits on the server for a
+    # click that may never come
+    upload.upload(_safe(explain_outputs), inputs, outputs, preprocess=False, concurrency_limit=1)

@@ -127,11 +127,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    provenance.save_png(
-        result.overlay,
-        args.out,
-        provenance.png_metadata(generator="phenoface.saliency", source=str(args.image), **summary),
-    )
+    try:
+        synthetic = provenance.read_png_metadata(args.image).get("synthetic") == "true"
+    except (OSError, ValueError, SyntaxError):
+        synthetic = False
+    # only the file's name is kept: a folder path can name a person or a clinic
+    if synthetic:  # a PhenoFace image: its overlay is synthetic too, and says so visibly
+        info = provenance.png_metadata(generator="phenoface.saliency", source=args.image.name, **summary)
+        provenance.save_png(provenance.mark_synthetic(result.overlay), args.out, info)
+    else:  # a user's image, perhaps a real photograph: claim nothing about it
+        provenance.save_derived_png(result.overlay, args.out, {"generator": "phenoface.saliency", **summary})
     if args.json is not None:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     contrast = f" - {a.contrast}" if a.contrast else ""
