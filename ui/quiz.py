@@ -154,7 +154,8 @@ def _question_view(state: dict, position: int) -> dict:
     state["faces"][position] = face
     state["position"], state["answered"] = position, False
     n = len(state["questions"])
-    child = f"a {question.age}-year-old {'girl' if question.sex == 'female' else 'boy'}"
+    article = "an" if str(question.age).startswith(("8", "11", "18")) else "a"  # "an 8-year-old", "an 11-year-old"
+    child = f"{article} {question.age}-year-old {'girl' if question.sex == 'female' else 'boy'}"
     if question.mode == "syndrome":
         ask = f"Which syndrome does this child ({child}) have?"
         syndrome = gr.update(choices=[(_name(k), k) for k in question.choices], value=None, visible=True)
