@@ -56,3 +56,16 @@ def prune_checkpoints(out: Path, limit: int) -> None:
     found = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     for old in found[: max(0, len(found) - limit + 1)]:
         shutil.rmtree(old)
+
+
+def run_cli(build_parser, check_args, main, argv=None) -> int:
+    """Parse `argv`, check the arguments, run `main`; a ValueError becomes one line on stderr and exit status 2."""
+    import sys
+
+    args = build_parser().parse_args(argv)
+    try:
+        check_args(args)
+        return main(args)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

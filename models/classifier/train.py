@@ -31,7 +31,7 @@ from models.classifier.config import Classifier, ClassifierConfig, save_weights
 from models.classifier.data import CropDataset, aligned_crops, class_list, class_weights, load_rows, split_by_subject
 from models.classifier.data import train_transform as make_train_transform
 from models.classifier.model_card import write_model_card
-from models.training import add_run_args, find_checkpoint, prune_checkpoints
+from models.training import add_run_args, find_checkpoint, prune_checkpoints, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,13 +315,7 @@ def main(args: argparse.Namespace) -> int:
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse, check and run; bad arguments exit 2 with a one-line message."""
-    args = build_parser().parse_args(argv)
-    try:
-        check_args(args)
-        return main(args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_cli(build_parser, check_args, main, argv)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from models.classifier.config import UNAFFECTED
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet
 from models.generator.data import load_training_set
 from models.generator.pipeline import PhenoFacePipeline, condition_vector
-from models.training import add_run_args, find_checkpoint, prune_checkpoints
+from models.training import add_run_args, find_checkpoint, prune_checkpoints, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -450,13 +450,7 @@ def save_pipeline(pipe: PhenoFacePipeline, folder: Path) -> str:
 
 def cli(argv: Sequence[str] | None = None) -> int:
     """Parse, check and run; bad arguments exit 2 with a one-line message."""
-    args = build_parser().parse_args(argv)
-    try:
-        check_args(args)
-        return main(args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_cli(build_parser, check_args, main, argv)
 
 
 if __name__ == "__main__":
