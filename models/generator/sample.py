@@ -194,7 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (created); gets PNGs and attributes.csv")
     p.add_argument(
-        "--syndrome", default=None, help="class key, e.g. williams_beuren; 'all' for every class (default: all)"
+        "--syndrome",
+        default=None,
+        help="catalogue key, display name or OMIM id (e.g. williams_beuren, OMIM:194050); 'all' for every class "
+        "(default: all)",
     )
     p.add_argument("--n", type=int, default=8, help="images per syndrome, 1 to 10000 (default: 8)")
     p.add_argument("--age", type=float, default=None, help="age in years 0-18 (default: uniform 1-16 per image)")
@@ -234,8 +237,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("--skin-tone must be a Monk level 1 to 10")
         if args.batch < 1:
             raise ValueError("--batch must be at least 1")
+        wanted = None
+        if args.syndrome not in (None, "all"):
+            from models.phenotype.cohort import cohort_classes
+
+            # a catalogue key, display name or OMIM id, as the render command takes; checked before loading
+            wanted = args.syndrome if args.syndrome == "unaffected" else cohort_classes([args.syndrome])[0]
         pipe, index = load_generator(args.model)
-        classes = pipe.class_names if args.syndrome in (None, "all") else [args.syndrome]
+        classes = pipe.class_names if wanted is None else [wanted]
         unknown = [c for c in classes if c not in pipe.class_names]
         if unknown:
             raise ValueError(f"unknown syndrome {unknown[0]!r}; this generator knows: {', '.join(pipe.class_names)}")
