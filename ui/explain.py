@@ -445,12 +445,6 @@ def top_figure(top: pd.DataFrame):
     return fig
 
 
-def ranking_markdown(top: pd.DataFrame) -> str:
-    """The top classes as a ranked list of names, without numbers."""
-    names = "\n".join(f"{rank}. {name}" for rank, name in zip(top["Rank"], top["Syndrome"], strict=True))
-    return f"**The classifier's top {len(top)}** (probabilities hidden; tick research mode to show them):\n\n{names}"
-
-
 def explain_outputs(*args):
     """`explain_face` as the tab's event handler: returns the component values, in `build_tab`'s order."""
     source = args[0]

@@ -54,6 +54,14 @@ def class_list(rows: Sequence[dict[str, Any]]) -> list[str]:
     return ([UNAFFECTED] if UNAFFECTED in seen else []) + [c for c in seen if c != UNAFFECTED]
 
 
+def subjects_by_class(rows: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Class -> the sorted, distinct ``subject_id`` values of its rows (a child with several images counts once)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        found[r["syndrome"]].add(r["subject_id"])
+    return {cls: sorted(ids) for cls, ids in found.items()}
+
+
 def split_by_subject(rows: Sequence[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Split row indices into training and validation by subject, stratified by class.
 
@@ -64,14 +72,11 @@ def split_by_subject(rows: Sequence[dict[str, Any]], val_fraction: float, seed: 
     Returns:
         (train indices, validation indices), each sorted.
     """
-    subjects_by_class: dict[str, list[str]] = defaultdict(list)
-    for r in rows:
-        if r["subject_id"] not in subjects_by_class[r["syndrome"]]:
-            subjects_by_class[r["syndrome"]].append(r["subject_id"])
+    by_class = subjects_by_class(rows)
     rng = np.random.default_rng(seed)
     val_subjects: set[str] = set()
-    for cls in sorted(subjects_by_class):
-        subjects = sorted(subjects_by_class[cls])
+    for cls in sorted(by_class):
+        subjects = by_class[cls]
         n_val = round(val_fraction * len(subjects))
         if val_fraction > 0 and len(subjects) >= 2:
             n_val = min(max(1, n_val), len(subjects) - 1)

@@ -189,18 +189,14 @@ def split_real(folder: Path, preset: Preset, out: Path, seed: int = 0) -> dict[s
     Returns:
         split name -> row indices into `models.classifier.data.load_rows(folder)`.
     """
-    from collections import defaultdict
 
-    from models.classifier.data import load_rows
+    from models.classifier.data import load_rows, subjects_by_class
 
     path = out / "real_split.json"
     if path.is_file():
         return json.loads(path.read_text())
     rows = load_rows(folder)
-    by_class: dict[str, list[str]] = defaultdict(list)
-    for r in rows:
-        if r["subject_id"] not in by_class[r["syndrome"]]:
-            by_class[r["syndrome"]].append(r["subject_id"])
+    by_class = subjects_by_class(rows)
     rng = np.random.default_rng(seed)
     part: dict[str, str] = {}
     for cls in sorted(by_class):

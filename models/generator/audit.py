@@ -27,6 +27,7 @@ licensed photographs, that index is derived from them, and users are told so.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -68,6 +69,7 @@ class Thresholds:
     source: str = "uncalibrated defaults"
 
 
+@functools.lru_cache(maxsize=1)
 def _projection() -> torch.Tensor:
     """The fixed (2304, 128) float32 Gaussian projection, scaled so distances stay RMS per pixel."""
     g = torch.Generator().manual_seed(20261129)

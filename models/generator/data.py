@@ -8,7 +8,6 @@ aligned faces, and its samples feed the classifier with no second alignment step
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from models.classifier.data import aligned_crops, load_rows
+from models.classifier.data import aligned_crops, load_rows, subjects_by_class
 
 
 def resize_crops(crops: np.ndarray, resolution: int) -> np.ndarray:
@@ -37,10 +36,7 @@ def limit_per_class(rows: Sequence[dict[str, Any]], per_class: int | None, seed:
     """
     if per_class is None:
         return list(range(len(rows)))
-    subjects: dict[str, list[str]] = defaultdict(list)
-    for r in rows:
-        if r["subject_id"] not in subjects[r["syndrome"]]:
-            subjects[r["syndrome"]].append(r["subject_id"])
+    subjects = subjects_by_class(rows)
     rng = np.random.default_rng(seed)
     keep: set[str] = set()
     for cls in sorted(subjects):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import sys
 import threading
 from collections.abc import Sequence
@@ -147,6 +148,7 @@ def generate(
     return [Sample(images[i], int(current[i]), dict(zip(keys, conds[i], strict=True)), withheld[i]) for i in range(n)]
 
 
+@functools.lru_cache(maxsize=1)
 def _cpu_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (oneDNN's check); False when it cannot tell."""
     try:
