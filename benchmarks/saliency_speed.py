@@ -67,12 +67,34 @@ def time_inference(model: nn.Module, crop: np.ndarray, calls: int = 50, warmup: 
 
 
 def time_app_settings(model: nn.Module, crops: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-    """Seconds per map of every method at the settings the app uses (`models.saliency.APP_SETTINGS`)."""
-    from models.saliency import APP_SETTINGS as APP
+    """Seconds per map of every method at the settings the app uses here (`models.saliency.app_settings`)."""
+    from models.saliency import app_settings
 
     out = {}
     for method in METHODS:
-        out[method] = time_maps(model, crops, [method], **{**APP_SETTINGS, **APP[method]})[method]
+        out[method] = time_maps(model, crops, [method], **{**APP_SETTINGS, **app_settings(method)})[method]
+    return out
+
+
+def ig_precisions(model: nn.Module, crops: Sequence[np.ndarray], steps: int = 32) -> dict[str, float]:
+    """One `steps`-step IG map in float32 and under bfloat16 autocast: median seconds of each, and the
+    median Spearman rank correlation between the two maps of the same crop (1 = same ranking of pixels)."""
+    from scipy.stats import spearmanr
+
+    out: dict[str, float] = {}
+    maps: dict[str, list[np.ndarray]] = {}
+    for precision in ("fp32", "bf16"):
+        seconds, maps[precision] = [], []
+        for i, crop in enumerate([crops[0], *crops]):
+            t, c = choose_target(model, crop)
+            t0 = time.perf_counter()
+            a = attribute(model, crop, target=t, contrast=c, baseline="blurred", steps=steps, precision=precision)
+            if i:
+                seconds.append(time.perf_counter() - t0)
+                maps[precision].append(a.heatmap.ravel())
+        out[f"{precision}_s"] = float(np.median(seconds))
+    rho = [spearmanr(a, b).statistic for a, b in zip(maps["fp32"], maps["bf16"], strict=True)]
+    out["spearman"] = float(np.median(rho))
     return out
 
 
@@ -197,17 +219,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != "unaffected"])
     crops = [align_face(x.image, landmarks=x.landmarks).image for x in map(synthesizer.render, specs)]
     if args.app:
-        from models.saliency import APP_SETTINGS as APP
+        from models.saliency import app_settings
 
         app_times = time_app_settings(model, crops)
         print(f"app settings, 112 px crops, {torch.get_num_threads()} torch threads")
         for m, t in app_times.items():
             ok = "PASS" if np.median(t) < METHOD_TARGET_S else "FAIL"
-            setting = str(APP[m] or "no settings")
+            setting = str(app_settings(m) or "no settings")
             print(f"  {m:<22}{setting:<32}{np.median(t):>7.3f} s (p90 {np.percentile(t, 90):.3f})  {ok}")
         for name, ms in inference_variants(model, crops[0]).items():
             ok = "PASS" if ms < INFERENCE_TARGET_MS else "FAIL"
             print(f"  inference, batch 1, {name:<26}{ms:>7.2f} ms  {ok}")
+        ig = ig_precisions(model, crops)
+        for precision in ("fp32", "bf16"):
+            ok = "PASS" if ig[f"{precision}_s"] < IG_TARGET_S else "FAIL"
+            print(f"  IG, 32 steps, {precision:<34}{ig[f'{precision}_s']:>7.3f} s  {ok}")
+        print(f"  IG maps, bf16 against fp32: median Spearman rho {ig['spearman']:.3f}")
         return 0
     settings = {"steps": args.steps, "samples": args.samples, "window": args.window}
     times = time_maps(model, crops, args.methods, **settings)

@@ -66,6 +66,27 @@ def test_ig_completeness_against_the_counterfactual(model, child):
     assert a.baseline == "counterfactual"
 
 
+def test_bf16_ig_ranks_pixels_like_fp32_and_app_settings_fall_back(model, child, monkeypatch):
+    from scipy.stats import spearmanr
+
+    from models import hardware
+    from models.saliency import app_settings
+
+    crop = child[2].image
+    kw = {"target": "down", "contrast": "unaffected", "baseline": "blurred", "steps": 16}
+    fp32 = attribute(model, crop, "integrated_gradients", precision="fp32", **kw)
+    bf16 = attribute(model, crop, "integrated_gradients", precision="bf16", **kw)
+    assert bf16.attributions.dtype == np.float32 and not np.array_equal(fp32.attributions, bf16.attributions)
+    assert spearmanr(fp32.heatmap.ravel(), bf16.heatmap.ravel()).statistic > 0.9
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
+        attribute(model, crop, "saliency", precision="fp8")
+    monkeypatch.setattr(hardware, "cpu_bf16", lambda: False)
+    assert app_settings("integrated_gradients") == {"steps": 24, "precision": "fp32"}
+    monkeypatch.setattr(hardware, "cpu_bf16", lambda: True)
+    assert app_settings("integrated_gradients") == {"steps": 32, "precision": "auto"}
+    assert app_settings("saliency") == {}
+
+
 def test_region_breakdown_from_masks_and_mesh(model, child):
     sample, _, aligned = child
     regions = warp_masks(sample.masks, aligned.matrix, 112)

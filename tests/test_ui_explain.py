@@ -15,7 +15,7 @@ from PIL import Image
 from models import provenance, runtime
 from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
-from models.saliency import APP_SETTINGS, RegionShare, explain, report
+from models.saliency import RegionShare, app_settings, explain, report
 from ui import explain as tab
 
 pytestmark = pytest.mark.skipif(
@@ -68,7 +68,7 @@ def test_drawn_face_gives_marked_overlay_regions_features_and_top5(drawn):
     sample = synthesizer.render(RenderSpec(syndrome=SYNDROME, age=5.0, skin_tone=4, seed=3, size=tab.RENDER_SIZE))
     assert list(result.hpo["HPO id"]) == list(sample.hpo_present)
     assert all(result.hpo["Feature"].str.len() > 0)
-    steps = APP_SETTINGS["integrated_gradients"]["steps"]
+    steps = app_settings("integrated_gradients")["steps"]
     for words in (f"{steps} integration steps", "Counterfactual", "minus the unaffected logit", "render"):
         assert words in result.settings
     assert "a child with Williams-Beuren syndrome" in result.settings  # person-first

@@ -33,7 +33,7 @@ from models import provenance, runtime
 from models.phenotype.catalog import UNAFFECTED, load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
-from models.saliency import APP_SETTINGS, METHODS, report
+from models.saliency import METHODS, app_settings, report
 from ui import generate, notice
 from ui.session import SessionFolders, safe, whole
 
@@ -128,9 +128,15 @@ def target_choices() -> list[tuple[str, str]]:
 
 
 def settings_text(method: str) -> str:
-    """The settings `APP_SETTINGS` gives a method, in words."""
-    words = {"steps": "{} integration steps", "samples": "{} noise samples", "window": "{} px occlusion window"}
-    parts = [words[k].format(v) for k, v in APP_SETTINGS[method].items() if k in words]
+    """The settings the app gives a method on this machine (`models.saliency.app_settings`), in words."""
+    words = {
+        "steps": "{} integration steps",
+        "samples": "{} noise samples",
+        "window": "{} px occlusion window",
+        "precision": "{} gradients",
+    }
+    names = {"bf16": "bfloat16", "fp32": "float32"}
+    parts = [words[k].format(names.get(v, v)) for k, v in app_settings(method).items() if k in words]
     if not parts:
         return "one gradient pass (nothing to cap)"
     return ", ".join(parts) + " (capped so that a map takes about a second)"
@@ -296,7 +302,7 @@ def explain_face(
         seed: identity seed, a whole number >= 0 (drawn face).
         upload: path of the uploaded image, or Gradio's file payload; read, then deleted, when
             `source` is `UPLOAD`.
-        method: one of `models.saliency.METHODS`, run with `APP_SETTINGS`.
+        method: one of `models.saliency.METHODS`, run with `models.saliency.app_settings`.
         target: a classifier class, or `PREDICTED` (or None) for the top-1.
         subtract_unaffected: explain ``logit[target] - logit["unaffected"]``.
         baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (drawn faces only).
@@ -339,7 +345,7 @@ def explain_face(
             contrast="unaffected" if subtract_unaffected else None,
             baseline=baseline,
             baseline_image=cf if baseline == "counterfactual" else None,
-            **APP_SETTINGS[method],
+            **app_settings(method),
         )
     except ValueError as err:
         raise gr.Error(_sentence(err)) from None

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 256  # pixels
 SALIENCY_METHOD = "integrated_gradients"
-#: Saliency settings; None for `models.saliency.APP_SETTINGS` of the method (read at call time, so that
+#: Saliency settings; None for `models.saliency.app_settings` of the method (read at call time, so that
 #: importing this module loads no torch, and tests can make it cheaper).
 SALIENCY_SETTINGS: dict | None = None
 INTENSITY_CHOICES = [
@@ -415,9 +415,9 @@ def _contrast_table(question: quiz_lib.Question, record: quiz_lib.AnswerRecord) 
 
 def _saliency(question: quiz_lib.Question, face: faces.QuizFace):
     """The classifier's saliency overlay for the right syndrome (marked SYNTHETIC) and a note, or None and why."""
-    from models.saliency import APP_SETTINGS
+    from models.saliency import app_settings
 
-    settings = APP_SETTINGS[SALIENCY_METHOD] if SALIENCY_SETTINGS is None else SALIENCY_SETTINGS
+    settings = app_settings(SALIENCY_METHOD) if SALIENCY_SETTINGS is None else SALIENCY_SETTINGS
     try:
         result, baseline = faces.explain_face(runtime.classifier(), question, face, SALIENCY_METHOD, **settings)
     except ValueError as err:

@@ -44,6 +44,7 @@ def write_model_card(
         "",
         "```python",
         "from diffusers import DiffusionPipeline",
+        "",
         "pipe = DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder, trust_remote_code=True)",
         'image = pipe(syndrome="williams_beuren", age_years=6, sex="female", skin_tone=4).images[0]',
         "```",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import sys
 import threading
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from PIL import Image
 from models.generator.audit import PrivacyIndex
 from models.generator.config import use_sampler
 from models.generator.pipeline import PhenoFacePipeline
+from models.hardware import cpu_bf16
 
 GENERATOR_NAME = "phenoface.generator (conditional diffusion)"
 #: How many redraws a flagged sample gets before the request gives up.
@@ -105,7 +105,7 @@ def generate(
     n = len(seeds)
     # bfloat16 halves sampling time on CPUs with native bf16 (AVX-512 BF16, AMX); on the development CPU
     # samples differ from float32 by 0.3 of 255 grey levels on average
-    fast = pipe.device.type == "cpu" and _cpu_bf16()
+    fast = pipe.device.type == "cpu" and cpu_bf16()
 
     def per(v):
         return list(v) if isinstance(v, (list, tuple)) else [v] * n
@@ -146,15 +146,6 @@ def generate(
             raise ValueError(f"{len(todo)} sample(s) stayed too close to a training image after {MAX_REDRAWS} redraws")
     keys = ("syndrome", "age_years", "sex", "skin_tone")
     return [Sample(images[i], int(current[i]), dict(zip(keys, conds[i], strict=True)), withheld[i]) for i in range(n)]
-
-
-@functools.lru_cache(maxsize=1)
-def _cpu_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (oneDNN's check); False when it cannot tell."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def upscale(image: np.ndarray, size: int) -> np.ndarray:

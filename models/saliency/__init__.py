@@ -17,11 +17,22 @@ import numpy as np
 from torch import nn
 
 from models.classifier.preprocess import ImageInput, align_face, load_rgb
-from models.saliency.attribution import APP_SETTINGS, BASELINES, METHODS, Attribution, attribute, make_baseline
+from models.saliency.attribution import (
+    APP_SETTINGS,
+    BASELINES,
+    METHODS,
+    PRECISIONS,
+    Attribution,
+    app_settings,
+    attribute,
+    make_baseline,
+)
 from models.saliency.regions import RegionShare, mesh_regions, overlay, region_breakdown, warp_masks
 
 __all__ = [
     "APP_SETTINGS",
+    "PRECISIONS",
+    "app_settings",
     "BASELINES",
     "METHODS",
     "Attribution",
@@ -101,7 +112,7 @@ def explain(
         baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (IG and SmoothGrad).
         baseline_image: the counterfactual image (same child, no syndrome, same framing); for a
             PhenoFace render file it is re-rendered at intensity 0 when not given.
-        **kwargs: passed to `attribute` (steps, samples, noise, window, seed).
+        **kwargs: passed to `attribute` (steps, samples, noise, window, seed, precision).
 
     Returns:
         `Explanation`.
