@@ -5,7 +5,9 @@ Kept apart from `models/` because nothing here is part of the renderer's contrac
 
 from __future__ import annotations
 
+import argparse
 import io
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,39 @@ from models.phenotype.spec import SEXES, RenderSpec
 
 #: Age bands used in per-band reports, in years (lower bound inclusive, upper exclusive except 18).
 AGE_BANDS: tuple[tuple[float, float], ...] = ((0, 2), (2, 6), (6, 12), (12, 18.01))
+
+
+def bounded(kind: type, low: float, high: float | None = None) -> Callable[[str], float]:
+    """An argparse ``type`` that reads `kind` (int or float) and insists on ``low <= value <= high``.
+
+    Raises (from the returned function):
+        argparse.ArgumentTypeError: not a number of that kind, or out of range; argparse prints it
+            as one line with the usage and exits with status 2.
+    """
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def run_benchmark(main: Callable[[], int]) -> int:
+    """Run a benchmark's `main`; a bad input (ValueError, or OSError such as a missing folder) becomes
+    one line on stderr and exit status 2 instead of a traceback."""
+    try:
+        return main()
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 def age_band(age: float) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import grid, save_sheet
+from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
@@ -106,9 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[2, 5, 8],
         help="comma-separated Monk skin tones (default: 2,5,8)",
     )
-    p.add_argument("--thumb", type=int, default=128, help="thumbnail size in pixels, 128-160 (default: 128)")
     p.add_argument(
-        "--seed", type=int, default=0, help="identity seed of the first row; row r uses seed + r (default: 0)"
+        "--thumb", type=bounded(int, 1), default=128, help="thumbnail size in pixels, 128-160 (default: 128)"
+    )
+    p.add_argument(
+        "--seed",
+        type=bounded(int, 0),
+        default=0,
+        help="identity seed of the first row; row r uses seed + r (default: 0)",
     )
     p.add_argument(
         "--syndromes",
@@ -117,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated catalogue keys (default: every syndrome, unaffected first)",
     )
     p.add_argument("--views", type=str, default="frontal,profile", help="which view sheets to draw (default: both)")
-    p.add_argument("--max-mb", type=float, default=3.0, help="size limit per sheet in MB (default: 3)")
+    p.add_argument("--max-mb", type=bounded(float, 0.1), default=3.0, help="size limit per sheet in MB (default: 3)")
     args = p.parse_args(argv)
 
     keys = list(load_catalog().keys()) if args.syndromes is None else args.syndromes.split(",")
@@ -135,4 +140,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

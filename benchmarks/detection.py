@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import Timer, age_band, grid, random_specs, save_sheet
+from benchmarks.common import Timer, age_band, bounded, grid, random_specs, run_benchmark, save_sheet
 from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
 
@@ -82,9 +82,9 @@ def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> None
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.detection", description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=500, help="number of random frontal renders (default: 500)")
-    p.add_argument("--seed", type=int, default=0, help="benchmark seed (default: 0)")
-    p.add_argument("--size", type=int, default=256, help="render size in pixels (default: 256)")
+    p.add_argument("--n", type=bounded(int, 1), default=500, help="number of random frontal renders (default: 500)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
+    p.add_argument("--size", type=bounded(int, 1), default=256, help="render size in pixels (default: 256)")
     p.add_argument(
         "--min-confidence",
         type=float,
@@ -127,4 +127,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

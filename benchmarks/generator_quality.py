@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import grid, save_sheet
+from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.classifier.config import load_classifier, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
 from models.generator.audit import Thresholds, audit, load_folder_images
@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=Path("assets/generator"), help="generator folder")
     p.add_argument("--classifier", type=Path, default=Path("assets/classifier"), help="classifier folder")
     p.add_argument("--train", type=Path, default=None, help="the generator's training set, for the privacy audit")
-    p.add_argument("--per-class", type=int, default=50, help="samples per class (default: 50)")
-    p.add_argument("--steps", type=int, default=25, help="DPM-Solver++ steps (default: 25)")
-    p.add_argument("--guidance", type=float, default=4.0, help="classifier-free guidance (default: 4)")
+    p.add_argument("--per-class", type=bounded(int, 1), default=50, help="samples per class (default: 50)")
+    p.add_argument("--steps", type=bounded(int, 1), default=25, help="DPM-Solver++ steps (default: 25)")
+    p.add_argument("--guidance", type=bounded(float, 0.0), default=4.0, help="classifier-free guidance (default: 4)")
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
     args = p.parse_args(argv)
@@ -165,4 +165,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import random_specs
+from benchmarks.common import bounded, random_specs, run_benchmark
 from models.phenotype import synthesizer
 from models.phenotype.morphology import FEATURES
 
@@ -180,9 +180,9 @@ def show_landmarks(path: Path, seed: int, size: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.phenotype_check", description=__doc__.split("\n\n")[0])
-    p.add_argument("--pairs", type=int, default=200, help="children per feature (default: 200)")
-    p.add_argument("--seed", type=int, default=0, help="benchmark seed (default: 0)")
-    p.add_argument("--size", type=int, default=256, help="render size in pixels (default: 256)")
+    p.add_argument("--pairs", type=bounded(int, 1), default=200, help="children per feature (default: 200)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
+    p.add_argument("--size", type=bounded(int, 1), default=256, help="render size in pixels (default: 256)")
     p.add_argument(
         "--features",
         type=str,
@@ -232,4 +232,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

@@ -50,7 +50,7 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
-from benchmarks.common import random_specs
+from benchmarks.common import bounded, random_specs, run_benchmark
 from benchmarks.saliency_common import APP_SETTINGS, TARGET_MODES, Case, choose_target, prepare, scores, twin_of
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
@@ -397,18 +397,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m benchmarks.saliency_faithfulness", description=__doc__.split("\n\n")[0]
     )
     p.add_argument("--model", type=Path, required=True, help="classifier folder (config.json, model.safetensors)")
-    p.add_argument("--n", type=int, default=20, help="children per feature, and syndromic renders (default: 20)")
+    p.add_argument(
+        "--n", type=bounded(int, 1), default=20, help="children per feature, and syndromic renders (default: 20)"
+    )
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods (default: all)")
     p.add_argument("--target", choices=TARGET_MODES, default="contrast", help="what is explained (default: contrast)")
-    p.add_argument("--seed", type=int, default=0, help="benchmark seed (default: 0)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
     p.add_argument("--out", type=Path, default=Path("out/bench/saliency"), help="folder for CSV and JSON")
-    p.add_argument("--steps", type=int, default=APP_SETTINGS["steps"], help="IG steps (default: the app's)")
-    p.add_argument("--samples", type=int, default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)")
-    p.add_argument("--window", type=int, default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)")
-    p.add_argument("--deletion-steps", type=int, default=20, help="points of the deletion curve - 1 (default: 20)")
+    p.add_argument(
+        "--steps", type=bounded(int, 1), default=APP_SETTINGS["steps"], help="IG steps (default: the app's)"
+    )
+    p.add_argument(
+        "--samples", type=bounded(int, 1), default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)"
+    )
+    p.add_argument(
+        "--window", type=bounded(int, 1), default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)"
+    )
+    p.add_argument(
+        "--deletion-steps", type=bounded(int, 1), default=20, help="points of the deletion curve - 1 (default: 20)"
+    )
     p.add_argument("--randomisation", choices=("cascading", "full"), default="cascading", help="(default: cascading)")
     p.add_argument("--align", choices=("mesh", "landmarks"), default="mesh", help="crop alignment (default: mesh)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--threads", type=bounded(int, 1), default=None, help="torch CPU threads (default: torch's)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -437,4 +447,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.common import random_specs
+from benchmarks.common import bounded, random_specs, run_benchmark
 from benchmarks.saliency_common import APP_SETTINGS, choose_target, to_batch
 from models.classifier.preprocess import align_face
 from models.phenotype import synthesizer
@@ -196,13 +196,19 @@ def print_report(r: dict) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.saliency_speed", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=Path, required=True, help="classifier folder (config.json, model.safetensors)")
-    p.add_argument("--n", type=int, default=10, help="timed maps per method (default: 10)")
+    p.add_argument("--n", type=bounded(int, 1), default=10, help="timed maps per method (default: 10)")
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods (default: all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the renders (default: 0)")
-    p.add_argument("--steps", type=int, default=APP_SETTINGS["steps"], help="IG steps (default: the app's)")
-    p.add_argument("--samples", type=int, default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)")
-    p.add_argument("--window", type=int, default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="seed of the renders (default: 0)")
+    p.add_argument(
+        "--steps", type=bounded(int, 1), default=APP_SETTINGS["steps"], help="IG steps (default: the app's)"
+    )
+    p.add_argument(
+        "--samples", type=bounded(int, 1), default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)"
+    )
+    p.add_argument(
+        "--window", type=bounded(int, 1), default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)"
+    )
+    p.add_argument("--threads", type=bounded(int, 1), default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
     p.add_argument(
         "--app",
@@ -247,4 +253,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

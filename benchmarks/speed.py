@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.common import random_specs
+from benchmarks.common import bounded, random_specs, run_benchmark
 from models.phenotype import synthesizer
 from models.phenotype.spec import VIEWS
 
@@ -40,10 +40,10 @@ def time_renders(view: str, n: int, seed: int, size: int, warmup: int) -> np.nda
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=100, help="timed renders per view (default: 100)")
-    p.add_argument("--size", type=int, default=256, help="render size in pixels (default: 256)")
-    p.add_argument("--seed", type=int, default=0, help="benchmark seed (default: 0)")
-    p.add_argument("--warmup", type=int, default=5, help="untimed renders per view first (default: 5)")
+    p.add_argument("--n", type=bounded(int, 1), default=100, help="timed renders per view (default: 100)")
+    p.add_argument("--size", type=bounded(int, 1), default=256, help="render size in pixels (default: 256)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
+    p.add_argument("--warmup", type=bounded(int, 0), default=5, help="untimed renders per view first (default: 5)")
     p.add_argument("--views", type=str, default=",".join(VIEWS), help="comma-separated views (default: all)")
     args = p.parse_args(argv)
 
@@ -60,4 +60,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_benchmark(main))

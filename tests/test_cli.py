@@ -113,3 +113,27 @@ def test_help_explains_every_flag():
     assert r.returncode == 0
     for action in render_cli.build_parser()._actions:
         assert action.help, f"{action.option_strings} has no help"
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "message"),
+    [
+        ("benchmarks.speed", ["--n", "x"], "argument --n: 'x' is not a whole number"),
+        ("benchmarks.detection", ["--n", "-3"], "argument --n: -3 is out of range: must be at least 1"),
+        ("benchmarks.generator_quality", ["--guidance", "-1"], "must be at least 0.0"),
+        ("benchmarks.generator_quality", ["--model", "/nonexistent"], "error: /nonexistent is not a generator folder"),
+        ("benchmarks.saliency_speed", ["--model", "/nonexistent"], "not a classifier folder"),
+    ],
+)
+def test_benchmarks_refuse_bad_arguments_in_one_line(module, args, message, capsys):
+    import importlib
+
+    from benchmarks.common import run_benchmark
+
+    main = importlib.import_module(module).main
+    try:
+        code = run_benchmark(lambda: main(args))
+    except SystemExit as e:  # argparse's own refusal
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
