@@ -55,6 +55,20 @@ def test_counterfactual_rows(tmp_path):
         assert (cf["age_years"], cf["sex"], cf["skin_tone"]) == (child["age_years"], child["sex"], child["skin_tone"])
 
 
+def test_rewriting_a_folder_removes_the_old_cohorts_images_only(tmp_path):
+    classes = ",".join(two_classes())
+    assert cohort.main(["--out", str(tmp_path), "--syndromes", classes, "--counterfactual", *SMALL]) == 0
+    old = {r["file"] for r in cohort.read_metadata(tmp_path)}
+    mine = tmp_path / "images" / "notes.png"  # not listed by any cohort: must survive
+    mine.write_bytes(b"user's own file")
+    small = [a if a != "2" else "1" for a in SMALL]  # one child per class, no counterfactuals
+    assert cohort.main(["--out", str(tmp_path), "--syndromes", classes, *small]) == 0
+    new = {r["file"] for r in cohort.read_metadata(tmp_path)}
+    assert len(new) == 2 and new < old
+    on_disk = {f"images/{p.name}" for p in (tmp_path / "images").iterdir()}
+    assert on_disk == new | {"images/notes.png"}
+
+
 def test_same_seed_same_bytes_across_processes(tmp_path):
     args = ["--syndromes", ",".join(two_classes()), "--ages", "2-4", *SMALL]
     a, b = tmp_path / "a", tmp_path / "b"

@@ -146,6 +146,11 @@ def write_cohort(
 ) -> list[dict[str, str]]:
     """Render the subjects into ``out/images`` and write ``out/metadata.csv`` last, atomically.
 
+    Writing into a folder that holds an earlier cohort replaces it: images listed in the old
+    ``metadata.csv`` that the new one does not list are deleted once the new metadata is in place,
+    so no stale image is left looking like part of the cohort. Files the old metadata did not list
+    are never touched.
+
     Args:
         out: cohort folder (created if missing).
         subjects: from `draw_subjects`.
@@ -160,6 +165,7 @@ def write_cohort(
         The metadata rows, as written.
     """
     (out / "images").mkdir(parents=True, exist_ok=True)
+    previous = _listed_files(out / "metadata.csv")
     catalog = load_catalog()
     rows: list[dict[str, str]] = []
     for n, subject in enumerate(subjects):
@@ -205,7 +211,20 @@ def write_cohort(
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    for rel in previous - {row["file"] for row in rows}:
+        (out / rel).unlink(missing_ok=True)
     return rows
+
+
+def _listed_files(csv_path: Path) -> set[str]:
+    """Relative image paths an existing metadata.csv lists under images/ (empty if none or unreadable)."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            files = {row.get("file") or "" for row in csv.DictReader(f)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+    # Only plain names inside images/: a hand-edited CSV must not make us delete anything else.
+    return {f for f in files if f.startswith("images/") and "/" not in f[7:] and ".." not in f}
 
 
 def read_metadata(folder: str | Path) -> list[dict[str, Any]]:
