@@ -110,7 +110,7 @@ def inference_variants(model: nn.Module, crop: np.ndarray) -> dict[str, float]:
         out["bfloat16 autocast"] = float(np.median(time_inference(model, crop)))
     from models.classifier.inference import fast_predictor
 
-    fast = fast_predictor(copy.deepcopy(model))
+    fast = fast_predictor(model)
     out["TorchScript frozen + oneDNN fusion"] = float(np.median(time_inference(fast, crop)))
     return out
 

@@ -169,6 +169,21 @@ def test_training_writes_files_that_load_back(trained):
     assert probs.shape == (3, 3) and torch.isfinite(probs).all()
 
 
+def test_fast_predictor_matches_the_model_and_leaves_it_as_it_was(trained):
+    from models.classifier.inference import fast_predictor
+
+    model = load_classifier(trained)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.rand(2, 3, 112, 112)
+    predict = fast_predictor(model, batch=2)
+    with torch.inference_mode():
+        eager = model(x)
+    torch.testing.assert_close(predict(x), eager, rtol=1e-3, atol=1e-3)
+    assert model.state_dict().keys() == before.keys()
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in before.items())
+    assert next(model.parameters()).is_contiguous()  # not switched to channels-last in place
+
+
 def test_training_is_deterministic(cohort, trained, tmp_path):
     from safetensors.torch import load_file
 

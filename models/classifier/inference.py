@@ -7,6 +7,7 @@ the eager model; this is for predictions only.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -18,7 +19,7 @@ def fast_predictor(model: Classifier, batch: int = 1) -> Callable[[torch.Tensor]
     """A frozen TorchScript version of `model` for CPU inference.
 
     Args:
-        model: a `Classifier` (eval mode is set; the model itself is not changed).
+        model: a `Classifier`; it is copied, so the model passed in is left as it was.
         batch: batch size to trace with (other sizes work, the first call re-optimises).
 
     Returns:
@@ -31,7 +32,7 @@ def fast_predictor(model: Classifier, batch: int = 1) -> Callable[[torch.Tensor]
     size = model.config.input_size
     example = torch.rand(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
     torch.jit.enable_onednn_fusion(True)
-    net = model.eval().to(memory_format=torch.channels_last)
+    net = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
     with torch.inference_mode():
         frozen = torch.jit.freeze(torch.jit.trace(net, example))
         for _ in range(3):  # oneDNN fuses on the first calls; do it here, not in the first request

@@ -24,7 +24,8 @@ accuracy on held-out real photographs.
 
 Each stage and each cell (backbone x arm x seed) writes its own file, so a stopped run resumes
 and finished cells are skipped. Outputs in ``--out``: ``results.csv`` (every run),
-``results.md`` (table), ``accuracy_vs_scale.png``. On simulated "real" data this tests the
+``results.md`` (table), ``accuracy_vs_scale.png`` (written by `models.experiments.results`; the
+sizes of each preset are in `models.experiments.presets`). On simulated "real" data this tests the
 pipeline and the protocol, not the clinical claim, which needs real photographs.
 """
 
@@ -34,118 +35,18 @@ import argparse
 import csv
 import json
 import math
-import platform
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-UNAFFECTED = "unaffected"
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Sizes of one run of the protocol.
-
-    Attributes:
-        name: preset name.
-        classes: class keys (None: the whole catalogue plus unaffected).
-        real_train_per_class, val_per_class, test_per_class: children per class in each split.
-        render_size: pixels of the simulated cohort images (before alignment).
-        resolution: generator and classifier input width/height in pixels.
-        pretrain_images: simulated unaffected children for the generator's stage 1.
-        gen_channels: generator UNet channels per level.
-        gen_pretrain_steps, gen_finetune_steps, gen_batch: generator training.
-        gen_precision: mixed precision of generator training ("bf16" is about twice as fast on CPUs with
-            AVX-512 BF16).
-        sample_steps, guidance: DPM-Solver++ steps and classifier-free guidance when sampling.
-        scales: synthetic images per class of the synthetic-only arms.
-        backbones: timm backbones.
-        seeds: classifier seeds per cell.
-        steps, batch, lr: classifier optimiser steps, batch size and peak AdamW learning rate (same for every arm).
-    """
-
-    name: str
-    classes: tuple[str, ...] | None
-    real_train_per_class: int
-    val_per_class: int
-    test_per_class: int
-    render_size: int
-    resolution: int
-    pretrain_images: int
-    gen_channels: tuple[int, ...]
-    gen_pretrain_steps: int
-    gen_finetune_steps: int
-    gen_batch: int
-    gen_precision: str
-    sample_steps: int
-    guidance: float
-    scales: tuple[int, ...]
-    backbones: tuple[str, ...]
-    seeds: tuple[int, ...]
-    steps: int
-    batch: int
-    lr: float = 2e-3
-    notes: str = field(default="", compare=False)
-
-
-BACKBONES = ("resnet18", "efficientnet_b0", "mobilenetv3_large_100", "convnext_atto")
-
-PRESETS: dict[str, Preset] = {
-    # every stage of the protocol, tiny: a minute or two on 2 CPU cores (run in the test suite)
-    "smoke": Preset(
-        name="smoke",
-        classes=(UNAFFECTED, "down", "williams_beuren"),
-        real_train_per_class=3,
-        val_per_class=2,
-        test_per_class=3,
-        render_size=128,
-        resolution=32,
-        pretrain_images=8,
-        gen_channels=(16, 32),
-        gen_pretrain_steps=4,
-        gen_finetune_steps=4,
-        gen_batch=4,
-        gen_precision="no",
-        sample_steps=3,
-        guidance=2.0,
-        scales=(1, 2, 3, 4, 5),
-        backbones=BACKBONES,
-        seeds=(0,),
-        steps=3,
-        batch=8,
-        notes="checks the pipeline end to end; its numbers mean nothing",
-    ),
-    # the research setting at CPU scale: sized for about 8 hours on a 2-core CPU (see README)
-    "paper": Preset(
-        name="paper",
-        classes=None,
-        real_train_per_class=5,
-        val_per_class=5,
-        test_per_class=20,
-        render_size=128,
-        resolution=64,
-        pretrain_images=2000,
-        gen_channels=(32, 64, 128, 128),
-        gen_pretrain_steps=1500,
-        gen_finetune_steps=800,
-        gen_batch=32,
-        gen_precision="bf16",
-        sample_steps=20,
-        guidance=2.0,
-        scales=(10, 20, 50, 100, 200),
-        backbones=BACKBONES,
-        seeds=(0, 1, 2),
-        steps=500,
-        batch=32,
-    ),
-}
-
+from models.experiments.presets import BACKBONES, PRESETS, UNAFFECTED, Preset
+from models.experiments.results import write_results
 
 # ----------------------------------------------------------------------------------------------
 # data
@@ -454,90 +355,6 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
         log(f"[{time.time() - t0:.0f} s] {backbone} done (real + synthetic at {best} per class, chosen on validation)")
     write_results(records, preset, out, time.time() - t0, real_data)
     return records
-
-
-def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean and SD over seeds of the test metrics, per backbone, arm and scale."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in records:
-        groups.setdefault((r["backbone"], r["arm"], r["synthetic_per_class"]), []).append(r)
-    order = {"real_only": 0, "synthetic_only": 1, "real_plus_synthetic": 2}
-    rows = []
-    for (backbone, arm, scale), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], order[kv[0][1]], kv[0][2])):
-        row = {"backbone": backbone, "arm": arm, "synthetic_per_class": scale, "seeds": len(rs)}
-        for m in ("top1", "top5", "top10", "balanced_accuracy"):
-            v = np.array([r["test"][m] for r in rs])
-            row[f"{m}_mean"], row[f"{m}_sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-        rows.append(row)
-    return rows
-
-
-def write_results(records, preset: Preset, out: Path, wall_s: float, real_data: Path | None) -> None:
-    """results.csv (every run), results.md (mean +- SD table) and accuracy_vs_scale.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with open(out / "results.csv.tmp", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["backbone", "arm", "synthetic_per_class", "seed", "train_images", "steps", "test_top1",
-                    "test_top5", "test_top10", "test_balanced_accuracy", "val_top1", "wall_s"])  # fmt: skip
-        for r in records:
-            t = r["test"]
-            w.writerow([r["backbone"], r["arm"], r["synthetic_per_class"], r["seed"], r["train_images"], r["steps"],
-                        f"{t['top1']:.4f}", f"{t['top5']:.4f}", f"{t['top10']:.4f}", f"{t['balanced_accuracy']:.4f}",
-                        f"{r['val']['top1']:.4f}", r["wall_s"]])  # fmt: skip
-    (out / "results.csv.tmp").replace(out / "results.csv")
-    summary = summarise(records)
-    lines = [
-        f"# Synthetic-only versus real-only: preset `{preset.name}`",
-        "",
-        f"Data: {'real photographs from ' + str(real_data) if real_data else 'simulated cohorts (phenotype model)'}; "
-        f"{preset.real_train_per_class} real training children per class, {preset.resolution} px aligned crops, "
-        f"{preset.steps} optimiser steps of batch {preset.batch} per run, seeds {list(preset.seeds)}.",
-        f"Hardware: {platform.machine()}, {torch.get_num_threads()} torch threads; wall time {wall_s / 60:.1f} min "
-        "(this invocation; finished cells of earlier invocations are reused).",
-        "",
-        "Test accuracy, per-syndrome mean, mean +- SD over seeds:",
-        "",
-        "| backbone | arm | synthetic / class | top-1 | top-5 | top-10 | balanced acc. |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for s in summary:
-        cells = [
-            f"{s[m + '_mean']:.3f}" + (f" +- {s[m + '_sd']:.3f}" if s["seeds"] > 1 else "")
-            for m in ("top1", "top5", "top10", "balanced_accuracy")
-        ]
-        lines.append(
-            f"| {s['backbone']} | {s['arm']} | {s['synthetic_per_class'] or '-'} | " + " | ".join(cells) + " |"
-        )
-    lines += ["", "On simulated 'real' data this tests the pipeline and the protocol, not the clinical claim.", ""]
-    (out / "results.md").write_text("\n".join(lines), encoding="utf-8")
-
-    backbones = sorted({s["backbone"] for s in summary})
-    fig, axes = plt.subplots(1, len(backbones), figsize=(3.6 * len(backbones), 3.4), squeeze=False, sharey=True)
-    for ax, bb in zip(axes[0], backbones, strict=True):
-        syn = [s for s in summary if s["backbone"] == bb and s["arm"] == "synthetic_only"]
-        x = [s["synthetic_per_class"] for s in syn]
-        ax.errorbar(x, [s["top1_mean"] for s in syn], yerr=[s["top1_sd"] for s in syn], marker="o",
-                    color="#0072B2", capsize=3, label="synthetic only")  # fmt: skip
-        for s in summary:
-            if s["backbone"] == bb and s["arm"] == "real_only":
-                ax.axhline(s["top1_mean"], color="#D55E00", linestyle="--", label="real only")
-            if s["backbone"] == bb and s["arm"] == "real_plus_synthetic":
-                ax.plot([s["synthetic_per_class"]], [s["top1_mean"]], marker="*", markersize=12, color="#009E73",
-                        linestyle="none", label="real + synthetic")  # fmt: skip
-        ax.set_xscale("log")
-        ax.set_title(bb, fontsize=10)
-        ax.set_xlabel("synthetic images per class")
-    axes[0][0].set_ylabel("test top-1 (per-syndrome mean)")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"Synthetic-only vs real-only training ({preset.name} preset)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out / "accuracy_vs_scale.png.tmp.png", dpi=110)
-    plt.close(fig)
-    (out / "accuracy_vs_scale.png.tmp.png").replace(out / "accuracy_vs_scale.png")
 
 
 def build_parser() -> argparse.ArgumentParser:
