@@ -17,6 +17,7 @@ from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
 from models.saliency import RegionShare, app_settings, explain, report
 from ui import explain as tab
+from ui import explain_files, explain_pictures, explain_tables
 
 pytestmark = pytest.mark.skipif(
     not (runtime.paths().classifier_dir / "model.safetensors").is_file(), reason="no shipped classifier"
@@ -39,7 +40,7 @@ def drawn(one_thread):
     """Integrated Gradients against the counterfactual on a drawn child with Williams-Beuren syndrome."""
     result, folder = _call(method="integrated_gradients", baseline="counterfactual")
     yield result, folder
-    tab.remove_session_dir(folder)
+    explain_files.remove_session_dir(folder)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +59,10 @@ def test_drawn_face_gives_marked_overlay_regions_features_and_top5(drawn):
     assert result.synthetic and result.show_probabilities
     assert result.overlay.shape == result.crop.shape == (336, 336, 3)
     assert result.overlay.dtype == result.crop.dtype == np.uint8
-    assert list(result.regions.columns) == tab.REGION_COLUMNS
+    assert list(result.regions.columns) == explain_tables.REGION_COLUMNS
     assert result.regions["Share"].sum() == pytest.approx(1.0, abs=0.01)
     assert result.regions["Region"].iloc[-1] == report.REMAINDER
-    assert list(result.top.columns) == tab.TOP_COLUMNS and len(result.top) == 5
+    assert list(result.top.columns) == explain_tables.TOP_COLUMNS and len(result.top) == 5
     assert list(result.top["Rank"]) == [1, 2, 3, 4, 5]
     assert result.top["Probability"].is_monotonic_decreasing
     assert "(OMIM:194050)" in result.top["Syndrome"].iloc[0]  # display name with the OMIM id
@@ -87,7 +88,7 @@ def test_drawn_overlay_is_the_explanation_marked_synthetic(model):
         expected = explain(model, Path(folder) / "face.png", "gradcam", contrast="unaffected").overlay
         np.testing.assert_array_equal(result.overlay, provenance.mark_synthetic(expected))
     finally:
-        tab.remove_session_dir(folder)
+        explain_files.remove_session_dir(folder)
     assert not Path(folder).exists()
 
 
@@ -129,10 +130,10 @@ def test_research_mode_shows_probabilities_and_cache_folder_is_removed(drawn):
 
 def test_drawn_outputs_show_the_bar_chart(drawn):
     result, folder = drawn
-    pictures = tab.pictures_html(result, folder)
+    pictures = explain_pictures.pictures_html(result, folder)
     assert pictures.count("data:image/png;base64,") == 2
     assert provenance.read_png_metadata(Path(folder) / "overlay.png")["synthetic"] == "true"
-    figure = tab.top_figure(result.top)
+    figure = explain_pictures.top_figure(result.top)
     assert len(figure.axes[0].patches) == 5
 
 
@@ -192,13 +193,14 @@ def test_source_switch_hides_the_counterfactual_for_uploads():
 
 
 def test_choices_use_readable_names():
-    assert [name for _, name in [(k, tab.METHOD_NAMES[k]) for k in tab.METHODS]] == [
+    assert [name for _, name in [(k, explain_tables.METHOD_NAMES[k]) for k in tab.METHODS]] == [
         "Integrated Gradients", "Saliency", "Grad-CAM", "Occlusion", "SmoothGrad (NoiseTunnel around IG)",
     ]  # fmt: skip
     targets = tab.target_choices()
     assert targets[0][1] == tab.PREDICTED
     assert [k for _, k in targets[1:]] == list(runtime.classifier().config.classes)
-    assert "steps" in tab.settings_text("integrated_gradients") and "window" in tab.settings_text("occlusion")
+    assert "steps" in explain_tables.settings_text("integrated_gradients")
+    assert "window" in explain_tables.settings_text("occlusion")
 
 
 def test_report_helpers(model, drawn):

@@ -24,7 +24,16 @@ from models.phenotype.catalog import load_catalog
 from models.phenotype.composite import average_portrait
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
-from ui import build_app, generate, generate_parts, notice
+from ui import (
+    build_app,
+    generate,
+    generate_choice,
+    generate_downloads,
+    generate_learned,
+    generate_phenotype,
+    generate_tables,
+    notice,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = 128  # pixels: the smallest the renderer draws, to keep the tests fast
@@ -37,7 +46,7 @@ def _syndrome_key() -> str:
     return "williams_beuren" if "williams_beuren" in keys else keys[0]
 
 
-def _call(syndrome, n_faces=2, seed=3, intensity=1.0, session_dir=None, generator=generate.PHENOTYPE, **kw):
+def _call(syndrome, n_faces=2, seed=3, intensity=1.0, session_dir=None, generator=generate_choice.PHENOTYPE, **kw):
     args = dict(age=5.0, sex="female", skin_tone=4, eye_colour="random", hair_colour="random", view="frontal")
     args.update(kw)
     return generate.generate(
@@ -55,7 +64,7 @@ def syndromic():
     """One call for a child with a syndrome: 2 faces, seed 3, and the session folder it made."""
     out = _call(_syndrome_key())
     yield out
-    generate.remove_session_dir(out.session_dir)
+    generate_downloads.remove_session_dir(out.session_dir)
 
 
 def test_returns_pairs_of_marked_faces(syndromic):
@@ -82,7 +91,7 @@ def test_table_lists_the_features_the_first_child_shows(syndromic):
     spec = RenderSpec(syndrome=_syndrome_key(), age=5.0, skin_tone=4, seed=3, intensity=1.0, size=SIZE)
     sample = synthesizer.render(spec)
     table = syndromic[2]
-    assert list(table.columns) == generate.FEATURE_COLUMNS
+    assert list(table.columns) == generate_tables.FEATURE_COLUMNS
     assert list(table["HPO id"]) == list(sample.hpo_present)
     assert all(table["What it means"].str.len() > 0)
     assert "HPO release" in syndromic[1]
@@ -112,7 +121,7 @@ def test_session_folder_is_reused_and_removed():
     folder = Path(second.session_dir)
     assert folder == Path(first.session_dir)
     assert [p.name for p in folder.glob("*.png")] == [Path(second[4]).name]  # the last download only
-    generate.remove_session_dir(str(folder))
+    generate_downloads.remove_session_dir(str(folder))
     assert not folder.exists()
 
 
@@ -124,7 +133,7 @@ def test_unaffected_shows_single_faces_and_no_features():
         assert out[2].empty and out[3].empty
         assert out.toggles["interactive"] is False
     finally:
-        generate.remove_session_dir(out.session_dir)
+        generate_downloads.remove_session_dir(out.session_dir)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +160,7 @@ def test_bad_input_raises_gr_error(changes, message):
 
 
 def test_choices_and_swatches():
-    choices = generate.syndrome_choices()
+    choices = generate_tables.syndrome_choices()
     assert choices[0][1] == "unaffected"
     assert all("(OMIM:" in label for label, key in choices[1:] if load_catalog().get(key).omim)
     html = generate.skin_tone_html(6)
@@ -180,13 +189,13 @@ def test_toggles_start_with_face_1_features_and_redraw_it_unchanged(syndromic):
     assert toggles["interactive"] is True
     assert set(toggles["value"]) == set(synthesizer.render(spec).hpo_realised)
     assert {hpo_id for _, hpo_id in toggles["choices"]} >= set(toggles["value"])
-    gallery, _, _, _ = generate.toggle_features(toggles["value"], syndromic.face, syndromic.session_dir)
+    gallery, _, _, _ = generate_phenotype.toggle_features(toggles["value"], syndromic.face, syndromic.session_dir)
     np.testing.assert_array_equal(_image(gallery[0][0]), _image(syndromic.gallery[0][0]))
 
 
 def test_toggles_redraw_face_1_with_exactly_the_chosen_features(syndromic):
     chosen = _compatible(syndromic.toggles["choices"], 3)
-    gallery, note, archive, face = generate.toggle_features(chosen, syndromic.face, syndromic.session_dir)
+    gallery, note, archive, face = generate_phenotype.toggle_features(chosen, syndromic.face, syndromic.session_dir)
     assert len(gallery) == 2 and "chosen features" in gallery[0][1]
     assert notice.WITHOUT_SYNDROME in gallery[1][1]
     meta = provenance.read_png_metadata(gallery[0][0])
@@ -200,7 +209,7 @@ def test_toggles_redraw_face_1_with_exactly_the_chosen_features(syndromic):
     assert tuple(face["spec"]["features"]) == tuple(chosen) and "feature(s)" in note
     assert Path(archive).is_file()
     # none ticked: the child without any of the syndrome's features
-    gallery, note, _, _ = generate.toggle_features([], syndromic.face, syndromic.session_dir)
+    gallery, note, _, _ = generate_phenotype.toggle_features([], syndromic.face, syndromic.session_dir)
     assert provenance.read_png_metadata(gallery[0][0])["hpo_realised"] == ""
     assert "No feature" in note
 
@@ -212,17 +221,17 @@ def test_contradictory_toggles_give_the_renderers_message(syndromic):
         by_dimension.setdefault(FEATURES[hpo_id].dimension, []).append(hpo_id)
     pair = next(ids for ids in by_dimension.values() if len(ids) > 1)  # e.g. thick and everted lower lip
     with pytest.raises(gr.Error, match="change the same measurement"):
-        generate.toggle_features(pair, syndromic.face, syndromic.session_dir)
+        generate_phenotype.toggle_features(pair, syndromic.face, syndromic.session_dir)
     with pytest.raises(gr.Error, match="not one of the features"):
-        generate.toggle_features(["HP:0000316" if "HP:0000316" not in choices else "HP:9999999"],
-                                 syndromic.face, syndromic.session_dir)  # fmt: skip
+        generate_phenotype.toggle_features(["HP:0000316" if "HP:0000316" not in choices else "HP:9999999"],
+                                           syndromic.face, syndromic.session_dir)  # fmt: skip
     with pytest.raises(gr.Error, match="Generate first"):
-        generate.toggle_features(sorted(choices)[:1], None, None)
+        generate_phenotype.toggle_features(sorted(choices)[:1], None, None)
 
 
 def test_age_strip_shows_the_same_child_at_five_ages(syndromic):
-    gallery, archive = generate.age_strip(syndromic.face, syndromic.session_dir)
-    assert len(gallery) == len(generate.STRIP_AGES) == 5
+    gallery, archive = generate_phenotype.age_strip(syndromic.face, syndromic.session_dir)
+    assert len(gallery) == len(generate_phenotype.STRIP_AGES) == 5
     ages = []
     for (path, caption), age in zip(gallery, (1, 4, 8, 12, 16), strict=True):
         meta = provenance.read_png_metadata(path)
@@ -233,11 +242,11 @@ def test_age_strip_shows_the_same_child_at_five_ages(syndromic):
         assert _image(path).shape == (SIZE, SIZE, 3)
     assert ages == [1, 4, 8, 12, 16]
     with pytest.raises(gr.Error, match="Generate first"):
-        generate.age_strip(None, syndromic.session_dir)
+        generate_phenotype.age_strip(None, syndromic.session_dir)
 
 
 def test_average_portraits_are_marked_and_captioned(syndromic):
-    gallery, _ = generate.average_portraits(syndromic.face, 4, syndromic.session_dir)
+    gallery, _ = generate_phenotype.average_portraits(syndromic.face, 4, syndromic.session_dir)
     assert [caption for _, caption in gallery] == [
         f"average of 4 synthetic children with {load_catalog().get(_syndrome_key()).name}",
         "average of the same 4 synthetic children without the syndrome",
@@ -248,7 +257,7 @@ def test_average_portraits_are_marked_and_captioned(syndromic):
         assert provenance.read_png_metadata(path)["synthetic"] == "true"
         np.testing.assert_array_equal(_image(path), provenance.mark_synthetic(image))
     with pytest.raises(gr.Error, match="number of children"):
-        generate.average_portraits(syndromic.face, 1, syndromic.session_dir)
+        generate_phenotype.average_portraits(syndromic.face, 1, syndromic.session_dir)
 
 
 def _zip_contents(path):
@@ -269,18 +278,18 @@ def test_zip_holds_every_face_shown_with_attributes():
         pngs, metas, rows = _zip_contents(out.archive)
         assert len(pngs) == len(out.gallery) == len(rows) == 6
         assert all(meta["synthetic"] == "true" for meta in metas)
-        assert list(rows[0]) == generate_parts.ATTRIBUTE_COLUMNS
+        assert list(rows[0]) == generate_downloads.ATTRIBUTE_COLUMNS
         assert [row["file"] for row in rows] == pngs
         assert rows[0]["omim"] == ",".join(load_catalog().get(_syndrome_key()).omim).replace(",", ";")
         assert rows[0]["age_years"] == "5" and rows[0]["seed"] == "5" and rows[1]["intensity"] == "0"
         assert rows[0]["hpo_present"] == provenance.read_png_metadata(out.gallery[0][0])["hpo_present"]
         # the age strip is added to the set, and the ZIP is rewritten in place of the old one
-        _, archive = generate.age_strip(out.face, out.session_dir)
+        _, archive = generate_phenotype.age_strip(out.face, out.session_dir)
         pngs, _, rows = _zip_contents(archive)
         assert len(pngs) == len(rows) == 11
         assert list(Path(out.session_dir).glob("*.zip")) == [Path(archive)]
     finally:
-        generate.remove_session_dir(out.session_dir)
+        generate_downloads.remove_session_dir(out.session_dir)
 
 
 # --- diffusion generators --------------------------------------------------------------------------
@@ -316,18 +325,18 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
     from models.generator import sample as gen
 
     runtime.configure(generator_dir=tiny_generator)
-    assert generate.generator_choices()[1] == ("Learned diffusion model", generate.LEARNED)
-    out = _call(_syndrome_key(), n_faces=2, seed=7, generator=generate.LEARNED)
+    assert generate_choice.generator_choices()[1] == ("Learned diffusion model", generate_choice.LEARNED)
+    out = _call(_syndrome_key(), n_faces=2, seed=7, generator=generate_choice.LEARNED)
     try:
         assert len(out.gallery) == 4
         name = load_catalog().get(_syndrome_key()).name
         assert notice.with_syndrome(name) in out.gallery[0][1]
-        assert all(caption.endswith(generate.SAME_SEED) for _, caption in out.gallery[1::2])
+        assert all(caption.endswith(generate_choice.SAME_SEED) for _, caption in out.gallery[1::2])
         assert "same noise" in out.summary and "not checked" in out.summary
         # each face is the model's sample, upsampled to the display size and marked
         pipe, index = runtime.generator()
         classes = [_syndrome_key()] * 2 + ["unaffected"] * 2
-        settings = (generate_parts.DIFFUSION_GUIDANCE, generate_parts.DIFFUSION_SAMPLER)
+        settings = (generate_learned.DIFFUSION_GUIDANCE, generate_learned.DIFFUSION_SAMPLER)
         samples = gen.generate(pipe, index, classes, 5.0, "female", 4, [7, 8, 7, 8], 2, *settings)
         for (path, _), k in zip(out.gallery, (0, 2, 1, 3), strict=True):
             meta = provenance.read_png_metadata(path)
@@ -342,11 +351,11 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
         assert out.toggles["interactive"] is False and "same child" in out.toggles["info"]
         assert out.strip_button["interactive"] is False and out.tools_note
         with pytest.raises(gr.Error, match="same child"):
-            generate.age_strip(out.face, out.session_dir)
+            generate_phenotype.age_strip(out.face, out.session_dir)
         pngs, _, rows = _zip_contents(out.archive)
         assert len(pngs) == len(rows) == 4 and rows[0]["generator"] == "learned diffusion model"
     finally:
-        generate.remove_session_dir(out.session_dir)
+        generate_downloads.remove_session_dir(out.session_dir)
 
 
 def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, monkeypatch):
@@ -362,28 +371,30 @@ def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, mo
 
     monkeypatch.setattr(gen, "generate", flagged)
     monkeypatch.setattr(runtime, "generator", lambda: (pipe, "a privacy index"))
-    out = _call(_syndrome_key(), n_faces=1, generator=generate.LEARNED)
-    generate.remove_session_dir(out.session_dir)
+    out = _call(_syndrome_key(), n_faces=1, generator=generate_choice.LEARNED)
+    generate_downloads.remove_session_dir(out.session_dir)
     assert "1 sample too close to a training image was withheld and redrawn" in out.summary
 
 
 def test_learned_model_not_installed_gives_a_clear_message(tmp_path, paths):
     runtime.configure(generator_dir=tmp_path)
-    assert "not installed" in generate.generator_choices()[1][0]
-    assert "not installed" in generate.generator_note(generate.LEARNED)
+    assert "not installed" in generate_choice.generator_choices()[1][0]
+    assert "not installed" in generate_choice.generator_note(generate_choice.LEARNED)
     with pytest.raises(gr.Error, match="not installed"):
-        _call(_syndrome_key(), generator=generate.LEARNED)
+        _call(_syndrome_key(), generator=generate_choice.LEARNED)
     with pytest.raises(gr.Error, match="Choose a generator"):
-        _call(_syndrome_key(), generator=generate.EXTERNAL)  # no --external-pipeline given
-    assert [value for _, value in generate.generator_choices()] == [generate.PHENOTYPE, generate.LEARNED]
+        _call(_syndrome_key(), generator=generate_choice.EXTERNAL)  # no --external-pipeline given
+    offered = [value for _, value in generate_choice.generator_choices()]
+    assert offered == [generate_choice.PHENOTYPE, generate_choice.LEARNED]
 
 
 def test_external_phenoface_pipeline_is_loaded_with_load_generator(tiny_generator, paths):
     runtime.configure(external_pipeline=tiny_generator)
-    assert generate.generator_choices()[-1] == (f"External local pipeline ({tiny_generator.name})", generate.EXTERNAL)
-    out = _call("down", n_faces=1, generator=generate.EXTERNAL)
-    generate.remove_session_dir(out.session_dir)
-    assert len(out.gallery) == 2 and out.gallery[1][1].endswith(generate.SAME_SEED)
+    label = f"External local pipeline ({tiny_generator.name})"
+    assert generate_choice.generator_choices()[-1] == (label, generate_choice.EXTERNAL)
+    out = _call("down", n_faces=1, generator=generate_choice.EXTERNAL)
+    generate_downloads.remove_session_dir(out.session_dir)
+    assert len(out.gallery) == 2 and out.gallery[1][1].endswith(generate_choice.SAME_SEED)
     assert "PhenoFace pipeline" in out.summary
 
 
@@ -397,21 +408,21 @@ def test_external_text_pipeline_gets_a_prompt(paths, monkeypatch, tmp_path):
             return SimpleNamespace(images=[Image.new("RGB", (96, 80), (200, 150, 120))])
 
     runtime.configure(external_pipeline=tmp_path)
-    monkeypatch.setattr(generate.parts, "load_external", lambda folder: ("text", TextPipeline(), None))
-    out = _call(_syndrome_key(), n_faces=1, seed=4, age=6.0, generator=generate.EXTERNAL)
+    monkeypatch.setattr(generate_learned, "load_external", lambda folder: ("text", TextPipeline(), None))
+    out = _call(_syndrome_key(), n_faces=1, seed=4, age=6.0, generator=generate_choice.EXTERNAL)
     try:
         name = load_catalog().get(_syndrome_key()).name
         assert calls[0]["prompt"].startswith(f"portrait photograph of a 6-year-old girl with {name}")
         assert "with" not in calls[1]["prompt"].split("girl")[1].split(",")[0]
         assert calls[0]["num_inference_steps"] > 0 and calls[0]["guidance_scale"] > 1
         assert isinstance(calls[0]["generator"], torch.Generator) and calls[0]["generator"].initial_seed() == 4
-        assert out.gallery[1][1].endswith(generate.SAME_SEED)
+        assert out.gallery[1][1].endswith(generate_choice.SAME_SEED)
         for path, _ in out.gallery:
             assert _image(path).shape == (SIZE, SIZE, 3)
             assert provenance.read_png_metadata(path)["synthetic"] == "true"
 
     finally:
-        generate.remove_session_dir(out.session_dir)
+        generate_downloads.remove_session_dir(out.session_dir)
 
 
 def test_importing_app_loads_nothing_heavy():
@@ -443,7 +454,7 @@ def test_generate_through_gradio_client(tmp_path):
         assert all(Path(item["image"]).is_file() for item in gallery)
         assert notice.WITHOUT_SYNDROME in gallery[1]["caption"]
         assert Path(download).is_file()
-        assert features["headers"] == generate.FEATURE_COLUMNS
+        assert features["headers"] == generate_tables.FEATURE_COLUMNS
         assert zipfile.is_zipfile(archive)
         # the session's state carries face 1 to the age strip
         strip, archive = client.predict(api_name="/age_strip")

@@ -16,7 +16,7 @@ from models.classifier.config import save_weights
 from models.phenotype.catalog import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
-from ui import quiz
+from ui import quiz, quiz_feedback, quiz_results
 
 SIZE = 128  # pixels: the smallest the renderer draws, to keep the test fast
 SETUP = dict(
@@ -42,7 +42,7 @@ def app_paths(tmp_path, model, monkeypatch):
     save_weights(model, folder)
     before = runtime.paths()
     runtime.configure(classifier_dir=folder, db_path=tmp_path / "db" / "quiz.sqlite3")
-    monkeypatch.setattr(quiz, "SALIENCY_SETTINGS", {"steps": 4})  # cheap saliency in tests
+    monkeypatch.setattr(quiz_feedback, "SALIENCY_SETTINGS", {"steps": 4})  # cheap saliency in tests
     yield runtime.paths()
     runtime.configure(**{k: v for k, v in asdict(before).items() if v is not None})
 
@@ -113,7 +113,7 @@ def test_a_two_question_quiz_from_start_to_results(app_paths):
     assert Path(summary["csv"]).parent == Path(state["folder"])
 
     # the results survive a restart: a new page sees them when the learner enters their name
-    progress = quiz.learner_progress("ada")
+    progress = quiz_results.learner_progress("ada")
     assert "1 quiz" in progress and "2 questions answered" in progress and "50%" in progress
     quiz.remove_session(state)
     assert not Path(state["folder"]).exists()
@@ -153,7 +153,7 @@ def test_bad_input_and_an_unusable_database(app_paths, tmp_path):
     with pytest.warns(UserWarning, match="cannot be used"):  # gr.Warning, outside a request
         view = _start(n_questions=1)
     assert "cannot be used" in view["status"] and view["state"]["quiz_id"] is None
-    assert "cannot be used" in quiz.learner_progress("Ada")
+    assert "cannot be used" in quiz_results.learner_progress("Ada")
     feedback, _ = _answer(view, right=True, confidence=2)
     summary = quiz.next_question(view["state"])
     assert "not saved" in summary["summary"] and Path(summary["csv"]).is_file()

@@ -12,7 +12,7 @@ import gradio as gr
 from ui import about, explain, generate, notice, quiz
 
 #: Uploaded and generated files older than an hour are removed from Gradio's cache every hour;
-#: uploads are also deleted right after processing (see `ui.explain`).
+#: uploads are also deleted right after processing (see `ui.explain_files`).
 DELETE_CACHE = (3600, 3600)
 
 

@@ -4,7 +4,9 @@ For researchers and trainees. `explain_face` is the callback as a plain function
 ``tests/test_ui_explain.py``): it draws a face with the phenotype renderer (saved as a PNG with
 its spec, so that `models.saliency.explain` can use the render's region masks and counterfactual)
 or reads an upload, runs `models.saliency.explain` and the classifier, and returns an
-`ExplainResult`. `explain_outputs` turns that into the values of the tab's components.
+`ExplainResult`. `explain_outputs` turns that into the values of the tab's components. This module
+holds the layout and the callbacks; the words and tables are built in `ui.explain_tables`, the
+pictures in `ui.explain_pictures`, and uploads and session folders are handled in `ui.explain_files`.
 
 Privacy: an upload is read into memory and its file is deleted from Gradio's cache before the
 callback returns, whatever happens; nothing derived from it is written to disk (its pictures
@@ -14,56 +16,39 @@ clinician should look for; nothing here is for diagnosis.
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
-import logging
-import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import pandas as pd
-from gradio.utils import get_upload_folder
 from PIL import Image
 
 from models import provenance, runtime
 from models.phenotype.catalog import UNAFFECTED, load_catalog
-from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
-from models.saliency import METHODS, app_settings, report
-from ui import generate, notice
-from ui.session import SessionFolders, safe, whole
-
-log = logging.getLogger(__name__)
+from models.saliency import METHODS, app_settings
+from ui import explain_files, notice
+from ui.explain_pictures import pictures_html, top_figure
+from ui.explain_tables import (
+    BASELINE_NAMES,
+    HPO_COLUMNS,
+    METHOD_NAMES,
+    REGION_COLUMNS,
+    ExplainResult,
+    class_label,
+    hpo_table,
+    region_table,
+    settings_markdown,
+    top_table,
+)
+from ui.generate_tables import syndrome_choices
+from ui.session import safe, whole
 
 DRAW, UPLOAD = "draw", "upload"
 SOURCES = [("Draw a synthetic face", DRAW), ("Upload an image", UPLOAD)]
 PREDICTED = "predicted"  # target value: the classifier's top-1 class
 RENDER_SIZE = 256  # pixels
-TOP_K = 5
-MAX_UPLOAD_BYTES = 20 * 2**20
-
-#: Readable names of `models.saliency.METHODS`.
-METHOD_NAMES: dict[str, str] = {
-    "integrated_gradients": "Integrated Gradients",
-    "saliency": "Saliency",
-    "gradcam": "Grad-CAM",
-    "occlusion": "Occlusion",
-    "smoothgrad": "SmoothGrad (NoiseTunnel around IG)",
-}
-BASELINE_NAMES: dict[str, str] = {
-    "black": "Black image",
-    "blurred": "Blurred face",
-    "counterfactual": "Counterfactual: the same child without the syndrome (drawn faces only)",
-}
-USES_BASELINE = ("integrated_gradients", "smoothgrad")
-
-REGION_COLUMNS = ["Region", "Share", "Share / area"]
-HPO_COLUMNS = ["HPO id", "Feature"]
-TOP_COLUMNS = ["Rank", "Syndrome", "Probability"]
 
 COUNTERFACTUAL_WHY = (
     "The counterfactual is the natural baseline: it is the same child drawn without the syndrome, so it differs "
@@ -80,42 +65,6 @@ UPLOAD_NOTICE = (
 )
 
 
-@dataclass
-class ExplainResult:
-    """What the Explain tab shows for one face.
-
-    Attributes:
-        overlay: (336, 336, 3) uint8 heat-map overlay (cividis), marked SYNTHETIC for drawn faces only.
-        crop: (336, 336, 3) uint8 aligned crop that was explained, upscaled; marked like `overlay`.
-        synthetic: True for a drawn face, False for an upload.
-        settings: Markdown: the face, method and its settings, target, baseline, region source.
-        regions: `REGION_COLUMNS`, most area-dense first, then `REMAINDER`; shares sum to 1.
-        hpo: `HPO_COLUMNS`, the features present on a drawn face (empty for uploads).
-        top: `TOP_COLUMNS` for the top `TOP_K` classes; without "Probability" when hidden.
-        show_probabilities: False for an upload unless research mode is on.
-    """
-
-    overlay: np.ndarray
-    crop: np.ndarray
-    synthetic: bool
-    settings: str
-    regions: pd.DataFrame
-    hpo: pd.DataFrame
-    top: pd.DataFrame
-    show_probabilities: bool
-
-
-@functools.lru_cache(maxsize=1)
-def _labels() -> dict[str, str]:
-    """Catalogue key -> display label ``"Name (OMIM:xxxxxx)"``."""
-    return {key: label for label, key in generate.syndrome_choices()}
-
-
-def class_label(key: str) -> str:
-    """Display label of a classifier class (a catalogue key); the key itself when not in the catalogue."""
-    return _labels().get(key, key)
-
-
 def target_choices() -> list[tuple[str, str]]:
     """Dropdown choices: the predicted class, then the configured classifier's classes (catalogue when unreadable)."""
     from models.classifier.config import ClassifierConfig
@@ -123,85 +72,8 @@ def target_choices() -> list[tuple[str, str]]:
     try:
         classes = ClassifierConfig.load(runtime.paths().classifier_dir).classes
     except (OSError, ValueError, TypeError):
-        classes = [key for _, key in generate.syndrome_choices()]
+        classes = [key for _, key in syndrome_choices()]
     return [("Predicted syndrome (the classifier's top-1)", PREDICTED)] + [(class_label(c), c) for c in classes]
-
-
-def settings_text(method: str) -> str:
-    """The settings the app gives a method on this machine (`models.saliency.app_settings`), in words."""
-    words = {
-        "steps": "{} integration steps",
-        "samples": "{} noise samples",
-        "window": "{} px occlusion window",
-        "precision": "{} gradients",
-    }
-    names = {"bf16": "bfloat16", "fp32": "float32"}
-    parts = [words[k].format(names.get(v, v)) for k, v in app_settings(method).items() if k in words]
-    if not parts:
-        return "one gradient pass (nothing to cap)"
-    return ", ".join(parts) + " (capped so that a map takes about a second)"
-
-
-# --- session folder for drawn faces (a face drawn here is synthetic, so it may be written) -----------------
-
-
-_FOLDERS = SessionFolders("phenoface-explain-")
-
-
-def _root() -> Path:
-    return _FOLDERS.root
-
-
-def _session_dir(current: str | None) -> Path:
-    return _FOLDERS.get(current)
-
-
-def remove_session_dir(path: str | None) -> None:
-    """Delete a session's folder of drawn faces (the ``gr.State`` delete callback)."""
-    _FOLDERS.remove(path)
-
-
-# --- uploads: read into memory, then delete ------------------------------------------------------------------
-
-
-def _upload_path(upload) -> Path | None:
-    """The file of an upload: a path (as ``gr.Image(type="filepath")`` gives) or Gradio's file payload."""
-    if isinstance(upload, dict):
-        upload = upload.get("path")
-    return Path(upload) if upload else None
-
-
-def take_upload(upload) -> bytes:
-    """Read an uploaded file into memory and delete it (and its empty cache folder), whatever happens.
-
-    Args:
-        upload: the file's path, or Gradio's file payload (a dict with ``"path"``).
-
-    Returns:
-        the file's bytes.
-
-    Raises:
-        gr.Error: no upload, a file already deleted, or a file over `MAX_UPLOAD_BYTES`.
-    """
-    path = _upload_path(upload)
-    if path is None:
-        raise gr.Error("Upload an image first (each upload is deleted after it is explained).")
-    try:
-        if not path.is_file():
-            raise gr.Error("The uploaded image was already deleted after processing; upload it again.")
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise gr.Error(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
-        return path.read_bytes()
-    finally:
-        if path.is_file() or path.is_symlink():
-            path.unlink(missing_ok=True)
-        cache = Path(get_upload_folder()).resolve()
-        parent = path.resolve().parent
-        if parent != cache and parent.is_relative_to(cache):
-            try:
-                os.rmdir(parent)  # Gradio keeps each upload in a folder of its own; remove it when empty
-            except OSError:
-                pass
 
 
 # --- the callback --------------------------------------------------------------------------------------------
@@ -247,35 +119,6 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     return path, spec, entry, baseline
 
 
-def _face_line(spec: RenderSpec | None, entry) -> str:
-    if spec is None:
-        return "**Face**: your uploaded image (deleted from the server after processing; not stored)."
-    who = notice.UNAFFECTED if entry.key == UNAFFECTED else notice.with_syndrome(class_label(entry.key))
-    return (
-        f"**Face**: {who}, {spec.age:g} years, {spec.sex}, Monk skin tone {spec.skin_tone}, seed {spec.seed}; "
-        "synthetic, drawn by the phenotype renderer."
-    )
-
-
-def _region_table(regions) -> pd.DataFrame:
-    rows = [[r.region, round(r.share, 3), round(r.density, 2)] for r in report.with_remainder(regions)]
-    return pd.DataFrame(rows, columns=REGION_COLUMNS)
-
-
-def _hpo_table(hpo_ids) -> pd.DataFrame:
-    names = load_catalog().term_names
-    rows = [[h, FEATURES[h].name if h in FEATURES else names.get(h, "")] for h in hpo_ids]
-    return pd.DataFrame(rows, columns=HPO_COLUMNS)
-
-
-def _top_table(model, crop: np.ndarray, show: bool) -> pd.DataFrame:
-    top = report.top_classes(model, crop, TOP_K)
-    table = pd.DataFrame(
-        [[i + 1, class_label(name), round(p, 3)] for i, (name, p) in enumerate(top)], columns=TOP_COLUMNS
-    )
-    return table if show else table.drop(columns="Probability")
-
-
 def explain_face(
     source: str,
     syndrome: str | None,
@@ -315,7 +158,7 @@ def explain_face(
     Raises:
         gr.Error: bad input, no classifier, no face or several faces, or an unreadable file.
     """
-    data = take_upload(upload) if source == UPLOAD else None  # deleted first, whatever follows
+    data = explain_files.take_upload(upload) if source == UPLOAD else None  # deleted first, whatever follows
     if source not in (DRAW, UPLOAD):
         raise gr.Error("Choose whether to draw a synthetic face or upload an image.")
     if method not in METHODS:
@@ -329,7 +172,7 @@ def explain_face(
     spec = entry = cf = None
     folder = None
     if source == DRAW:
-        folder = _session_dir(session_dir)
+        folder = explain_files.session_dir(session_dir)
         image, spec, entry, cf = _draw(syndrome, age, sex, skin_tone, seed, folder)
     else:
         image = data
@@ -355,16 +198,16 @@ def explain_face(
     overlay, crop = result.overlay, _upscale(result.crop, result.overlay.shape[0])
     if synthetic:
         overlay, crop = provenance.mark_synthetic(overlay), provenance.mark_synthetic(crop)
-    settings = _settings(result, method, spec, entry, show, seconds)
+    settings = settings_markdown(result, method, spec, entry, show, seconds)
     return (
         ExplainResult(
             overlay=overlay,
             crop=crop,
             synthetic=synthetic,
             settings=settings,
-            regions=_region_table(result.regions),
-            hpo=_hpo_table(result.hpo_present),
-            top=_top_table(model, result.crop, show),
+            regions=region_table(result.regions),
+            hpo=hpo_table(result.hpo_present),
+            top=top_table(model, result.crop, show),
             show_probabilities=show,
         ),
         str(folder) if folder else session_dir,
@@ -373,82 +216,6 @@ def explain_face(
 
 def _upscale(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
-
-
-def _settings(result, method, spec, entry, show_score: bool, seconds: float) -> str:
-    a = result.attribution
-    target = f"{class_label(a.target)}"
-    if a.contrast:
-        target += " minus the unaffected logit (the map shows what makes the face look syndromic)"
-    else:
-        target += " (its logit alone)"
-    lines = [
-        _face_line(spec, entry),
-        f"**Method**: {METHOD_NAMES[method]}; {settings_text(method)}.",
-        f"**Target**: {target}.",
-    ]
-    if method in USES_BASELINE:
-        lines.append(f"**Baseline**: {BASELINE_NAMES[a.baseline].split(' (')[0]}.")
-    else:
-        lines.append("**Baseline**: not used by this method.")
-    if show_score:
-        lines.append(f"**Score** (the explained logit{' difference' if a.contrast else ''}): {a.score:.2f}.")
-    source = "the renderer's region masks" if result.region_source == "render masks" else "the MediaPipe face mesh"
-    lines.append(f"**Regions** from {source}. Took {seconds:.1f} s.")
-    return "\n\n".join(lines)
-
-
-# --- presentation --------------------------------------------------------------------------------------------
-
-
-def _png_data_url(image: np.ndarray, info: dict | None = None, path: Path | None = None) -> str:
-    """An image as an inline PNG; drawn faces keep their provenance metadata (written via the session folder)."""
-    if info is not None and path is not None:
-        data = provenance.save_png(image, path, info).read_bytes()
-    else:  # an upload's picture stays in memory
-        buffer = io.BytesIO()
-        Image.fromarray(image).save(buffer, format="PNG")
-        data = buffer.getvalue()
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def pictures_html(result: ExplainResult, session_dir: str | None = None) -> str:
-    """The aligned crop and the heat map side by side, as inline images (no file for uploads)."""
-    folder = Path(session_dir) if result.synthetic and session_dir else None
-    info = provenance.png_metadata(generator="PhenoFace app (Explain)", app_notice=notice.NOTICE) if folder else None
-    crop = _png_data_url(result.crop, info, folder / "crop.png" if folder else None)
-    heat = _png_data_url(result.overlay, info, folder / "overlay.png" if folder else None)
-    kind = "synthetic face" if result.synthetic else "uploaded image (not stored)"
-    figure = (
-        '<figure style="margin:0;max-width:336px"><img src="{src}" alt="{alt}" style="width:100%;height:auto">'
-        '<figcaption style="font-size:13px">{caption}</figcaption></figure>'
-    )
-    return (
-        '<div style="display:flex;gap:12px;flex-wrap:wrap">'
-        + figure.format(src=crop, alt=f"Aligned crop of the {kind}", caption=f"Aligned crop of the {kind}")
-        + figure.format(src=heat, alt="Heat map of positive attribution", caption="Positive attribution (cividis)")
-        + "</div>"
-        '<div style="font-size:12px;margin-top:6px">low <span style="display:inline-block;width:140px;height:10px;'
-        'background:linear-gradient(to right,#00224e,#575d6d,#a59c74,#fee838);vertical-align:middle"></span> high '
-        "attribution toward the target (only positive attribution is drawn)</div>"
-    )
-
-
-def top_figure(top: pd.DataFrame):
-    """A horizontal bar chart of the top classes' probabilities (matplotlib, sent as an inline image)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
-    ax = fig.add_subplot()
-    names, probs = list(top["Syndrome"])[::-1], list(top["Probability"])[::-1]
-    bars = ax.barh(names, probs, color="#3b528b")
-    ax.bar_label(bars, labels=[f"{p:.2f}" for p in probs], padding=3, fontsize=9)
-    ax.set_xlim(0, 1.08)
-    ax.set_xlabel("probability")
-    fig.suptitle("The classifier's top 5 (trained on synthetic faces only; not a diagnosis)", fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
 
 
 def explain_outputs(*args):
@@ -494,10 +261,10 @@ def build_tab(demo: gr.Blocks) -> None:
     Args:
         demo: the enclosing Blocks (unused; the tab runs nothing on load).
     """
-    choices = generate.syndrome_choices()
+    choices = syndrome_choices()
     default = next((key for _, key in choices if key != UNAFFECTED), UNAFFECTED)
     with gr.Tab("Explain"):
-        session_dir = gr.State(None, delete_callback=remove_session_dir)
+        session_dir = gr.State(None, delete_callback=explain_files.remove_session_dir)
         gr.Markdown(
             "### Which parts of a face does the syndrome classifier use?\n" + TAB_NOTICE + " A face drawn here is "
             "marked SYNTHETIC; an uploaded image is explained in memory and deleted from the server right after "

@@ -6,68 +6,107 @@ comparison uses the same noise with the "no syndrome" condition: same seed, not 
 and, when the operator started the app with ``--external-pipeline DIR``, a local diffusers
 pipeline. An average portrait of the syndrome (`models.phenotype.composite`) is made on demand.
 
-Callbacks here are plain functions (tested as such in ``tests/test_ui_generate.py``); they call
-``models/`` and turn its ``ValueError`` into ``gr.Error``. No image is built here beyond the
-provenance mark. Helpers without components live in `ui.generate_parts`.
+This module holds the layout, the `generate` callback and the skin-tone swatches. Callbacks are
+plain functions (tested as such in ``tests/test_ui_generate.py``); they call ``models/`` and turn its
+``ValueError`` into ``gr.Error``. No image is built here beyond the provenance mark. The phenotype
+path and its tools are in `ui.generate_phenotype`, the diffusion path in `ui.generate_learned`, the
+generator choice in `ui.generate_choice`, catalogue text and tables in `ui.generate_tables`, and
+session files and the ZIP in `ui.generate_downloads`.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import asdict
 from typing import NamedTuple
 
 import gradio as gr
 import pandas as pd
 
-from models import provenance, runtime
-from models.phenotype import synthesizer
-from models.phenotype.composite import average_portrait
-from models.phenotype.morphology import FEATURES
+from models import runtime
 from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MAX_INTENSITY, MIN_AGE, SEXES, VIEWS, RenderSpec
-from ui import generate_parts as parts
-from ui import notice
-from ui.generate_parts import (  # noqa: F401 - FEATURE_COLUMNS, MONK_HEX etc. are part of this module's interface
-    DIFFUSION_STEPS,
+from ui import generate_downloads as downloads
+from ui.generate_choice import (
     EXTERNAL,
-    FEATURE_COLUMNS,
-    GALLERY_STYLE,
     GENERATOR_NAMES,
     LEARNED,
-    MONK_HEX,
     NO_SAME_CHILD,
-    NOT_DEPICTED_COLUMNS,
     PHENOTYPE,
-    SAME_SEED,
-    SECTIONS,
-    UNAFFECTED_KEY,
-    Drawn,
-    attributes,
-    catalog,
-    feature_choices,
-    features_table,
-    fresh_section,
     generator_choices,
     generator_note,
-    not_depicted_table,
+)
+from ui.generate_downloads import (
+    SECTIONS,
+    archive_name,
+    fresh_section,
     remove_session_dir,
-    save_face,
-    skin_tone_html,
-    who,
+    save_download,
     write_set_zip,
 )
+from ui.generate_learned import DIFFUSION_STEPS, draw_diffusion
+from ui.generate_phenotype import (
+    AVERAGE_CHILDREN,
+    MAX_AVERAGE_CHILDREN,
+    STRIP_AGES,
+    age_strip,
+    average_portraits,
+    draw_phenotype,
+    toggle_features,
+    toggles_update,
+    validated,
+)
+from ui.generate_tables import (
+    FEATURE_COLUMNS,
+    NOT_DEPICTED_COLUMNS,
+    UNAFFECTED_KEY,
+    not_depicted_table,
+    resolve_syndrome,
+    syndrome_choices,
+)
 from ui.session import safe, whole
-
-log = logging.getLogger(__name__)
 
 MAX_FACES = 8
 DEFAULT_SIZE = 256  # pixels
 RANDOM = "random"  # eye or hair colour drawn from the identity seed
-STRIP_AGES = (1, 4, 8, 12, 16)  # years
-AVERAGE_CHILDREN = 12  # default number of children in an average portrait
-MAX_AVERAGE_CHILDREN = 24
+
+#: Standard hex colours of the Monk Skin Tone scale, levels 1 (lightest) to 10 (darkest)
+#: (Monk E. 2019, skintone.google).
+MONK_HEX: tuple[str, ...] = (
+    "f6ede4", "f3e7db", "f7ead0", "eadaba", "d7bd96", "a07e56", "825c43", "604134", "3a312a", "292420",
+)  # fmt: skip
+
+#: Gallery captions go to the top of each face so that they never cover the SYNTHETIC mark in the
+#: bottom-right corner (`models.provenance.mark_synthetic`). Injected into the page <head> by the
+#: skin-tone strip, so that `build_app()` carries it however it is launched.
+GALLERY_STYLE = """<style>
+.phenoface-gallery .caption-label {
+  top: var(--block-label-margin); bottom: auto; left: var(--block-label-margin); right: auto;
+  max-width: calc(100% - 2 * var(--block-label-margin)); white-space: normal;
+}
+</style>"""
+
+
+def skin_tone_html(level: int | float | None = None) -> str:
+    """The 10 Monk Skin Tone swatches as an HTML strip, the chosen level outlined.
+
+    Args:
+        level: chosen level, 1 to 10, or None for no outline.
+    """
+    cells = []
+    for i, hex_colour in enumerate(MONK_HEX, start=1):
+        chosen = level is not None and int(level) == i
+        outline = "outline:3px solid #2563eb;outline-offset:2px;" if chosen else ""
+        cells.append(
+            f'<div style="display:inline-block;text-align:center;margin:0 3px;font-size:12px">'
+            f'<div title="Monk {i} (#{hex_colour})" style="width:30px;height:30px;border-radius:4px;'
+            f'background:#{hex_colour};border:1px solid #999;{outline}"></div>{i}</div>'
+        )
+    return (
+        '<div aria-label="Monk Skin Tone scale, 1 lightest to 10 darkest">'
+        + "".join(cells)
+        + '<div style="font-size:11px;color:#666">Monk Skin Tone scale (Monk 2019), 1 lightest to 10 darkest</div>'
+        "</div>"
+    )
 
 
 class GenerateResult(NamedTuple):
@@ -89,122 +128,6 @@ class GenerateResult(NamedTuple):
     strip_button: dict  # gr.update
     average: dict  # gr.update: emptied and hidden
     tools_note: str  # Markdown: why toggles and the age strip are unavailable, if they are
-
-
-def syndrome_choices() -> list[tuple[str, str]]:
-    """Dropdown choices ``(label, key)``, the unaffected entry first.
-
-    Labels read ``"Name (OMIM:xxxxxx)"``, the name as the catalogue gives it.
-    """
-    choices = []
-    for syndrome in catalog().syndromes:
-        if syndrome.key == UNAFFECTED_KEY:
-            label = "No syndrome (unaffected child)"
-        elif syndrome.omim:
-            label = f"{syndrome.name} ({syndrome.omim[0]})"
-        else:
-            label = syndrome.name
-        choices.append((label, syndrome.key))
-    return choices
-
-
-def _resolve_syndrome(name: str | None):
-    """Catalogue entry for a key, name or OMIM id; ``gr.Error`` if there is none."""
-    if not name or not str(name).strip():
-        raise gr.Error("Choose a syndrome from the list.")
-    try:
-        return catalog().get(str(name).strip())
-    except (KeyError, ValueError) as err:
-        message = str(err).strip("'\"").removesuffix(" (see Catalog.keys())")
-        end = "" if message.endswith(("?", ".")) else "."
-        raise gr.Error(f"{message}{end} Choose one from the list.") from None
-
-
-def _validated(spec: RenderSpec) -> RenderSpec:
-    try:
-        return synthesizer.validate_spec(spec)
-    except ValueError as err:
-        raise gr.Error(str(err)) from None
-
-
-def _render_marked(spec: RenderSpec):
-    """Validate and render one spec; returns the sample and its image with the SYNTHETIC mark."""
-    try:
-        sample = synthesizer.render(_validated(spec))
-    except ValueError as err:
-        raise gr.Error(str(err)) from None
-    return sample, provenance.mark_synthetic(sample.image)
-
-
-def _summary(sample, syndrome, n_present_possible: int) -> str:
-    spec = sample.spec
-    ids = ", ".join(syndrome.omim) if syndrome.omim else ""
-    lines = [
-        f"**Face 1**: {who(syndrome)}{f' ({ids})' if ids else ''}; {spec.age:g} years, {spec.sex}, "
-        f"Monk skin tone {spec.skin_tone}, {spec.view} view, seed {spec.seed}, intensity {spec.intensity:g}"
-        + (f" ({notice.EXAGGERATED})" if spec.intensity > 1 else "")
-        + ".",
-    ]
-    if syndrome.key != UNAFFECTED_KEY:
-        lines.append(
-            f"This child shows {len(sample.hpo_present)} of the {n_present_possible} features of the syndrome "
-            "that we can draw; another child (another seed) may show a different set."
-        )
-    lines.append(f"HPO release {catalog().hpo_release}.")
-    return "\n\n".join(lines)
-
-
-def _png_info(sample, syndrome, generator: str = GENERATOR_NAMES[PHENOTYPE]) -> dict:
-    """PNG text metadata of a phenotype-model face shown or downloaded from the app."""
-    spec = sample.spec
-    row = attributes(generator, syndrome, spec.age, spec.sex, spec.skin_tone, spec.intensity, spec.seed,
-                     sample.hpo_present)  # fmt: skip
-    return provenance.png_metadata(
-        generator="PhenoFace app, models.phenotype.synthesizer",
-        seed=spec.seed,
-        spec=asdict(spec),
-        hpo_release=str(catalog().hpo_release),
-        syndrome=syndrome.name,
-        omim=",".join(syndrome.omim),
-        hpo_present=";".join(sample.hpo_present),
-        hpo_realised=";".join(sample.hpo_realised),
-        attributes=row,
-        app_notice=notice.NOTICE,
-    )
-
-
-def _draw_phenotype(entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
-    """Child ``i`` has identity seed ``base.seed + i``; its pair is the same spec at intensity 0."""
-    affected = entry.key != UNAFFECTED_KEY
-    caption = who(entry)
-    if affected and base.intensity > 1:
-        caption += f" ({notice.EXAGGERATED})"
-    elif affected and base.intensity == 0:
-        caption += f" ({notice.NOT_DRAWN})"
-    gallery, first = [], None
-    for i in range(n_faces):
-        spec = replace(base, seed=base.seed + i)
-        sample, image = _render_marked(spec)
-        first = first or (sample, image)
-        gallery.append((save_face(image, shown / f"{i + 1:02d}.png", _png_info(sample, entry)), f"{i + 1}. {caption}"))
-        if affected:
-            plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
-            path = save_face(plain, shown / f"{i + 1:02d}_without.png", _png_info(plain_sample, entry))
-            gallery.append((path, f"{i + 1}. {notice.WITHOUT_SYNDROME}"))
-    sample, image = first
-    depictable = len({term.renders_as for term in entry.depicted_terms})
-    return Drawn(
-        gallery=gallery,
-        first=(image, _png_info(sample, entry)),
-        summary=_summary(sample, entry, depictable),
-        features=features_table(sample, entry),
-        features_label="**HPO features this child (face 1) shows** "
-        "(frequency: how often people with the syndrome have the feature)",
-        gallery_note="Each child with the syndrome (left) and the same child without it (right)."
-        if affected
-        else "Children without a syndrome.",
-        realised=sample.hpo_realised,
-    )
 
 
 def generate(
@@ -260,7 +183,7 @@ def generate(
         raise gr.Error("Choose a generator from the list.")
     if generator == LEARNED and not runtime.generator_available():
         raise gr.Error("The learned diffusion model is not installed on this server; choose the phenotype model.")
-    entry = _resolve_syndrome(syndrome)
+    entry = resolve_syndrome(syndrome)
     seed = whole(seed, "The seed", 0, 2**31 - 1)
     n_faces = whole(n_faces, "The number of faces", 1, MAX_FACES)
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
@@ -279,22 +202,22 @@ def generate(
         view=view,
         size=size,
     )
-    base = _validated(base)
+    base = validated(base)
 
-    folder = parts.session_dir(session_dir)
+    folder = downloads.session_dir(session_dir)
     # gallery faces are served as PNG files that carry the provenance metadata too, so a face saved
     # from the gallery still says it is synthetic (numpy images would be re-encoded without it)
     for section in SECTIONS:
         fresh_section(folder, section)
     shown = folder / SECTIONS[0]
     if generator == PHENOTYPE:
-        drawn = _draw_phenotype(entry, base, n_faces, shown)
+        drawn = draw_phenotype(entry, base, n_faces, shown)
     else:
-        drawn = parts.draw_diffusion(generator, entry, base, n_faces, shown, int(steps))
+        drawn = draw_diffusion(generator, entry, base, n_faces, shown, int(steps))
 
     image, info = drawn.first
-    png = _save_download(image, info, f"phenoface_{entry.key}_seed{seed}_synthetic.png", folder)
-    archive = write_set_zip(folder, _archive_name(entry.key, seed))
+    png = save_download(image, info, f"phenoface_{entry.key}_seed{seed}_synthetic.png", folder)
+    archive = write_set_zip(folder, archive_name(entry.key, seed))
     phenotype = generator == PHENOTYPE
     return GenerateResult(
         gallery=drawn.gallery,
@@ -306,7 +229,7 @@ def generate(
         archive=str(archive),
         gallery_note=drawn.gallery_note,
         features_label=drawn.features_label,
-        toggles=_toggles_update(entry, base, drawn.realised, phenotype),
+        toggles=toggles_update(entry, base, drawn.realised, phenotype),
         face={"generator": generator, "spec": asdict(base)},
         toggled=_hidden(),
         strip=_hidden(),
@@ -318,155 +241,6 @@ def generate(
 
 def _hidden() -> dict:
     return gr.update(value=None, visible=False)
-
-
-def _archive_name(key: str, seed: int) -> str:
-    return f"phenoface_{key}_seed{seed}_set.zip"
-
-
-def _toggles_update(entry, base: RenderSpec, realised: tuple[str, ...], phenotype: bool) -> dict:
-    """The feature checkboxes for face 1: the syndrome's drawable features, ticked where drawn."""
-    if not phenotype:
-        return gr.update(choices=[], value=[], interactive=False, info="Not available: this needs the same child.")
-    if entry.key == UNAFFECTED_KEY:
-        return gr.update(choices=[], value=[], interactive=False, info="A child without a syndrome has none.")
-    if base.intensity == 0:
-        return gr.update(
-            choices=[], value=[], interactive=False, info="Intensity is 0: no feature is drawn. Raise it and generate."
-        )
-    return gr.update(
-        choices=feature_choices(entry),
-        value=list(realised),
-        interactive=True,
-        info="Ticked: the features drawn on face 1, including some too mild to count as present. "
-        "Tick or untick to redraw this child.",
-    )
-
-
-def _save_download(image, info: dict, name: str, folder: Path) -> Path:
-    """Write the first face as a PNG with provenance metadata, replacing the session's last one."""
-    for old in folder.glob("*.png"):
-        old.unlink(missing_ok=True)
-    return provenance.save_png(image, folder / name, info)
-
-
-def _face_spec(face: dict | None, folder: str | None, what: str) -> tuple[RenderSpec, Path]:
-    """Face 1's spec and the session folder from the tab's state; ``gr.Error`` when there is none."""
-    if not face or not folder or not Path(folder).is_dir():
-        raise gr.Error("Click Generate first.")
-    if face.get("generator") != PHENOTYPE and what != "average":
-        raise gr.Error(NO_SAME_CHILD)
-    spec = dict(face["spec"])
-    if spec.get("features") is not None:
-        spec["features"] = tuple(spec["features"])
-    return RenderSpec(**spec), Path(folder)
-
-
-def toggle_features(selected: list[str] | None, face: dict | None, session_dir: str | None):
-    """Redraw face 1 with exactly the ticked features, beside the same child without the syndrome.
-
-    Args:
-        selected: HPO ids of the features to draw (the renderer refuses contradictory pairs, such as
-            hypertelorism with hypotelorism, with a one-line message).
-        face: the tab's face-1 state from `generate`.
-        session_dir: the session folder.
-
-    Returns:
-        gallery items (2), a Markdown note on what is drawn and present, the ZIP path, and the
-        updated face state (later age strips use these features).
-
-    Raises:
-        gr.Error: no face generated yet, a diffusion model's face, or contradictory features.
-    """
-    spec, folder = _face_spec(face, session_dir, "features")
-    entry = _resolve_syndrome(spec.syndrome)
-    allowed = {hpo_id for _, hpo_id in feature_choices(entry)}
-    other = [f for f in selected or () if f not in allowed]
-    if other:
-        raise gr.Error(f"{other[0]} is not one of the features of {entry.name} that we draw.")
-    spec = replace(spec, features=tuple(selected or ()))
-    sample, image = _render_marked(spec)
-    plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
-    out = fresh_section(folder, "features")
-    gallery = [
-        (save_face(image, out / "face1_chosen.png", _png_info(sample, entry)), f"1. {who(entry)}: chosen features"),
-        (save_face(plain, out / "face1_without.png", _png_info(plain_sample, entry)), f"1. {notice.WITHOUT_SYNDROME}"),
-    ]
-    if not spec.features:
-        note = "No feature ticked: face 1 is drawn without any of the syndrome's features."
-    else:
-        mild = [f for f in sample.hpo_realised if f not in sample.hpo_present]
-        note = (
-            f"Face 1 drawn with {len(sample.hpo_realised)} feature(s); "
-            f"{len(sample.hpo_present)} pass their definition's threshold."
-        )
-        if mild:
-            names = ", ".join(f"{FEATURES[f].name} ({f})" for f in mild)
-            note += f" Too mild on this child to count as present: {names}."
-    archive = write_set_zip(folder, _archive_name(entry.key, spec.seed))
-    return gallery, note, str(archive), {**face, "spec": asdict(spec)}
-
-
-def age_strip(face: dict | None, session_dir: str | None):
-    """The same child (face 1, with any chosen features) at `STRIP_AGES` years.
-
-    Returns:
-        gallery items (5, captions with ages) and the ZIP path.
-
-    Raises:
-        gr.Error: no face generated yet, or a diffusion model's face.
-    """
-    spec, folder = _face_spec(face, session_dir, "age strip")
-    entry = _resolve_syndrome(spec.syndrome)
-    out = fresh_section(folder, "age_strip")
-    gallery = []
-    for age in STRIP_AGES:
-        sample, image = _render_marked(replace(spec, age=float(age)))
-        unit = "year" if age == 1 else "years"
-        gallery.append((save_face(image, out / f"age{age:02d}.png", _png_info(sample, entry)), f"{age} {unit}"))
-    return gallery, str(write_set_zip(folder, _archive_name(entry.key, spec.seed)))
-
-
-def average_portraits(face: dict | None, n_children: float, session_dir: str | None):
-    """Average portrait of ``n_children`` synthetic children with the syndrome (face 1's age, sex,
-    skin tone, colours and intensity; identity seeds from face 1's on), beside the average of the same
-    children without it (`models.phenotype.composite.average_portrait`).
-
-    Returns:
-        gallery items (2, or 1 for children without a syndrome) and the ZIP path.
-
-    Raises:
-        gr.Error: no face generated yet, or a bad number of children.
-    """
-    spec, folder = _face_spec(face, session_dir, "average")
-    n = whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
-    entry = _resolve_syndrome(spec.syndrome)
-    affected = entry.key != UNAFFECTED_KEY
-    out = fresh_section(folder, "average")
-    label = f"{GENERATOR_NAMES[PHENOTYPE]}, average portrait"
-    gallery = []
-    for intensity in (spec.intensity, 0.0) if affected else (0.0,):
-        try:
-            image = average_portrait(entry.key, spec.age, spec.sex, spec.skin_tone, n, spec.seed, spec.size,
-                                     intensity, eye_colour=spec.eye_colour, hair_colour=spec.hair_colour,
-                                     view=spec.view)  # fmt: skip
-        except ValueError as err:
-            raise gr.Error(str(err)) from None
-        plain = affected and intensity == 0.0
-        if plain:
-            caption = f"average of the same {n} synthetic children without the syndrome"
-        else:
-            caption = f"average of {n} synthetic children {who(entry).removeprefix('a child ')}"
-        info = provenance.png_metadata(
-            generator=f"PhenoFace app, models.phenotype.composite (average of {n} renders)",
-            seed=spec.seed, spec=asdict(replace(spec, intensity=intensity)), hpo_release=str(catalog().hpo_release),
-            syndrome=entry.name, children=n, method="similarity-aligned pixel average",
-            attributes=attributes(label, entry, spec.age, spec.sex, spec.skin_tone, intensity, spec.seed),
-            app_notice=notice.NOTICE,
-        )  # fmt: skip
-        name = "average_without.png" if plain else "average.png"
-        gallery.append((save_face(provenance.mark_synthetic(image), out / name, info), caption))
-    return gallery, str(write_set_zip(folder, _archive_name(entry.key, spec.seed)))
 
 
 _safe = safe("Drawing the faces failed unexpectedly; please try other settings.")

@@ -2,48 +2,50 @@
 
 Callbacks are plain functions (tested as such in ``tests/test_ui_quiz.py``) that return a *view*, a
 dict of output name -> value; `_wire` turns it into Gradio's outputs and leaves the rest unchanged.
-Questions, distractors, scoring and storage live in `models.quiz`; faces come from the phenotype
-model or the learned diffusion model; saliency from `models.saliency`. Per-user quiz state is a
-plain dict in ``gr.State``; results go to the SQLite database at ``runtime.paths().db_path``.
+This module holds the layout, the form's choices and the callbacks that start a quiz, take an answer
+and move on; the feedback after an answer is built in `ui.quiz_feedback`, the results in
+`ui.quiz_results`. Questions, distractors, scoring and storage live in `models.quiz`; faces come from
+the phenotype model or the learned diffusion model; saliency from `models.saliency`. Per-user quiz
+state is a plain dict in ``gr.State``; results go to the SQLite database at ``runtime.paths().db_path``.
 Education and research only; not for diagnosis.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import tempfile
 from pathlib import Path
 
 import gradio as gr
-import pandas as pd
 
-from models import provenance, runtime
 from models import quiz as quiz_lib
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models import runtime
+from models.phenotype.catalog import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import notice
+from ui.quiz_feedback import (
+    FEATURE_COLUMNS,
+    contrast_table,
+    features_table,
+    feedback_text,
+    saliency_map,
+    syndrome_name,
+)
+from ui.quiz_results import CONFIDENCE_CHOICES, MODE_CHOICES, learner_progress, quiz_store, summary_view
 from ui.session import SessionFolders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 256  # pixels
-SALIENCY_METHOD = "integrated_gradients"
-#: Saliency settings; None for `models.saliency.app_settings` of the method (read at call time, so that
-#: importing this module loads no torch, and tests can make it cheaper).
-SALIENCY_SETTINGS: dict | None = None
 INTENSITY_CHOICES = [
     ("subtle (0.5)", 0.5),
     ("typical (1.0)", 1.0),
     (f"marked (1.3, {notice.EXAGGERATED})", 1.3),
 ]
 DIFFICULTY_CHOICES = [("similar syndromes (harder)", "similar"), ("less similar syndromes (easier)", "dissimilar")]
-MODE_CHOICES = [("Name the syndrome", "syndrome"), ("Name the features (HPO terms)", "features")]
 GENERATOR_CHOICES = [("Phenotype model", "phenotype"), ("Learned diffusion model", "diffusion")]
-CONFIDENCE_CHOICES = [("1 guessing", 1), ("2", 2), ("3", 3), ("4", 4), ("5 certain", 5)]
-FEATURE_COLUMNS = ["HPO id", "Feature", "What it means"]
 
 #: Captions of the missed faces go to the top, never over the SYNTHETIC mark in the bottom-right corner.
 MISSED_STYLE = """<style>
@@ -62,28 +64,6 @@ OUTPUTS = (
 )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=1)
-def _catalog():
-    return load_catalog()
-
-
-def _name(key: str) -> str:
-    return "No syndrome (a child without a syndrome)" if key == UNAFFECTED else _catalog().get(key).name
-
-
-def _who(key: str) -> str:
-    """Person-first phrase for the child drawn from ``key``."""
-    return notice.UNAFFECTED if key == UNAFFECTED else notice.with_syndrome(_catalog().get(key).name)
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{round(100 * value)}%"
-
-
-def _store() -> quiz_lib.QuizStore:
-    return quiz_lib.QuizStore(runtime.paths().db_path)
-
-
 def setup_note(mode: str, generator: str) -> str:
     """What the chosen mode and generator allow, as Markdown (empty when nothing to say)."""
     lines = []
@@ -97,29 +77,6 @@ def setup_note(mode: str, generator: str) -> str:
             "syndrome's name alone and cannot say which features that face shows."
         )
     return "\n\n".join(f"*{line}*" for line in lines)
-
-
-def learner_progress(name: str | None) -> str:
-    """The learner's stored results as Markdown ("" for no name; a warning if the database fails)."""
-    if not name or not str(name).strip():
-        return ""
-    try:
-        name = quiz_lib.clean_name(name)
-        store = _store()
-        summary = store.learner_summary(name)
-        past = store.answers(learner=name) if summary else []
-    except ValueError as err:  # QuizStoreError is a ValueError too
-        return f"**Note:** {err}"
-    if summary is None or not summary.n_answers:
-        return f"Welcome, {name}. No results are stored for this name yet."
-    text = (
-        f"Welcome back, {summary.name}: {summary.n_quizzes} quiz{'zes' if summary.n_quizzes != 1 else ''}, "
-        f"{summary.n_answers} questions answered, {_percent(summary.accuracy)} right overall."
-    )
-    weak = sorted((a for a in quiz_lib.per_syndrome(past) if a.n >= 2), key=lambda a: (a.accuracy, -a.n))[:3]
-    if weak:
-        text += " To practise: " + ", ".join(f"{_name(a.group)} ({a.n_correct}/{a.n})" for a in weak) + "."
-    return text
 
 
 # --------------------------------------------------------------------------- session folder
@@ -158,7 +115,7 @@ def _question_view(state: dict, position: int) -> dict:
     child = f"{article} {question.age}-year-old {'girl' if question.sex == 'female' else 'boy'}"
     if question.mode == "syndrome":
         ask = f"Which syndrome does this child ({child}) have?"
-        syndrome = gr.update(choices=[(_name(k), k) for k in question.choices], value=None, visible=True)
+        syndrome = gr.update(choices=[(syndrome_name(k), k) for k in question.choices], value=None, visible=True)
         features = gr.update(choices=[], value=[], visible=False)
     else:
         ask = f"Which of these features does this child ({child}) show? Tick all that apply."
@@ -233,7 +190,9 @@ def start_quiz(
         missing = [k for k in keys if k not in pipe.class_names]
         keys = [k for k in keys if k in pipe.class_names]
         if missing:
-            notes.append(f"The diffusion model was not trained on {', '.join(_name(k) for k in missing)}; left out.")
+            notes.append(
+                f"The diffusion model was not trained on {', '.join(syndrome_name(k) for k in missing)}; left out."
+            )
     seed = secrets.randbelow(2**31) if quiz_seed is None or not str(quiz_seed).strip() else str(quiz_seed).strip()
     settings = quiz_lib.QuizSettings(
         mode=mode, syndromes=tuple(keys), n_questions=n_questions, n_choices=n_choices, intensity=intensity,
@@ -246,7 +205,7 @@ def start_quiz(
         raise gr.Error(str(err)) from None
     quiz_id = None
     try:
-        quiz_id = _store().start_quiz(learner, settings)
+        quiz_id = quiz_store().start_quiz(learner, settings)
     except ValueError as err:
         notes.append(f"**Note:** {err}")
         gr.Warning(str(err))
@@ -296,22 +255,22 @@ def submit_answer(
     note = ""
     if state["quiz_id"] is not None:
         try:
-            _store().add_answer(record)
+            quiz_store().add_answer(record)
         except ValueError as err:
             state["quiz_id"], note = None, f"\n\n**Note:** {err}"
             gr.Warning(str(err))
     state["records"].append(record)
     state["answered"] = True
     face = state["faces"][state["position"]]
-    overlay, saliency_note = _saliency(question, face)
+    overlay, saliency_note = saliency_map(question, face)
     last = state["position"] + 1 == len(state["questions"])
     return {
         "state": state,
         "submit": gr.update(interactive=False),
         "feedback_box": gr.update(visible=True),
-        "feedback": _feedback_text(question, record, face) + note,
-        "features": _features_table(face.present),
-        "contrast": gr.update(value=_contrast_table(question, record), visible=question.mode == "syndrome"),
+        "feedback": feedback_text(question, record, face) + note,
+        "features": features_table(face.present),
+        "contrast": gr.update(value=contrast_table(question, record), visible=question.mode == "syndrome"),
         "saliency": overlay,
         "saliency_note": saliency_note,
         "next": gr.update(value="See your results" if last else "Next question"),
@@ -330,178 +289,7 @@ def next_question(state: dict | None) -> dict:
         raise gr.Error("Answer this question first (choose, rate your confidence, then Submit).")
     if state["position"] + 1 < len(state["questions"]):
         return _question_view(state, state["position"] + 1)
-    return _summary_view(state)
-
-
-# --------------------------------------------------------------------------- feedback
-
-
-def _feedback_text(question: quiz_lib.Question, record: quiz_lib.AnswerRecord, face: faces.QuizFace) -> str:
-    who = _who(question.syndrome)
-    omim = ", ".join(_catalog().get(question.syndrome).omim)
-    lines = []
-    if question.mode == "syndrome":
-        if record.correct:
-            lines.append(f"**Right.** This is {who}{f' ({omim})' if omim else ''}.")
-        else:
-            lines.append(
-                f"**Not this time.** You chose {_name(record.answer[0])}. This is {who}{f' ({omim})' if omim else ''}."
-            )
-    else:
-        picked, shown = set(record.answer), set(question.correct)
-        lines.append(
-            ("**Right.**" if record.correct else "**Not quite.**")
-            + f" This is {who}. Of the features offered it shows {len(shown)}; you ticked "
-            f"{len(picked & shown)} of them and {len(picked - shown)} it does not show."
-        )
-        lines.append(
-            "\n".join(
-                f"- {'**shows**' if f in shown else 'does not show'}: {FEATURES[f].name} ({f})"
-                + (" — you ticked it" if f in picked else "")
-                for f in question.choices
-            )
-        )
-    level = {0.5: "subtle", 1.0: "typical", 1.3: f"marked, {notice.EXAGGERATED}"}.get(question.intensity, "")
-    drawn = "learned diffusion model"
-    if question.generator == "phenotype":
-        drawn = f"phenotype model, intensity {question.intensity:g}" + (f" ({level})" if level else "")
-    lines.append(
-        f"The synthetic child: {question.age} years, {question.sex}, Monk skin tone {question.skin_tone}, "
-        f"{drawn}, seed {question.seed}; your confidence {record.confidence} of 5."
-    )
-    if question.generator != "phenotype":
-        lines.append(
-            "The learned diffusion model draws a face from the syndrome's name; "
-            "it cannot list the features a face shows."
-        )
-    elif question.syndrome != UNAFFECTED and not face.present:
-        lines.append(
-            "At this intensity none of the features drawn passes its definition's threshold (2 SD for "
-            "measurements), so the face shows them only subtly."
-        )
-    return "\n\n".join(lines)
-
-
-def _features_table(present: tuple[str, ...]) -> pd.DataFrame:
-    """The HPO features on the face, with their definitions (Elements of Morphology, HPO)."""
-    rows = [[f, FEATURES[f].name, FEATURES[f].definition] for f in present if f in FEATURES]
-    return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
-
-
-def _contrast_table(question: quiz_lib.Question, record: quiz_lib.AnswerRecord) -> pd.DataFrame:
-    """Features frequent in the child's syndrome but rare in the one chosen (or the closest other choice), and back.
-
-    Frequencies are from the HPO annotations (catalogue); "unknown" where the term is annotated without
-    one, "not annotated" where the syndrome does not list it.
-    """
-    if question.mode != "syndrome":
-        return pd.DataFrame(columns=["Points to", "Feature (HPO id)", "In this syndrome", "In the other"])
-    other = record.answer[0]
-    if record.correct:  # compare with the most similar choice offered instead
-        sim = quiz_lib.similarity_matrix()
-        other = max((c for c in question.choices if c != question.syndrome), key=lambda c: sim(question.syndrome, c))
-    a, b = question.syndrome, other
-
-    def freq(value):
-        return "unknown" if value is None else ("not annotated" if value == 0 else _percent(value))
-
-    rows = [
-        [_name(who), f"{c.name} ({c.hpo_id})", freq(c.frequency_a), freq(c.frequency_b)]
-        for side, who in zip(quiz_lib.contrast(a, b), (a, b), strict=True)
-        for c in side
-    ]
-    return pd.DataFrame(rows, columns=["Points to", "Feature (HPO id)", f"In {_name(a)}", f"In {_name(b)}"])
-
-
-def _saliency(question: quiz_lib.Question, face: faces.QuizFace):
-    """The classifier's saliency overlay for the right syndrome (marked SYNTHETIC) and a note, or None and why."""
-    from models.saliency import app_settings
-
-    settings = app_settings(SALIENCY_METHOD) if SALIENCY_SETTINGS is None else SALIENCY_SETTINGS
-    try:
-        result, baseline = faces.explain_face(runtime.classifier(), question, face, SALIENCY_METHOD, **settings)
-    except ValueError as err:
-        return None, f"No saliency map: {err}."
-    except Exception:  # noqa: BLE001 - the map is an extra: the feedback is shown without it
-        log.exception("quiz saliency failed")
-        return None, "No saliency map: it could not be computed for this face."
-    top = ", ".join(f"{r.region} ({_percent(r.share)})" for r in result.regions[:3])
-    if question.syndrome == UNAFFECTED:
-        what = "no syndrome"
-    else:
-        what = f"{_name(question.syndrome)} rather than no syndrome"
-    against = "the same child without the syndrome" if baseline == "counterfactual" else "a blurred copy of the face"
-    note = (
-        f"Where the classifier (trained on synthetic faces only) sees evidence for {what} "
-        f"(Integrated Gradients against {against}; brighter = more). Most evidence: {top}. "
-        "A saliency map shows what this model uses, not what a clinician should look for."
-    )
-    return provenance.mark_synthetic(result.overlay), note
-
-
-# --------------------------------------------------------------------------- results
-
-
-def _summary_view(state: dict) -> dict:
-    records = state["records"]
-    total = quiz_lib.score(records)
-    settings: quiz_lib.QuizSettings = state["settings"]
-    lines, progress = [f"## Your score: {total.n_correct} of {total.n} ({_percent(total.accuracy)})"], ""
-    lines.append(
-        f"{dict((v, k) for k, v in MODE_CHOICES)[settings.mode]}; intensity {settings.intensity:g}; "
-        f"{settings.difficulty} distractors; {settings.generator} model; quiz seed {settings.seed}."
-    )
-    if state["quiz_id"] is not None:
-        try:
-            store = _store()
-            store.finish_quiz(state["quiz_id"])
-            overall = store.learner_summary(state["learner"])
-            lines.append(
-                f"Saved. {overall.name}, so far: {overall.n_quizzes} quiz{'zes' if overall.n_quizzes != 1 else ''}, "
-                f"{overall.n_answers} questions answered, {_percent(overall.accuracy)} right overall."
-            )
-            progress = learner_progress(state["learner"])
-        except ValueError as err:
-            lines.append(f"**Note:** {err}")
-    else:
-        lines.append("These results were not saved to the database (see the note above); download them as CSV.")
-    per = pd.DataFrame(
-        [[_name(a.group), a.n, a.n_correct, _percent(a.accuracy)] for a in quiz_lib.per_syndrome(records)],
-        columns=["Syndrome", "Questions", "Right", "Accuracy"],
-    )
-    labels = {v: k for k, v in CONFIDENCE_CHOICES}
-    levels = quiz_lib.calibration(records)
-    calibration = pd.DataFrame(
-        [[labels[int(a.group)], a.n, a.n_correct, _percent(a.accuracy)] for a in levels],
-        columns=["Confidence", "Answers", "Right", "Accuracy"],
-    )
-    plot = pd.DataFrame(
-        {"Confidence": [labels[int(a.group)] for a in levels], "Accuracy": [a.accuracy or 0.0 for a in levels]}
-    )
-    missed = []
-    for record in records:
-        if not record.correct:
-            face = state["faces"][record.position]
-            given = ", ".join(_name(x) if record.mode == "syndrome" else FEATURES[x].name for x in record.answer)
-            missed.append(
-                (face.review, f"Q{record.position + 1}: {_who(record.syndrome)}; you answered {given} "
-                 f"(confidence {record.confidence})")
-            )  # fmt: skip
-    csv_path = Path(state["folder"]) / f"phenoface_quiz_seed{settings.seed}.csv"
-    quiz_lib.export_csv(records, csv_path, {k: _name(k) for k in _catalog().keys()})
-    return {
-        "state": state,
-        "question_box": gr.update(visible=False),
-        "feedback_box": gr.update(visible=False),
-        "summary_box": gr.update(visible=True),
-        "summary": "\n\n".join(lines),
-        "per_syndrome": per,
-        "calibration": calibration,
-        "calibration_plot": plot,
-        "missed": missed,
-        "csv": str(csv_path),
-        **({"progress": progress} if progress else {}),
-    }
+    return summary_view(state)
 
 
 # --------------------------------------------------------------------------- layout
@@ -533,7 +321,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
         render_size: face width and height in pixels (128 to 512).
     """
     del demo
-    options = [(_name(k), k) for k in quiz_lib.default_syndromes()]
+    options = [(syndrome_name(k), k) for k in quiz_lib.default_syndromes()]
     # fmt: off
     with gr.Tab("Quiz"):
         state = gr.State(None, delete_callback=remove_session)

@@ -1,0 +1,70 @@
+"""The generators the Generate tab offers: their keys and names, the radio choices and the note
+under them, and `Drawn`, the set of faces that each generator's path returns.
+
+The rule-based phenotype model is always offered; the learned diffusion model is listed, marked
+"(not installed)" when it is missing; an operator's local pipeline only when the app was started with
+``--external-pipeline`` (`models.runtime.paths`). The drawing itself is in `ui.generate_phenotype`
+and `ui.generate_learned`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from models import runtime
+
+PHENOTYPE, LEARNED, EXTERNAL = "phenotype", "learned", "external"
+GENERATOR_NAMES = {PHENOTYPE: "phenotype model", LEARNED: "learned diffusion model", EXTERNAL: "external pipeline"}
+SAME_SEED = "same seed, not the same child"
+NO_SAME_CHILD = (
+    "Feature switches and the age strip need the phenotype model: a diffusion model has no notion of "
+    "'the same child', so it cannot switch one feature or age one child."
+)
+
+
+@dataclass
+class Drawn:
+    """Faces drawn by one generator, before they are packed into a `GenerateResult`."""
+
+    gallery: list
+    first: tuple  # (marked image (H, W, 3) uint8, PNG info) of face 1
+    summary: str
+    features: pd.DataFrame
+    features_label: str
+    gallery_note: str
+    realised: tuple[str, ...] = ()  # features drawn on face 1 (phenotype model only)
+
+
+def generator_choices() -> list[tuple[str, str]]:
+    """Radio choices ``(label, value)`` of the generators this server offers.
+
+    The external pipeline is listed only when the operator configured one (``--external-pipeline``);
+    the learned model is always listed, marked "(not installed)" when it is missing.
+    """
+    learned = "Learned diffusion model" + ("" if runtime.generator_available() else " (not installed)")
+    choices = [("Phenotype model (rule-based)", PHENOTYPE), (learned, LEARNED)]
+    external = runtime.paths().external_pipeline
+    if external is not None:
+        choices.append((f"External local pipeline ({Path(external).name})", EXTERNAL))
+    return choices
+
+
+def generator_note(choice: str | None) -> str:
+    """Markdown under the generator choice: what the chosen generator does and cannot do."""
+    if choice == LEARNED:
+        if not runtime.generator_available():
+            return "**The learned diffusion model is not installed on this server.** Use the phenotype model."
+        return (
+            "The learned model draws small frontal faces (profile is not available) from syndrome, age, sex "
+            "and skin tone; eye and hair colour and intensity apply to the phenotype model only. " + NO_SAME_CHILD
+        )
+    if choice == EXTERNAL:
+        return (
+            "A local diffusion pipeline installed by the operator of this server, asked in words "
+            '(e.g. "portrait photograph of a 6-year-old girl with Williams syndrome"). Its faces are not '
+            "checked against any training images and may not match the syndrome. " + NO_SAME_CHILD
+        )
+    return ""

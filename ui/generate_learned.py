@@ -1,0 +1,198 @@
+"""The Generate tab's diffusion path: sets drawn by the learned PhenoFace diffusion model, or by a
+local diffusers pipeline the operator installed (``--external-pipeline``).
+
+Face ``i`` has noise seed ``seed + i``; its comparison face is the same noise without the syndrome
+(same seed, not the same child). Each face is upscaled to the display size, marked SYNTHETIC and
+saved with its provenance metadata; samples of the learned model pass its memorisation filter. The
+pipelines come from ``models/`` (`models.runtime.generator`, `models.generator.external`), whose
+``ValueError`` becomes a one-line ``gr.Error``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from models import provenance, runtime
+from models.generator.external import load_external, prompt, run_text_pipeline
+from models.phenotype.spec import RenderSpec
+from ui import notice
+from ui.generate_choice import EXTERNAL, GENERATOR_NAMES, LEARNED, SAME_SEED, Drawn
+from ui.generate_downloads import attributes, save_face
+from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, who
+
+DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 4.0, "dpm++"
+EXTERNAL_STEPS, EXTERNAL_GUIDANCE = 25, 7.5
+
+
+def _learned_pipeline(generator: str):
+    """``(pipe, privacy index, label)`` of the learned model or of a PhenoFace external pipeline."""
+    if generator == LEARNED:
+        if not runtime.generator_available():
+            raise gr.Error("The learned diffusion model is not installed on this server; choose the phenotype model.")
+        try:
+            pipe, index = runtime.generator()
+        except ValueError as err:
+            raise gr.Error(f"The learned diffusion model could not be loaded: {err}.") from None
+        return pipe, index, GENERATOR_NAMES[LEARNED]
+    _, pipe, index = _external()
+    return pipe, index, f"{GENERATOR_NAMES[EXTERNAL]} (PhenoFace pipeline)"
+
+
+def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator: str, steps: int) -> Drawn:
+    """Learned model: face ``i`` from noise seed ``base.seed + i``; its comparison is the same noise
+    with the ``unaffected`` condition (same seed, not the same child)."""
+    from models.generator import sample as gen
+
+    pipe, index, label = _learned_pipeline(generator)
+    if entry.key not in pipe.class_names:
+        raise gr.Error(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
+    affected = entry.key != UNAFFECTED_KEY
+    compare = affected and UNAFFECTED_KEY in pipe.class_names
+    seeds = [base.seed + i for i in range(n_faces)]
+    classes = [entry.key] * n_faces + ([UNAFFECTED_KEY] * n_faces if compare else [])
+    try:
+        all_seeds = seeds * (2 if compare else 1)
+        samples = gen.generate(pipe, index, classes, base.age, base.sex, base.skin_tone, all_seeds, steps,
+                               DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER)  # fmt: skip
+    except ValueError as err:
+        raise gr.Error(f"The {label} failed: {err}.") from None
+    unaffected = catalog().get(UNAFFECTED_KEY)
+    gallery, infos = [], []
+    for j, s in enumerate(samples):
+        i, plain = j % n_faces, j >= n_faces
+        person = unaffected if plain else entry
+        info = {
+            **gen.provenance(pipe, s, steps, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER, index is not None),
+            "syndrome": person.name,
+            "attributes": attributes(label, person, base.age, base.sex, base.skin_tone, None, s.seed),
+            "app_notice": notice.NOTICE,
+        }
+        image = provenance.mark_synthetic(gen.upscale(s.image, base.size))
+        path = save_face(image, shown / f"{i + 1:02d}{'_without' if plain else ''}.png", info)
+        caption = f"{i + 1}. without the syndrome: {SAME_SEED}" if plain else f"{i + 1}. {who(entry)}"
+        gallery.append((path, caption))
+        infos.append((image, info))
+    if compare:  # pairs side by side, like the phenotype model's
+        order = [k for i in range(n_faces) for k in (i, i + n_faces)]
+        gallery, infos = [gallery[k] for k in order], [infos[k] for k in order]
+    withheld = sum(len(s.withheld) for s in samples)
+    resolution = pipe.unet.config.sample_size
+    lines = [
+        f"**Face 1** ({label}): drawn for {who(entry)}; {base.age:g} years, {base.sex}, "
+        f"Monk skin tone {base.skin_tone}, noise seed {seeds[0]}.",
+        f"The model draws {resolution} px faces; they are shown enlarged to {base.size} px (Lanczos filter), "
+        "which adds no detail.",
+    ]
+    if compare:
+        lines.append(
+            'The model has no notion of "the same child": each right-hand face uses the same noise (the same '
+            'seed) with the condition "no syndrome", so it shows another child.'
+        )
+    if index is None:
+        lines.append("This model has no privacy index: its samples were not checked against its training images.")
+    elif withheld:
+        were = (
+            "sample too close to a training image was"
+            if withheld == 1
+            else "samples too close to a training image were"
+        )
+        lines.append(f"{withheld} {were} withheld and redrawn.")
+    else:
+        lines.append("Every sample passed the memorisation filter (none was too close to a training image).")
+    ignored = ["eye and hair colour", "intensity"] + (
+        ["the profile view (frontal only)"] if base.view != "frontal" else []
+    )
+    lines.append(f"Not used by this model: {', '.join(ignored)}.")
+    return Drawn(
+        gallery=gallery,
+        first=infos[0],
+        summary="\n\n".join(lines),
+        features=catalogue_features_table(entry),
+        features_label=f"**Features of {entry.name} in the catalogue** (HPO; frequency: how often people with "
+        "the syndrome have the feature). The model has no list of features per child: this is the syndrome's "
+        "list, not what face 1 shows."
+        if affected
+        else "**Features**: a child without a syndrome has none to list.",
+        gallery_note=f"Each face drawn for the syndrome (left) and the same noise without it (right): {SAME_SEED}."
+        if compare
+        else "Faces drawn by the learned model.",
+    )
+
+
+def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
+    """A text-to-image pipeline, prompted in words; comparison: same seed, prompt without the syndrome."""
+    from models.generator.sample import upscale
+
+    affected = entry.key != UNAFFECTED_KEY
+    folder_name = Path(runtime.paths().external_pipeline).name
+    label = f"{GENERATOR_NAMES[EXTERNAL]} ({folder_name})"
+    texts = [(prompt(base.age, base.sex, base.skin_tone, entry.name if affected else None), entry, "")]
+    if affected:
+        texts.append((prompt(base.age, base.sex, base.skin_tone, None), catalog().get(UNAFFECTED_KEY), "_without"))
+    gallery, infos = [], []
+    for i in range(n_faces):
+        for text, person, suffix in texts:
+            try:
+                raw = run_text_pipeline(pipe, text, base.seed + i, EXTERNAL_STEPS, EXTERNAL_GUIDANCE)
+            except ValueError as err:
+                raise gr.Error(f"{err}.") from None
+            image = provenance.mark_synthetic(upscale(raw, base.size))
+            info = provenance.png_metadata(
+                generator=f"{label}, {type(pipe).__name__}", seed=base.seed + i, prompt=text,
+                sampler=f"{EXTERNAL_STEPS} steps, guidance {EXTERNAL_GUIDANCE}", syndrome=person.name,
+                attributes=attributes(label, person, base.age, base.sex, base.skin_tone, None, base.seed + i),
+                memorisation_filter="not applied (external pipeline)", app_notice=notice.NOTICE,
+            )  # fmt: skip
+            caption = f"{i + 1}. without the syndrome: {SAME_SEED}" if suffix else f"{i + 1}. prompted: {who(entry)}"
+            gallery.append((save_face(image, shown / f"{i + 1:02d}{suffix}.png", info), caption))
+            infos.append((image, info))
+    lines = [
+        f'**Face 1** ({label}), prompt: "{texts[0][0]}"; seed {base.seed}.',
+        "This pipeline was installed by the operator of this server. It was not trained by PhenoFace, its faces "
+        "are not checked against any training images, and they may not show the syndrome's features at all.",
+    ]
+    if affected:
+        lines.append(f'Each right-hand face uses the same seed with the prompt "{texts[1][0]}": {SAME_SEED}.')
+    return Drawn(
+        gallery=gallery,
+        first=infos[0],
+        summary="\n\n".join(lines),
+        features=catalogue_features_table(entry),
+        features_label=f"**Features of {entry.name} in the catalogue** (HPO). The pipeline was not told these "
+        "features: this is the syndrome's list, not what face 1 shows."
+        if affected
+        else "**Features**: a child without a syndrome has none to list.",
+        gallery_note=f"Left: prompted with the syndrome; right: same seed, prompt without it ({SAME_SEED})."
+        if affected
+        else "Faces drawn by the external pipeline.",
+    )
+
+
+def draw_diffusion(generator: str, entry, base: RenderSpec, n_faces: int, shown: Path, steps: int) -> Drawn:
+    """Draw a set with the learned model (`LEARNED`) or the operator's pipeline (`EXTERNAL`).
+
+    Args:
+        generator: `LEARNED` or `EXTERNAL`.
+        entry: the catalogue entry of the syndrome.
+        base: the validated spec of face 1 (its age, sex, skin tone, seed and size are used).
+        n_faces: number of faces; face ``i`` has noise seed ``base.seed + i``.
+        shown: the session folder for these faces (PNG files with provenance metadata).
+        steps: sampler steps of a PhenoFace pipeline.
+
+    Raises:
+        gr.Error: the generator is missing, fails to load, or does not know the syndrome.
+    """
+    if generator == EXTERNAL:
+        kind, pipe, _ = _external()
+        if kind != "phenoface":
+            return _draw_external_text(pipe, entry, base, n_faces, shown)
+    return _draw_learned(entry, base, n_faces, shown, generator, steps)
+
+
+def _external():
+    try:
+        return load_external(runtime.paths().external_pipeline)
+    except ValueError as err:
+        raise gr.Error(f"{str(err)[:1].upper()}{str(err)[1:]}.") from None

@@ -1,0 +1,290 @@
+"""The Generate tab's phenotype-model path: a set of children drawn by the rule-based renderer, each
+beside the same child without the syndrome, and the tools that need "the same child": switching face
+1's features on and off, the same child at several ages, and the average portrait of the syndrome.
+
+Faces come from `models.phenotype.synthesizer` and `models.phenotype.composite`, marked SYNTHETIC and
+saved with their spec and provenance metadata; a ``ValueError`` from ``models/`` becomes a one-line
+``gr.Error``. The tools read face 1 from the tab's ``gr.State`` (``{"generator", "spec"}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import gradio as gr
+
+from models import provenance
+from models.phenotype import synthesizer
+from models.phenotype.composite import average_portrait
+from models.phenotype.morphology import FEATURES
+from models.phenotype.spec import RenderSpec
+from ui import notice
+from ui.generate_choice import GENERATOR_NAMES, NO_SAME_CHILD, PHENOTYPE, Drawn
+from ui.generate_downloads import archive_name, attributes, fresh_section, save_face, write_set_zip
+from ui.generate_tables import UNAFFECTED_KEY, catalog, feature_choices, features_table, resolve_syndrome, who
+from ui.session import whole
+
+STRIP_AGES = (1, 4, 8, 12, 16)  # years
+AVERAGE_CHILDREN = 12  # default number of children in an average portrait
+MAX_AVERAGE_CHILDREN = 24
+
+
+def validated(spec: RenderSpec) -> RenderSpec:
+    """`models.phenotype.synthesizer.validate_spec`, failing with ``gr.Error`` (one line).
+
+    Returns:
+        the spec with its values checked and normalised.
+
+    Raises:
+        gr.Error: a value out of range or unknown (age, sex, skin tone, colours, view, size, features).
+    """
+    try:
+        return synthesizer.validate_spec(spec)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+
+
+def _render_marked(spec: RenderSpec):
+    """Validate and render one spec; returns the sample and its image with the SYNTHETIC mark."""
+    try:
+        sample = synthesizer.render(validated(spec))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    return sample, provenance.mark_synthetic(sample.image)
+
+
+def _summary(sample, syndrome, n_present_possible: int) -> str:
+    spec = sample.spec
+    ids = ", ".join(syndrome.omim) if syndrome.omim else ""
+    lines = [
+        f"**Face 1**: {who(syndrome)}{f' ({ids})' if ids else ''}; {spec.age:g} years, {spec.sex}, "
+        f"Monk skin tone {spec.skin_tone}, {spec.view} view, seed {spec.seed}, intensity {spec.intensity:g}"
+        + (f" ({notice.EXAGGERATED})" if spec.intensity > 1 else "")
+        + ".",
+    ]
+    if syndrome.key != UNAFFECTED_KEY:
+        lines.append(
+            f"This child shows {len(sample.hpo_present)} of the {n_present_possible} features of the syndrome "
+            "that we can draw; another child (another seed) may show a different set."
+        )
+    lines.append(f"HPO release {catalog().hpo_release}.")
+    return "\n\n".join(lines)
+
+
+def _png_info(sample, syndrome, generator: str = GENERATOR_NAMES[PHENOTYPE]) -> dict:
+    """PNG text metadata of a phenotype-model face shown or downloaded from the app."""
+    spec = sample.spec
+    row = attributes(generator, syndrome, spec.age, spec.sex, spec.skin_tone, spec.intensity, spec.seed,
+                     sample.hpo_present)  # fmt: skip
+    return provenance.png_metadata(
+        generator="PhenoFace app, models.phenotype.synthesizer",
+        seed=spec.seed,
+        spec=asdict(spec),
+        hpo_release=str(catalog().hpo_release),
+        syndrome=syndrome.name,
+        omim=",".join(syndrome.omim),
+        hpo_present=";".join(sample.hpo_present),
+        hpo_realised=";".join(sample.hpo_realised),
+        attributes=row,
+        app_notice=notice.NOTICE,
+    )
+
+
+def draw_phenotype(entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
+    """Draw a set with the phenotype model and save it under `shown`.
+
+    Child ``i`` has identity seed ``base.seed + i``; its pair is the same spec at intensity 0 (no pair for
+    a child without a syndrome).
+
+    Args:
+        entry: the catalogue entry of the syndrome.
+        base: the validated spec of face 1.
+        n_faces: number of children.
+        shown: the session folder for these faces (PNG files with provenance metadata).
+
+    Returns:
+        the `Drawn` set, with the features drawn on face 1 in ``realised``.
+
+    Raises:
+        gr.Error: the renderer refuses a spec.
+    """
+    affected = entry.key != UNAFFECTED_KEY
+    caption = who(entry)
+    if affected and base.intensity > 1:
+        caption += f" ({notice.EXAGGERATED})"
+    elif affected and base.intensity == 0:
+        caption += f" ({notice.NOT_DRAWN})"
+    gallery, first = [], None
+    for i in range(n_faces):
+        spec = replace(base, seed=base.seed + i)
+        sample, image = _render_marked(spec)
+        first = first or (sample, image)
+        gallery.append((save_face(image, shown / f"{i + 1:02d}.png", _png_info(sample, entry)), f"{i + 1}. {caption}"))
+        if affected:
+            plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
+            path = save_face(plain, shown / f"{i + 1:02d}_without.png", _png_info(plain_sample, entry))
+            gallery.append((path, f"{i + 1}. {notice.WITHOUT_SYNDROME}"))
+    sample, image = first
+    depictable = len({term.renders_as for term in entry.depicted_terms})
+    return Drawn(
+        gallery=gallery,
+        first=(image, _png_info(sample, entry)),
+        summary=_summary(sample, entry, depictable),
+        features=features_table(sample, entry),
+        features_label="**HPO features this child (face 1) shows** "
+        "(frequency: how often people with the syndrome have the feature)",
+        gallery_note="Each child with the syndrome (left) and the same child without it (right)."
+        if affected
+        else "Children without a syndrome.",
+        realised=sample.hpo_realised,
+    )
+
+
+def toggles_update(entry, base: RenderSpec, realised: tuple[str, ...], phenotype: bool) -> dict:
+    """The feature checkboxes for face 1: the syndrome's drawable features, ticked where drawn.
+
+    Args:
+        entry: the catalogue entry of the syndrome.
+        base: the spec of face 1.
+        realised: HPO ids of the features drawn on face 1.
+        phenotype: whether the phenotype model drew the set (the others have no "same child").
+
+    Returns:
+        a ``gr.update`` of the checkbox group: disabled, with the reason in ``info``, when there is
+        nothing to switch.
+    """
+    if not phenotype:
+        return gr.update(choices=[], value=[], interactive=False, info="Not available: this needs the same child.")
+    if entry.key == UNAFFECTED_KEY:
+        return gr.update(choices=[], value=[], interactive=False, info="A child without a syndrome has none.")
+    if base.intensity == 0:
+        return gr.update(
+            choices=[], value=[], interactive=False, info="Intensity is 0: no feature is drawn. Raise it and generate."
+        )
+    return gr.update(
+        choices=feature_choices(entry),
+        value=list(realised),
+        interactive=True,
+        info="Ticked: the features drawn on face 1, including some too mild to count as present. "
+        "Tick or untick to redraw this child.",
+    )
+
+
+def _face_spec(face: dict | None, folder: str | None, what: str) -> tuple[RenderSpec, Path]:
+    """Face 1's spec and the session folder from the tab's state; ``gr.Error`` when there is none."""
+    if not face or not folder or not Path(folder).is_dir():
+        raise gr.Error("Click Generate first.")
+    if face.get("generator") != PHENOTYPE and what != "average":
+        raise gr.Error(NO_SAME_CHILD)
+    spec = dict(face["spec"])
+    if spec.get("features") is not None:
+        spec["features"] = tuple(spec["features"])
+    return RenderSpec(**spec), Path(folder)
+
+
+def toggle_features(selected: list[str] | None, face: dict | None, session_dir: str | None):
+    """Redraw face 1 with exactly the ticked features, beside the same child without the syndrome.
+
+    Args:
+        selected: HPO ids of the features to draw (the renderer refuses contradictory pairs, such as
+            hypertelorism with hypotelorism, with a one-line message).
+        face: the tab's face-1 state from `generate`.
+        session_dir: the session folder.
+
+    Returns:
+        gallery items (2), a Markdown note on what is drawn and present, the ZIP path, and the
+        updated face state (later age strips use these features).
+
+    Raises:
+        gr.Error: no face generated yet, a diffusion model's face, or contradictory features.
+    """
+    spec, folder = _face_spec(face, session_dir, "features")
+    entry = resolve_syndrome(spec.syndrome)
+    allowed = {hpo_id for _, hpo_id in feature_choices(entry)}
+    other = [f for f in selected or () if f not in allowed]
+    if other:
+        raise gr.Error(f"{other[0]} is not one of the features of {entry.name} that we draw.")
+    spec = replace(spec, features=tuple(selected or ()))
+    sample, image = _render_marked(spec)
+    plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
+    out = fresh_section(folder, "features")
+    gallery = [
+        (save_face(image, out / "face1_chosen.png", _png_info(sample, entry)), f"1. {who(entry)}: chosen features"),
+        (save_face(plain, out / "face1_without.png", _png_info(plain_sample, entry)), f"1. {notice.WITHOUT_SYNDROME}"),
+    ]
+    if not spec.features:
+        note = "No feature ticked: face 1 is drawn without any of the syndrome's features."
+    else:
+        mild = [f for f in sample.hpo_realised if f not in sample.hpo_present]
+        note = (
+            f"Face 1 drawn with {len(sample.hpo_realised)} feature(s); "
+            f"{len(sample.hpo_present)} pass their definition's threshold."
+        )
+        if mild:
+            names = ", ".join(f"{FEATURES[f].name} ({f})" for f in mild)
+            note += f" Too mild on this child to count as present: {names}."
+    archive = write_set_zip(folder, archive_name(entry.key, spec.seed))
+    return gallery, note, str(archive), {**face, "spec": asdict(spec)}
+
+
+def age_strip(face: dict | None, session_dir: str | None):
+    """The same child (face 1, with any chosen features) at `STRIP_AGES` years.
+
+    Returns:
+        gallery items (5, captions with ages) and the ZIP path.
+
+    Raises:
+        gr.Error: no face generated yet, or a diffusion model's face.
+    """
+    spec, folder = _face_spec(face, session_dir, "age strip")
+    entry = resolve_syndrome(spec.syndrome)
+    out = fresh_section(folder, "age_strip")
+    gallery = []
+    for age in STRIP_AGES:
+        sample, image = _render_marked(replace(spec, age=float(age)))
+        unit = "year" if age == 1 else "years"
+        gallery.append((save_face(image, out / f"age{age:02d}.png", _png_info(sample, entry)), f"{age} {unit}"))
+    return gallery, str(write_set_zip(folder, archive_name(entry.key, spec.seed)))
+
+
+def average_portraits(face: dict | None, n_children: float, session_dir: str | None):
+    """Average portrait of ``n_children`` synthetic children with the syndrome (face 1's age, sex,
+    skin tone, colours and intensity; identity seeds from face 1's on), beside the average of the same
+    children without it (`models.phenotype.composite.average_portrait`).
+
+    Returns:
+        gallery items (2, or 1 for children without a syndrome) and the ZIP path.
+
+    Raises:
+        gr.Error: no face generated yet, or a bad number of children.
+    """
+    spec, folder = _face_spec(face, session_dir, "average")
+    n = whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
+    entry = resolve_syndrome(spec.syndrome)
+    affected = entry.key != UNAFFECTED_KEY
+    out = fresh_section(folder, "average")
+    label = f"{GENERATOR_NAMES[PHENOTYPE]}, average portrait"
+    gallery = []
+    for intensity in (spec.intensity, 0.0) if affected else (0.0,):
+        try:
+            image = average_portrait(entry.key, spec.age, spec.sex, spec.skin_tone, n, spec.seed, spec.size,
+                                     intensity, eye_colour=spec.eye_colour, hair_colour=spec.hair_colour,
+                                     view=spec.view)  # fmt: skip
+        except ValueError as err:
+            raise gr.Error(str(err)) from None
+        plain = affected and intensity == 0.0
+        if plain:
+            caption = f"average of the same {n} synthetic children without the syndrome"
+        else:
+            caption = f"average of {n} synthetic children {who(entry).removeprefix('a child ')}"
+        info = provenance.png_metadata(
+            generator=f"PhenoFace app, models.phenotype.composite (average of {n} renders)",
+            seed=spec.seed, spec=asdict(replace(spec, intensity=intensity)), hpo_release=str(catalog().hpo_release),
+            syndrome=entry.name, children=n, method="similarity-aligned pixel average",
+            attributes=attributes(label, entry, spec.age, spec.sex, spec.skin_tone, intensity, spec.seed),
+            app_notice=notice.NOTICE,
+        )  # fmt: skip
+        name = "average_without.png" if plain else "average.png"
+        gallery.append((save_face(provenance.mark_synthetic(image), out / name, info), caption))
+    return gallery, str(write_set_zip(folder, archive_name(entry.key, spec.seed)))
