@@ -2,6 +2,7 @@
 
     python -m benchmarks.generator_quality --model assets/generator --classifier assets/classifier \\
         --train out/data/train --per-class 50 --out out/bench/generator
+    python -m benchmarks.generator_quality --speed      # seconds per image only
 
 For every class, `--per-class` samples (seeds 0..n-1, ages uniform 1-16 years, alternating sex,
 Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 4) are drawn. It prints and writes:
@@ -10,6 +11,8 @@ Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 4) are drawn. It print
   syndrome (chance is 1 / number of classes), per class, beside the classifier's own top-1 on
   phenotype-model renders of that class with the same ages, sexes and tones (the ceiling a
   perfect generator of our renders would reach);
+* the same on those renders brought down to the generator's resolution and back (Lanczos), which
+  shows whether the syndrome is still visible at that resolution;
 * face detection: MediaPipe Face Mesh finds a face in the sample, upsampled to 256 px (Lanczos)
   with a 25 % grey border (the samples are tight aligned crops);
 * the privacy audit (`models.generator.audit`) against the training set: samples flagged;
@@ -73,6 +76,22 @@ def detected(image: np.ndarray) -> bool:
         return False
 
 
+SPEED_TARGET_S = 0.5  # per image, 25 steps with guidance
+
+
+def sampling_speed(pipe, batch: int = 16, steps: int = 25, guidance: float = 4.0, repeats: int = 2) -> float:
+    """Median seconds per image of `generate` (DPM-Solver++, `steps` steps, classifier-free guidance)
+    for `batch` images drawn together, after one untimed batch; the machine should be otherwise idle."""
+    args = (pipe, None, "down", [6.0] * batch, ["female"] * batch, [4] * batch, list(range(batch)), steps, guidance)
+    generate(*args, "dpm++")
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        generate(*args, "dpm++")
+        seconds.append((time.perf_counter() - start) / batch)
+    return float(np.median(seconds))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.generator_quality", description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, default=Path("assets/generator"), help="generator folder")
@@ -83,7 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guidance", type=bounded(float, 0.0), default=4.0, help="classifier-free guidance (default: 4)")
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
+    p.add_argument(
+        "--speed",
+        action="store_true",
+        help="only time sampling: seconds per image at --steps with --guidance, batches of 1 and 16 "
+        f"(target under {SPEED_TARGET_S} s)",
+    )
     args = p.parse_args(argv)
+    if args.speed:
+        pipe, _ = load_generator(args.model)
+        print(f"{torch.get_num_threads()} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g}")
+        for batch in (1, 16):
+            s = sampling_speed(pipe, batch, args.steps, args.guidance)
+            print(f"  batch {batch:>2}: {s:.3f} s per image  {'PASS' if s < SPEED_TARGET_S else 'FAIL'}")
+        return 0
 
     t0 = time.time()
     pipe, _ = load_generator(args.model)
@@ -111,15 +143,22 @@ def main(argv: list[str] | None = None) -> int:
         pred = top1(model, crops)
         hit = float(np.mean(pred == index[cls]))
         det = float(np.mean([detected(im) for im in images]))
-        ref = None
+        ref = ref_low = None
         if not args.no_renders:
             ren = []
             for i in range(args.per_class):
                 s = render(RenderSpec(syndrome=cls, age=cond["age"][i], sex=cond["sex"][i], skin_tone=cond["tone"][i],
                                       seed=10_000 + i, size=256))  # fmt: skip
                 ren.append(preprocess(s.image, s.landmarks))
-            ref = float(np.mean(top1(model, np.stack(ren)) == index[cls]))
+            ren = np.stack(ren)
+            ref = float(np.mean(top1(model, ren) == index[cls]))
+            # the same renders at the generator's resolution: is the syndrome still there at 64 px?
+            res = images.shape[1]
+            low = np.stack([np.asarray(Image.fromarray(r).resize((res, res), Image.LANCZOS).resize(
+                (CROP_SIZE, CROP_SIZE), Image.LANCZOS)) for r in ren])  # fmt: skip
+            ref_low = float(np.mean(top1(model, low) == index[cls]))
         rows.append({"class": cls, "name": names.get(cls, "unaffected"), "generated_top1": hit, "renders_top1": ref,
+                     "renders_at_resolution_top1": ref_low,
                      "detected": det, "sample_s": round(gen_s / args.per_class, 3)})  # fmt: skip
         sheet += [upscale(im, 96) for im in images[:8]]
         labels.append(names.get(cls, "a child without a syndrome"))
@@ -130,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     result["detected"] = float(np.mean([r["detected"] for r in rows]))
     if not args.no_renders:
         result["mean_renders_top1"] = float(np.mean([r["renders_top1"] for r in rows]))
+        result["mean_renders_at_resolution_top1"] = float(np.mean([r["renders_at_resolution_top1"] for r in rows]))
     if args.train is not None:
         from models.generator.audit import PrivacyIndex
 
@@ -152,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['name']} | {r['generated_top1']:.0%} | {ref} | {r['detected']:.0%} |")
     print(
         f"\nmean over classes: generated {result['mean_generated_top1']:.1%} (chance {1 / len(classes):.1%}), "
-        f"renders {result.get('mean_renders_top1', float('nan')):.1%}; face detected in {result['detected']:.1%}"
+        f"renders {result.get('mean_renders_top1', float('nan')):.1%} "
+        f"({result.get('mean_renders_at_resolution_top1', float('nan')):.1%} at {pipe.unet.config.sample_size} px); "
+        f"face detected in {result['detected']:.1%}"
     )
     if "audit" in result:
         a = result["audit"]
