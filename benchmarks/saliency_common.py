@@ -7,6 +7,7 @@ changed differs) and the renderer's region masks in crop pixels.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import inspect
 from dataclasses import dataclass
@@ -21,11 +22,27 @@ from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
 from models.saliency import attribute, warp_masks
 
-#: The app's (and the command line's) settings: the defaults of `models.saliency.attribute`, read
-#: from its signature so the benchmarks cannot drift from them (steps, samples, noise, window).
-APP_SETTINGS: dict[str, float] = {
+#: The command line's settings: the defaults of `models.saliency.attribute`, read from its signature so
+#: the benchmarks cannot drift from them (the app caps some of them: `models.saliency.app_settings`).
+ATTRIBUTE_DEFAULTS: dict[str, float] = {
     k: p.default for k, p in inspect.signature(attribute).parameters.items() if k in ("steps", "samples", "window")
 }
+
+
+def add_setting_args(p: argparse.ArgumentParser) -> None:
+    """Add --steps, --samples and --window to a benchmark's parser, defaulting to `ATTRIBUTE_DEFAULTS`."""
+    from benchmarks.common import bounded
+
+    d = ATTRIBUTE_DEFAULTS
+    p.add_argument("--steps", type=bounded(int, 1), default=d["steps"], help=f"IG steps (default: {d['steps']})")
+    p.add_argument(
+        "--samples", type=bounded(int, 1), default=d["samples"], help=f"SmoothGrad samples (default: {d['samples']})"
+    )
+    p.add_argument(
+        "--window", type=bounded(int, 1), default=d["window"], help=f"Occlusion window, px (default: {d['window']})"
+    )
+
+
 TARGET_MODES: tuple[str, ...] = ("contrast", "syndrome")
 
 

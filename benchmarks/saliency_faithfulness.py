@@ -51,7 +51,16 @@ from scipy.stats import spearmanr
 from torch import nn
 
 from benchmarks.common import bounded, random_specs, run_benchmark
-from benchmarks.saliency_common import APP_SETTINGS, TARGET_MODES, Case, choose_target, prepare, scores, twin_of
+from benchmarks.saliency_common import (
+    ATTRIBUTE_DEFAULTS,
+    TARGET_MODES,
+    Case,
+    add_setting_args,
+    choose_target,
+    prepare,
+    scores,
+    twin_of,
+)
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import SEXES, RenderSpec
@@ -304,7 +313,7 @@ def run(
         n: children per feature (localisation) and syndromic renders (deletion, randomisation).
         settings: `models.saliency.attribute` settings (steps, samples, window); the app's by default.
     """
-    settings = {**APP_SETTINGS, **settings, "seed": seed}
+    settings = {**ATTRIBUTE_DEFAULTS, **settings, "seed": seed}
     loc = localisation(model, single_feature_cases(n, seed, features, size, align), methods, mode, **settings)
     cases = syndromic_cases(n, seed, size, align, model.config.classes)  # the syndromes the model knows
     targets = [choose_target(model, case.crop, mode) for case in cases]
@@ -404,15 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--target", choices=TARGET_MODES, default="contrast", help="what is explained (default: contrast)")
     p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
     p.add_argument("--out", type=Path, default=Path("out/bench/saliency"), help="folder for CSV and JSON")
-    p.add_argument(
-        "--steps", type=bounded(int, 1), default=APP_SETTINGS["steps"], help="IG steps (default: the app's)"
-    )
-    p.add_argument(
-        "--samples", type=bounded(int, 1), default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)"
-    )
-    p.add_argument(
-        "--window", type=bounded(int, 1), default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)"
-    )
+    add_setting_args(p)
     p.add_argument(
         "--deletion-steps", type=bounded(int, 1), default=20, help="points of the deletion curve - 1 (default: 20)"
     )

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from benchmarks.common import bounded, random_specs, run_benchmark
-from benchmarks.saliency_common import APP_SETTINGS, choose_target, to_batch
+from benchmarks.saliency_common import ATTRIBUTE_DEFAULTS, add_setting_args, choose_target, to_batch
 from models.classifier.preprocess import align_face
 from models.phenotype import synthesizer
 from models.saliency import METHODS, attribute
@@ -39,7 +39,7 @@ def time_maps(
     model: nn.Module, crops: Sequence[np.ndarray], methods: Sequence[str] = METHODS, **settings
 ) -> dict[str, np.ndarray]:
     """Method -> (len(crops),) float64 seconds per map (target: the contrast rule), after one untimed map."""
-    settings = {**APP_SETTINGS, **settings}
+    settings = {**ATTRIBUTE_DEFAULTS, **settings}
     out = {}
     for method in methods:
         seconds = []
@@ -72,7 +72,7 @@ def time_app_settings(model: nn.Module, crops: Sequence[np.ndarray]) -> dict[str
 
     out = {}
     for method in METHODS:
-        out[method] = time_maps(model, crops, [method], **{**APP_SETTINGS, **app_settings(method)})[method]
+        out[method] = time_maps(model, crops, [method], **{**ATTRIBUTE_DEFAULTS, **app_settings(method)})[method]
     return out
 
 
@@ -199,21 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=bounded(int, 1), default=10, help="timed maps per method (default: 10)")
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods (default: all)")
     p.add_argument("--seed", type=bounded(int, 0), default=0, help="seed of the renders (default: 0)")
-    p.add_argument(
-        "--steps", type=bounded(int, 1), default=APP_SETTINGS["steps"], help="IG steps (default: the app's)"
-    )
-    p.add_argument(
-        "--samples", type=bounded(int, 1), default=APP_SETTINGS["samples"], help="SmoothGrad samples (the app's)"
-    )
-    p.add_argument(
-        "--window", type=bounded(int, 1), default=APP_SETTINGS["window"], help="Occlusion window, px (the app's)"
-    )
+    add_setting_args(p)
     p.add_argument("--threads", type=bounded(int, 1), default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
     p.add_argument(
         "--app",
         action="store_true",
-        help="time every method at the app's own capped settings (models.saliency.APP_SETTINGS) and "
+        help="time every method at the app's own capped settings (models.saliency.app_settings) and "
         "inference in float32, channels-last and bfloat16",
     )
     args = p.parse_args(argv)

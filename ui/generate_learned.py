@@ -110,15 +110,24 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
         first=infos[0],
         summary="\n\n".join(lines),
         features=catalogue_features_table(entry),
-        features_label=f"**Features of {entry.name} in the catalogue** (HPO; frequency: how often people with "
-        "the syndrome have the feature). The model has no list of features per child: this is the syndrome's "
-        "list, not what face 1 shows."
-        if affected
-        else "**Features**: a child without a syndrome has none to list.",
+        features_label=catalogue_label(
+            entry,
+            affected,
+            "(HPO; frequency: how often people with the syndrome have the feature). The model has "
+            "no list of features per child",
+        ),
         gallery_note=f"Each face drawn for the syndrome (left) and the same noise without it (right): {SAME_SEED}."
         if compare
         else "Faces drawn by the learned model.",
     )
+
+
+def catalogue_label(entry, affected: bool, why: str) -> str:
+    """The caption of the catalogue's feature table under faces a learned model drew: `why` says why the
+    faces' own features cannot be listed (Markdown)."""
+    if not affected:
+        return "**Features**: a child without a syndrome has none to list."
+    return f"**Features of {entry.name} in the catalogue** {why}: this is the syndrome's list, not what face 1 shows."
 
 
 def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
@@ -160,10 +169,7 @@ def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path
         first=infos[0],
         summary="\n\n".join(lines),
         features=catalogue_features_table(entry),
-        features_label=f"**Features of {entry.name} in the catalogue** (HPO). The pipeline was not told these "
-        "features: this is the syndrome's list, not what face 1 shows."
-        if affected
-        else "**Features**: a child without a syndrome has none to list.",
+        features_label=catalogue_label(entry, affected, "(HPO). The pipeline was not told these features"),
         gallery_note=f"Left: prompted with the syndrome; right: same seed, prompt without it ({SAME_SEED})."
         if affected
         else "Faces drawn by the external pipeline.",

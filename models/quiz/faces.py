@@ -104,7 +104,7 @@ def explain_face(model: Any, question: Question, face: QuizFace, method: str, **
         question: the question.
         face: its drawn face.
         method: one of `models.saliency.METHODS`.
-        **settings: passed to `models.saliency.explain` (e.g. ``APP_SETTINGS[method]``).
+        **settings: passed to `models.saliency.explain` (e.g. ``models.saliency.app_settings(method)``).
 
     Returns:
         ``(Explanation, baseline name)``; the overlay is (336, 336, 3) uint8, not yet marked.
