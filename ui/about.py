@@ -53,13 +53,13 @@ def model_cards() -> list[tuple[str, str]]:
     return [
         (
             "Syndrome classifier",
-            model_card(paths.classifier_dir, f"No classifier card found in `{paths.classifier_dir}`."),
+            model_card(paths.classifier_dir, "No classifier card is installed on this server."),
         ),
         (
             "Learned diffusion generator",
             model_card(
                 paths.generator_dir,
-                f"The learned generator is not installed (no model card in `{paths.generator_dir}`); "
+                "The learned generator is not installed on this server; "
                 "the app draws faces with the phenotype renderer only.",
             ),
         ),

@@ -69,7 +69,7 @@ def setup_note(mode: str, generator: str) -> str:
     lines = []
     if generator == "diffusion" and not runtime.generator_available():
         lines.append(
-            f"The learned diffusion model is not installed ({runtime.paths().generator_dir}); use the phenotype model."
+            "The learned diffusion model is not installed on this server; use the phenotype model."
         )
     if generator == "diffusion" and mode == "features":
         lines.append(
