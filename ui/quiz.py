@@ -68,9 +68,7 @@ def setup_note(mode: str, generator: str) -> str:
     """What the chosen mode and generator allow, as Markdown (empty when nothing to say)."""
     lines = []
     if generator == "diffusion" and not runtime.generator_available():
-        lines.append(
-            "The learned diffusion model is not installed on this server; use the phenotype model."
-        )
+        lines.append("The learned diffusion model is not installed on this server; use the phenotype model.")
     if generator == "diffusion" and mode == "features":
         lines.append(
             "Feature questions need the phenotype model: the learned diffusion model draws a face from the "
