@@ -90,3 +90,13 @@ def test_bad_arguments(tmp_path, capsys):
     assert "metadata.csv" in capsys.readouterr().err
     assert exp.main(["--preset", "smoke", "--out", str(tmp_path), "--backbones", "resnet18,nonsense_net"]) == 2
     assert "nonsense_net" in capsys.readouterr().err
+
+
+def test_shipped_classifier_judges_the_synthetic_samples(smoke):
+    check = json.loads((smoke / "synthetic_check.json").read_text())
+    classes = exp.PRESETS["smoke"].classes
+    assert list(check["per_class"]) == list(classes)
+    assert all(0.0 <= v <= 1.0 for v in check["per_class"].values())
+    assert check["mean_top1"] == pytest.approx(np.mean(list(check["per_class"].values())))
+    assert check["chance"] == pytest.approx(1 / len(classes))
+    assert "Do the synthetic samples show their syndrome?" in (smoke / "results.md").read_text()

@@ -32,8 +32,11 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_results(records, preset: Preset, out: Path, wall_s: float, real_data: Path | None) -> None:
-    """results.csv (every run), results.md (mean +- SD table) and accuracy_vs_scale.png."""
+def write_results(
+    records, preset: Preset, out: Path, wall_s: float, real_data: Path | None, check: dict[str, Any] | None = None
+) -> None:
+    """results.csv (every run), results.md (mean +- SD table, and the judge's check of the synthetic samples
+    when there is one: `models.experiments.synthetic_vs_real.judge_synthetic`) and accuracy_vs_scale.png."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,6 +75,16 @@ def write_results(records, preset: Preset, out: Path, wall_s: float, real_data: 
         lines.append(
             f"| {s['backbone']} | {s['arm']} | {s['synthetic_per_class'] or '-'} | " + " | ".join(cells) + " |"
         )
+    if check is not None:
+        best = sorted(check["per_class"].items(), key=lambda kv: -kv[1])[:3]
+        lines += [
+            "",
+            f"Do the synthetic samples show their syndrome? A classifier trained on full-size renders "
+            f"(`{Path(check['judge']).name}`) names the intended class for {check['mean_top1']:.1%} of them "
+            f"(mean over classes; chance {check['chance']:.1%}; best: "
+            + ", ".join(f"{c} {v:.0%}" for c, v in best)
+            + ").",
+        ]
     lines += ["", "On simulated 'real' data this tests the pipeline and the protocol, not the clinical claim.", ""]
     (out / "results.md").write_text("\n".join(lines), encoding="utf-8")
 

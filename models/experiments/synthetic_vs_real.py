@@ -48,6 +48,9 @@ import torch
 from models.experiments.presets import BACKBONES, PRESETS, UNAFFECTED, Preset
 from models.experiments.results import write_results
 
+#: The classifier that judges whether synthetic samples show their syndrome (`judge_synthetic`).
+DEFAULT_JUDGE = Path(__file__).resolve().parents[2] / "assets" / "classifier"
+
 # ----------------------------------------------------------------------------------------------
 # data
 
@@ -198,6 +201,62 @@ def sample_synthetic(
     return np.concatenate(images), np.concatenate(labels)
 
 
+def judge_synthetic(
+    images: np.ndarray, labels: np.ndarray, classes: Sequence[str], out: Path, judge: Path | None
+) -> dict[str, Any] | None:
+    """How often an independent classifier names the syndrome each synthetic sample was drawn for.
+
+    The judge is a trained classifier folder (by default the shipped one, trained on full-size
+    phenotype-model renders, which recognises them as well at 64 px as at full size); it tells
+    whether the generator drew the syndromes at all, which the arms' accuracies alone cannot. Written
+    once to ``synthetic_check.json``.
+
+    Args:
+        images: (N, R, R, 3) uint8 synthetic samples; labels: (N,) int indices into `classes`.
+        classes: class keys of the run.
+        out: run folder.
+        judge: classifier folder, or None to skip.
+
+    Returns:
+        ``{"judge", "mean_top1", "chance", "per_class"}``, or None when there is no judge or it does not
+        know every class of the run (for example on licensed data with other conditions).
+    """
+    path = out / "synthetic_check.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    if judge is None or not (judge / "config.json").is_file():
+        return None
+    from PIL import Image
+
+    from models.classifier.config import load_classifier, to_tensor
+
+    model = load_classifier(judge)
+    known = list(model.config.classes)
+    if not set(classes) <= set(known):
+        return None
+    size = model.config.input_size
+    pred = []
+    with torch.inference_mode():
+        for start in range(0, len(images), 64):
+            crops = np.stack(
+                [
+                    np.asarray(Image.fromarray(im).resize((size, size), Image.LANCZOS))
+                    for im in images[start : start + 64]
+                ]
+            )
+            pred.append(model(to_tensor(torch.from_numpy(crops))).argmax(1).numpy())
+    named = np.array([classes.index(known[i]) if known[i] in classes else -1 for i in np.concatenate(pred)])
+    per_class = {c: float(np.mean(named[labels == k] == k)) for k, c in enumerate(classes) if np.any(labels == k)}
+    result = {
+        "judge": str(judge),
+        "mean_top1": float(np.mean(list(per_class.values()))),
+        "chance": 1.0 / len(classes),
+        "per_class": per_class,
+    }
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 # ----------------------------------------------------------------------------------------------
 # classifier cells
 
@@ -297,7 +356,7 @@ def synthetic_subset(
 
 
 def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int | None = None,
-        log=print) -> list[dict[str, Any]]:  # fmt: skip
+        log=print, judge: Path | None = DEFAULT_JUDGE) -> list[dict[str, Any]]:  # fmt: skip
     """Run (or resume) every stage and cell; writes results.csv, results.md and the plot. Returns every record."""
     t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)
@@ -330,6 +389,10 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
     log(f"[{time.time() - t0:.0f} s] generator ready: {generator}")
     synth = sample_synthetic(preset, generator, classes, out)
     log(f"[{time.time() - t0:.0f} s] {len(synth[1])} synthetic images ready")
+    check = judge_synthetic(*synth, classes, out, judge)
+    if check is not None:
+        log(f"[{time.time() - t0:.0f} s] the judge names the intended syndrome for {check['mean_top1']:.1%} of "
+            f"synthetic samples (chance {check['chance']:.1%})")  # fmt: skip
 
     records = []
     for backbone in preset.backbones:
@@ -353,7 +416,7 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
             records.append(run_cell(out / "cells" / backbone / f"real_plus_synthetic_{best}-s{seed}.json", backbone,
                                     "real_plus_synthetic", best, seed, data, preset))  # fmt: skip
         log(f"[{time.time() - t0:.0f} s] {backbone} done (real + synthetic at {best} per class, chosen on validation)")
-    write_results(records, preset, out, time.time() - t0, real_data)
+    write_results(records, preset, out, time.time() - t0, real_data, check)
     return records
 
 
@@ -377,6 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated timm backbones to run instead of the preset's ({','.join(BACKBONES)})",
     )
     p.add_argument("--num-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument(
+        "--judge",
+        type=Path,
+        default=DEFAULT_JUDGE,
+        help="trained classifier folder that checks whether the synthetic samples show their syndrome "
+        "(default: the shipped classifier; skipped when it does not know every class of the run)",
+    )
     return p
 
 
@@ -402,7 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ValueError(f"{args.out} holds a '{previous.get('name')}' run; use another --out")
         if args.num_threads:
             torch.set_num_threads(args.num_threads)
-        run(preset, args.out, args.real_data, args.num_threads, log=lambda m: print(m, file=sys.stderr, flush=True))
+        run(preset, args.out, args.real_data, args.num_threads, log=lambda m: print(m, file=sys.stderr, flush=True),
+            judge=args.judge)  # fmt: skip
         print((args.out / "results.md").read_text(encoding="utf-8"))
         return 0
     except ValueError as e:
