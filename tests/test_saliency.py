@@ -83,7 +83,7 @@ def test_bf16_ig_ranks_pixels_like_fp32_and_app_settings_fall_back(model, child,
     monkeypatch.setattr(hardware, "cpu_bf16", lambda: False)
     assert app_settings("integrated_gradients") == {"steps": 24, "precision": "fp32"}
     monkeypatch.setattr(hardware, "cpu_bf16", lambda: True)
-    assert app_settings("integrated_gradients") == {"steps": 32, "precision": "auto"}
+    assert app_settings("integrated_gradients") == {"steps": 32, "precision": "bf16"}
     assert app_settings("saliency") == {}
 
 

@@ -183,7 +183,8 @@ FP32_FALLBACK: dict[str, dict[str, int]] = {"integrated_gradients": {"steps": 24
 
 
 def app_settings(method: str) -> dict[str, int | str]:
-    """The settings the app runs `method` with on this machine (`APP_SETTINGS`, or its float32 fallback).
+    """The settings the app runs `method` with on this machine: `APP_SETTINGS` with "auto" resolved to
+    "bf16" where the CPU has native bfloat16, else to "fp32" with `FP32_FALLBACK`'s settings.
 
     Raises:
         KeyError: unknown method.
@@ -191,8 +192,11 @@ def app_settings(method: str) -> dict[str, int | str]:
     from models.hardware import cpu_bf16
 
     settings = dict(APP_SETTINGS[method])
-    if settings.get("precision") == "auto" and not cpu_bf16():
-        settings.update(FP32_FALLBACK.get(method, {}), precision="fp32")
+    if settings.get("precision") == "auto":
+        if cpu_bf16():
+            settings["precision"] = "bf16"
+        else:
+            settings.update(FP32_FALLBACK.get(method, {}), precision="fp32")
     return settings
 
 
