@@ -108,6 +108,21 @@ def test_missing_output_folder_exits_2(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_list_names_every_syndrome_and_drawable_term_without_out():
+    from models.phenotype.catalog import load_catalog
+
+    syndromes = run_cli("--list", "syndromes")
+    assert syndromes.returncode == 0, syndromes.stderr
+    lines = syndromes.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(load_catalog().keys())
+    assert any("Williams-Beuren syndrome" in line and "OMIM:194050" in line for line in lines)
+    features = run_cli("--list", "features")
+    assert features.returncode == 0
+    assert {line.split()[0] for line in features.stdout.splitlines()} == set(FEATURES)
+    bad = run_cli("--list", "genes")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
 def test_help_explains_every_flag():
     r = run_cli("--help")
     assert r.returncode == 0

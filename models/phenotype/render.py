@@ -202,12 +202,49 @@ def _finite_float(text: str) -> float:
 _finite_float.__name__ = "number"  # argparse names the type in its message: "invalid number value"
 
 
+def listing(what: str) -> str:
+    """The text ``--list`` prints: one line per syndrome or per drawable HPO term.
+
+    Args:
+        what: ``"syndromes"`` (key, display name, OMIM and ORPHA ids, from the shipped catalogue) or
+            ``"features"`` (HPO id, name, and the Elements of Morphology or HPO source it is drawn from).
+
+    Raises:
+        ValueError: `what` is neither.
+    """
+    if what == "syndromes":
+        rows = []
+        for s in load_catalog().syndromes:
+            ids = [*s.omim, *([s.orpha] if s.orpha else [])]
+            rows.append(f"{s.key:<28} {s.name}" + (f"  ({', '.join(ids)})" if ids else ""))
+    elif what == "features":
+        rows = [f"{f.hpo_id}  {f.name:<40} {f.source}" for f in sorted(FEATURES.values(), key=lambda f: f.name)]
+    else:
+        raise ValueError(f"--list takes 'syndromes' or 'features', got {what!r}")
+    return "\n".join(rows)
+
+
+class _ListAction(argparse.Action):
+    """Print a listing and exit 0, like ``--help``, so ``--out`` is not needed."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(listing(values))
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (also used by ``--help``)."""
     p = OneLineParser(
         prog="python -m models.phenotype.render",
         description="Draw one synthetic child with a rare-syndrome facial phenotype (education and research "
         "only; not for diagnosis). Writes a PNG with a visible SYNTHETIC label and provenance metadata.",
+    )
+    p.add_argument(
+        "--list",
+        choices=("syndromes", "features"),
+        action=_ListAction,
+        help="print the syndromes --syndrome accepts (key, name, OMIM, ORPHA) or the HPO terms --features "
+        "can draw (id, name, source), then exit",
     )
     p.add_argument(
         "--syndrome",
