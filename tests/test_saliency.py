@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -113,6 +115,7 @@ def test_explain_render_file_and_cli(model, tmp_path):
     result = explain(model, path, "integrated_gradients", baseline="counterfactual", steps=8)
     assert result.region_source == "render masks" and result.hpo_present == sample.hpo_present
     assert result.overlay.shape == (336, 336, 3) and result.attribution.contrast == "unaffected"
+    assert result.warnings == ()
 
     folder = tmp_path / "model"
     folder.mkdir()
@@ -137,3 +140,14 @@ def test_explain_render_file_and_cli(model, tmp_path):
     meta = provenance.read_png_metadata(out2)
     assert "synthetic" not in meta and "not marked synthetic" in meta["notice"]
     assert "private" not in "".join(meta.values())
+
+
+def test_a_face_in_profile_is_explained_with_a_warning(model):
+    from models.classifier.preprocess import TURNED_HEAD, head_turn
+
+    spec = RenderSpec(syndrome="down", age=5, sex="female", skin_tone=4, seed=0, size=256)
+    frontal, profile = render(spec), render(dataclasses.replace(spec, view="profile"))
+    assert head_turn(align_face(frontal.image).mesh) < 0.1 < TURNED_HEAD < head_turn(align_face(profile.image).mesh)
+    result = explain(model, profile.image, "gradcam")
+    assert len(result.warnings) == 1 and "frontal" in result.warnings[0]
+    assert explain(model, frontal.image, "gradcam").warnings == ()

@@ -107,6 +107,18 @@ def test_upload_is_deleted_not_marked_and_hides_probabilities(drawn, model, tmp_
     assert result.regions["Share"].sum() == pytest.approx(1.0, abs=0.01)
 
 
+def test_upload_in_profile_gets_a_note_that_the_map_says_little(one_thread, tmp_path):
+    spec = RenderSpec(syndrome="down", age=5, sex="female", skin_tone=4, seed=0, size=256, view="profile")
+    upload = tmp_path / "cache" / "upload.png"
+    upload.parent.mkdir()
+    Image.fromarray(synthesizer.render(spec).image).save(upload)
+    result, _ = _call(tab.UPLOAD, upload=str(upload), method="gradcam")
+    assert result.settings.startswith("**Note:** The face is turned away") and not upload.exists()
+    drawn_frontal, folder = _call(method="gradcam")
+    explain_files.remove_session_dir(folder)
+    assert "**Note:**" not in drawn_frontal.settings
+
+
 def test_upload_outputs_hide_the_ranking_and_clear_the_upload(drawn, tmp_path):
     upload = _upload_copy(Path(drawn[1]) / "face.png", tmp_path / "cache")
     args = (tab.UPLOAD, *DRAWN.values(), {"path": str(upload)}, "saliency", tab.PREDICTED, True, "black", False, None)

@@ -199,6 +199,8 @@ def explain_face(
     if synthetic:
         overlay, crop = provenance.mark_synthetic(overlay), provenance.mark_synthetic(crop)
     settings = settings_markdown(result, method, spec, entry, show, seconds)
+    if result.warnings:
+        settings = "\n\n".join(f"**Note:** {w}" for w in result.warnings) + "\n\n" + settings
     return (
         ExplainResult(
             overlay=overlay,

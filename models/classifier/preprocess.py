@@ -194,6 +194,30 @@ def anchor_points(landmarks: Mapping[str, np.ndarray] | np.ndarray) -> np.ndarra
     return np.array([get["pupil_r"], get["pupil_l"], (get["cheilion_r"] + get["cheilion_l"]) / 2])
 
 
+#: Face Mesh indices of the nose tip and the outer eye corners (exocanthion right, left).
+_NOSE_TIP, _EXO_R, _EXO_L = 1, 33, 263
+
+#: `head_turn` above this is a face turned away from the camera. Measured on PhenoFace renders with
+#: MediaPipe: frontal views 0.00-0.02 (|value|), profile views 1.16-1.27; about 0.35 is a turn of some
+#: 20 degrees, past which the frontal classifier and its maps no longer apply.
+TURNED_HEAD = 0.35
+
+
+def head_turn(mesh: np.ndarray) -> float:
+    """How far the face is turned from frontal: the nose tip's sideways offset from the midpoint of the
+    outer eye corners, in units of the outer-canthal distance (0 frontal; about 1.2 in profile).
+
+    Args:
+        mesh: (478, 2) Face Mesh landmarks in pixels (any frame: the ratio does not depend on scale).
+
+    Returns:
+        Absolute offset, dimensionless.
+    """
+    mid = (mesh[_EXO_R] + mesh[_EXO_L]) / 2
+    span = float(np.linalg.norm(mesh[_EXO_L] - mesh[_EXO_R]))
+    return abs(float(mesh[_NOSE_TIP, 0] - mid[0])) / max(span, 1e-6)
+
+
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares similarity transform (Umeyama 1991) taking `src` points onto `dst` points.
 

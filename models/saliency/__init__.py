@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from models.classifier.preprocess import ImageInput, align_face, load_rgb
+from models.classifier.preprocess import TURNED_HEAD, ImageInput, align_face, head_turn, load_rgb
 from models.saliency.attribution import (
     APP_SETTINGS,
     BASELINES,
@@ -60,6 +60,8 @@ class Explanation:
         regions: per-region share of positive attribution, most area-dense first.
         region_source: ``"render masks"`` or ``"face mesh"``.
         hpo_present: HPO ids present on the image, when it is a PhenoFace render; else empty.
+        warnings: sentences on why the map may not mean much (e.g. a face turned away from the
+            camera: the classifier saw only frontal faces); empty when there is nothing to say.
     """
 
     crop: np.ndarray
@@ -68,6 +70,7 @@ class Explanation:
     regions: list[RegionShare]
     region_source: str
     hpo_present: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def render_of(path: str | Path) -> Any | None:
@@ -155,6 +158,12 @@ def explain(
         regions, source = warp_masks(sample.masks, aligned.matrix, size), "render masks"
     else:
         regions, source = mesh_regions(aligned.mesh, size), "face mesh"
+    warnings = ()
+    if aligned.mesh is not None and head_turn(aligned.mesh) > TURNED_HEAD:
+        warnings = (
+            "The face is turned away from the camera; the classifier was trained on frontal faces only, "
+            "so this map says little. Use a frontal image.",
+        )
     return Explanation(
         crop=aligned.image,
         attribution=attr,
@@ -162,4 +171,5 @@ def explain(
         regions=region_breakdown(attr.heatmap, regions),
         region_source=source,
         hpo_present=tuple(sample.hpo_present) if sample is not None else (),
+        warnings=warnings,
     )

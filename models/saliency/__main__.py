@@ -120,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     a = result.attribution
     summary = {
         "method": a.method,
@@ -129,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "score": round(a.score, 4),
         "region_source": result.region_source,
         "hpo_present": list(result.hpo_present),
+        "warnings": list(result.warnings),
         "regions": [
             {"region": r.region, "share": round(r.share, 4), "area": round(r.area, 4), "density": round(r.density, 3)}
             for r in result.regions
