@@ -43,7 +43,7 @@ from ui.explain_tables import (
     top_table,
 )
 from ui.generate_tables import syndrome_choices
-from ui.session import safe, whole
+from ui.session import Refusal, safe, whole
 
 DRAW, UPLOAD = "draw", "upload"
 SOURCES = [("Draw a synthetic face", DRAW), ("Upload an image", UPLOAD)]
@@ -95,13 +95,13 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     seed = whole(seed, "The seed", 0, 2**31 - 1)
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None:
-        raise gr.Error("Set an age.")
+        raise Refusal("Set an age.")
     spec = RenderSpec(syndrome=str(syndrome or ""), age=float(age), sex=sex, skin_tone=skin_tone, seed=seed)
     try:
         spec = synthesizer.validate_spec(replace(spec, size=RENDER_SIZE))
         entry = load_catalog().get(spec.syndrome)
     except ValueError as err:
-        raise gr.Error(_sentence(err)) from None
+        raise Refusal(_sentence(err)) from None
     sample = synthesizer.render(spec)
     path = folder / "face.png"
     info = provenance.png_metadata(
@@ -160,15 +160,15 @@ def explain_face(
     """
     data = explain_files.take_upload(upload) if source == UPLOAD else None  # deleted first, whatever follows
     if source not in (DRAW, UPLOAD):
-        raise gr.Error("Choose whether to draw a synthetic face or upload an image.")
+        raise Refusal("Choose whether to draw a synthetic face or upload an image.")
     if method not in METHODS:
-        raise gr.Error(f"Unknown method {method!r}; choose one from the list.")
+        raise Refusal(f"Unknown method {method!r}; choose one from the list.")
     if baseline == "counterfactual" and source == UPLOAD:
-        raise gr.Error("The counterfactual baseline exists only for faces drawn here; choose black or blurred.")
+        raise Refusal("The counterfactual baseline exists only for faces drawn here; choose black or blurred.")
     try:
         model = runtime.classifier()
     except (ValueError, OSError) as err:
-        raise gr.Error(_sentence(err)) from None
+        raise Refusal(_sentence(err)) from None
     spec = entry = cf = None
     folder = None
     if source == DRAW:
@@ -191,7 +191,7 @@ def explain_face(
             **app_settings(method),
         )
     except ValueError as err:
-        raise gr.Error(_sentence(err)) from None
+        raise Refusal(_sentence(err)) from None
     seconds = time.perf_counter() - start
     synthetic = source == DRAW
     show = synthetic or bool(research_mode)

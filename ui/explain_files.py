@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import gradio as gr
 from gradio.utils import get_upload_folder
 
-from ui.session import SessionFolders
+from ui.session import Refusal, SessionFolders
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 
@@ -57,12 +56,12 @@ def take_upload(upload) -> bytes:
     """
     path = _upload_path(upload)
     if path is None:
-        raise gr.Error("Upload an image first (each upload is deleted after it is explained).")
+        raise Refusal("Upload an image first (each upload is deleted after it is explained).")
     try:
         if not path.is_file():
-            raise gr.Error("The uploaded image was already deleted after processing; upload it again.")
+            raise Refusal("The uploaded image was already deleted after processing; upload it again.")
         if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise gr.Error(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
+            raise Refusal(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
         return path.read_bytes()
     finally:
         if path.is_file() or path.is_symlink():

@@ -63,7 +63,7 @@ from ui.generate_tables import (
     resolve_syndrome,
     syndrome_choices,
 )
-from ui.session import safe, whole
+from ui.session import Refusal, safe, whole
 
 MAX_FACES = 8
 DEFAULT_SIZE = 256  # pixels
@@ -180,15 +180,15 @@ def generate(
     """
     generator = generator or PHENOTYPE
     if generator not in GENERATOR_NAMES or (generator == EXTERNAL and runtime.paths().external_pipeline is None):
-        raise gr.Error("Choose a generator from the list.")
+        raise Refusal("Choose a generator from the list.")
     if generator == LEARNED and not runtime.generator_available():
-        raise gr.Error("The learned diffusion model is not installed on this server; choose the phenotype model.")
+        raise Refusal("The learned diffusion model is not installed on this server; choose the phenotype model.")
     entry = resolve_syndrome(syndrome)
     seed = whole(seed, "The seed", 0, 2**31 - 1)
     n_faces = whole(n_faces, "The number of faces", 1, MAX_FACES)
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None or intensity is None:
-        raise gr.Error("Set an age and a feature intensity.")
+        raise Refusal("Set an age and a feature intensity.")
     affected = entry.key != UNAFFECTED_KEY
     base = RenderSpec(
         syndrome=entry.key,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gradio as gr
-
 from models import provenance, runtime
 from models.generator.external import load_external, prompt, run_text_pipeline
 from models.phenotype.spec import RenderSpec
@@ -21,6 +19,7 @@ from ui import notice
 from ui.generate_choice import EXTERNAL, GENERATOR_NAMES, LEARNED, SAME_SEED, Drawn
 from ui.generate_downloads import attributes, save_face
 from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, who
+from ui.session import Refusal
 
 DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 4.0, "dpm++"
 EXTERNAL_STEPS, EXTERNAL_GUIDANCE = 25, 7.5
@@ -30,11 +29,11 @@ def _learned_pipeline(generator: str):
     """``(pipe, privacy index, label)`` of the learned model or of a PhenoFace external pipeline."""
     if generator == LEARNED:
         if not runtime.generator_available():
-            raise gr.Error("The learned diffusion model is not installed on this server; choose the phenotype model.")
+            raise Refusal("The learned diffusion model is not installed on this server; choose the phenotype model.")
         try:
             pipe, index = runtime.generator()
         except ValueError as err:
-            raise gr.Error(f"The learned diffusion model could not be loaded: {err}.") from None
+            raise Refusal(f"The learned diffusion model could not be loaded: {err}.") from None
         return pipe, index, GENERATOR_NAMES[LEARNED]
     _, pipe, index = _external()
     return pipe, index, f"{GENERATOR_NAMES[EXTERNAL]} (PhenoFace pipeline)"
@@ -47,7 +46,7 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
 
     pipe, index, label = _learned_pipeline(generator)
     if entry.key not in pipe.class_names:
-        raise gr.Error(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
+        raise Refusal(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
     affected = entry.key != UNAFFECTED_KEY
     compare = affected and UNAFFECTED_KEY in pipe.class_names
     seeds = [base.seed + i for i in range(n_faces)]
@@ -57,7 +56,7 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
         samples = gen.generate(pipe, index, classes, base.age, base.sex, base.skin_tone, all_seeds, steps,
                                DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER)  # fmt: skip
     except ValueError as err:
-        raise gr.Error(f"The {label} failed: {err}.") from None
+        raise Refusal(f"The {label} failed: {err}.") from None
     unaffected = catalog().get(UNAFFECTED_KEY)
     gallery, infos = [], []
     for j, s in enumerate(samples):
@@ -146,7 +145,7 @@ def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path
             try:
                 raw = run_text_pipeline(pipe, text, base.seed + i, EXTERNAL_STEPS, EXTERNAL_GUIDANCE)
             except ValueError as err:
-                raise gr.Error(f"{err}.") from None
+                raise Refusal(f"{err}.") from None
             image = provenance.mark_synthetic(upscale(raw, base.size))
             info = provenance.png_metadata(
                 generator=f"{label}, {type(pipe).__name__}", seed=base.seed + i, prompt=text,
@@ -201,4 +200,4 @@ def _external():
     try:
         return load_external(runtime.paths().external_pipeline)
     except ValueError as err:
-        raise gr.Error(f"{str(err)[:1].upper()}{str(err)[1:]}.") from None
+        raise Refusal(f"{str(err)[:1].upper()}{str(err)[1:]}.") from None

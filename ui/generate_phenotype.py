@@ -23,7 +23,7 @@ from ui import notice
 from ui.generate_choice import GENERATOR_NAMES, NO_SAME_CHILD, PHENOTYPE, Drawn
 from ui.generate_downloads import archive_name, attributes, fresh_section, save_face, write_set_zip
 from ui.generate_tables import UNAFFECTED_KEY, catalog, feature_choices, features_table, resolve_syndrome, who
-from ui.session import whole
+from ui.session import Refusal, whole
 
 STRIP_AGES = (1, 4, 8, 12, 16)  # years
 AVERAGE_CHILDREN = 12  # default number of children in an average portrait
@@ -42,7 +42,7 @@ def validated(spec: RenderSpec) -> RenderSpec:
     try:
         return synthesizer.validate_spec(spec)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
 
 
 def _render_marked(spec: RenderSpec):
@@ -50,7 +50,7 @@ def _render_marked(spec: RenderSpec):
     try:
         sample = synthesizer.render(validated(spec))
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
     return sample, provenance.mark_synthetic(sample.image)
 
 
@@ -174,9 +174,9 @@ def toggles_update(entry, base: RenderSpec, realised: tuple[str, ...], phenotype
 def _face_spec(face: dict | None, folder: str | None, what: str) -> tuple[RenderSpec, Path]:
     """Face 1's spec and the session folder from the tab's state; ``gr.Error`` when there is none."""
     if not face or not folder or not Path(folder).is_dir():
-        raise gr.Error("Click Generate first.")
+        raise Refusal("Click Generate first.")
     if face.get("generator") != PHENOTYPE and what != "average":
-        raise gr.Error(NO_SAME_CHILD)
+        raise Refusal(NO_SAME_CHILD)
     spec = dict(face["spec"])
     if spec.get("features") is not None:
         spec["features"] = tuple(spec["features"])
@@ -204,7 +204,7 @@ def toggle_features(selected: list[str] | None, face: dict | None, session_dir: 
     allowed = {hpo_id for _, hpo_id in feature_choices(entry)}
     other = [f for f in selected or () if f not in allowed]
     if other:
-        raise gr.Error(f"{other[0]} is not one of the features of {entry.name} that we draw.")
+        raise Refusal(f"{other[0]} is not one of the features of {entry.name} that we draw.")
     spec = replace(spec, features=tuple(selected or ()))
     sample, image = _render_marked(spec)
     plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
@@ -272,7 +272,7 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
                                      intensity, eye_colour=spec.eye_colour, hair_colour=spec.hair_colour,
                                      view=spec.view)  # fmt: skip
         except ValueError as err:
-            raise gr.Error(str(err)) from None
+            raise Refusal(str(err)) from None
         plain = affected and intensity == 0.0
         if plain:
             caption = f"average of the same {n} synthetic children without the syndrome"

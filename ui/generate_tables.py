@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 
-import gradio as gr
 import pandas as pd
 
 from models.phenotype import catalog as catalog_lib
 from models.phenotype.morphology import FEATURES
 from ui import notice
+from ui.session import Refusal
 
 UNAFFECTED_KEY = "unaffected"
 FEATURE_COLUMNS = ["HPO id", "Feature", "What it means", "Frequency"]
@@ -64,13 +64,13 @@ def resolve_syndrome(name: str | None):
         gr.Error: empty, or not in the catalogue (one line that says to choose from the list).
     """
     if not name or not str(name).strip():
-        raise gr.Error("Choose a syndrome from the list.")
+        raise Refusal("Choose a syndrome from the list.")
     try:
         return catalog().get(str(name).strip())
     except (KeyError, ValueError) as err:
         message = str(err).strip("'\"").removesuffix(" (see Catalog.keys())")
         end = "" if message.endswith(("?", ".")) else "."
-        raise gr.Error(f"{message}{end} Choose one from the list.") from None
+        raise Refusal(f"{message}{end} Choose one from the list.") from None
 
 
 # --- tables -------------------------------------------------------------------------------------

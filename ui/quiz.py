@@ -34,7 +34,7 @@ from ui.quiz_feedback import (
     syndrome_name,
 )
 from ui.quiz_results import CONFIDENCE_CHOICES, MODE_CHOICES, learner_progress, quiz_store, summary_view
-from ui.session import SessionFolders
+from ui.session import Refusal, SessionFolders
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def _question_view(state: dict, position: int) -> dict:
         generator = runtime.generator() if question.generator == "diffusion" else None
         face = faces.draw_face(question, state["folder"], state["size"], generator, app_notice=notice.NOTICE)
     except ValueError as err:
-        raise gr.Error(f"Drawing the face failed: {err}") from None
+        raise Refusal(f"Drawing the face failed: {err}") from None
     state["faces"][position] = face
     state["position"], state["answered"] = position, False
     n = len(state["questions"])
@@ -175,16 +175,16 @@ def start_quiz(
     try:
         learner = quiz_lib.clean_name(name)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
     if generator == "diffusion" and (mode == "features" or not runtime.generator_available()):
-        raise gr.Error(setup_note(mode, "diffusion").split("\n\n")[-1].strip("*"))
+        raise Refusal(setup_note(mode, "diffusion").split("\n\n")[-1].strip("*"))
     keys = list(syndromes or []) + ([UNAFFECTED] if include_unaffected and mode == "syndrome" else [])
     notes = []
     if generator == "diffusion" and mode == "syndrome":
         try:
             pipe, _ = runtime.generator()
         except ValueError as err:
-            raise gr.Error(f"The learned diffusion model cannot be used: {err}.") from None
+            raise Refusal(f"The learned diffusion model cannot be used: {err}.") from None
         missing = [k for k in keys if k not in pipe.class_names]
         keys = [k for k in keys if k in pipe.class_names]
         if missing:
@@ -200,7 +200,7 @@ def start_quiz(
         settings = quiz_lib.validate_settings(settings)
         questions = quiz_lib.make_quiz(settings)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
     quiz_id = None
     try:
         quiz_id = quiz_store().start_quiz(learner, settings)
@@ -238,18 +238,18 @@ def submit_answer(
         gr.Error: no quiz, already answered, no answer or no confidence.
     """
     if not state or not state.get("questions"):
-        raise gr.Error("Start a quiz first.")
+        raise Refusal("Start a quiz first.")
     if state["answered"]:
-        raise gr.Error("You have answered this question; press Next.")
+        raise Refusal("You have answered this question; press Next.")
     if confidence in (None, ""):
-        raise gr.Error("Rate how sure you are, from 1 (guessing) to 5 (certain), before you submit.")
+        raise Refusal("Rate how sure you are, from 1 (guessing) to 5 (certain), before you submit.")
     question: quiz_lib.Question = state["questions"][state["position"]]
     answer = syndrome_answer if question.mode == "syndrome" else list(feature_answer or [])
     try:
         correct = quiz_lib.check_answer(question, answer)
         record = quiz_lib.make_record(question, answer, correct, int(confidence), state["learner"], state["quiz_id"])
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
     note = ""
     if state["quiz_id"] is not None:
         try:
@@ -282,9 +282,9 @@ def next_question(state: dict | None) -> dict:
         gr.Error: no quiz, or the current question is not answered yet.
     """
     if not state or not state.get("questions"):
-        raise gr.Error("Start a quiz first.")
+        raise Refusal("Start a quiz first.")
     if not state["answered"]:
-        raise gr.Error("Answer this question first (choose, rate your confidence, then Submit).")
+        raise Refusal("Answer this question first (choose, rate your confidence, then Submit).")
     if state["position"] + 1 < len(state["questions"]):
         return _question_view(state, state["position"] + 1)
     return summary_view(state)
@@ -304,7 +304,7 @@ def _wire(fn, **fixed):
             raise
         except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
             log.exception("quiz callback failed")
-            raise gr.Error("The quiz hit an unexpected problem; please try again or start a new quiz.") from None
+            raise Refusal("The quiz hit an unexpected problem; please try again or start a new quiz.") from None
         return tuple(view.get(name, gr.skip()) for name in OUTPUTS)
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__

@@ -20,6 +20,20 @@ from models.checks import whole_number
 log = logging.getLogger(__name__)
 
 
+class Refusal(gr.Error):
+    """A request turned down with a one-line message, shown in Gradio's error modal.
+
+    Bad input is expected, not a crash, so Gradio is told not to print a traceback on the server's
+    console for it; unexpected errors are logged in full by `safe`.
+
+    Args:
+        message: the sentence the user sees.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, print_exception=False)
+
+
 class SessionFolders:
     """Per-session temporary folders under one root, e.g. ``SessionFolders("phenoface-downloads-")``.
 
@@ -54,7 +68,7 @@ def whole(value, what: str, low: int, high: int) -> int:
     try:
         return whole_number(value, what, low, high)
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise Refusal(str(err)) from None
 
 
 def safe(message: str):
@@ -69,7 +83,7 @@ def safe(message: str):
                 raise
             except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
                 log.exception("%s failed", getattr(fn, "__name__", "callback"))
-                raise gr.Error(message) from None
+                raise Refusal(message) from None
 
         return wrapper
 
