@@ -1,0 +1,101 @@
+"""One cell of the experiment: a classifier trained for a fixed number of steps on one arm, then scored.
+
+Used by `models.experiments.synthetic_vs_real`; every cell writes its own result file, so a stopped
+run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.experiments.presets import Preset
+
+
+def train_cell(
+    backbone: str, images: np.ndarray, labels: np.ndarray, classes: Sequence[str], preset: Preset, seed: int
+):
+    """Train one classifier for exactly ``preset.steps`` steps; returns it in eval mode.
+
+    Batches are drawn with replacement by a seeded generator, class-weighted by inverse
+    frequency in the loss, augmented as `models.classifier.data.train_transform`.
+    """
+    from models.classifier.config import Classifier, ClassifierConfig, to_tensor
+    from models.classifier.data import class_weights, train_transform
+
+    torch.manual_seed(seed)
+    config = ClassifierConfig(backbone=backbone, classes=list(classes), input_size=preset.resolution, drop_rate=0.2)
+    model = Classifier(config)
+    augment = train_transform(config)
+    x_all = torch.from_numpy(np.ascontiguousarray(images))
+    y_all = torch.from_numpy(labels.astype(np.int64))
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(labels.tolist(), len(classes)), label_smoothing=0.1)
+    opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.05)
+    warm = max(1, preset.steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / preset.steps)))
+    )
+    g = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(preset.steps):
+        idx = torch.randint(len(x_all), (preset.batch,), generator=g)
+        x = torch.stack([augment(t).clamp(0, 1) for t in to_tensor(x_all[idx])])
+        loss = loss_fn(model(x), y_all[idx])
+        loss.backward()
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+    return model.eval()
+
+
+def score(model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Per-syndrome mean top-1/5/10 accuracy and balanced accuracy of `model` on (N, R, R, 3) uint8 crops."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    from models.classifier.config import to_tensor
+    from models.classifier.metrics import per_syndrome_mean_topk
+
+    probs = []
+    with torch.inference_mode():
+        for start in range(0, len(images), 128):
+            x = to_tensor(torch.from_numpy(np.ascontiguousarray(images[start : start + 128])))
+            probs.append(model(x).softmax(1).numpy())
+    p = np.concatenate(probs).astype(np.float64)
+    return {
+        "top1": per_syndrome_mean_topk(p, labels, 1),
+        "top5": per_syndrome_mean_topk(p, labels, 5),
+        "top10": per_syndrome_mean_topk(p, labels, 10),
+        "balanced_accuracy": float(balanced_accuracy_score(labels, p.argmax(1))),
+    }
+
+
+def run_cell(path: Path, backbone: str, arm: str, scale: int, seed: int, data, preset: Preset) -> dict[str, Any]:
+    """Train and score one cell unless its result file exists; returns the result record."""
+    if path.is_file():
+        return json.loads(path.read_text())
+    images, labels = data["arm"]
+    start = time.time()
+    model = train_cell(backbone, images, labels, data["classes"], preset, seed)
+    record = {
+        "backbone": backbone,
+        "arm": arm,
+        "synthetic_per_class": scale,
+        "seed": seed,
+        "train_images": int(len(labels)),
+        "steps": preset.steps,
+        "val": score(model, *data["val"]),
+        "test": score(model, *data["test"]),
+        "wall_s": round(time.time() - start, 1),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1))
+    tmp.replace(path)
+    return record

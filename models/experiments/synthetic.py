@@ -1,0 +1,134 @@
+"""The experiment's generator: trained on the real training split, sampled, and judged.
+
+Used by `models.experiments.synthetic_vs_real`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.experiments.presets import Preset
+
+#: The classifier that judges whether synthetic samples show their syndrome (`judge_synthetic`).
+DEFAULT_JUDGE = Path(__file__).resolve().parents[2] / "assets" / "classifier"
+
+
+def train_generator(preset: Preset, train: Path, pretrain: Path, out: Path, threads: int | None) -> Path:
+    """Pretrain on unaffected children, fine-tune on the real training split; resumes; returns the pipeline folder."""
+    from models.generator import train as gen_train
+
+    folder = out / "generator"
+    if (folder / "model_index.json").is_file():
+        return folder
+    argv = [
+        "--data", str(train), "--pretrain-data", str(pretrain), "--out", str(folder),
+        "--pretrain-steps", str(preset.gen_pretrain_steps), "--max-train-steps", str(preset.gen_finetune_steps),
+        "--resolution", str(preset.resolution), "--block-out-channels", ",".join(map(str, preset.gen_channels)),
+        "--batch-size", str(preset.gen_batch), "--mixed_precision", preset.gen_precision,
+        "--checkpointing_steps", str(max(1, min(250, preset.gen_pretrain_steps + preset.gen_finetune_steps))),
+        "--sample-every", "0", "--resume_from_checkpoint", "latest", "--quiet",
+    ]  # fmt: skip
+    if threads:
+        argv += ["--num-threads", str(threads)]
+    status = gen_train.cli(argv)
+    if status != 0:
+        raise RuntimeError(f"generator training failed (exit {status})")
+    return folder
+
+
+def sample_synthetic(
+    preset: Preset, generator: Path, classes: Sequence[str], out: Path
+) -> tuple[np.ndarray, np.ndarray]:
+    """max(scales) samples per class, one file per class (resumable); images (N, R, R, 3) uint8, labels (N,) int."""
+    from models.generator.sample import generate, load_generator
+
+    pipe, _ = load_generator(generator)
+    n = max(preset.scales)
+    folder = out / "synthetic"
+    folder.mkdir(parents=True, exist_ok=True)
+    images, labels = [], []
+    for c, cls in enumerate(classes):
+        path = folder / f"{cls}.npz"
+        if not path.is_file():
+            rng = np.random.default_rng([7, c])
+            batch = []
+            for start in range(0, n, 32):
+                k = min(32, n - start)
+                seeds = [c * 100_000 + start + i for i in range(k)]
+                got = generate(
+                    pipe, None, cls,
+                    [float(rng.uniform(1, 16)) for _ in range(k)],
+                    [("female", "male")[int(rng.integers(2))] for _ in range(k)],
+                    [int(rng.integers(1, 11)) for _ in range(k)],
+                    seeds, preset.sample_steps, preset.guidance, "dpm++",
+                )  # fmt: skip
+                batch += [s.image for s in got]
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, images=np.stack(batch))
+            tmp.replace(path)
+        with np.load(path) as z:
+            images.append(z["images"][:n])
+            labels.append(np.full(n, c))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def judge_synthetic(
+    images: np.ndarray, labels: np.ndarray, classes: Sequence[str], out: Path, judge: Path | None
+) -> dict[str, Any] | None:
+    """How often an independent classifier names the syndrome each synthetic sample was drawn for.
+
+    The judge is a trained classifier folder (by default the shipped one, trained on full-size
+    phenotype-model renders, which recognises them as well at 64 px as at full size); it tells
+    whether the generator drew the syndromes at all, which the arms' accuracies alone cannot. Written
+    once to ``synthetic_check.json``.
+
+    Args:
+        images: (N, R, R, 3) uint8 synthetic samples; labels: (N,) int indices into `classes`.
+        classes: class keys of the run.
+        out: run folder.
+        judge: classifier folder, or None to skip.
+
+    Returns:
+        ``{"judge", "mean_top1", "chance", "per_class"}``, or None when there is no judge or it does not
+        know every class of the run (for example on licensed data with other conditions).
+    """
+    path = out / "synthetic_check.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    if judge is None or not (judge / "config.json").is_file():
+        return None
+    from PIL import Image
+
+    from models.classifier.config import load_classifier, to_tensor
+
+    model = load_classifier(judge)
+    known = list(model.config.classes)
+    if not set(classes) <= set(known):
+        return None
+    size = model.config.input_size
+    pred = []
+    with torch.inference_mode():
+        for start in range(0, len(images), 64):
+            crops = np.stack(
+                [
+                    np.asarray(Image.fromarray(im).resize((size, size), Image.LANCZOS))
+                    for im in images[start : start + 64]
+                ]
+            )
+            pred.append(model(to_tensor(torch.from_numpy(crops))).argmax(1).numpy())
+    named = np.array([classes.index(known[i]) if known[i] in classes else -1 for i in np.concatenate(pred)])
+    per_class = {c: float(np.mean(named[labels == k] == k)) for k, c in enumerate(classes) if np.any(labels == k)}
+    result = {
+        "judge": str(judge),
+        "mean_top1": float(np.mean(list(per_class.values()))),
+        "chance": 1.0 / len(classes),
+        "per_class": per_class,
+    }
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    return result
