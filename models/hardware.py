@@ -19,3 +19,25 @@ def cpu_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+@functools.lru_cache(maxsize=1)
+def describe() -> str:
+    """One line naming the machine for results files, e.g. ``"AMD EPYC, 2 cores, no GPU"``.
+
+    The CPU name comes from /proc/cpuinfo where there is one (Linux), else `platform.processor()`;
+    the core count is what this process may use (`os.sched_getaffinity` where available).
+    """
+    import os
+    import platform
+
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    name = name or platform.processor() or platform.machine()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{name}, {cores} cores, {gpu}"

@@ -51,6 +51,9 @@ def test_smoke_preset_runs_every_arm_and_backbone(smoke):
         assert float(r["test_top1"]) <= float(r["test_top5"])
     text = (smoke / "results.md").read_text()
     assert "| resnet18 | real_only |" in text and "not the clinical claim" in text
+    timings = json.loads((smoke / "timings.json").read_text())
+    assert set(timings) == {"data", "generator", "sampling"} and timings["generator"] > 0
+    assert "Compute time, summed over invocations" in text and "not recorded" not in text
     assert (smoke / "accuracy_vs_scale.png").stat().st_size > 10_000
     assert (smoke / "generator" / "model_index.json").is_file()
     images = np.load(smoke / "synthetic" / "down.npz")["images"]
@@ -60,6 +63,7 @@ def test_smoke_preset_runs_every_arm_and_backbone(smoke):
 def test_rerun_skips_finished_cells(smoke):
     cell = smoke / "cells" / "resnet18" / "real_only-s0.json"
     before = cell.stat().st_mtime_ns
+    timings_before = json.loads((smoke / "timings.json").read_text())
     record = json.loads(cell.read_text())
     record["wall_s"] = -1.0  # a marker: a skipped cell keeps it
     cell.write_text(json.dumps(record))
@@ -68,6 +72,8 @@ def test_rerun_skips_finished_cells(smoke):
     assert cell.stat().st_mtime_ns >= before
     with open(smoke / "results.csv", newline="") as f:
         assert any(r["wall_s"] == "-1.0" for r in csv.DictReader(f))
+    # the rerun found every stage done: it adds only the moments it took to see that
+    assert json.loads((smoke / "timings.json").read_text())["generator"] < timings_before["generator"] + 5
 
 
 def test_real_data_split_is_by_subject(tmp_path):

@@ -5,7 +5,7 @@ of test top-1 against synthetic images per class, one panel per backbone, with t
 from __future__ import annotations
 
 import csv
-import platform
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from models.experiments.presets import Preset
+from models.hardware import describe
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -30,6 +31,21 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             row[f"{m}_mean"], row[f"{m}_sd"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
         rows.append(row)
     return rows
+
+
+def compute_line(records: Sequence[dict[str, Any]], out: Path) -> str:
+    """The run's compute time over all its invocations: stages from ``timings.json`` (written by
+    `models.experiments.synthetic_vs_real.add_time`), classifier runs from each cell's own ``wall_s``."""
+    path = out / "timings.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    cells = sum(float(r["wall_s"]) for r in records)
+    parts = [f"{k} {v / 60:.0f} min" for k, v in timings.items()]
+    parts.append(f"{len(records)} classifier runs {cells / 60:.0f} min")
+    total = sum(timings.values()) + cells
+    missing = {"data", "generator", "sampling"} - set(timings)
+    note = f" ({', '.join(sorted(missing))} not recorded)" if missing else ""
+    total_text = f"{total / 3600:.1f} h" if total >= 3600 else f"{total / 60:.0f} min"
+    return f"Compute time, summed over invocations: {', '.join(parts)}; in all {total_text}{note}."
 
 
 def write_results(
@@ -59,8 +75,9 @@ def write_results(
         f"Data: {'real photographs from ' + str(real_data) if real_data else 'simulated cohorts (phenotype model)'}; "
         f"{preset.real_train_per_class} real training children per class, {preset.resolution} px aligned crops, "
         f"{preset.steps} optimiser steps of batch {preset.batch} per run, seeds {list(preset.seeds)}.",
-        f"Hardware: {platform.machine()}, {torch.get_num_threads()} torch threads; wall time {wall_s / 60:.1f} min "
+        f"Hardware: {describe()}, {torch.get_num_threads()} torch threads; wall time {wall_s / 60:.1f} min "
         "(this invocation; finished cells of earlier invocations are reused).",
+        compute_line(records, out),
         "",
         "Test accuracy, per-syndrome mean, mean +- SD over seeds:",
         "",

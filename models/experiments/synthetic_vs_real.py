@@ -54,6 +54,21 @@ from models.experiments.results import write_results
 from models.experiments.synthetic import DEFAULT_JUDGE, judge_synthetic, sample_synthetic, train_generator
 
 
+def add_time(out: Path, stage: str, seconds: float) -> dict[str, float]:
+    """Add `seconds` to `stage` in ``out/timings.json`` (stage -> wall seconds, summed over invocations).
+
+    A stage that was already complete adds only the moment it took to find that out, so the sums
+    are the compute time of the whole run even when it spans several sessions. Returns the timings.
+    """
+    path = out / "timings.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    timings[stage] = round(timings.get(stage, 0.0) + seconds, 1)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(timings, indent=1) + "\n")
+    tmp.replace(path)
+    return timings
+
+
 def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int | None = None,
         log=print, judge: Path | None = DEFAULT_JUDGE) -> list[dict[str, Any]]:  # fmt: skip
     """Run (or resume) every stage and cell; writes results.csv, results.md and the plot. Returns every record."""
@@ -73,6 +88,7 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
         folders["pretrain"] = simulate_splits(only_pretrain, out)["pretrain"]
     log(f"[{time.time() - t0:.0f} s] data ready")
     crops = {s: load_crops(folders[s], preset.resolution) for s in ("train", "val", "test")}
+    add_time(out, "data", time.time() - t0)  # cohorts and their aligned crops
     present = {r["syndrome"] for r in crops["train"][1]}
     classes = (
         [UNAFFECTED] + sorted(c for c in present if c != UNAFFECTED) if UNAFFECTED in present else sorted(present)
@@ -84,9 +100,13 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
         return images[keep], np.array([classes.index(rows[i]["syndrome"]) for i in keep])
 
     real, val, test = xy("train"), xy("val"), xy("test")
+    t1 = time.time()
     generator = train_generator(preset, folders["train"], folders["pretrain"], out, threads)
+    add_time(out, "generator", time.time() - t1)
     log(f"[{time.time() - t0:.0f} s] generator ready: {generator}")
+    t1 = time.time()
     synth = sample_synthetic(preset, generator, classes, out)
+    add_time(out, "sampling", time.time() - t1)
     log(f"[{time.time() - t0:.0f} s] {len(synth[1])} synthetic images ready")
     check = judge_synthetic(*synth, classes, out, judge)
     if check is not None:
