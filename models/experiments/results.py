@@ -118,6 +118,8 @@ def write_results(
             if s["backbone"] == bb and s["arm"] == "real_plus_synthetic":
                 ax.plot([s["synthetic_per_class"]], [s["top1_mean"]], marker="*", markersize=12, color="#009E73",
                         linestyle="none", label="real + synthetic")  # fmt: skip
+        if check is not None:  # the floor every arm must clear
+            ax.axhline(check["chance"], color="#999999", linestyle=":", label="chance")
         ax.set_xscale("log")
         ax.set_title(bb, fontsize=10)
         ax.set_xlabel("synthetic images per class")
