@@ -52,12 +52,18 @@ def main(args: argparse.Namespace) -> None:
     )
     demo = ui.build_app(render_size=args.size)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
-    # On SIGTERM (e.g. a container stop) exit normally, so that atexit removes the download folders.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share)
     except OSError as err:  # e.g. the port is taken: one line, not a traceback
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
+
+
+def _exit_on_sigterm(*_) -> None:
+    # Exit normally on SIGTERM (e.g. a container stop), so that atexit removes the download folders.
+    # A second SIGTERM during that clean-up is ignored rather than breaking it with a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(0)
 
 
 if __name__ == "__main__":
