@@ -15,6 +15,7 @@ import torch
 
 from models.experiments.presets import Preset
 from models.hardware import describe
+from models.provenance import atomic_output
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,10 +34,26 @@ def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+TIMINGS = "timings.json"
+
+
+def add_time(out: Path, stage: str, seconds: float) -> None:
+    """Add `seconds` to `stage` in ``out/timings.json`` (stage -> wall seconds, summed over invocations).
+
+    A stage that was already complete adds only the moment it took to find that out, so the sums
+    are the compute time of the whole run even when it spans several sessions.
+    """
+    path = out / TIMINGS
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    timings[stage] = round(timings.get(stage, 0.0) + seconds, 1)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(timings, indent=1) + "\n")
+
+
 def compute_line(records: Sequence[dict[str, Any]], out: Path) -> str:
-    """The run's compute time over all its invocations: stages from ``timings.json`` (written by
-    `models.experiments.synthetic_vs_real.add_time`), classifier runs from each cell's own ``wall_s``."""
-    path = out / "timings.json"
+    """The run's compute time over all its invocations: stages from ``timings.json`` (`add_time`),
+    classifier runs from each cell's own ``wall_s``."""
+    path = out / TIMINGS
     timings = json.loads(path.read_text()) if path.is_file() else {}
     cells = sum(float(r["wall_s"]) for r in records)
     parts = [f"{k} {v / 60:.0f} min" for k, v in timings.items()]

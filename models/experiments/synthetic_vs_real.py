@@ -50,23 +50,8 @@ from models.experiments.cells import run_cell
 from models.experiments.data import crops as load_crops
 from models.experiments.data import simulate_splits, split_real, synthetic_subset, write_subset
 from models.experiments.presets import BACKBONES, PRESETS, UNAFFECTED, Preset
-from models.experiments.results import write_results
+from models.experiments.results import add_time, write_results
 from models.experiments.synthetic import DEFAULT_JUDGE, judge_synthetic, sample_synthetic, train_generator
-
-
-def add_time(out: Path, stage: str, seconds: float) -> dict[str, float]:
-    """Add `seconds` to `stage` in ``out/timings.json`` (stage -> wall seconds, summed over invocations).
-
-    A stage that was already complete adds only the moment it took to find that out, so the sums
-    are the compute time of the whole run even when it spans several sessions. Returns the timings.
-    """
-    path = out / "timings.json"
-    timings = json.loads(path.read_text()) if path.is_file() else {}
-    timings[stage] = round(timings.get(stage, 0.0) + seconds, 1)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(timings, indent=1) + "\n")
-    tmp.replace(path)
-    return timings
 
 
 def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int | None = None,
