@@ -65,6 +65,8 @@ def trained(cohort, tmp_path_factory):
         "2",
         "--sample-every",
         "6",
+        "--snr_gamma",
+        "5",
         "--quiet",
     ]
     assert train.cli(argv) == 0
@@ -99,6 +101,31 @@ def test_conditioning_changes_the_output():
     assert np.abs(outs["down"] - outs["williams_beuren"]).mean() > 1e-3
     older = pipe(syndrome="down", age_years=15, latents=noise.clone(), num_inference_steps=3, output_type="np").images
     assert np.abs(older - outs["down"]).mean() > 1e-4
+
+
+def test_guidance_interval_skips_the_unconditioned_pass_outside_it():
+    pipe = tiny_pipeline()
+    noise = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    calls = []
+    pipe.unet.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+
+    def run(**kw):
+        calls.clear()
+        out = pipe(syndrome=["down", "down"], latents=noise.clone(), num_inference_steps=4, output_type="np", **kw)
+        return out.images
+
+    everywhere = run(guidance_scale=3.0)
+    assert calls == [4] * 4  # conditioned and null halves in one batch at every step
+    assert np.array_equal(run(guidance_scale=3.0, guidance_interval=(0.0, 1e9)), everywhere)
+    nowhere = run(guidance_scale=3.0, guidance_interval=(1e8, 1e9))
+    assert calls == [2] * 4
+    assert np.array_equal(nowhere, run(guidance_scale=1.0))
+    assert np.abs(nowhere - everywhere).mean() > 1e-4
+    some = run(guidance_scale=3.0, guidance_interval=(0.28, 5.42))
+    assert 2 in calls and 4 in calls
+    assert not np.array_equal(some, everywhere)
+    with pytest.raises(ValueError, match="guidance_interval"):
+        run(guidance_interval=(2.0, 1.0))
 
 
 def test_unet_without_class_embedding_is_refused():
@@ -149,6 +176,7 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
         assert (out / name).is_file(), name
     steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [6]
+    assert "Min-SNR-5 weighted" in (out / "README.md").read_text()
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
     # a researcher without PhenoFace: only diffusers, from another folder
     code = (
@@ -193,7 +221,39 @@ def test_bad_training_arguments_exit_2(cohort, tmp_path, capsys):
     assert train.cli([*base, "--pretrain-steps", "5"]) == 2
     assert "--pretrain-data" in capsys.readouterr().err
     assert train.cli([*base, "--block-out-channels", "16,abc"]) == 2
+    assert train.cli([*base, "--snr_gamma", "0"]) == 2
+    assert "--snr_gamma must be positive" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_min_snr_weighting_caps_the_x0_error_weight_at_gamma():
+    from models.generator.loss import diffusion_loss, snr_weights
+
+    config = GeneratorConfig(**TINY)
+    sched = build_scheduler(config)
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(6, 3, 8, 8, generator=g), torch.randn(6, 3, 8, 8, generator=g)
+    t = torch.tensor([0, 50, 200, 500, 800, 999])
+    v = sched.get_velocity(x0, noise, t)
+    pred = v + 0.1 * torch.randn(v.shape, generator=g)
+    assert torch.equal(diffusion_loss(pred, v, t, sched, None), torch.nn.functional.mse_loss(pred, v))
+    # Hang et al. 2023: the v-prediction weight turns the loss into min(SNR, gamma) times the x0 error
+    alpha_bar = sched.alphas_cumprod[t].view(-1, 1, 1, 1)
+    noisy = sched.add_noise(x0, noise, t)
+    x0_hat = alpha_bar.sqrt() * noisy - (1 - alpha_bar).sqrt() * pred
+    snr = (alpha_bar / (1 - alpha_bar)).flatten()
+    x0_err = ((x0_hat - x0) ** 2).mean(dim=(1, 2, 3))
+    expected = (torch.clamp(snr, max=5.0) * x0_err).mean()
+    assert torch.allclose(diffusion_loss(pred, v, t, sched, 5.0), expected, rtol=1e-3)
+    w = snr_weights(sched, t, 5.0, "v_prediction")
+    assert w.shape == (6,) and bool((w > 0).all()) and float(w.max()) <= 5.0 / 6.0 + 1e-6
+    assert float(w[0]) < 0.01  # the least noisy step, which plain MSE would weigh like any other
+    eps = snr_weights(sched, t, 5.0, "epsilon")
+    assert float(eps[-1]) == pytest.approx(1.0) and float(eps[0]) < 0.01
+    with pytest.raises(ValueError, match="gamma"):
+        snr_weights(sched, t, 0.0, "v_prediction")
+    with pytest.raises(ValueError, match="prediction_type"):
+        snr_weights(sched, t, 5.0, "sample")
 
 
 def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
