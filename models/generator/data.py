@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from models.classifier.data import aligned_crops, load_rows, subjects_by_class
+from models.generator.pipeline import condition_vector
 
 
 def resize_crops(crops: np.ndarray, resolution: int) -> np.ndarray:
@@ -76,3 +78,23 @@ def load_training_set(
     if not rows:
         raise ValueError(f"no face was found in any image of {folder}")
     return resize_crops(crops[ok], resolution), rows
+
+
+def conditions(rows: Sequence[dict[str, Any]], classes: Sequence[str]) -> tuple[torch.Tensor, list[int]]:
+    """Condition vectors (N', D) float32 of the rows that have age, sex and skin tone, and their indices."""
+    keep = [
+        i
+        for i, r in enumerate(rows)
+        if r["age_years"] is not None and r["sex"] in ("female", "male") and r["skin_tone"] is not None
+    ]
+    if not keep:
+        return torch.zeros(0, len(classes) + 5), []
+    sub = [rows[i] for i in keep]
+    cond = condition_vector(
+        classes,
+        [r["syndrome"] for r in sub],
+        [min(18.0, max(0.0, float(r["age_years"]))) for r in sub],
+        [r["sex"] for r in sub],
+        [int(r["skin_tone"]) for r in sub],
+    )
+    return cond, keep

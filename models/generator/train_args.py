@@ -1,0 +1,142 @@
+"""Command-line flags of `models.generator.train`, with the checks that turn bad values into one clear message."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from models.training import add_run_args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (also used by ``--help``)."""
+    p = argparse.ArgumentParser(
+        prog="python -m models.generator.train",
+        description="Train the conditional diffusion generator (diffusers UNet, Accelerate): pretrain on "
+        "unaffected children, fine-tune on syndromic children. Research and education only; not for diagnosis.",
+    )
+    p.add_argument("--data", type=Path, required=True, help="stage-2 (fine-tuning) folder with metadata.csv")
+    p.add_argument("--out", type=Path, required=True, help="output folder: the pipeline, checkpoints, samples, card")
+    p.add_argument(
+        "--pretrain-data",
+        "--pretrain_data",
+        type=Path,
+        default=None,
+        help="stage-1 folder of unaffected children with metadata.csv (other classes in it are skipped)",
+    )
+    p.add_argument(
+        "--pretrain-steps",
+        "--pretrain_steps",
+        type=int,
+        default=0,
+        help="optimiser steps of stage 1 (needs --pretrain-data; default: 0)",
+    )
+    p.add_argument(
+        "--max-train-steps", "--max_train_steps", type=int, default=2000, help="steps of stage 2 (default: 2000)"
+    )
+    p.add_argument(
+        "--init-from",
+        "--init_from",
+        type=Path,
+        default=None,
+        help="pipeline folder of an earlier run to start stage 2 from (its classes must cover --data's)",
+    )
+    p.add_argument(
+        "--per-class",
+        "--per_class",
+        type=int,
+        default=None,
+        help="stage 2 keeps at most this many children per syndrome, e.g. 5 for the few-shot setting (default: all)",
+    )
+    p.add_argument("--resolution", type=int, default=64, help="image width and height in pixels (default: 64)")
+    p.add_argument(
+        "--block-out-channels",
+        "--block_out_channels",
+        default="32,64,128,128",
+        help="UNet channels per level, comma-separated (default: 32,64,128,128: 4.0 M parameters)",
+    )
+    p.add_argument(
+        "--batch-size", "--train_batch_size", type=int, default=32, help="images per step per process (default: 32)"
+    )
+    p.add_argument("--lr", "--learning_rate", type=float, default=4e-4, help="AdamW learning rate (default: 4e-4)")
+    p.add_argument(
+        "--lr-warmup-steps", "--lr_warmup_steps", type=int, default=200, help="linear warm-up steps (default: 200)"
+    )
+    p.add_argument(
+        "--condition-dropout",
+        "--condition_dropout",
+        type=float,
+        default=0.1,
+        help="probability of the null condition, for classifier-free guidance (default: 0.1)",
+    )
+    p.add_argument(
+        "--snr_gamma",
+        "--snr-gamma",
+        type=float,
+        default=None,
+        help="Min-SNR loss weighting with this ceiling (Hang et al. 2023; 5 is their choice), which trains "
+        "faster by stopping low-noise steps from dominating; default: off (plain mean squared error)",
+    )
+    p.add_argument(
+        "--ema-max-decay", "--ema_max_decay", type=float, default=0.999, help="EMA decay ceiling (default: 0.999)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batches and noise (default: 0)")
+    p.add_argument(
+        "--checkpointing_steps",
+        "--checkpointing-steps",
+        type=int,
+        default=500,
+        help="save a resumable checkpoint every N steps (default: 500)",
+    )
+    p.add_argument(
+        "--sample-every",
+        "--sample_every",
+        type=int,
+        default=500,
+        help="write a fixed-seed sample grid (one face per class) to --out/samples every N steps; 0: never "
+        "(default: 500)",
+    )
+    add_run_args(
+        p,
+        "autocast precision; fp16 needs a GPU; bf16 runs on GPUs and on CPUs with AVX-512 BF16 or AMX, "
+        "where it is about twice as fast (default: no)",
+    )
+    return p
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Raise ValueError with one clear sentence for arguments that cannot work."""
+    if not (args.data / "metadata.csv").is_file():
+        raise ValueError(f"--data {args.data} has no metadata.csv")
+    if args.pretrain_steps < 0 or args.max_train_steps < 0 or args.pretrain_steps + args.max_train_steps < 1:
+        raise ValueError("--pretrain-steps and --max-train-steps must be >= 0 and not both 0")
+    if args.pretrain_steps and args.pretrain_data is None:
+        raise ValueError("--pretrain-steps needs --pretrain-data")
+    if args.pretrain_data is not None and not (args.pretrain_data / "metadata.csv").is_file():
+        raise ValueError(f"--pretrain-data {args.pretrain_data} has no metadata.csv")
+    if args.init_from is not None and not (args.init_from / "model_index.json").is_file():
+        raise ValueError(f"--init-from {args.init_from} is not a pipeline folder (no model_index.json)")
+    if args.init_from is not None and args.pretrain_steps:
+        raise ValueError("use either --init-from or --pretrain-steps, not both")
+    if args.per_class is not None and args.per_class < 1:
+        raise ValueError("--per-class must be at least 1")
+    if args.resolution not in (32, 48, 64, 96, 128):
+        raise ValueError("--resolution must be 32, 48, 64, 96 or 128")
+    if args.batch_size < 1 or args.lr <= 0 or not 0 <= args.condition_dropout < 1:
+        raise ValueError("--batch-size must be >= 1, --lr > 0 and --condition-dropout in [0, 1)")
+    if args.snr_gamma is not None and not args.snr_gamma > 0:
+        raise ValueError("--snr_gamma must be positive")
+    if args.checkpointing_steps < 1 or args.checkpoints_total_limit < 1 or args.sample_every < 0:
+        raise ValueError("--checkpointing_steps and --checkpoints_total_limit must be >= 1, --sample-every >= 0")
+    try:
+        channels = tuple(int(c) for c in args.block_out_channels.split(","))
+    except ValueError:
+        raise ValueError("--block-out-channels must be integers separated by commas, e.g. 32,64,128,128") from None
+    if len(channels) < 2 or any(c < 16 or c % 16 for c in channels):
+        raise ValueError("--block-out-channels needs at least two levels, each a multiple of 16")
+    if args.resolution % (2 ** (len(channels) - 1)):
+        raise ValueError(f"--resolution {args.resolution} must divide by {2 ** (len(channels) - 1)} for that UNet")
+    if args.mixed_precision == "fp16" and not torch.cuda.is_available():
+        raise ValueError("--mixed_precision fp16 needs a GPU; on a CPU use bf16 (or no)")
