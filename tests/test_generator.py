@@ -280,6 +280,37 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
     assert PrivacyIndex.load(tmp_path / "nothing") is None
 
 
+def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, capsys):
+    import csv
+
+    from PIL import Image
+
+    from models.classifier.preprocess import preprocess
+    from models.generator import audit as audit_cli
+    from models.generator.audit import load_folder_images, to_size
+    from models.phenotype.spec import RenderSpec
+    from models.phenotype.synthesizer import render
+
+    train, names = load_folder_images(cohort, aligned=False)
+    other = render(RenderSpec(syndrome="down", seed=99, age=6))
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    Image.fromarray(train[1]).save(generated / "a_copy.png")
+    Image.fromarray(to_size(preprocess(other.image, other.landmarks)[None])[0]).save(generated / "b_new.png")
+    out = tmp_path / "report"
+    argv = ["--train", str(cohort), "--generated", str(generated), "--out", str(out), "--calibrate", "10"]
+    assert audit_cli.main(argv) == 1  # a sample was flagged
+    with open(out / "audit.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["sample"], r["flagged"]) for r in rows] == [("a_copy.png", "1"), ("b_new.png", "0")]
+    assert rows[0]["nearest_training_image"] == names[1]
+    assert "**1 flagged**" in (out / "audit.md").read_text(encoding="utf-8")
+    assert Image.open(out / "audit_hist.png").size[0] > 800
+    assert sorted(p.name for p in out.iterdir()) == ["audit.csv", "audit.md", "audit_hist.png"]  # no temporary left
+    assert audit_cli.main(["--train", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
 def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys):
     from models.generator import sample
 
