@@ -76,18 +76,32 @@ def detected(image: np.ndarray) -> bool:
         return False
 
 
+def interval_arg(text: str) -> tuple[float, float]:
+    """Parse ``LOW,HIGH`` into a noise-level interval (argparse type; bad text exits 2 with a message)."""
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH such as 0.28,5.42, not {text!r}") from None
+    if not 0 <= low < high:
+        raise argparse.ArgumentTypeError(f"need 0 <= LOW < HIGH, not {text!r}")
+    return (low, high)
+
+
 SPEED_TARGET_S = 0.5  # per image, 25 steps with guidance
 
 
-def sampling_speed(pipe, batch: int = 16, steps: int = 25, guidance: float = 4.0, repeats: int = 2) -> float:
-    """Median seconds per image of `generate` (DPM-Solver++, `steps` steps, classifier-free guidance)
-    for `batch` images drawn together, after one untimed batch; the machine should be otherwise idle."""
+def sampling_speed(
+    pipe, batch: int = 16, steps: int = 25, guidance: float = 4.0, repeats: int = 2, interval=None
+) -> float:
+    """Median seconds per image of `generate` (DPM-Solver++, `steps` steps, classifier-free guidance,
+    in noise-level `interval` if given) for `batch` images drawn together, after one untimed batch;
+    the machine should be otherwise idle."""
     args = (pipe, None, "down", [6.0] * batch, ["female"] * batch, [4] * batch, list(range(batch)), steps, guidance)
-    generate(*args, "dpm++")
+    generate(*args, "dpm++", interval)
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        generate(*args, "dpm++")
+        generate(*args, "dpm++", interval)
         seconds.append((time.perf_counter() - start) / batch)
     return float(np.median(seconds))
 
@@ -100,6 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-class", type=bounded(int, 1), default=50, help="samples per class (default: 50)")
     p.add_argument("--steps", type=bounded(int, 1), default=25, help="DPM-Solver++ steps (default: 25)")
     p.add_argument("--guidance", type=bounded(float, 0.0), default=4.0, help="classifier-free guidance (default: 4)")
+    p.add_argument(
+        "--guidance-interval",
+        type=interval_arg,
+        default=None,
+        metavar="LOW,HIGH",
+        help="guide only steps whose noise level sigma is in (LOW, HIGH], e.g. 0.28,5.42 (Kynkäänniemi et al. "
+        "2024); default: every step",
+    )
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
     p.add_argument(
@@ -111,9 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.speed:
         pipe, _ = load_generator(args.model)
-        print(f"{torch.get_num_threads()} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g}")
+        where = "every step" if args.guidance_interval is None else f"sigma in {args.guidance_interval}"
+        print(
+            f"{torch.get_num_threads()} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g} "
+            f"at {where}"
+        )
         for batch in (1, 16):
-            s = sampling_speed(pipe, batch, args.steps, args.guidance)
+            s = sampling_speed(pipe, batch, args.steps, args.guidance, interval=args.guidance_interval)
             print(f"  batch {batch:>2}: {s:.3f} s per image  {'PASS' if s < SPEED_TARGET_S else 'FAIL'}")
         return 0
 
@@ -131,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     for cls in classes:
         start = time.time()
         samples = generate(pipe, None, cls, cond["age"], cond["sex"], cond["tone"], list(range(args.per_class)),
-                           args.steps, args.guidance, "dpm++")  # fmt: skip
+                           args.steps, args.guidance, "dpm++", args.guidance_interval)  # fmt: skip
         images = np.stack([s.image for s in samples])
         all_samples.append(images)
         for i, im in enumerate(images):
@@ -164,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         labels.append(names.get(cls, "a child without a syndrome"))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
-    result: dict = {"classes": rows, "per_class": args.per_class, "steps": args.steps, "guidance": args.guidance}
+    result: dict = {"classes": rows, "per_class": args.per_class, "steps": args.steps, "guidance": args.guidance,
+                    "guidance_interval": args.guidance_interval}  # fmt: skip
     result["mean_generated_top1"] = float(np.mean([r["generated_top1"] for r in rows]))
     result["detected"] = float(np.mean([r["detected"] for r in rows]))
     if not args.no_renders:

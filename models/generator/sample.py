@@ -88,6 +88,7 @@ def generate(
     steps: int = 25,
     guidance_scale: float = 4.0,
     sampler: str = "dpm++",
+    guidance_interval: tuple[float, float] | None = None,
 ) -> list[Sample]:
     """Sample one face per seed, redrawing any the memorisation filter flags.
 
@@ -100,6 +101,8 @@ def generate(
         syndrome, age_years, sex, skin_tone: condition, scalars or one per seed.
         seeds: noise seeds, one per image.
         steps: sampler steps; guidance_scale: classifier-free guidance weight; sampler: "ddim" or "dpm++".
+        guidance_interval: (low, high] noise levels sigma that get guidance (see `PhenoFacePipeline`);
+            None guides every step.
 
     Returns:
         One `Sample` per seed, in order.
@@ -133,6 +136,7 @@ def generate(
                     skin_tone=[int(conds[i][3]) for i in todo],
                     num_inference_steps=steps,
                     guidance_scale=guidance_scale,
+                    guidance_interval=guidance_interval,
                     generator=[torch.Generator().manual_seed(int(current[i])) for i in todo],
                     output_type="np",
                 ).images
