@@ -177,7 +177,7 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
     steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [6]
     assert "Min-SNR-5 weighted" in (out / "README.md").read_text()
-    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]  # limit 2, last kept
     # a researcher without PhenoFace: only diffusers, from another folder
     code = (
         "import sys, torch\n"
@@ -196,7 +196,7 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
     assert "PhenoFacePipeline (32, 32)" in res.stdout
 
 
-def test_resume_continues_from_the_latest_checkpoint(trained, tmp_path):
+def test_resume_extends_a_finished_run_from_its_last_step(trained, tmp_path, capsys):
     import shutil
 
     from models.generator import train
@@ -204,11 +204,13 @@ def test_resume_continues_from_the_latest_checkpoint(trained, tmp_path):
     out, argv = trained
     copy = tmp_path / "run"
     shutil.copytree(out, copy)
-    argv = [a if a != str(out) else str(copy) for a in argv]
+    argv = [a if a != str(out) else str(copy) for a in argv if a != "--quiet"]
     argv[argv.index("--max-train-steps") + 1] = "5"
     assert train.cli([*argv, "--resume_from_checkpoint", "latest"]) == 0
+    assert f"resumed from {copy / 'checkpoint-6'} (step 6)" in capsys.readouterr().err
     steps = [json.loads(line)["step"] for line in (copy / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [6, 8]  # resumed at step 4, ran to 3 + 5
+    assert steps == [6, 8]  # 3 + 3 steps, extended to 3 + 5
+    assert sorted(p.name for p in copy.glob("checkpoint-*")) == ["checkpoint-6", "checkpoint-8"]
 
 
 def test_bad_training_arguments_exit_2(cohort, tmp_path, capsys):

@@ -13,7 +13,9 @@ Shaped like diffusers' own training examples: Accelerate, ``--mixed_precision``,
 ``checkpoint-<step>`` folders with ``--checkpoints_total_limit``, ``--resume_from_checkpoint latest``,
 fixed-seed sample grids every ``--sample-every`` steps, and the resolved config saved to ``--out``.
 Batches are drawn by a generator seeded with (seed, step, process), so a resumed run continues
-exactly where it stopped. ``--out`` ends up a diffusers pipeline folder (model_index.json,
+exactly where it stopped. The last step is checkpointed too, so a finished run can be extended: the
+same command with a larger ``--max-train-steps`` and ``--resume_from_checkpoint latest`` (the learning
+rate goes back up and decays again over the new run's last fifth). ``--out`` ends up a diffusers pipeline folder (model_index.json,
 unet/, scheduler/, pipeline.py) with ``generator_config.json``, ``train_args.json``,
 ``metrics.jsonl`` and a model card ``README.md``. Research and education only; not for diagnosis.
 """
@@ -275,6 +277,10 @@ def main(args: argparse.Namespace) -> int:
         if args.sample_every and global_step % args.sample_every == 0 and accelerator.is_main_process:
             write_samples()
 
+    if not (args.out / f"checkpoint-{global_step}").is_dir():
+        # a finished run can be extended: the same command with a larger --max-train-steps and
+        # --resume_from_checkpoint latest continues from here
+        checkpoint()
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         pipe = make_pipeline()
