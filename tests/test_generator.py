@@ -313,6 +313,26 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
     assert "is not a folder" in capsys.readouterr().err
 
 
+def test_redraw_benchmark_judges_renders_redrawn_from_each_noise_level(trained, cohort, tmp_path, capsys):
+    from PIL import Image
+
+    from benchmarks import generator_redraw
+
+    out, _ = trained
+    argv = ["--model", str(out), "--data", str(cohort), "--per-class", "2", "--start", "99,899"]
+    argv += ["--out", str(tmp_path)]
+    assert generator_redraw.main(argv) == 0
+    result = json.loads((tmp_path / "redraw.json").read_text())
+    assert result["n"] == 6 and result["classes"] == 3
+    assert [s["t"] for s in result["starts"]] == [99, 899]
+    assert result["starts"][0]["sigma"] < 1 < result["starts"][1]["sigma"]
+    assert all(0 <= s["top1"] <= 1 for s in result["starts"]) and 0 <= result["renders_top1"] <= 1
+    assert "re-drawn from t = 899" in capsys.readouterr().out
+    assert Image.open(tmp_path / "redraw_t99.png").size == (2 * 96, 3 * 96)
+    with pytest.raises(SystemExit):
+        generator_redraw.main([*argv[:-2], "--start", "0", "--out", str(tmp_path)])
+
+
 def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys):
     from models.generator import sample
 
