@@ -190,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         labels.append(names.get(cls, "a child without a syndrome"))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
+    interval = None if args.guidance_interval is None else "{:g},{:g}".format(*args.guidance_interval)
     result: dict = {"classes": rows, "per_class": args.per_class, "steps": args.steps, "guidance": args.guidance,
-                    "guidance_interval": args.guidance_interval}  # fmt: skip
+                    "guidance_interval": interval}  # fmt: skip
     result["mean_generated_top1"] = float(np.mean([r["generated_top1"] for r in rows]))
     result["detected"] = float(np.mean([r["detected"] for r in rows]))
     if not args.no_renders:
