@@ -5,7 +5,8 @@
     python -m benchmarks.generator_quality --speed      # seconds per image only
 
 For every class, `--per-class` samples (seeds 0..n-1, ages uniform 1-16 years, alternating sex,
-Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 4) are drawn. It prints and writes:
+Monk tones uniform 1-10; DPM-Solver++, 25 steps, guidance 4 at noise levels sigma > 0.5 as in the app) are drawn.
+It prints and writes:
 
 * the share of samples whose top-1 prediction by the shipped classifier is the conditioned
   syndrome (chance is 1 / number of classes), per class, beside the classifier's own top-1 on
@@ -38,7 +39,7 @@ from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.classifier.config import load_classifier, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
 from models.generator.audit import Thresholds, audit, load_folder_images
-from models.generator.sample import generate, load_generator, upscale
+from models.generator.sample import GUIDANCE_INTERVAL, generate, load_generator, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render
@@ -76,8 +77,10 @@ def detected(image: np.ndarray) -> bool:
         return False
 
 
-def interval_arg(text: str) -> tuple[float, float]:
-    """Parse ``LOW,HIGH`` into a noise-level interval (argparse type; bad text exits 2 with a message)."""
+def interval_arg(text: str) -> tuple[float, float] | None:
+    """Parse ``LOW,HIGH`` into a noise-level interval, or ``all`` into None (argparse type; bad text exits 2)."""
+    if text == "all":
+        return None
     try:
         low, high = (float(v) for v in text.split(","))
     except ValueError:
@@ -91,7 +94,7 @@ SPEED_TARGET_S = 0.5  # per image, 25 steps with guidance
 
 
 def sampling_speed(
-    pipe, batch: int = 16, steps: int = 25, guidance: float = 4.0, repeats: int = 2, interval=None
+    pipe, batch: int = 16, steps: int = 25, guidance: float = 4.0, repeats: int = 2, interval=GUIDANCE_INTERVAL
 ) -> float:
     """Median seconds per image of `generate` (DPM-Solver++, `steps` steps, classifier-free guidance,
     in noise-level `interval` if given) for `batch` images drawn together, after one untimed batch;
@@ -117,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--guidance-interval",
         type=interval_arg,
-        default=None,
+        default=GUIDANCE_INTERVAL,
         metavar="LOW,HIGH",
         help="guide only steps whose noise level sigma is in (LOW, HIGH], e.g. 0.28,5.42 (Kynkäänniemi et al. "
-        "2024); default: every step",
+        "2024), or 'all' for every step (default: the app's, 0.5,inf)",
     )
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
@@ -218,11 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         ref = "-" if r["renders_top1"] is None else f"{r['renders_top1']:.0%}"
         print(f"| {r['name']} | {r['generated_top1']:.0%} | {ref} | {r['detected']:.0%} |")
+    renders = (
+        ""
+        if args.no_renders
+        else f"renders {result['mean_renders_top1']:.1%} ({result['mean_renders_at_resolution_top1']:.1%} at "
+        f"{pipe.unet.config.sample_size} px); "
+    )
     print(
         f"\nmean over classes: generated {result['mean_generated_top1']:.1%} (chance {1 / len(classes):.1%}), "
-        f"renders {result.get('mean_renders_top1', float('nan')):.1%} "
-        f"({result.get('mean_renders_at_resolution_top1', float('nan')):.1%} at {pipe.unet.config.sample_size} px); "
-        f"face detected in {result['detected']:.1%}"
+        f"{renders}face detected in {result['detected']:.1%}"
     )
     if "audit" in result:
         a = result["audit"]

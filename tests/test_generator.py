@@ -350,6 +350,7 @@ def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys
     assert meta["hpo_release"] == "2025-01-16" and meta["seed"] == "1"
     assert json.loads(meta["condition"])["syndrome"] == "down"
     assert "not applied" in meta["memorisation_filter"]
+    assert meta["sampler"] == "dpm++, 2 steps, guidance 4.0 at noise levels sigma > 0.5"  # GUIDANCE_INTERVAL
     assert "no privacy index" in capsys.readouterr().err
     assert (dest / "attributes.csv").read_text().count("\n") == 3
     assert sample.main(["--model", str(out), "--syndrome", "noonan", "--out", str(dest)]) == 2

@@ -31,6 +31,12 @@ from models.hardware import cpu_bf16
 GENERATOR_NAME = "phenoface.generator (conditional diffusion)"
 #: How many redraws a flagged sample gets before the request gives up.
 MAX_REDRAWS = 5
+#: Noise levels sigma that get classifier-free guidance by default: (0.5, inf), the first 18 of 25
+#: DPM-Solver++ steps. The last 7 only refine texture, so skipping their unconditioned UNet pass
+#: (Kynkäänniemi et al. 2024 limit guidance to an interval) took sampling from 0.556 to 0.492 s per
+#: image (batch 16, 2 threads) at the same conditioned top-1 (6.9 % vs 6.5 %, 12 samples per class) and
+#: face detection (100 %). The highest noise levels keep their guidance: they draw the face's layout.
+GUIDANCE_INTERVAL: tuple[float, float] = (0.5, float("inf"))
 
 
 @dataclass
@@ -88,7 +94,7 @@ def generate(
     steps: int = 25,
     guidance_scale: float = 4.0,
     sampler: str = "dpm++",
-    guidance_interval: tuple[float, float] | None = None,
+    guidance_interval: tuple[float, float] | None = GUIDANCE_INTERVAL,
 ) -> list[Sample]:
     """Sample one face per seed, redrawing any the memorisation filter flags.
 
@@ -101,8 +107,8 @@ def generate(
         syndrome, age_years, sex, skin_tone: condition, scalars or one per seed.
         seeds: noise seeds, one per image.
         steps: sampler steps; guidance_scale: classifier-free guidance weight; sampler: "ddim" or "dpm++".
-        guidance_interval: (low, high] noise levels sigma that get guidance (see `PhenoFacePipeline`);
-            None guides every step.
+        guidance_interval: (low, high] noise levels sigma that get guidance (see `PhenoFacePipeline`;
+            default `GUIDANCE_INTERVAL`); None guides every step.
 
     Returns:
         One `Sample` per seed, in order.
@@ -164,12 +170,29 @@ def upscale(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.LANCZOS))
 
 
+def _interval_text(interval: tuple[float, float] | None) -> str:
+    """' at noise levels sigma in (low, high]' for metadata, or '' when every step is guided."""
+    if interval is None:
+        return ""
+    low, high = interval
+    if high == float("inf"):
+        return f" at noise levels sigma > {low:g}"
+    return f" at noise levels sigma in ({low:g}, {high:g}]"
+
+
 def provenance(
-    pipe: PhenoFacePipeline, sample: Sample, steps: int, guidance: float, sampler: str, filtered: bool
+    pipe: PhenoFacePipeline,
+    sample: Sample,
+    steps: int,
+    guidance: float,
+    sampler: str,
+    filtered: bool,
+    guidance_interval: tuple[float, float] | None = GUIDANCE_INTERVAL,
 ) -> dict:
     """PNG text metadata of a generated sample (see `models.provenance.png_metadata`).
 
-    `filtered` says whether the sample passed the memorisation filter (False: no index was available).
+    `filtered` says whether the sample passed the memorisation filter (False: no index was available);
+    `guidance_interval` is the one `generate` used.
     """
     from models.provenance import png_metadata
 
@@ -179,7 +202,7 @@ def provenance(
         hpo_release=pipe.config.hpo_release or None,
         weights_sha256=pipe.config.weights_sha256 or None,
         condition=sample.condition,
-        sampler=f"{sampler}, {steps} steps, guidance {guidance}",
+        sampler=f"{sampler}, {steps} steps, guidance {guidance}" + _interval_text(guidance_interval),
         memorisation_filter="passed" if filtered else "not applied (no privacy index)",
     )
 

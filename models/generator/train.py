@@ -15,8 +15,8 @@ fixed-seed sample grids every ``--sample-every`` steps, and the resolved config 
 Batches are drawn by a generator seeded with (seed, step, process), so a resumed run continues
 exactly where it stopped. The last step is checkpointed too, so a finished run can be extended: the
 same command with a larger ``--max-train-steps`` and ``--resume_from_checkpoint latest`` (the learning
-rate goes back up and decays again over the new run's last fifth). ``--out`` ends up a diffusers pipeline folder (model_index.json,
-unet/, scheduler/, pipeline.py) with ``generator_config.json``, ``train_args.json``,
+rate goes back up and decays again over the new run's last fifth). ``--out`` ends up a diffusers
+pipeline folder (model_index.json, unet/, scheduler/, pipeline.py) with ``generator_config.json``, ``train_args.json``,
 ``metrics.jsonl`` and a model card ``README.md``. Research and education only; not for diagnosis.
 """
 
