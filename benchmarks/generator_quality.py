@@ -39,7 +39,7 @@ from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.classifier.config import load_classifier, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
 from models.generator.audit import Thresholds, audit, load_folder_images
-from models.generator.sample import GUIDANCE_INTERVAL, generate, load_generator, upscale
+from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render
@@ -136,11 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.speed:
         pipe, _ = load_generator(args.model)
-        where = "every step" if args.guidance_interval is None else f"sigma in {args.guidance_interval}"
-        print(
-            f"{torch.get_num_threads()} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g} "
-            f"at {where}"
-        )
+        where = interval_text(args.guidance_interval) or " at every step"
+        threads = torch.get_num_threads()
+        print(f"{threads} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g}{where}")
         for batch in (1, 16):
             s = sampling_speed(pipe, batch, args.steps, args.guidance, interval=args.guidance_interval)
             print(f"  batch {batch:>2}: {s:.3f} s per image  {'PASS' if s < SPEED_TARGET_S else 'FAIL'}")

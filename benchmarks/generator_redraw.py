@@ -33,6 +33,7 @@ from models.classifier.preprocess import CROP_SIZE
 from models.generator.config import use_sampler
 from models.generator.data import conditions, load_training_set
 from models.generator.sample import load_generator, upscale
+from models.hardware import cpu_bf16
 from models.provenance import save_png
 
 
@@ -60,7 +61,8 @@ def redraw(pipe, x0: torch.Tensor, cond: torch.Tensor, start: int, guidance: flo
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     x = sched.add_noise(x0, noise, torch.tensor([int(steps[0])]))
     labels = torch.cat([cond, torch.zeros_like(cond)])
-    bf16 = pipe.device.type == "cpu"
+    # bfloat16 where the CPU runs it natively, as `models.generator.sample.generate` does
+    bf16 = pipe.device.type == "cpu" and cpu_bf16()
     for t in steps:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             pred = pipe.unet(torch.cat([x, x]), t, encoder_hidden_states=None, class_labels=labels).sample.float()

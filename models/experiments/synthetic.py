@@ -67,7 +67,8 @@ def sample_synthetic(
                     [("female", "male")[int(rng.integers(2))] for _ in range(k)],
                     [int(rng.integers(1, 11)) for _ in range(k)],
                     seeds, preset.sample_steps, preset.guidance, "dpm++",
-                    None,  # every step guided, as in the committed paper run, so its results reproduce
+                    # every step guided, as in the committed paper run, so its results reproduce
+                    guidance_interval=None,
                 )  # fmt: skip
                 batch += [s.image for s in got]
             tmp = path.with_suffix(".tmp.npz")

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from models.classifier.data import aligned_crops, load_rows, subjects_by_class
-from models.generator.pipeline import condition_vector
+from models.generator.pipeline import condition_dim, condition_vector
 
 
 def resize_crops(crops: np.ndarray, resolution: int) -> np.ndarray:
@@ -88,7 +88,7 @@ def conditions(rows: Sequence[dict[str, Any]], classes: Sequence[str]) -> tuple[
         if r["age_years"] is not None and r["sex"] in ("female", "male") and r["skin_tone"] is not None
     ]
     if not keep:
-        return torch.zeros(0, len(classes) + 5), []
+        return torch.zeros(0, condition_dim(len(classes))), []
     sub = [rows[i] for i in keep]
     cond = condition_vector(
         classes,

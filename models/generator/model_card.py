@@ -75,11 +75,7 @@ def write_model_card(
         f"- Command: `python -m models.generator.train {' '.join(shlex.quote(a) for a in sys.argv[1:])}`",
         f"- Seed {args.seed}, batch {args.batch_size}, learning rate {args.lr}, mixed precision "
         f"`{args.mixed_precision}`, EMA decay up to {args.ema_max_decay}, loss "
-        + (
-            "mean squared error."
-            if getattr(args, "snr_gamma", None) is None
-            else f"Min-SNR-{args.snr_gamma:g} weighted."
-        ),
+        + ("mean squared error." if args.snr_gamma is None else f"Min-SNR-{args.snr_gamma:g} weighted."),
         f"- Hardware: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
         f"CUDA {'yes' if torch.cuda.is_available() else 'no'}; wall time {wall_s / 60:.1f} min.",
     ]

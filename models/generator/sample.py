@@ -170,8 +170,8 @@ def upscale(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.LANCZOS))
 
 
-def _interval_text(interval: tuple[float, float] | None) -> str:
-    """' at noise levels sigma in (low, high]' for metadata, or '' when every step is guided."""
+def interval_text(interval: tuple[float, float] | None) -> str:
+    """' at noise levels sigma > low' or ' ... in (low, high]' for metadata and logs; '' when every step is guided."""
     if interval is None:
         return ""
     low, high = interval
@@ -202,7 +202,7 @@ def provenance(
         hpo_release=pipe.config.hpo_release or None,
         weights_sha256=pipe.config.weights_sha256 or None,
         condition=sample.condition,
-        sampler=f"{sampler}, {steps} steps, guidance {guidance}" + _interval_text(guidance_interval),
+        sampler=f"{sampler}, {steps} steps, guidance {guidance}" + interval_text(guidance_interval),
         memorisation_filter="passed" if filtered else "not applied (no privacy index)",
     )
 
