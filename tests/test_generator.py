@@ -25,9 +25,9 @@ TINY = dict(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), c
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
-def tiny_pipeline(seed: int = 0) -> PhenoFacePipeline:
+def tiny_pipeline(seed: int = 0, time_scale_shift: str = "default") -> PhenoFacePipeline:
     torch.manual_seed(seed)
-    config = GeneratorConfig(**TINY)
+    config = GeneratorConfig(**TINY, time_scale_shift=time_scale_shift)
     return PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
 
 
@@ -67,6 +67,12 @@ def trained(cohort, tmp_path_factory):
         "6",
         "--snr_gamma",
         "5",
+        "--timestep_bias_strategy",
+        "later",
+        "--timestep_bias_multiplier",
+        "2",
+        "--time-scale-shift",
+        "scale_shift",
         "--quiet",
     ]
     assert train.cli(argv) == 0
@@ -88,9 +94,11 @@ def test_condition_vector_layout_and_errors():
         condition_vector(CLASSES, ["down", "down"], [1, 2, 3], "female", 3)
 
 
-def test_conditioning_changes_the_output():
+@pytest.mark.parametrize("time_scale_shift", ["default", "scale_shift"])
+def test_conditioning_changes_the_output(time_scale_shift):
     # diffusers issue 5330: class labels are ignored silently by a UNet without a class embedding
-    pipe = tiny_pipeline()
+    pipe = tiny_pipeline(time_scale_shift=time_scale_shift)
+    assert pipe.unet.config.resnet_time_scale_shift == time_scale_shift
     noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     outs = {
         name: pipe(syndrome=name, latents=noise.clone(), num_inference_steps=3, output_type="np").images
@@ -176,7 +184,10 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
         assert (out / name).is_file(), name
     steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert steps == [6]
-    assert "Min-SNR-5 weighted" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "Min-SNR-5 weighted, timesteps in the noisiest 25% drawn 2 times as often" in card
+    assert "(AdaGN)" in card and GeneratorConfig.load(out).time_scale_shift == "scale_shift"
+    assert json.loads((out / "unet" / "config.json").read_text())["resnet_time_scale_shift"] == "scale_shift"
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]  # limit 2, last kept
     # a researcher without PhenoFace: only diffusers, from another folder
     code = (
@@ -225,6 +236,15 @@ def test_bad_training_arguments_exit_2(cohort, tmp_path, capsys):
     assert train.cli([*base, "--block-out-channels", "16,abc"]) == 2
     assert train.cli([*base, "--snr_gamma", "0"]) == 2
     assert "--snr_gamma must be positive" in capsys.readouterr().err
+    assert train.cli([*base, "--timestep_bias_multiplier", "0"]) == 2
+    assert "--timestep_bias_multiplier must be > 0" in capsys.readouterr().err
+    assert (
+        train.cli(
+            [*base, "--timestep_bias_strategy", "range", "--timestep_bias_begin", "900", "--timestep_bias_end", "100"]
+        )
+        == 2
+    )
+    assert "begin < end" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
@@ -256,6 +276,28 @@ def test_min_snr_weighting_caps_the_x0_error_weight_at_gamma():
         snr_weights(sched, t, 0.0, "v_prediction")
     with pytest.raises(ValueError, match="prediction_type"):
         snr_weights(sched, t, 5.0, "sample")
+
+
+def test_timestep_bias_draws_the_favoured_band_more_often():
+    from models.generator.loss import timestep_weights
+
+    uniform = timestep_weights(1000)
+    assert uniform.shape == (1000,) and torch.allclose(uniform, torch.full((1000,), 1e-3, dtype=torch.float64))
+    later = timestep_weights(1000, "later", multiplier=3.0, portion=0.25)
+    assert float(later.sum()) == pytest.approx(1.0)
+    assert float(later[750:].sum()) == pytest.approx(0.5)  # 250 * 3 against 750 * 1
+    draws = torch.multinomial(later, 20_000, replacement=True, generator=torch.Generator().manual_seed(0))
+    assert abs(float((draws >= 750).float().mean()) - 0.5) < 0.02
+    earlier = timestep_weights(1000, "earlier", multiplier=4.0, portion=0.5)
+    assert float(earlier[:500].sum()) == pytest.approx(0.8)
+    band = timestep_weights(1000, "range", multiplier=2.0, begin=400, end=600)
+    assert float(band[450] / band[100]) == pytest.approx(2.0) and float(band[600] / band[100]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="strategy"):
+        timestep_weights(1000, "noisier")
+    with pytest.raises(ValueError, match="begin < end"):
+        timestep_weights(1000, "range", multiplier=2.0, begin=600, end=400)
+    with pytest.raises(ValueError, match="multiplier"):
+        timestep_weights(1000, "later", multiplier=0.0)
 
 
 def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):

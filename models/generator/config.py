@@ -31,6 +31,10 @@ class GeneratorConfig:
             ``"epsilon"``.
         condition_dropout: probability of training on the null condition (classifier-free guidance).
         class_names: syndrome keys in condition order, ``unaffected`` first.
+        time_scale_shift: diffusers' ``resnet_time_scale_shift``: ``"default"`` adds the timestep-plus-
+            condition embedding to each ResNet block's features before its group norm; ``"scale_shift"``
+            scales and shifts the normalised features (AdaGN, Dhariwal & Nichol 2021, "Diffusion models
+            beat GANs on image synthesis"), which they found conditions more strongly.
     """
 
     resolution: int = 64
@@ -43,6 +47,7 @@ class GeneratorConfig:
     prediction_type: str = "v_prediction"
     condition_dropout: float = 0.1
     class_names: list[str] = field(default_factory=list)
+    time_scale_shift: str = "default"
 
     def save(self, folder: str | Path) -> Path:
         """Write ``generator_config.json`` into `folder`; returns its path."""
@@ -84,6 +89,7 @@ def build_unet(config: GeneratorConfig):
         layers_per_block=config.layers_per_block,
         norm_num_groups=config.norm_num_groups,
         attention_head_dim=8,
+        resnet_time_scale_shift=config.time_scale_shift,
         class_embed_type="projection",
         projection_class_embeddings_input_dim=condition_dim(len(config.class_names)),
     )

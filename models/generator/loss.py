@@ -1,4 +1,5 @@
-"""The generator's training loss: mean squared error on the UNet's target, optionally Min-SNR weighted."""
+"""The generator's training loss (mean squared error on the UNet's target, optionally Min-SNR weighted) and
+the distribution its training timesteps are drawn from (uniform, or biased towards a range of noise levels)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,53 @@ def diffusion_loss(
         return torch.nn.functional.mse_loss(pred.float(), target.float())
     per_example = ((pred.float() - target.float()) ** 2).mean(dim=tuple(range(1, pred.ndim)))
     return (per_example * snr_weights(scheduler, timesteps, snr_gamma, prediction_type)).mean()
+
+
+TIMESTEP_BIAS_STRATEGIES = ("none", "earlier", "later", "range")
+
+
+def timestep_weights(
+    num_timesteps: int,
+    strategy: str = "none",
+    multiplier: float = 1.0,
+    portion: float = 0.25,
+    begin: int = 0,
+    end: int = 1000,
+) -> torch.Tensor:
+    """Sampling weights of the training timesteps, with a chosen band drawn `multiplier` times as often.
+
+    The flags follow diffusers' SDXL training example (``--timestep_bias_strategy`` and friends):
+    ``later`` favours the last `portion` of the timesteps (the noisiest, where a face's layout and so
+    its syndromic gestalt is drawn), ``earlier`` the first `portion` (fine texture), ``range`` the
+    timesteps ``begin <= t < end``; ``none`` (or a multiplier of 1) is the usual uniform draw.
+
+    Args:
+        num_timesteps: timesteps of the training schedule, e.g. 1000.
+        strategy: one of `TIMESTEP_BIAS_STRATEGIES`.
+        multiplier: relative weight of the favoured band, > 0 (below 1 disfavours it).
+        portion: fraction of the timesteps favoured by ``earlier`` and ``later``, in (0, 1].
+        begin, end: the band of ``range``, 0 <= begin < end <= num_timesteps.
+
+    Returns:
+        (num_timesteps,) float64 probabilities that sum to 1 (for ``torch.multinomial``).
+
+    Raises:
+        ValueError: unknown strategy or a value out of range.
+    """
+    if strategy not in TIMESTEP_BIAS_STRATEGIES:
+        raise ValueError(
+            f"timestep bias strategy must be one of {', '.join(TIMESTEP_BIAS_STRATEGIES)}, not {strategy!r}"
+        )
+    if not multiplier > 0 or not 0 < portion <= 1:
+        raise ValueError("the timestep bias multiplier must be > 0 and the portion in (0, 1]")
+    weights = torch.ones(num_timesteps, dtype=torch.float64)
+    n = max(1, round(portion * num_timesteps))
+    if strategy == "later":
+        weights[-n:] *= multiplier
+    elif strategy == "earlier":
+        weights[:n] *= multiplier
+    elif strategy == "range":
+        if not 0 <= begin < end <= num_timesteps:
+            raise ValueError(f"the timestep bias range needs 0 <= begin < end <= {num_timesteps}, not {begin}..{end}")
+        weights[begin:end] *= multiplier
+    return weights / weights.sum()

@@ -52,7 +52,12 @@ def write_model_card(
         "## Model",
         f"- diffusers `UNet2DConditionModel`, {config.resolution} x {config.resolution} RGB, channels "
         f"{list(config.block_out_channels)}, self-attention at level(s) {list(config.attention_levels)}, "
-        "condition vector (one-hot syndrome, age / 18, sex, Monk tone, flag) through a projection class embedding.",
+        "condition vector (one-hot syndrome, age / 18, sex, Monk tone, flag) through a projection class embedding"
+        + (
+            ", which scales and shifts each ResNet block's normalised features (AdaGN)."
+            if config.time_scale_shift == "scale_shift"
+            else ", added to each ResNet block's features."
+        ),
         f"- Noise schedule: {config.num_train_timesteps} steps, `{config.beta_schedule}`, `{config.prediction_type}`; "
         "sampling with DDIM or DPM-Solver++; classifier-free guidance "
         f"(condition dropout {config.condition_dropout}). EMA weights are saved.",
@@ -75,7 +80,9 @@ def write_model_card(
         f"- Command: `python -m models.generator.train {' '.join(shlex.quote(a) for a in sys.argv[1:])}`",
         f"- Seed {args.seed}, batch {args.batch_size}, learning rate {args.lr}, mixed precision "
         f"`{args.mixed_precision}`, EMA decay up to {args.ema_max_decay}, loss "
-        + ("mean squared error." if args.snr_gamma is None else f"Min-SNR-{args.snr_gamma:g} weighted."),
+        + ("mean squared error" if args.snr_gamma is None else f"Min-SNR-{args.snr_gamma:g} weighted")
+        + _timestep_text(args)
+        + ".",
         f"- Hardware: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
         f"CUDA {'yes' if torch.cuda.is_available() else 'no'}; wall time {wall_s / 60:.1f} min.",
     ]
@@ -98,3 +105,16 @@ def write_model_card(
     path = args.out / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _timestep_text(args) -> str:
+    """How the training timesteps were drawn, for the card (empty for the uniform draw)."""
+    strategy = args.timestep_bias_strategy
+    if strategy == "none" or args.timestep_bias_multiplier == 1:
+        return ", timesteps drawn uniformly"
+    band = (
+        f"{args.timestep_bias_begin}-{args.timestep_bias_end - 1}"
+        if strategy == "range"
+        else f"the {'noisiest' if strategy == 'later' else 'least noisy'} {args.timestep_bias_portion:.0%}"
+    )
+    return f", timesteps in {band} drawn {args.timestep_bias_multiplier:g} times as often"

@@ -36,7 +36,7 @@ import torch
 from models.classifier.config import UNAFFECTED
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet
 from models.generator.data import conditions, load_training_set
-from models.generator.loss import diffusion_loss
+from models.generator.loss import diffusion_loss, timestep_weights
 from models.generator.pipeline import PhenoFacePipeline
 from models.generator.train_args import build_parser, check_args
 from models.training import find_checkpoint, prune_checkpoints, run_cli
@@ -143,6 +143,7 @@ def main(args: argparse.Namespace) -> int:
             block_out_channels=tuple(int(c) for c in args.block_out_channels.split(",")),
             condition_dropout=args.condition_dropout,
             class_names=classes,
+            time_scale_shift=args.time_scale_shift,
         )
         unet = build_unet(config)
     fine_cond, fine_keep = conditions(fine_rows, classes)
@@ -159,6 +160,14 @@ def main(args: argparse.Namespace) -> int:
     )
 
     noise_scheduler = build_scheduler(config)
+    t_weights = timestep_weights(
+        config.num_train_timesteps,
+        args.timestep_bias_strategy,
+        args.timestep_bias_multiplier,
+        args.timestep_bias_portion,
+        args.timestep_bias_begin,
+        args.timestep_bias_end,
+    )
     ema = EMAModel(
         [p.detach().clone() for p in unet.parameters()],
         decay=args.ema_max_decay,
@@ -241,7 +250,7 @@ def main(args: argparse.Namespace) -> int:
         c = cond[idx].clone()
         c[torch.rand(args.batch_size, generator=g) < args.condition_dropout] = 0.0
         noise = torch.randn(x.shape, generator=g)
-        t = torch.randint(0, config.num_train_timesteps, (args.batch_size,), generator=g)
+        t = torch.multinomial(t_weights, args.batch_size, replacement=True, generator=g)
         x, c, noise, t = x.to(device), c.to(device), noise.to(device), t.to(device)
         noisy = noise_scheduler.add_noise(x, noise, t)
         target = noise_scheduler.get_velocity(x, noise, t) if config.prediction_type == "v_prediction" else noise

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from models.generator.loss import TIMESTEP_BIAS_STRATEGIES
 from models.training import add_run_args
 
 
@@ -80,6 +81,52 @@ def build_parser() -> argparse.ArgumentParser:
         "faster by stopping low-noise steps from dominating; default: off (plain mean squared error)",
     )
     p.add_argument(
+        "--timestep_bias_strategy",
+        "--timestep-bias-strategy",
+        choices=TIMESTEP_BIAS_STRATEGIES,
+        default="none",
+        help="draw some training timesteps more often (diffusers' SDXL example flags): 'later' favours the "
+        "noisiest --timestep_bias_portion, where the face's layout and so the syndrome's gestalt is drawn; "
+        "'earlier' the least noisy; 'range' --timestep_bias_begin..--timestep_bias_end; default: none (uniform)",
+    )
+    p.add_argument(
+        "--timestep_bias_multiplier",
+        "--timestep-bias-multiplier",
+        type=float,
+        default=1.0,
+        help="how many times as often the favoured timesteps are drawn (default: 1.0, no bias)",
+    )
+    p.add_argument(
+        "--timestep_bias_portion",
+        "--timestep-bias-portion",
+        type=float,
+        default=0.25,
+        help="fraction of the timesteps that 'later' and 'earlier' favour (default: 0.25)",
+    )
+    p.add_argument(
+        "--timestep_bias_begin",
+        "--timestep-bias-begin",
+        type=int,
+        default=0,
+        help="first favoured timestep for 'range' (default: 0)",
+    )
+    p.add_argument(
+        "--timestep_bias_end",
+        "--timestep-bias-end",
+        type=int,
+        default=1000,
+        help="end (exclusive) of the favoured timesteps for 'range' (default: 1000)",
+    )
+    p.add_argument(
+        "--time-scale-shift",
+        "--resnet_time_scale_shift",
+        choices=("default", "scale_shift"),
+        default="default",
+        help="how the timestep-plus-condition embedding enters each ResNet block of a new UNet: 'default' adds "
+        "it before the group norm; 'scale_shift' scales and shifts the normalised features (AdaGN, Dhariwal "
+        "& Nichol 2021), a stronger conditioning (default: default; ignored with --init-from)",
+    )
+    p.add_argument(
         "--ema-max-decay", "--ema_max_decay", type=float, default=0.999, help="EMA decay ceiling (default: 0.999)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, batches and noise (default: 0)")
@@ -128,6 +175,10 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError("--batch-size must be >= 1, --lr > 0 and --condition-dropout in [0, 1)")
     if args.snr_gamma is not None and not args.snr_gamma > 0:
         raise ValueError("--snr_gamma must be positive")
+    if not args.timestep_bias_multiplier > 0 or not 0 < args.timestep_bias_portion <= 1:
+        raise ValueError("--timestep_bias_multiplier must be > 0 and --timestep_bias_portion in (0, 1]")
+    if args.timestep_bias_strategy == "range" and not 0 <= args.timestep_bias_begin < args.timestep_bias_end <= 1000:
+        raise ValueError("--timestep_bias_begin and --timestep_bias_end need 0 <= begin < end <= 1000")
     if args.checkpointing_steps < 1 or args.checkpoints_total_limit < 1 or args.sample_every < 0:
         raise ValueError("--checkpointing_steps and --checkpoints_total_limit must be >= 1, --sample-every >= 0")
     try:
