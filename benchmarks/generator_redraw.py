@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pick:
         raise ValueError(f"no render in {args.data} belongs to a class of this generator")
     chosen = [rows[i] for i in pick]
-    cond, keep = conditions(chosen, classes)
+    cond, keep = conditions(chosen, classes, pipe.hpo_vocabulary)
     pick, chosen = [pick[i] for i in keep], [chosen[i] for i in keep]
     truth = np.array([index[r["syndrome"]] for r in chosen])
     x0 = torch.from_numpy(images[pick]).permute(0, 3, 1, 2).float() / 127.5 - 1

@@ -25,10 +25,15 @@ TINY = dict(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), c
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
-def tiny_pipeline(seed: int = 0, time_scale_shift: str = "default") -> PhenoFacePipeline:
+def tiny_pipeline(seed: int = 0, time_scale_shift: str = "default", vocabulary=()) -> PhenoFacePipeline:
     torch.manual_seed(seed)
-    config = GeneratorConfig(**TINY, time_scale_shift=time_scale_shift)
-    return PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
+    config = GeneratorConfig(**TINY, time_scale_shift=time_scale_shift, hpo_vocabulary=list(vocabulary))
+    return PhenoFacePipeline(
+        unet=build_unet(config),
+        scheduler=build_scheduler(config),
+        class_names=CLASSES,
+        hpo_vocabulary=config.hpo_vocabulary,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +97,38 @@ def test_condition_vector_layout_and_errors():
         condition_vector(CLASSES, "down", 5, "female", 11)
     with pytest.raises(ValueError, match="entries"):
         condition_vector(CLASSES, ["down", "down"], [1, 2, 3], "female", 3)
+
+
+def test_condition_vector_hpo_slots():
+    vocab = ["HP:0000316", "HP:0000431", "HP:0000494"]
+    c = condition_vector(CLASSES, ["down", "down"], 4.0, "female", 3, hpo_vocabulary=vocab,
+                         hpo_terms=[["HP:0000494"], []])  # fmt: skip
+    k = len(CLASSES) + 5
+    assert c.shape == (2, k + 3)
+    assert c[0, k:].tolist() == [0.0, 0.0, 1.0] and c[1, k:].tolist() == [0.0, 0.0, 0.0]
+    same = condition_vector(CLASSES, "down", 4.0, "female", 3, 2, vocab, ["HP:0000316", "HP:0000431"])
+    assert same[:, k:].tolist() == [[1.0, 1.0, 0.0]] * 2
+    assert torch.equal(condition_vector(CLASSES, "down", 4.0, "female", 3, hpo_vocabulary=vocab)[0, :k], same[0, :k])
+    with pytest.raises(ValueError, match="not among the 3 HPO terms"):
+        condition_vector(CLASSES, "down", 4.0, "female", 3, hpo_vocabulary=vocab, hpo_terms=["HP:0000001"])
+    with pytest.raises(ValueError, match="not trained on HPO terms"):
+        condition_vector(CLASSES, "down", 4.0, "female", 3, hpo_terms=["HP:0000316"])
+    with pytest.raises(ValueError, match="entries"):
+        condition_vector(CLASSES, "down", 4.0, "female", 3, 3, vocab, [["HP:0000316"], []])
+
+
+def test_hpo_terms_change_the_output_of_a_generator_conditioned_on_them():
+    pipe = tiny_pipeline(vocabulary=["HP:0000316", "HP:0000431"])
+    assert pipe.unet.config.projection_class_embeddings_input_dim == len(CLASSES) + 5 + 2
+    noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+
+    def draw(terms):
+        return pipe(syndrome="down", hpo_terms=terms, latents=noise.clone(), num_inference_steps=3, output_type="np")
+
+    assert np.abs(draw(["HP:0000316"]).images - draw([]).images).mean() > 1e-3
+    assert np.array_equal(draw(None).images, draw([]).images)  # no terms given: the syndrome's gestalt
+    with pytest.raises(ValueError, match="not trained on HPO terms"):
+        tiny_pipeline()(syndrome="down", hpo_terms=["HP:0000316"], num_inference_steps=1)
 
 
 @pytest.mark.parametrize("time_scale_shift", ["default", "scale_shift"])
@@ -397,3 +434,42 @@ def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys
     assert (dest / "attributes.csv").read_text().count("\n") == 3
     assert sample.main(["--model", str(out), "--syndrome", "noonan", "--out", str(dest)]) == 2
     assert "unknown syndrome" in capsys.readouterr().err
+
+
+def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engine_draws(
+    cohort, trained, tmp_path, capsys
+):
+    from models.classifier.data import load_rows
+    from models.generator import sample, train
+    from models.generator.sample import generate, load_generator
+
+    out = tmp_path / "hpo_run"
+    argv = ["--data", str(cohort), "--out", str(out), "--max-train-steps", "2", "--resolution", "32"]
+    argv += ["--block-out-channels", "16,32", "--batch-size", "4", "--sample-every", "0", "--quiet"]
+    assert train.cli([*argv, "--condition-on-hpo", "--hpo-dropout", "0.5"]) == 0
+    vocab = sorted({t for r in load_rows(cohort) for t in r["hpo_terms"]})
+    assert vocab and GeneratorConfig.load(out).hpo_vocabulary == vocab
+    assert json.loads((out / "model_index.json").read_text())["hpo_vocabulary"] == vocab
+    assert f"then the {len(vocab)} HPO features of the training data" in (out / "README.md").read_text()
+
+    pipe, _ = load_generator(out)
+    samples = generate(pipe, None, ["down", "unaffected"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 5], steps=2)
+    down, unaffected = (s.condition["hpo_terms"] for s in samples)
+    assert down and set(down) <= set(vocab) and unaffected == ()
+    again = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2)[0]
+    assert again.condition["hpo_terms"] == down and np.array_equal(again.image, samples[0].image)
+    given = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2, hpo_terms=[[vocab[0]]])[0]
+    assert given.condition["hpo_terms"] == (vocab[0],)
+
+    dest = tmp_path / "gen"
+    assert (
+        sample.main(["--model", str(out), "--syndrome", "down", "--n", "2", "--out", str(dest), "--steps", "1"]) == 0
+    )
+    header, first = (dest / "attributes.csv").read_text().splitlines()[:2]
+    assert "hpo_terms" in header.split(",") and "HP:" in first
+    assert json.loads(read_png_metadata(dest / "down-00000.png")["condition"])["hpo_terms"]
+
+    plain, _ = trained
+    assert train.cli([*argv, "--init-from", str(plain), "--condition-on-hpo"]) == 2
+    assert "not conditioned on HPO terms" in capsys.readouterr().err
+    assert train.cli([*argv, "--condition-on-hpo", "--hpo-dropout", "1"]) == 2

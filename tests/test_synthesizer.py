@@ -11,7 +11,7 @@ from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.sampler import sample_child
 from models.phenotype.spec import REGIONS, RenderSpec
-from models.phenotype.synthesizer import render, validate_spec
+from models.phenotype.synthesizer import present_terms, render, validate_spec
 
 
 def _ipd(sample) -> float:
@@ -111,6 +111,17 @@ def test_sampled_feature_rates_follow_catalogue_frequencies():
         rate = counts.get(term.hpo_id, 0) / n
         # 4 binomial SDs at n = 400 is at most 0.1; opposite features on one dimension compete
         assert abs(rate - term.frequency) < 0.12 or rate < term.frequency, (term.name, rate, term.frequency)
+
+
+@pytest.mark.parametrize("syndrome", ["down", "williams_beuren", "kabuki"])
+def test_present_terms_are_the_rendered_childs_features(syndrome):
+    specs = [RenderSpec(syndrome=syndrome, age=2.0 + seed, sex="male", seed=seed, size=128) for seed in range(4)]
+    drawn = [present_terms(spec) for spec in specs]
+    assert drawn == [render(spec).hpo_present for spec in specs]
+    assert any(drawn) and len(set(drawn)) > 1  # features are drawn per child, not fixed per syndrome
+    assert present_terms(dataclasses.replace(specs[0], intensity=0.0)) == ()
+    with pytest.raises(ValueError, match="age"):
+        present_terms(dataclasses.replace(specs[0], age=30.0))
 
 
 def test_unaffected_children_never_show_features():

@@ -35,6 +35,9 @@ class GeneratorConfig:
             condition embedding to each ResNet block's features before its group norm; ``"scale_shift"``
             scales and shifts the normalised features (AdaGN, Dhariwal & Nichol 2021, "Diffusion models
             beat GANs on image synthesis"), which they found conditions more strongly.
+        hpo_vocabulary: HPO ids the UNet is also conditioned on, one condition slot each (the features
+            each training child shows, from metadata.csv's ``hpo_terms``); empty for a generator
+            conditioned on the syndrome alone.
     """
 
     resolution: int = 64
@@ -48,6 +51,7 @@ class GeneratorConfig:
     condition_dropout: float = 0.1
     class_names: list[str] = field(default_factory=list)
     time_scale_shift: str = "default"
+    hpo_vocabulary: list[str] = field(default_factory=list)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``generator_config.json`` into `folder`; returns its path."""
@@ -91,7 +95,7 @@ def build_unet(config: GeneratorConfig):
         attention_head_dim=8,
         resnet_time_scale_shift=config.time_scale_shift,
         class_embed_type="projection",
-        projection_class_embeddings_input_dim=condition_dim(len(config.class_names)),
+        projection_class_embeddings_input_dim=condition_dim(len(config.class_names), len(config.hpo_vocabulary)),
     )
 
 

@@ -80,21 +80,41 @@ def load_training_set(
     return resize_crops(crops[ok], resolution), rows
 
 
-def conditions(rows: Sequence[dict[str, Any]], classes: Sequence[str]) -> tuple[torch.Tensor, list[int]]:
-    """Condition vectors (N', D) float32 of the rows that have age, sex and skin tone, and their indices."""
+def conditions(
+    rows: Sequence[dict[str, Any]], classes: Sequence[str], hpo_vocabulary: Sequence[str] = ()
+) -> tuple[torch.Tensor, list[int]]:
+    """Condition vectors of the rows that have age, sex and skin tone, and their indices.
+
+    Args:
+        rows: metadata rows (`load_training_set`); ``hpo_terms`` is used when `hpo_vocabulary` is given.
+        classes: the generator's classes, in condition order.
+        hpo_vocabulary: the generator's HPO ids (see `PhenoFacePipeline`); a row's terms outside it are
+            left out, since the generator has no slot for them.
+
+    Returns:
+        (N', D) float32 condition vectors (`condition_vector`) and the N' row indices kept.
+    """
     keep = [
         i
         for i, r in enumerate(rows)
         if r["age_years"] is not None and r["sex"] in ("female", "male") and r["skin_tone"] is not None
     ]
     if not keep:
-        return torch.zeros(0, condition_dim(len(classes))), []
+        return torch.zeros(0, condition_dim(len(classes), len(hpo_vocabulary))), []
     sub = [rows[i] for i in keep]
+    known = set(hpo_vocabulary)
     cond = condition_vector(
         classes,
         [r["syndrome"] for r in sub],
         [min(18.0, max(0.0, float(r["age_years"]))) for r in sub],
         [r["sex"] for r in sub],
         [int(r["skin_tone"]) for r in sub],
+        hpo_vocabulary=hpo_vocabulary,
+        hpo_terms=[[t for t in r.get("hpo_terms") or [] if t in known] for r in sub] if hpo_vocabulary else None,
     )
     return cond, keep
+
+
+def hpo_vocabulary(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The sorted HPO ids that any of `rows` shows (metadata.csv's ``hpo_terms``): one condition slot each."""
+    return sorted({t for r in rows for t in r.get("hpo_terms") or []})

@@ -46,13 +46,22 @@ def write_model_card(
         "from diffusers import DiffusionPipeline",
         "",
         "pipe = DiffusionPipeline.from_pretrained(folder, custom_pipeline=folder, trust_remote_code=True)",
-        'image = pipe(syndrome="williams_beuren", age_years=6, sex="female", skin_tone=4).images[0]',
+        'image = pipe(syndrome="williams_beuren", age_years=6, sex="female", skin_tone=4'
+        + (f', hpo_terms=["{config.hpo_vocabulary[0]}"]' if config.hpo_vocabulary else "")
+        + ").images[0]",
         "```",
         "",
         "## Model",
         f"- diffusers `UNet2DConditionModel`, {config.resolution} x {config.resolution} RGB, channels "
         f"{list(config.block_out_channels)}, self-attention at level(s) {list(config.attention_levels)}, "
-        "condition vector (one-hot syndrome, age / 18, sex, Monk tone, flag) through a projection class embedding"
+        "condition vector (one-hot syndrome, age / 18, sex, Monk tone, flag"
+        + (
+            f", then the {len(config.hpo_vocabulary)} HPO features of the training data, each 1 where the child "
+            f"shows it, hidden for {args.hpo_dropout:.0%} of training examples"
+            if config.hpo_vocabulary
+            else ""
+        )
+        + ") through a projection class embedding"
         + (
             ", which scales and shifts each ResNet block's normalised features (AdaGN)."
             if config.time_scale_shift == "scale_shift"

@@ -1,4 +1,5 @@
-"""PhenoFace's conditional diffusion pipeline: synthetic children's faces by syndrome, age, sex and skin tone.
+"""PhenoFace's conditional diffusion pipeline: synthetic children's faces by syndrome, age, sex and skin tone
+(and, for generators trained with ``--condition-on-hpo``, the HPO features the child shows).
 
 This file is self-contained (it imports only torch, numpy, PIL and diffusers) because
 `PhenoFacePipeline.save_pretrained` copies it into the pipeline folder as ``pipeline.py``: a
@@ -41,9 +42,10 @@ MAX_AGE_YEARS = 18.0
 EXTRA_SLOTS = 5
 
 
-def condition_dim(num_classes: int) -> int:
-    """Length of the condition vector for `num_classes` syndromes (including ``unaffected``)."""
-    return num_classes + EXTRA_SLOTS
+def condition_dim(num_classes: int, num_terms: int = 0) -> int:
+    """Length of the condition vector for `num_classes` syndromes (including ``unaffected``) and an HPO
+    vocabulary of `num_terms` terms (0 for a generator conditioned on the syndrome alone)."""
+    return num_classes + EXTRA_SLOTS + num_terms
 
 
 def condition_vector(
@@ -53,12 +55,17 @@ def condition_vector(
     sex: str | Sequence[str],
     skin_tone: int | Sequence[int],
     batch_size: int | None = None,
+    hpo_vocabulary: Sequence[str] = (),
+    hpo_terms: Sequence[str] | Sequence[Sequence[str]] | None = None,
 ) -> torch.Tensor:
     """Encode conditions as the UNet's class labels.
 
     Layout of each row: one-hot syndrome (len(class_names)), age / 18, male, female,
     (Monk tone - 1) / 9, then 1.0 (the "conditioned" flag, so that no real condition equals the
-    all-zero null condition of classifier-free guidance).
+    all-zero null condition of classifier-free guidance), then, if the generator has an HPO
+    vocabulary, one slot per vocabulary term: 1.0 where the child shows that feature. All zeros
+    there means "features not given": such a generator was trained with that too, so it falls back
+    to the syndrome's gestalt.
 
     Args:
         class_names: the generator's classes, in order.
@@ -67,22 +74,33 @@ def condition_vector(
         sex: ``"female"`` or ``"male"``, or a list.
         skin_tone: Monk Skin Tone level(s) 1 to 10.
         batch_size: rows wanted; scalars are repeated to it (default: the longest list given, or 1).
+        hpo_vocabulary: the generator's HPO ids in slot order (empty: no HPO slots).
+        hpo_terms: HPO ids the child shows (one list for every row), one list per row, or None.
 
     Returns:
-        (B, len(class_names) + 5) float32 tensor.
+        (B, condition_dim(len(class_names), len(hpo_vocabulary))) float32 tensor.
 
     Raises:
-        ValueError: unknown syndrome or sex, age or tone out of range, or lists of different lengths.
+        ValueError: unknown syndrome or sex, age or tone out of range, lists of different lengths,
+            HPO terms for a generator without a vocabulary, or a term outside the vocabulary.
     """
     fields = {"syndrome": syndrome, "age_years": age_years, "sex": sex, "skin_tone": skin_tone}
+    if hpo_terms is not None and not hpo_vocabulary:
+        raise ValueError("this generator was not trained on HPO terms; leave hpo_terms out")
+    per_row_terms = hpo_terms is not None and len(hpo_terms) > 0 and not isinstance(hpo_terms[0], str)
+    if per_row_terms:
+        fields["hpo_terms"] = [list(t) for t in hpo_terms]
     lengths = {len(v) for v in fields.values() if isinstance(v, (list, tuple))}
     if batch_size is None:
         batch_size = max(lengths) if lengths else 1
     if any(n != batch_size for n in lengths):
         raise ValueError(f"condition lists must all have {batch_size} entries, got lengths {sorted(lengths)}")
     rows = {k: list(v) if isinstance(v, (list, tuple)) else [v] * batch_size for k, v in fields.items()}
+    if not per_row_terms:
+        rows["hpo_terms"] = [list(hpo_terms or [])] * batch_size
     index = {name: i for i, name in enumerate(class_names)}
-    out = torch.zeros(batch_size, condition_dim(len(class_names)), dtype=torch.float32)
+    slot = {term: i for i, term in enumerate(hpo_vocabulary)}
+    out = torch.zeros(batch_size, condition_dim(len(class_names), len(hpo_vocabulary)), dtype=torch.float32)
     k = len(class_names)
     for b in range(batch_size):
         name, age, sx, tone = (rows[f][b] for f in ("syndrome", "age_years", "sex", "skin_tone"))
@@ -99,6 +117,13 @@ def condition_vector(
         out[b, k + 1 + SEXES.index(sx)] = 1.0
         out[b, k + 3] = (int(tone) - 1) / 9.0
         out[b, k + 4] = 1.0
+        for term in rows["hpo_terms"][b]:
+            if term not in slot:
+                raise ValueError(
+                    f"{term!r} is not among the {len(slot)} HPO terms this generator was trained on "
+                    "(its config's hpo_vocabulary)"
+                )
+            out[b, k + EXTRA_SLOTS + slot[term]] = 1.0
     return out
 
 
@@ -107,13 +132,14 @@ class PhenoFacePipeline(DiffusionPipeline):
 
     Args:
         unet: ``UNet2DConditionModel`` with ``class_embed_type="projection"`` and
-            ``projection_class_embeddings_input_dim == len(class_names) + 5``.
+            ``projection_class_embeddings_input_dim == len(class_names) + 5 + len(hpo_vocabulary)``.
         scheduler: a diffusers scheduler (saved: ``DDIMScheduler``; ``DPMSolverMultistepScheduler``
             works too).
         class_names: the syndrome keys the UNet was trained on, in condition order
             (``unaffected`` first).
         weights_sha256: hash of the UNet weights file, written into every image's metadata.
         hpo_release: HPO release of the catalogue the training data came from.
+        hpo_vocabulary: HPO ids the UNet is also conditioned on, in slot order (empty: none).
 
     Raises:
         ValueError: the UNet has no class embedding, or one of the wrong size (diffusers would
@@ -129,23 +155,36 @@ class PhenoFacePipeline(DiffusionPipeline):
         class_names: list[str] | None = None,
         weights_sha256: str = "",
         hpo_release: str = "",
+        hpo_vocabulary: list[str] | None = None,
     ) -> None:
         super().__init__()
         class_names = list(class_names or [])
+        hpo_vocabulary = list(hpo_vocabulary or [])
         embedding = getattr(unet, "class_embedding", None)
-        want = condition_dim(len(class_names))
+        want = condition_dim(len(class_names), len(hpo_vocabulary))
         if embedding is None or getattr(unet.config, "projection_class_embeddings_input_dim", None) != want:
             raise ValueError(
                 "the UNet must have a projection class embedding of size "
-                f"{want} (len(class_names) + {EXTRA_SLOTS}); without one, diffusers ignores class labels"
+                f"{want} (len(class_names) + {EXTRA_SLOTS} + len(hpo_vocabulary)); without one, diffusers "
+                "ignores class labels"
             )
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.register_to_config(class_names=class_names, weights_sha256=weights_sha256, hpo_release=hpo_release)
+        self.register_to_config(
+            class_names=class_names,
+            weights_sha256=weights_sha256,
+            hpo_release=hpo_release,
+            hpo_vocabulary=hpo_vocabulary,
+        )
 
     @property
     def class_names(self) -> list[str]:
         """Syndrome keys in condition order."""
         return list(self.config.class_names)
+
+    @property
+    def hpo_vocabulary(self) -> list[str]:
+        """HPO ids the generator is conditioned on (empty for a syndrome-only generator)."""
+        return list(getattr(self.config, "hpo_vocabulary", None) or [])
 
     @torch.no_grad()
     def __call__(
@@ -154,6 +193,7 @@ class PhenoFacePipeline(DiffusionPipeline):
         age_years: float | Sequence[float] = 5.0,
         sex: str | Sequence[str] = "female",
         skin_tone: int | Sequence[int] = 3,
+        hpo_terms: Sequence[str] | Sequence[Sequence[str]] | None = None,
         batch_size: int | None = None,
         num_inference_steps: int = 25,
         guidance_scale: float = 2.0,
@@ -168,6 +208,8 @@ class PhenoFacePipeline(DiffusionPipeline):
         Args:
             syndrome, age_years, sex, skin_tone: the condition, scalars or lists of one length
                 (see `condition_vector`).
+            hpo_terms: for a generator with an HPO vocabulary, the HPO ids each child shows (one list
+                for all, or one list per image); None gives the syndrome's gestalt alone.
             batch_size: number of images (default: the length of the condition lists, or 1).
             num_inference_steps: scheduler steps, 1 to 1000.
             guidance_scale: classifier-free guidance weight w (1: conditioned prediction only;
@@ -202,7 +244,9 @@ class PhenoFacePipeline(DiffusionPipeline):
         if output_type not in ("pil", "np", "pt"):
             raise ValueError(f"output_type must be 'pil', 'np' or 'pt', not {output_type!r}")
         device, dtype = self.unet.device, self.unet.dtype
-        cond = condition_vector(self.class_names, syndrome, age_years, sex, skin_tone, batch_size).to(device, dtype)
+        cond = condition_vector(
+            self.class_names, syndrome, age_years, sex, skin_tone, batch_size, self.hpo_vocabulary, hpo_terms
+        ).to(device, dtype)
         n = cond.shape[0]
         size = self.unet.config.sample_size
         shape = (n, self.unet.config.in_channels, size, size)

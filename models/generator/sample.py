@@ -46,7 +46,8 @@ class Sample:
     Attributes:
         image: (R, R, 3) uint8 RGB at the generator's resolution, unmarked.
         seed: seed of its initial noise.
-        condition: syndrome, age_years, sex, skin_tone.
+        condition: syndrome, age_years, sex, skin_tone, and for a generator with an HPO vocabulary
+            ``hpo_terms``: the HPO ids the drawn child was conditioned to show (a tuple).
         withheld: seeds drawn before this one whose samples the memorisation filter refused.
     """
 
@@ -95,6 +96,7 @@ def generate(
     guidance_scale: float = 4.0,
     sampler: str = "dpm++",
     guidance_interval: tuple[float, float] | None = GUIDANCE_INTERVAL,
+    hpo_terms: Sequence[Sequence[str]] | None = None,
 ) -> list[Sample]:
     """Sample one face per seed, redrawing any the memorisation filter flags.
 
@@ -109,6 +111,8 @@ def generate(
         steps: sampler steps; guidance_scale: classifier-free guidance weight; sampler: "ddim" or "dpm++".
         guidance_interval: (low, high] noise levels sigma that get guidance (see `PhenoFacePipeline`;
             default `GUIDANCE_INTERVAL`); None guides every step.
+        hpo_terms: for a generator with an HPO vocabulary, the HPO ids each child shows, one list per
+            seed; None draws them with `draw_hpo_terms`. Ignored by a syndrome-only generator.
 
     Returns:
         One `Sample` per seed, in order.
@@ -125,6 +129,12 @@ def generate(
         return list(v) if isinstance(v, (list, tuple)) else [v] * n
 
     conds = list(zip(per(syndrome), per(age_years), per(sex), per(skin_tone), strict=True))
+    vocabulary = pipe.hpo_vocabulary
+    if vocabulary and hpo_terms is None:
+        hpo_terms = draw_hpo_terms(vocabulary, *zip(*conds, strict=True), seeds)
+    terms = [tuple(t) for t in hpo_terms] if vocabulary and hpo_terms is not None else None
+    if terms is not None and len(terms) != n:
+        raise ValueError(f"got {len(terms)} lists of HPO terms for {n} seeds")
     with _LOCK:
         use_sampler(pipe, sampler)
         todo = list(range(n))
@@ -140,6 +150,7 @@ def generate(
                     age_years=[float(conds[i][1]) for i in todo],
                     sex=[conds[i][2] for i in todo],
                     skin_tone=[int(conds[i][3]) for i in todo],
+                    hpo_terms=[list(terms[i]) for i in todo] if terms is not None else None,
                     num_inference_steps=steps,
                     guidance_scale=guidance_scale,
                     guidance_interval=guidance_interval,
@@ -160,7 +171,53 @@ def generate(
         if todo:
             raise ValueError(f"{len(todo)} sample(s) stayed too close to a training image after {MAX_REDRAWS} redraws")
     keys = ("syndrome", "age_years", "sex", "skin_tone")
-    return [Sample(images[i], int(current[i]), dict(zip(keys, conds[i], strict=True)), withheld[i]) for i in range(n)]
+    return [
+        Sample(
+            images[i],
+            int(current[i]),
+            dict(zip(keys, conds[i], strict=True)) | ({"hpo_terms": terms[i]} if terms is not None else {}),
+            withheld[i],
+        )
+        for i in range(n)
+    ]
+
+
+def draw_hpo_terms(
+    vocabulary: Sequence[str],
+    syndromes: Sequence[str],
+    ages: Sequence[float],
+    sexes: Sequence[str],
+    tones: Sequence[int],
+    seeds: Sequence[int],
+) -> list[tuple[str, ...]]:
+    """The HPO features of a new child per seed, drawn by the phenotype engine, for a generator conditioned on them.
+
+    Each child's features are drawn from its syndrome's annotated frequencies (HPO annotations, see
+    `models.phenotype.catalog`) exactly as the simulated cohort draws them (`present_terms` with the
+    seed as identity seed), then limited to the generator's `vocabulary`. An unaffected child has none.
+
+    Args:
+        vocabulary: the generator's HPO ids.
+        syndromes, ages, sexes, tones, seeds: one entry per child (years; Monk levels 1-10).
+
+    Returns:
+        One tuple of HPO ids per child.
+
+    Raises:
+        ValueError: a syndrome the phenotype engine does not know, or an age outside 0-18 years.
+    """
+    from models.phenotype.spec import RenderSpec
+    from models.phenotype.synthesizer import present_terms
+
+    known = set(vocabulary)
+    return [
+        tuple(
+            t
+            for t in present_terms(RenderSpec(syndrome=s, age=float(a), sex=x, skin_tone=int(k), seed=int(seed)))
+            if t in known
+        )
+        for s, a, x, k, seed in zip(syndromes, ages, sexes, tones, seeds, strict=True)
+    ]
 
 
 def upscale(image: np.ndarray, size: int) -> np.ndarray:
@@ -300,10 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.out / name,
                         provenance(pipe, s, args.steps, args.guidance, args.sampler, index is not None),
                     )
-                    rows.append({"file": name, **s.condition, "seed": s.seed})
+                    terms = ";".join(s.condition.get("hpo_terms", ()))
+                    rows.append({"file": name, **s.condition, "hpo_terms": terms, "seed": s.seed})
         tmp = args.out / "attributes.csv.tmp"
         with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=["file", "syndrome", "age_years", "sex", "skin_tone", "seed"])
+            fields = ["file", "syndrome", "age_years", "sex", "skin_tone", "hpo_terms", "seed"]
+            w = csv.DictWriter(f, fieldnames=fields)
             w.writeheader()
             w.writerows(rows)
         tmp.replace(args.out / "attributes.csv")

@@ -35,30 +35,39 @@ import torch
 
 from models.classifier.config import UNAFFECTED
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet
-from models.generator.data import conditions, load_training_set
+from models.generator.data import conditions, hpo_vocabulary, load_training_set
 from models.generator.loss import diffusion_loss, timestep_weights
-from models.generator.pipeline import PhenoFacePipeline
+from models.generator.pipeline import PhenoFacePipeline, condition_dim
+from models.generator.sample import draw_hpo_terms
 from models.generator.train_args import build_parser, check_args
 from models.training import find_checkpoint, prune_checkpoints, run_cli
 
 
 def sample_grid(pipe: PhenoFacePipeline, seed: int = 0, steps: int = 25, guidance: float = 2.0) -> np.ndarray:
-    """One face per class at age 6, alternating sex, Monk tones 2-9 in turn, fixed noise.
+    """One face per class at age 6, alternating sex, Monk tones 2-9 in turn, fixed noise (and, for a
+    generator conditioned on HPO terms, features drawn by the phenotype engine for the same seeds).
 
     Returns:
         (rows * R, cols * R, 3) uint8 grid, classes in the pipeline's order, left to right.
     """
     classes = pipe.class_names
     n = len(classes)
-    gens = [torch.Generator().manual_seed(seed * 1000 + i) for i in range(n)]
+    seeds = [seed * 1000 + i for i in range(n)]
+    ages, sexes, tones = (
+        [6.0] * n,
+        ["female" if i % 2 == 0 else "male" for i in range(n)],
+        [2 + (i % 8) for i in range(n)],
+    )
+    terms = draw_hpo_terms(pipe.hpo_vocabulary, classes, ages, sexes, tones, seeds) if pipe.hpo_vocabulary else None
     images = pipe(
         syndrome=classes,
-        age_years=[6.0] * n,
-        sex=["female" if i % 2 == 0 else "male" for i in range(n)],
-        skin_tone=[2 + (i % 8) for i in range(n)],
+        age_years=ages,
+        sex=sexes,
+        skin_tone=tones,
+        hpo_terms=[list(t) for t in terms] if terms is not None else None,
         num_inference_steps=steps,
         guidance_scale=guidance,
-        generator=gens,
+        generator=[torch.Generator().manual_seed(s) for s in seeds],
         output_type="np",
     ).images
     cols = math.ceil(math.sqrt(n))
@@ -135,6 +144,8 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(f"--init-from {args.init_from} does not know these classes of --data: {missing}")
         unet = init_pipe.unet
         config = GeneratorConfig.load(args.init_from)
+        if args.condition_on_hpo and not config.hpo_vocabulary:
+            raise ValueError(f"--init-from {args.init_from} is not conditioned on HPO terms; drop --condition-on-hpo")
     else:
         seen = list(dict.fromkeys(r["syndrome"] for r in fine_rows))
         classes = [UNAFFECTED] + [c for c in seen if c != UNAFFECTED]
@@ -144,10 +155,13 @@ def main(args: argparse.Namespace) -> int:
             condition_dropout=args.condition_dropout,
             class_names=classes,
             time_scale_shift=args.time_scale_shift,
+            hpo_vocabulary=hpo_vocabulary(fine_rows) if args.condition_on_hpo else [],
         )
+        if args.condition_on_hpo and not config.hpo_vocabulary:
+            raise ValueError(f"--condition-on-hpo: no child in --data {args.data} has hpo_terms in metadata.csv")
         unet = build_unet(config)
-    fine_cond, fine_keep = conditions(fine_rows, classes)
-    pre_cond, pre_keep = conditions(pre_rows, classes)
+    fine_cond, fine_keep = conditions(fine_rows, classes, config.hpo_vocabulary)
+    pre_cond, pre_keep = conditions(pre_rows, classes, config.hpo_vocabulary)
     fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
     pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
     if len(fine_x) == 0 or (args.pretrain_steps and len(pre_x) == 0):
@@ -212,6 +226,7 @@ def main(args: argparse.Namespace) -> int:
             scheduler=build_scheduler(config),
             class_names=classes,
             hpo_release=load_catalog().hpo_release,
+            hpo_vocabulary=config.hpo_vocabulary,
         )
 
     def checkpoint() -> None:
@@ -249,6 +264,8 @@ def main(args: argparse.Namespace) -> int:
         x[flip] = x[flip].flip(-1)
         c = cond[idx].clone()
         c[torch.rand(args.batch_size, generator=g) < args.condition_dropout] = 0.0
+        if config.hpo_vocabulary:
+            c[torch.rand(args.batch_size, generator=g) < args.hpo_dropout, condition_dim(len(classes)) :] = 0.0
         noise = torch.randn(x.shape, generator=g)
         t = torch.multinomial(t_weights, args.batch_size, replacement=True, generator=g)
         x, c, noise, t = x.to(device), c.to(device), noise.to(device), t.to(device)

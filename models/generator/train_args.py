@@ -73,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="probability of the null condition, for classifier-free guidance (default: 0.1)",
     )
     p.add_argument(
+        "--condition-on-hpo",
+        "--condition_on_hpo",
+        action="store_true",
+        help="also condition the UNet on the HPO features each training child shows (metadata.csv's hpo_terms; "
+        "one slot per term found in --data), so that features shared by several syndromes are learned from all "
+        "of them; sampling then draws each new child's features from the phenotype engine (default: off)",
+    )
+    p.add_argument(
+        "--hpo-dropout",
+        "--hpo_dropout",
+        type=float,
+        default=0.1,
+        help="with --condition-on-hpo, probability of hiding a child's HPO features (but not its syndrome), so the "
+        "generator also draws a syndrome's gestalt when no features are given (default: 0.1)",
+    )
+    p.add_argument(
         "--snr_gamma",
         "--snr-gamma",
         type=float,
@@ -173,6 +189,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError("--resolution must be 32, 48, 64, 96 or 128")
     if args.batch_size < 1 or args.lr <= 0 or not 0 <= args.condition_dropout < 1:
         raise ValueError("--batch-size must be >= 1, --lr > 0 and --condition-dropout in [0, 1)")
+    if not 0 <= args.hpo_dropout < 1:
+        raise ValueError("--hpo-dropout must be in [0, 1)")
     if args.snr_gamma is not None and not args.snr_gamma > 0:
         raise ValueError("--snr_gamma must be positive")
     if not args.timestep_bias_multiplier > 0 or not 0 < args.timestep_bias_portion <= 1:

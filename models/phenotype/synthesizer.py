@@ -17,7 +17,7 @@ from .appearance import draw_appearance
 from .catalog import load_catalog
 from .frontal import Frontal, render_frontal
 from .morphology import FEATURES
-from .sampler import sample_child
+from .sampler import Child, sample_child
 from .spec import (
     EYE_COLOURS,
     HAIR_COLOURS,
@@ -111,16 +111,7 @@ def render(spec: RenderSpec) -> FaceSample:
         ValueError: bad spec (see `validate_spec`).
     """
     spec = validate_spec(spec)
-    syndrome = load_catalog().get(spec.syndrome)
-    child = sample_child(
-        syndrome.key,
-        syndrome.terms,
-        seed=spec.seed,
-        age=spec.age,
-        sex=spec.sex,
-        intensity=spec.intensity,
-        features=spec.features,
-    )
+    child = _sample(spec)
     app = draw_appearance(
         spec.seed,
         spec.skin_tone,
@@ -146,4 +137,39 @@ def render(spec: RenderSpec) -> FaceSample:
         measurements=dict(child.dims),
         # record the colours drawn from the seed, so metadata says what the image shows
         spec=dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name),
+    )
+
+
+def present_terms(spec: RenderSpec) -> tuple[str, ...]:
+    """The HPO ids a child drawn from `spec` shows, without rendering it (about 0.1 ms).
+
+    The same draw as `render`: ``present_terms(spec) == render(spec).hpo_present`` for every spec, so
+    a generator conditioned on these terms can be told which features the child it draws shows.
+    Feature frequencies come from the catalogue (HPO annotations, see `models.phenotype.catalog`).
+
+    Args:
+        spec: the child (syndrome, age, sex, intensity, seed and features are used).
+
+    Returns:
+        HPO ids passing their definition's threshold on this child (empty for an unaffected child).
+
+    Raises:
+        ValueError: bad spec (see `validate_spec`).
+    """
+    spec = validate_spec(spec)
+    child = _sample(spec)
+    return child.present
+
+
+def _sample(spec: RenderSpec) -> Child:
+    """The child's morphology and features for a validated `spec` (the draw `render` draws)."""
+    syndrome = load_catalog().get(spec.syndrome)
+    return sample_child(
+        syndrome.key,
+        syndrome.terms,
+        seed=spec.seed,
+        age=spec.age,
+        sex=spec.sex,
+        intensity=spec.intensity,
+        features=spec.features,
     )
