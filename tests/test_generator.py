@@ -470,6 +470,27 @@ def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engi
     assert json.loads(read_png_metadata(dest / "down-00000.png")["condition"])["hpo_terms"]
 
     plain, _ = trained
-    assert train.cli([*argv, "--init-from", str(plain), "--condition-on-hpo"]) == 2
-    assert "not conditioned on HPO terms" in capsys.readouterr().err
+    warm = tmp_path / "warm"
+    argv[argv.index(str(out))] = str(warm)
+    assert train.cli([*argv, "--init-from", str(plain), "--condition-on-hpo"]) == 0
+    assert GeneratorConfig.load(warm).hpo_vocabulary == vocab
     assert train.cli([*argv, "--condition-on-hpo", "--hpo-dropout", "1"]) == 2
+    assert "--hpo-dropout must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_hpo_slots_added_to_a_trained_generator_start_at_zero_weight():
+    from models.generator.config import with_hpo_slots
+
+    pipe = tiny_pipeline(seed=3)
+    vocab = ["HP:0000316", "HP:0000431"]
+    config = GeneratorConfig(**TINY, hpo_vocabulary=vocab)
+    wider = PhenoFacePipeline(
+        unet=with_hpo_slots(pipe.unet, config), scheduler=build_scheduler(config), class_names=CLASSES,
+        hpo_vocabulary=vocab,
+    )  # fmt: skip
+    noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    before = pipe(syndrome="down", latents=noise.clone(), num_inference_steps=3, output_type="np").images
+    after = wider(syndrome="down", hpo_terms=vocab, latents=noise.clone(), num_inference_steps=3, output_type="np")
+    assert np.allclose(before, after.images, atol=1e-6)
+    with pytest.raises(ValueError, match="no hpo_vocabulary"):
+        with_hpo_slots(pipe.unet, GeneratorConfig(**TINY))

@@ -99,6 +99,40 @@ def build_unet(config: GeneratorConfig):
     )
 
 
+def with_hpo_slots(unet, config: GeneratorConfig):
+    """A copy of a trained syndrome-only `unet` whose condition also has `config.hpo_vocabulary`'s slots.
+
+    The new slots' input weights of the class-embedding projection start at zero (as diffusers'
+    inpainting fine-tunes start the extra input channels of ``conv_in`` at zero), so the copy computes
+    exactly what `unet` did until fine-tuning teaches it what each HPO feature looks like.
+
+    Args:
+        unet: ``UNet2DConditionModel`` built by `build_unet` for `config` without a vocabulary.
+        config: the same config with ``hpo_vocabulary`` set.
+
+    Returns:
+        A new float32 ``UNet2DConditionModel``.
+
+    Raises:
+        ValueError: `config` has no vocabulary, or `unet` does not match `config` without one.
+    """
+    import torch
+
+    if not config.hpo_vocabulary:
+        raise ValueError("the config has no hpo_vocabulary to add")
+    if unet.config.projection_class_embeddings_input_dim != condition_dim(len(config.class_names)):
+        raise ValueError("the UNet's condition is not the syndrome-only condition of this config")
+    wider = build_unet(config)
+    state = unet.state_dict()
+    key = "class_embedding.linear_1.weight"
+    old = state[key]  # (E, D_old)
+    grown = torch.zeros(old.shape[0], wider.state_dict()[key].shape[1], dtype=old.dtype)
+    grown[:, : old.shape[1]] = old
+    state[key] = grown
+    wider.load_state_dict(state)
+    return wider
+
+
 def build_scheduler(config: GeneratorConfig):
     """The ``DDIMScheduler`` saved with the pipeline (trailing timesteps suit few sampling steps)."""
     from diffusers import DDIMScheduler

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from models.classifier.config import UNAFFECTED
-from models.generator.config import GeneratorConfig, build_scheduler, build_unet
+from models.generator.config import GeneratorConfig, build_scheduler, build_unet, with_hpo_slots
 from models.generator.data import conditions, hpo_vocabulary, load_training_set
 from models.generator.loss import diffusion_loss, timestep_weights
 from models.generator.pipeline import PhenoFacePipeline, condition_dim
@@ -136,6 +136,9 @@ def main(args: argparse.Namespace) -> int:
             if not pre_rows:
                 raise ValueError(f"--pretrain-data {args.pretrain_data} has no unaffected children with a face")
 
+    vocabulary = hpo_vocabulary(fine_rows) if args.condition_on_hpo else []
+    if args.condition_on_hpo and not vocabulary:
+        raise ValueError(f"--condition-on-hpo: no child in --data {args.data} has hpo_terms in metadata.csv")
     if args.init_from is not None:
         init_pipe = PhenoFacePipeline.from_pretrained(args.init_from)
         classes = init_pipe.class_names
@@ -144,8 +147,10 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(f"--init-from {args.init_from} does not know these classes of --data: {missing}")
         unet = init_pipe.unet
         config = GeneratorConfig.load(args.init_from)
-        if args.condition_on_hpo and not config.hpo_vocabulary:
-            raise ValueError(f"--init-from {args.init_from} is not conditioned on HPO terms; drop --condition-on-hpo")
+        if vocabulary and not config.hpo_vocabulary:
+            # a syndrome-only generator learns the HPO slots from here on; it starts out drawing as before
+            config.hpo_vocabulary = vocabulary
+            unet = with_hpo_slots(unet, config)
     else:
         seen = list(dict.fromkeys(r["syndrome"] for r in fine_rows))
         classes = [UNAFFECTED] + [c for c in seen if c != UNAFFECTED]
@@ -155,10 +160,8 @@ def main(args: argparse.Namespace) -> int:
             condition_dropout=args.condition_dropout,
             class_names=classes,
             time_scale_shift=args.time_scale_shift,
-            hpo_vocabulary=hpo_vocabulary(fine_rows) if args.condition_on_hpo else [],
+            hpo_vocabulary=vocabulary,
         )
-        if args.condition_on_hpo and not config.hpo_vocabulary:
-            raise ValueError(f"--condition-on-hpo: no child in --data {args.data} has hpo_terms in metadata.csv")
         unet = build_unet(config)
     fine_cond, fine_keep = conditions(fine_rows, classes, config.hpo_vocabulary)
     pre_cond, pre_keep = conditions(pre_rows, classes, config.hpo_vocabulary)

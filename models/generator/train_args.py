@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also condition the UNet on the HPO features each training child shows (metadata.csv's hpo_terms; "
         "one slot per term found in --data), so that features shared by several syndromes are learned from all "
-        "of them; sampling then draws each new child's features from the phenotype engine (default: off)",
+        "of them; sampling then draws each new child's features from the phenotype engine. With --init-from a "
+        "generator conditioned on the syndrome alone, the new slots start at zero weight, so fine-tuning starts "
+        "from what it drew (default: off)",
     )
     p.add_argument(
         "--hpo-dropout",
