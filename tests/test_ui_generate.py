@@ -358,6 +358,34 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
         generate_downloads.remove_session_dir(out.session_dir)
 
 
+def test_learned_model_conditioned_on_hpo_lists_the_features_face_1_was_drawn_with(tmp_path, paths, one_thread):
+    torch = pytest.importorskip("torch")
+    from models.generator import train
+    from models.generator.config import GeneratorConfig, build_scheduler, build_unet
+    from models.generator.pipeline import PhenoFacePipeline
+    from models.generator.sample import draw_hpo_terms
+
+    key = _syndrome_key()
+    vocab = sorted({t.renders_as or t.hpo_id for t in load_catalog().get(key).depicted_terms})
+    torch.manual_seed(0)
+    config = GeneratorConfig(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), class_names=CLASSES,
+                             hpo_vocabulary=vocab)  # fmt: skip
+    pipe = PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES,
+                             hpo_vocabulary=vocab)  # fmt: skip
+    train.save_pipeline(pipe, tmp_path)
+    runtime.configure(generator_dir=tmp_path)
+    out = _call(key, n_faces=1, seed=7, generator=generate_choice.LEARNED)
+    try:
+        (drawn,) = draw_hpo_terms(vocab, [key], [5.0], ["female"], [4], [7])
+        assert drawn and list(out.features["HPO id"]) == list(drawn)
+        assert out.features_label == generate_learned.HPO_DRAWN_LABEL
+        meta = provenance.read_png_metadata(out.gallery[0][0])
+        assert json.loads(meta["condition"])["hpo_terms"] == list(drawn)
+        assert json.loads(provenance.read_png_metadata(out.gallery[1][0])["condition"])["hpo_terms"] == []
+    finally:
+        generate_downloads.remove_session_dir(out.session_dir)
+
+
 def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, monkeypatch):
     from models.generator import sample as gen
 

@@ -18,10 +18,15 @@ from models.phenotype.spec import RenderSpec
 from ui import notice
 from ui.generate_choice import EXTERNAL, GENERATOR_NAMES, LEARNED, SAME_SEED, Drawn
 from ui.generate_downloads import attributes, save_face
-from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, who
+from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, terms_table, who
 from ui.session import Refusal
 
 DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 4.0, "dpm++"
+HPO_DRAWN_LABEL = (
+    "**HPO features face 1 was drawn with** (chosen for this child by the phenotype engine from the "
+    "syndrome's frequencies, and given to the model with the syndrome; the model may draw some of them "
+    "faintly or not at all)"
+)
 EXTERNAL_STEPS, EXTERNAL_GUIDANCE = 25, 7.5
 
 
@@ -104,12 +109,15 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
         ["the profile view (frontal only)"] if base.view != "frontal" else []
     )
     lines.append(f"Not used by this model: {', '.join(ignored)}.")
+    terms = samples[0].condition.get("hpo_terms")  # only a generator conditioned on HPO features has them
     return Drawn(
         gallery=gallery,
         first=infos[0],
         summary="\n\n".join(lines),
-        features=catalogue_features_table(entry),
-        features_label=catalogue_label(
+        features=terms_table(terms, entry) if terms is not None and affected else catalogue_features_table(entry),
+        features_label=HPO_DRAWN_LABEL
+        if terms is not None and affected
+        else catalogue_label(
             entry,
             affected,
             "(HPO; frequency: how often people with the syndrome have the feature). The model has "

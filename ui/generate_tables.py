@@ -110,8 +110,17 @@ def features_table(sample, syndrome) -> pd.DataFrame:
     Returns:
         a table with `FEATURE_COLUMNS`, one row per present term, in the order of ``hpo_present``.
     """
+    return terms_table(sample.hpo_present, syndrome)
+
+
+def terms_table(hpo_ids, syndrome) -> pd.DataFrame:
+    """Given HPO features of one child, with plain-language definitions and the syndrome's frequencies.
+
+    Returns:
+        a table with `FEATURE_COLUMNS`, one row per id of `hpo_ids`, in their order.
+    """
     frequency = rendered_frequencies(syndrome)
-    rows = [_feature_row(hpo_id, frequency.get(hpo_id)) for hpo_id in sample.hpo_present]
+    rows = [_feature_row(hpo_id, frequency.get(hpo_id)) for hpo_id in hpo_ids]
     return pd.DataFrame(rows, columns=FEATURE_COLUMNS)
 
 
