@@ -59,7 +59,9 @@ def generator_note(choice: str | None) -> str:
             return "**The learned diffusion model is not installed on this server.** Use the phenotype model."
         return (
             "The learned model draws small frontal faces (profile is not available) from syndrome, age, sex "
-            "and skin tone; eye and hair colour and intensity apply to the phenotype model only. " + NO_SAME_CHILD
+            "and skin tone, and, if it was trained on them, from HPO features picked for each child from the "
+            "syndrome's frequencies (listed under face 1); eye and hair colour and intensity apply to the "
+            "phenotype model only. " + NO_SAME_CHILD
         )
     if choice == EXTERNAL:
         return (

@@ -37,8 +37,9 @@ def write_model_card(
     lines = [
         "# PhenoFace conditional diffusion generator",
         "",
-        "Synthetic faces of children, conditioned on syndrome, age, sex and Monk skin tone. "
-        "**For education and research only; not for diagnosis. Every image it makes is synthetic.**",
+        "Synthetic faces of children, conditioned on syndrome, age, sex and Monk skin tone"
+        + (" and on the HPO features each child shows. " if config.hpo_vocabulary else ". ")
+        + "**For education and research only; not for diagnosis. Every image it makes is synthetic.**",
         "",
         "Load without PhenoFace installed:",
         "",
