@@ -5,8 +5,9 @@
 Every sample goes through the memorisation filter (`models.generator.audit.PrivacyIndex`) when
 the model folder has a privacy index; a flagged sample is withheld and redrawn with the next
 seed, and the command says so. Every PNG carries text metadata (synthetic, generator and the
-SHA-256 of its weights, HPO release, seed, condition) and, unless ``--no-mark``, a visible
-SYNTHETIC label. Research and education only; not for diagnosis.
+SHA-256 of its weights, HPO release, seed, condition, and for a generator conditioned on HPO
+features the features drawn for the child) and, unless ``--no-mark``, a visible SYNTHETIC label.
+Research and education only; not for diagnosis.
 """
 
 from __future__ import annotations
@@ -269,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m models.generator.sample",
         description="Generate synthetic faces with the learned diffusion generator. Every image is marked "
-        "synthetic. Research and education only; not for diagnosis.",
+        "synthetic. For a generator conditioned on HPO features, each child's features are drawn from the "
+        "syndrome's frequencies by the phenotype engine and listed in attributes.csv and the PNG metadata. "
+        "Research and education only; not for diagnosis.",
     )
     p.add_argument(
         "--model", type=Path, default=Path("assets/generator"), help="generator folder (default: assets/generator)"
