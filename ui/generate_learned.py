@@ -110,13 +110,14 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
     )
     lines.append(f"Not used by this model: {', '.join(ignored)}.")
     terms = samples[0].condition.get("hpo_terms")  # only a generator conditioned on HPO features has them
+    listed = terms is not None and affected
     return Drawn(
         gallery=gallery,
         first=infos[0],
         summary="\n\n".join(lines),
-        features=terms_table(terms, entry) if terms is not None and affected else catalogue_features_table(entry),
+        features=terms_table(terms, entry) if listed else catalogue_features_table(entry),
         features_label=HPO_DRAWN_LABEL
-        if terms is not None and affected
+        if listed
         else catalogue_label(
             entry,
             affected,
