@@ -61,11 +61,15 @@ def redraw(pipe, x0: torch.Tensor, cond: torch.Tensor, start: int, guidance: flo
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     x = sched.add_noise(x0, noise, torch.tensor([int(steps[0])]))
     labels = torch.cat([cond, torch.zeros_like(cond)])
+    # a shape-conditioned generator draws the face's landmarks from the condition, as sampling does
+    shape = pipe.shape_map(cond, generator=torch.Generator().manual_seed(seed + 1))
+    extra = None if shape is None else torch.cat([shape, torch.zeros_like(shape)]).float()
     # bfloat16 where the CPU runs it natively, as `models.generator.sample.generate` does
     bf16 = pipe.device.type == "cpu" and cpu_bf16()
     for t in steps:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            pred = pipe.unet(torch.cat([x, x]), t, encoder_hidden_states=None, class_labels=labels).sample.float()
+            model_in = torch.cat([x, x]) if extra is None else torch.cat([torch.cat([x, x]), extra], 1)
+            pred = pipe.unet(model_in, t, encoder_hidden_states=None, class_labels=labels).sample.float()
         cond_pred, null_pred = pred.chunk(2)
         x = sched.step(null_pred + guidance * (cond_pred - null_pred), t, x).prev_sample
     return ((x / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)

@@ -38,6 +38,8 @@ class GeneratorConfig:
         hpo_vocabulary: HPO ids the UNet is also conditioned on, one condition slot each (the features
             each training child shows, from metadata.csv's ``hpo_terms``); empty for a generator
             conditioned on the syndrome alone.
+        shape_channels: channels of the landmark map the UNet also reads (``--condition-on-shape``; 3:
+            eyes and brows, nose and lips, face oval), 0 for none.
     """
 
     resolution: int = 64
@@ -52,6 +54,7 @@ class GeneratorConfig:
     class_names: list[str] = field(default_factory=list)
     time_scale_shift: str = "default"
     hpo_vocabulary: list[str] = field(default_factory=list)
+    shape_channels: int = 0
 
     def save(self, folder: str | Path) -> Path:
         """Write ``generator_config.json`` into `folder`; returns its path."""
@@ -84,7 +87,7 @@ def build_unet(config: GeneratorConfig):
     up = tuple("AttnUpBlock2D" if i in config.attention_levels else "UpBlock2D" for i in reversed(range(levels)))
     return UNet2DConditionModel(
         sample_size=config.resolution,
-        in_channels=3,
+        in_channels=3 + config.shape_channels,
         out_channels=3,
         down_block_types=down,
         up_block_types=up,
@@ -129,6 +132,40 @@ def with_hpo_slots(unet, config: GeneratorConfig):
     grown = torch.zeros(old.shape[0], wider.state_dict()[key].shape[1], dtype=old.dtype)
     grown[:, : old.shape[1]] = old
     state[key] = grown
+    wider.load_state_dict(state)
+    return wider
+
+
+def with_shape_channels(unet, config: GeneratorConfig):
+    """A copy of a trained `unet` that also reads `config.shape_channels` landmark-map channels.
+
+    The new input channels of ``conv_in`` start at zero weight (diffusers' inpainting fine-tunes grow
+    ``conv_in`` the same way), so the copy draws exactly what `unet` did until fine-tuning teaches it
+    to follow the map.
+
+    Args:
+        unet: ``UNet2DConditionModel`` with 3 input channels, built by `build_unet` for `config` with
+            ``shape_channels=0``.
+        config: the same config with ``shape_channels`` set.
+
+    Returns:
+        A new float32 ``UNet2DConditionModel``.
+
+    Raises:
+        ValueError: `config` has no shape channels, or `unet` already reads more than the image.
+    """
+    import torch
+
+    if not config.shape_channels:
+        raise ValueError("the config has no shape_channels to add")
+    if unet.config.in_channels != 3:
+        raise ValueError(f"the UNet already reads {unet.config.in_channels} input channels")
+    wider = build_unet(config)
+    state = unet.state_dict()
+    old = state["conv_in.weight"]  # (C_out, 3, k, k)
+    grown = torch.zeros(old.shape[0], 3 + config.shape_channels, *old.shape[2:], dtype=old.dtype)
+    grown[:, :3] = old
+    state["conv_in.weight"] = grown
     wider.load_state_dict(state)
     return wider
 

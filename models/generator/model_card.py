@@ -67,6 +67,16 @@ def write_model_card(
             ", which scales and shifts each ResNet block's normalised features (AdaGN)."
             if config.time_scale_shift == "scale_shift"
             else ", added to each ResNet block's features."
+        )
+        + (
+            f" The UNet also reads a {config.shape_channels}-channel map of the face's contour landmarks (eyes and "
+            "brows, nose and lips, face oval) as extra input channels; sampling draws each face's landmarks from a "
+            "linear shape model stored in `model_index.json` (`shape_model`: a ridge regression of Face Mesh "
+            f"landmarks on the condition plus {args.shape_components} principal components of the rest, fitted to "
+            "the training crops; averages and components only, no child's own landmarks). The map is hidden with "
+            "the condition, so guidance contrasts the shaped, conditioned face with the unconditioned one."
+            if config.shape_channels
+            else ""
         ),
         f"- Noise schedule: {config.num_train_timesteps} steps, `{config.beta_schedule}`, `{config.prediction_type}`; "
         "sampling with DDIM or DPM-Solver++; classifier-free guidance "

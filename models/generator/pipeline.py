@@ -1,5 +1,6 @@
 """PhenoFace's conditional diffusion pipeline: synthetic children's faces by syndrome, age, sex and skin tone
-(and, for generators trained with ``--condition-on-hpo``, the HPO features the child shows).
+(and, for generators trained with ``--condition-on-hpo``, the HPO features the child shows; for
+generators trained with ``--condition-on-shape``, a face shape drawn from the condition).
 
 This file is self-contained (it imports only torch, numpy, PIL and diffusers) because
 `PhenoFacePipeline.save_pretrained` copies it into the pipeline folder as ``pipeline.py``: a
@@ -18,6 +19,11 @@ a learned projection (``class_embed_type="projection"``) of the condition vector
 for DPM-Solver++). Classifier-free guidance (Ho & Salimans 2022) mixes the conditioned
 prediction with the prediction for the all-zero "null" condition, which training shows the
 model for a fraction of examples (condition dropout).
+
+A generator trained with ``--condition-on-shape`` carries a linear shape model in its config
+(``shape_model``; see `models.generator.shape`): the pipeline draws each face's contour landmarks
+(eyes, brows, nose, lips, face oval) from the condition, rasterises them with `landmark_map`, and
+the UNet reads that map as extra input channels beside the noisy image.
 
 Every image is synthetic; the pipeline is for education and research, never for diagnosis.
 """
@@ -127,6 +133,48 @@ def condition_vector(
     return out
 
 
+def landmark_map(points: np.ndarray, edges: Sequence[Sequence[int]], size: int, channels: int) -> torch.Tensor:
+    """Rasterise contour landmarks into the map a shape-conditioned UNet reads.
+
+    Each edge is drawn as an anti-aliased line about one pixel wide (drawn at 4x, then box-filtered)
+    into its channel.
+
+    Args:
+        points: (B, P, 2) landmarks (x, y) in units of the image side (0 to 1, top left origin);
+            a face whose points are all NaN gets an empty map (the "no shape" of condition dropout).
+        edges: (E, 3) rows (point a, point b, channel).
+        size: map width and height in pixels.
+        channels: number of map channels.
+
+    Returns:
+        (B, channels, size, size) float32 tensor in [0, 1].
+    """
+    from PIL import ImageDraw
+
+    points = np.asarray(points, dtype=np.float64)
+    big = 4 * size
+    out = np.zeros((len(points), channels, size, size), dtype=np.float32)
+    for b, face in enumerate(points):
+        if np.isnan(face).any():
+            continue
+        xy = face * big
+        for ch in range(channels):
+            canvas = Image.new("L", (big, big), 0)
+            draw = ImageDraw.Draw(canvas)
+            for a, c, k in edges:
+                if k == ch:
+                    draw.line([tuple(xy[a]), tuple(xy[c])], fill=255, width=4)
+            out[b, ch] = np.asarray(canvas.resize((size, size), Image.Resampling.BOX), dtype=np.float32) / 255.0
+    return torch.from_numpy(out)
+
+
+def shape_channels(shape_model: dict | None) -> int:
+    """Landmark-map channels of a shape model (0 for None)."""
+    if not shape_model:
+        return 0
+    return 1 + max(int(e[2]) for e in shape_model["edges"])
+
+
 class PhenoFacePipeline(DiffusionPipeline):
     """Sample synthetic faces of children conditioned on syndrome, age, sex and Monk skin tone.
 
@@ -140,10 +188,14 @@ class PhenoFacePipeline(DiffusionPipeline):
         weights_sha256: hash of the UNet weights file, written into every image's metadata.
         hpo_release: HPO release of the catalogue the training data came from.
         hpo_vocabulary: HPO ids the UNet is also conditioned on, in slot order (empty: none).
+        shape_model: for a generator conditioned on face shape, the linear shape model
+            (`models.generator.shape.fit_shape_model`: ``edges``, ``weight``, ``bias``, ``basis``,
+            ``scale``); the UNet then has ``3 + shape_channels(shape_model)`` input channels.
 
     Raises:
         ValueError: the UNet has no class embedding, or one of the wrong size (diffusers would
-            otherwise ignore the condition silently; huggingface/diffusers issue 5330).
+            otherwise ignore the condition silently; huggingface/diffusers issue 5330), or input
+            channels that do not match the shape model.
     """
 
     model_cpu_offload_seq = "unet"
@@ -156,6 +208,7 @@ class PhenoFacePipeline(DiffusionPipeline):
         weights_sha256: str = "",
         hpo_release: str = "",
         hpo_vocabulary: list[str] | None = None,
+        shape_model: dict | None = None,
     ) -> None:
         super().__init__()
         class_names = list(class_names or [])
@@ -168,13 +221,25 @@ class PhenoFacePipeline(DiffusionPipeline):
                 f"{want} (len(class_names) + {EXTRA_SLOTS} + len(hpo_vocabulary)); without one, diffusers "
                 "ignores class labels"
             )
+        in_want = unet.config.out_channels + shape_channels(shape_model)
+        if unet.config.in_channels != in_want:
+            raise ValueError(
+                f"the UNet reads {unet.config.in_channels} input channels, but the image and landmark map "
+                f"have {in_want}"
+            )
+        if shape_model:
+            d = len(shape_model["weight"])
+            if d != want:
+                raise ValueError(f"the shape model reads conditions of size {d}, not {want}")
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(
             class_names=class_names,
             weights_sha256=weights_sha256,
             hpo_release=hpo_release,
             hpo_vocabulary=hpo_vocabulary,
+            shape_model=dict(shape_model) if shape_model else None,
         )
+        self._shape = None
 
     @property
     def class_names(self) -> list[str]:
@@ -185,6 +250,35 @@ class PhenoFacePipeline(DiffusionPipeline):
     def hpo_vocabulary(self) -> list[str]:
         """HPO ids the generator is conditioned on (empty for a syndrome-only generator)."""
         return list(getattr(self.config, "hpo_vocabulary", None) or [])
+
+    @property
+    def shape_model(self) -> dict | None:
+        """The linear shape model of a shape-conditioned generator, or None."""
+        return getattr(self.config, "shape_model", None) or None
+
+    def draw_shapes(self, cond: torch.Tensor, z: torch.Tensor) -> np.ndarray:
+        """Contour landmarks for condition vectors: the shape model's mean plus its components times `z`.
+
+        Args:
+            cond: (B, D) float condition vectors (`condition_vector`).
+            z: (B, K) standard normal draws, one per residual component.
+
+        Returns:
+            (B, P, 2) float32 landmarks in units of the image side.
+
+        Raises:
+            ValueError: the generator has no shape model.
+        """
+        model = self.shape_model
+        if model is None:
+            raise ValueError("this generator is not conditioned on face shape")
+        if self._shape is None:
+            self._shape = {
+                k: torch.tensor(model[k], dtype=torch.float32) for k in ("weight", "bias", "basis", "scale")
+            }
+        m = self._shape
+        flat = cond.float().cpu() @ m["weight"] + m["bias"] + (z.float().cpu() * m["scale"]) @ m["basis"]
+        return flat.reshape(len(cond), -1, 2).numpy()
 
     @torch.no_grad()
     def __call__(
@@ -200,6 +294,7 @@ class PhenoFacePipeline(DiffusionPipeline):
         guidance_interval: tuple[float, float] | None = None,
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
+        landmarks: np.ndarray | None = None,
         output_type: str = "pil",
         return_dict: bool = True,
     ) -> ImagePipelineOutput | tuple:
@@ -223,6 +318,10 @@ class PhenoFacePipeline(DiffusionPipeline):
                 every step.
             generator: torch generator(s) for the initial noise (one per image for per-image seeds).
             latents: (B, 3, H, W) float32 initial noise instead of drawing it.
+            landmarks: for a shape-conditioned generator, (B, P, 2) contour landmarks (units of the
+                image side) to draw instead of drawing a shape from the condition; otherwise the
+                shape's component weights are drawn from `generator` after the noise, so a seed
+                still fixes the whole face.
             output_type: ``"pil"`` (list of RGB images), ``"np"`` ((B, H, W, 3) float32 in [0, 1]) or
                 ``"pt"`` ((B, 3, H, W) float32 in [0, 1]).
             return_dict: return `ImagePipelineOutput` (else a 1-tuple).
@@ -249,7 +348,7 @@ class PhenoFacePipeline(DiffusionPipeline):
         ).to(device, dtype)
         n = cond.shape[0]
         size = self.unet.config.sample_size
-        shape = (n, self.unet.config.in_channels, size, size)
+        shape = (n, self.unet.config.out_channels, size, size)
         if latents is None:
             latents = _randn(shape, generator, device, dtype)
         elif tuple(latents.shape) != shape:
@@ -257,6 +356,7 @@ class PhenoFacePipeline(DiffusionPipeline):
         latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
         guided = guidance_scale != 1.0
         labels = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
+        extra = self.shape_map(cond, landmarks, generator)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         step_kwargs = {}
         if "generator" in inspect.signature(self.scheduler.step).parameters:
@@ -265,6 +365,9 @@ class PhenoFacePipeline(DiffusionPipeline):
             guide = guided and _in_interval(self.scheduler, t, guidance_interval)
             model_in = torch.cat([latents, latents]) if guide else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
+            if extra is not None:
+                # the null half of classifier-free guidance sees no shape, as condition dropout trained it
+                model_in = torch.cat([model_in, torch.cat([extra, torch.zeros_like(extra)]) if guide else extra], 1)
             pred = self.unet(model_in, t, encoder_hidden_states=None, class_labels=labels if guide else cond).sample
             if guide:
                 cond_pred, null_pred = pred.chunk(2)
@@ -280,6 +383,44 @@ class PhenoFacePipeline(DiffusionPipeline):
         if not return_dict:
             return (images,)
         return ImagePipelineOutput(images=images)
+
+    def shape_map(
+        self,
+        cond: torch.Tensor,
+        landmarks: np.ndarray | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+    ) -> torch.Tensor | None:
+        """The landmark map a shape-conditioned UNet reads beside the noisy image.
+
+        Args:
+            cond: (B, D) condition vectors (`condition_vector`).
+            landmarks: (B, P, 2) contour landmarks in units of the image side, or None to draw
+                them from the shape model with `generator` (one per image for per-image seeds).
+            generator: torch generator(s) for the shape's component weights.
+
+        Returns:
+            (B, C, R, R) map in [0, 1] on the UNet's device and dtype, or None for a generator
+            without a shape model.
+
+        Raises:
+            ValueError: landmarks for a generator without a shape model, or of the wrong shape.
+        """
+        model = self.shape_model
+        if model is None:
+            if landmarks is not None:
+                raise ValueError("this generator is not conditioned on face shape; leave landmarks out")
+            return None
+        n, points = len(cond), len(model["bias"]) // 2
+        if landmarks is None:
+            z = _randn((n, len(model["scale"])), generator, torch.device("cpu"), torch.float32)
+            landmarks = self.draw_shapes(cond, z)
+        landmarks = np.asarray(landmarks, dtype=np.float32)
+        if landmarks.shape != (n, points, 2):
+            raise ValueError(f"landmarks must have shape {(n, points, 2)}, not {landmarks.shape}")
+        size = self.unet.config.sample_size
+        return landmark_map(landmarks, model["edges"], size, shape_channels(model)).to(
+            self.unet.device, self.unet.dtype
+        )
 
     def save_pretrained(self, save_directory, *args, **kwargs) -> None:
         """diffusers' layout (model_index.json, unet/, scheduler/) plus this file as ``pipeline.py``."""

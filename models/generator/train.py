@@ -34,11 +34,18 @@ import numpy as np
 import torch
 
 from models.classifier.config import UNAFFECTED
-from models.generator.config import GeneratorConfig, build_scheduler, build_unet, with_hpo_slots
+from models.generator.config import (
+    GeneratorConfig,
+    build_scheduler,
+    build_unet,
+    with_hpo_slots,
+    with_shape_channels,
+)
 from models.generator.data import conditions, hpo_vocabulary, load_training_set
 from models.generator.loss import diffusion_loss, timestep_weights
-from models.generator.pipeline import PhenoFacePipeline, condition_dim
+from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map, shape_channels
 from models.generator.sample import draw_hpo_terms
+from models.generator.shape import SHAPE_CHANNELS, crop_landmarks, fit_shape_model
 from models.generator.train_args import build_parser, check_args
 from models.training import find_checkpoint, prune_checkpoints, run_cli
 
@@ -151,6 +158,10 @@ def main(args: argparse.Namespace) -> int:
             # a syndrome-only generator learns the HPO slots from here on; it starts out drawing as before
             config.hpo_vocabulary = vocabulary
             unet = with_hpo_slots(unet, config)
+        shape_model = init_pipe.shape_model
+        if args.condition_on_shape and not config.shape_channels:
+            config.shape_channels = SHAPE_CHANNELS
+            unet = with_shape_channels(unet, config)
     else:
         seen = list(dict.fromkeys(r["syndrome"] for r in fine_rows))
         classes = [UNAFFECTED] + [c for c in seen if c != UNAFFECTED]
@@ -161,12 +172,26 @@ def main(args: argparse.Namespace) -> int:
             class_names=classes,
             time_scale_shift=args.time_scale_shift,
             hpo_vocabulary=vocabulary,
+            shape_channels=SHAPE_CHANNELS if args.condition_on_shape else 0,
         )
         unet = build_unet(config)
+        shape_model = None
     fine_cond, fine_keep = conditions(fine_rows, classes, config.hpo_vocabulary)
     pre_cond, pre_keep = conditions(pre_rows, classes, config.hpo_vocabulary)
     fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
     pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
+    fine_map = pre_map = None  # (N, C, R, R) uint8 landmark maps of a shape-conditioned run
+    if config.shape_channels:
+        fine_points = crop_landmarks(fine_images[fine_keep], Path(args.data) / ".cache", progress)
+        pre_points = crop_landmarks(pre_images[pre_keep], Path(args.pretrain_data or args.data) / ".cache", progress)
+        # the shape model is refitted on this run's data: it is what sampling will draw from
+        shape_model = fit_shape_model(
+            np.concatenate([fine_points, pre_points]),
+            torch.cat([fine_cond, pre_cond]).numpy(),
+            args.shape_components,
+        )
+        fine_map, pre_map = (_maps(p, args.resolution, shape_model) for p in (fine_points, pre_points))
+        log(f"landmarks found in {int((~np.isnan(fine_points).any(axis=(1, 2))).sum())}/{len(fine_points)} images")
     if len(fine_x) == 0 or (args.pretrain_steps and len(pre_x) == 0):
         raise ValueError("no training image has age, sex and skin tone in its metadata")
     log(
@@ -230,6 +255,7 @@ def main(args: argparse.Namespace) -> int:
             class_names=classes,
             hpo_release=load_catalog().hpo_release,
             hpo_vocabulary=config.hpo_vocabulary,
+            shape_model=shape_model if config.shape_channels else None,
         )
 
     def checkpoint() -> None:
@@ -259,20 +285,26 @@ def main(args: argparse.Namespace) -> int:
     tick = time.time()
     while global_step < total:
         stage = 1 if global_step < args.pretrain_steps else 2
-        images, cond = (pre_x, pre_cond) if stage == 1 else (fine_x, fine_cond)
+        images, cond, maps = (pre_x, pre_cond, pre_map) if stage == 1 else (fine_x, fine_cond, fine_map)
         g = torch.Generator().manual_seed(args.seed * 1_000_003 + global_step * 97 + accelerator.process_index)
         idx = torch.randint(len(images), (args.batch_size,), generator=g)
         x = images[idx].float() / 127.5 - 1.0  # (B, 3, R, R) in [-1, 1]
         flip = torch.rand(args.batch_size, generator=g) < 0.5
         x[flip] = x[flip].flip(-1)
         c = cond[idx].clone()
-        c[torch.rand(args.batch_size, generator=g) < args.condition_dropout] = 0.0
+        dropped = torch.rand(args.batch_size, generator=g) < args.condition_dropout
+        c[dropped] = 0.0
         if config.hpo_vocabulary:
             c[torch.rand(args.batch_size, generator=g) < args.hpo_dropout, condition_dim(len(classes)) :] = 0.0
         noise = torch.randn(x.shape, generator=g)
         t = torch.multinomial(t_weights, args.batch_size, replacement=True, generator=g)
         x, c, noise, t = x.to(device), c.to(device), noise.to(device), t.to(device)
         noisy = noise_scheduler.add_noise(x, noise, t)
+        if maps is not None:
+            m = maps[idx].float() / 255.0
+            m[flip] = m[flip].flip(-1)
+            m[dropped] = 0.0  # the null condition has no shape either
+            noisy = torch.cat([noisy, m.to(device)], 1)
         target = noise_scheduler.get_velocity(x, noise, t) if config.prediction_type == "v_prediction" else noise
         with accelerator.autocast():
             pred = unet(noisy, t, encoder_hidden_states=None, class_labels=c).sample  # (B, 3, R, R)
@@ -320,6 +352,22 @@ def main(args: argparse.Namespace) -> int:
         log(f"wrote the pipeline to {args.out} in {time.time() - start:.0f} s")
     accelerator.end_training()
     return 0
+
+
+def _maps(points: np.ndarray, resolution: int, shape_model: dict) -> torch.Tensor:
+    """(N, C, R, R) uint8 landmark maps of (N, P, 2) landmarks (empty where none were found)."""
+    out = []
+    for s in range(0, len(points), 256):
+        out.append(
+            (landmark_map(points[s : s + 256], shape_model["edges"], resolution, shape_channels(shape_model)) * 255)
+            .round()
+            .to(torch.uint8)
+        )
+    return (
+        torch.cat(out)
+        if out
+        else torch.zeros(0, shape_channels(shape_model), resolution, resolution, dtype=torch.uint8)
+    )
 
 
 def _tail(step: int, total: int) -> float:

@@ -91,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
         "generator also draws a syndrome's gestalt when no features are given (default: 0.1)",
     )
     p.add_argument(
+        "--condition-on-shape",
+        "--condition_on_shape",
+        action="store_true",
+        help="also condition the UNet on a map of the face's contour landmarks (eyes, brows, nose, lips, face oval; "
+        "found by Face Mesh in each training crop), read as extra input channels; sampling draws each new face's "
+        "landmarks from a linear shape model of the condition fitted to --data (see models/generator/shape.py). "
+        "With --init-from a generator without it, the new input channels start at zero weight (default: off)",
+    )
+    p.add_argument(
+        "--shape-components",
+        "--shape_components",
+        type=int,
+        default=12,
+        help="with --condition-on-shape, principal components of the shape variation that the condition does not "
+        "explain, drawn at random for each new face (default: 12)",
+    )
+    p.add_argument(
         "--snr_gamma",
         "--snr-gamma",
         type=float,
@@ -191,6 +208,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError("--resolution must be 32, 48, 64, 96 or 128")
     if args.batch_size < 1 or args.lr <= 0 or not 0 <= args.condition_dropout < 1:
         raise ValueError("--batch-size must be >= 1, --lr > 0 and --condition-dropout in [0, 1)")
+    if not 1 <= args.shape_components <= 64:
+        raise ValueError("--shape-components must be 1 to 64")
     if not 0 <= args.hpo_dropout < 1:
         raise ValueError("--hpo-dropout must be in [0, 1)")
     if args.snr_gamma is not None and not args.snr_gamma > 0:

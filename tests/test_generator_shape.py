@@ -1,0 +1,186 @@
+"""Shape-conditioned generator: contour landmarks, the linear shape model, the landmark map and its training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+
+from models.generator.config import GeneratorConfig, build_scheduler, build_unet, with_shape_channels  # noqa: E402
+from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map  # noqa: E402
+from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
+
+CLASSES = ["unaffected", "down", "williams_beuren"]
+TINY = dict(resolution=32, block_out_channels=(16, 32), attention_levels=(1,), class_names=CLASSES)
+#: A three-point "face": one eye edge (channel 0), one mouth edge (channel 1), one outline edge (channel 2).
+EDGES = [[0, 1, 0], [1, 2, 1], [2, 0, 2]]
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
+
+
+def toy_shape_model(d: int, shift: float = 0.0) -> dict:
+    """A shape model over 3 points whose syndrome slot 1 ("down") moves point 0 right by `shift`."""
+    weight = np.zeros((d, 6))
+    weight[1, 0] = shift
+    return {
+        "edges": EDGES,
+        "weight": weight.tolist(),
+        "bias": [0.3, 0.35, 0.7, 0.35, 0.5, 0.75],
+        "basis": [[0.0, 1.0, 0.0, 0.0, 0.0, 0.0]],
+        "scale": [0.05],
+    }
+
+
+def shape_pipeline(seed: int = 0, shift: float = 0.2) -> PhenoFacePipeline:
+    torch.manual_seed(seed)
+    config = GeneratorConfig(**TINY, shape_channels=3)
+    return PhenoFacePipeline(
+        unet=build_unet(config),
+        scheduler=build_scheduler(config),
+        class_names=CLASSES,
+        shape_model=toy_shape_model(condition_dim(len(CLASSES)), shift),
+    )
+
+
+def test_landmark_map_draws_each_edge_group_into_its_channel():
+    points = np.array([[[0.25, 0.25], [0.75, 0.25], [0.5, 0.75]], [[np.nan, np.nan]] * 3])
+    m = landmark_map(points, EDGES, 32, 3)
+    assert m.shape == (2, 3, 32, 32) and m.dtype == torch.float32
+    assert 0.0 <= float(m.min()) and float(m.max()) <= 1.0
+    eye = m[0, 0]
+    assert float(eye[8, 8:24].mean()) > 0.5  # the horizontal edge at y = 0.25
+    assert float(eye[16:, :].sum()) == 0.0  # nothing of the eye channel below it
+    assert float(m[0, 1].sum()) > 0 and float(m[0, 2].sum()) > 0
+    assert float(m[1].abs().sum()) == 0.0  # no landmarks found: an empty map
+
+
+def test_the_drawn_shape_conditions_the_image_and_follows_the_seed():
+    pipe = shape_pipeline()
+    assert pipe.unet.config.in_channels == 6 and pipe.unet.config.out_channels == 3
+    # a fresh UNet's conv_in weights are random, so the map reaches the output
+    noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    wide = np.array([[[0.2, 0.3], [0.8, 0.3], [0.5, 0.8]]])
+    narrow = np.array([[[0.4, 0.3], [0.6, 0.3], [0.5, 0.8]]])
+
+    def draw(points):
+        return pipe(syndrome="down", latents=noise.clone(), landmarks=points, num_inference_steps=2, output_type="np")
+
+    assert np.abs(draw(wide).images - draw(narrow).images).mean() > 1e-3
+    cond = torch.zeros(2, condition_dim(len(CLASSES)))
+    cond[1, 1] = 1.0  # "down"
+    shapes = pipe.draw_shapes(cond, torch.zeros(2, 1))
+    assert shapes.shape == (2, 3, 2)
+    assert shapes[1, 0, 0] == pytest.approx(shapes[0, 0, 0] + 0.2)  # the syndrome's offset
+    one = pipe(syndrome="down", num_inference_steps=2, generator=torch.Generator().manual_seed(5), output_type="np")
+    two = pipe(syndrome="down", num_inference_steps=2, generator=torch.Generator().manual_seed(5), output_type="np")
+    assert np.array_equal(one.images, two.images)
+    with pytest.raises(ValueError, match=r"landmarks must have shape \(1, 3, 2\)"):
+        pipe(syndrome="down", landmarks=np.zeros((1, 4, 2)), num_inference_steps=1)
+
+
+def test_shape_model_and_unet_must_agree():
+    config = GeneratorConfig(**TINY)
+    with pytest.raises(ValueError, match="reads 3 input channels, but the image and landmark map have 6"):
+        PhenoFacePipeline(
+            unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES,
+            shape_model=toy_shape_model(condition_dim(len(CLASSES))),
+        )  # fmt: skip
+    plain = PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
+    with pytest.raises(ValueError, match="not conditioned on face shape"):
+        plain(syndrome="down", landmarks=np.zeros((1, 3, 2)), num_inference_steps=1)
+    wide = GeneratorConfig(**TINY, shape_channels=3)
+    with pytest.raises(ValueError, match="reads conditions of size 4"):
+        PhenoFacePipeline(
+            unet=build_unet(wide), scheduler=build_scheduler(wide), class_names=CLASSES,
+            shape_model=toy_shape_model(4),
+        )  # fmt: skip
+
+
+def test_shape_channels_added_to_a_trained_generator_start_at_zero_weight():
+    torch.manual_seed(3)
+    config = GeneratorConfig(**TINY)
+    plain = PhenoFacePipeline(unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES)
+    wide_config = GeneratorConfig(**TINY, shape_channels=3)
+    wide = PhenoFacePipeline(
+        unet=with_shape_channels(plain.unet, wide_config), scheduler=build_scheduler(wide_config),
+        class_names=CLASSES, shape_model=toy_shape_model(condition_dim(len(CLASSES))),
+    )  # fmt: skip
+    noise = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(4))
+    before = plain(syndrome="down", latents=noise.clone(), num_inference_steps=3, output_type="np").images
+    after = wide(syndrome="down", latents=noise.clone(), num_inference_steps=3, output_type="np").images
+    assert np.allclose(before, after, atol=1e-6)
+    with pytest.raises(ValueError, match="already reads 6 input channels"):
+        with_shape_channels(wide.unet, wide_config)
+
+
+def test_fit_shape_model_learns_a_syndrome_offset_and_skips_faces_without_landmarks():
+    from models.generator.shape import contour_topology, fit_shape_model
+
+    mesh_index, edges = contour_topology()
+    assert len(mesh_index) == 160 and edges[:, 2].max() == 2
+    rng = np.random.default_rng(0)
+    n, p = 120, len(mesh_index)
+    cond = np.zeros((n, condition_dim(len(CLASSES))))
+    cond[np.arange(n), rng.integers(0, 3, n)] = 1.0
+    base = rng.uniform(0.2, 0.8, (p, 2))
+    points = base + 0.01 * rng.standard_normal((n, p, 2))
+    points[:, 0, 0] += 0.1 * cond[:, 1]  # children with Down syndrome: point 0 sits further right
+    points[5] = np.nan
+    model = fit_shape_model(points.astype(np.float32), cond, n_components=4, ridge=0.01)
+    weight, bias = np.array(model["weight"]), np.array(model["bias"])
+    assert weight.shape == (cond.shape[1], 2 * p) and np.array(model["basis"]).shape == (4, 2 * p)
+    assert weight[1, 0] - weight[0, 0] == pytest.approx(0.1, abs=0.01)
+    assert not np.isnan(bias).any()
+    json.dumps(model)  # goes into model_index.json
+    with pytest.raises(ValueError, match="only 3 training faces have landmarks"):
+        fit_shape_model(points[:3], cond[:3], n_components=4)
+
+
+def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tmp_path, capsys):
+    from models.generator import train
+    from models.generator.sample import generate, load_generator
+
+    data = tmp_path / "cohort"
+    write_cohort(data, draw_subjects(CLASSES, 8, seed=3), size=128, mark=False)
+    argv = ["--data", str(data), "--max-train-steps", "2", "--resolution", "32", "--block-out-channels", "16,32"]
+    argv += ["--batch-size", "4", "--sample-every", "0", "--quiet", "--shape-components", "3"]
+    plain, shaped, warm = tmp_path / "plain", tmp_path / "shaped", tmp_path / "warm"
+    assert train.cli([*argv, "--out", str(shaped), "--condition-on-shape"]) == 0
+    index = json.loads((shaped / "model_index.json").read_text())
+    assert len(index["shape_model"]["bias"]) == 320 and len(index["shape_model"]["scale"]) == 3
+    assert GeneratorConfig.load(shaped).shape_channels == 3
+    pipe, _ = load_generator(shaped)
+    assert pipe.unet.config.in_channels == 6
+    a, b = generate(pipe, None, ["down", "down"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 6], steps=2)
+    again = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2)[0]
+    assert np.array_equal(a.image, again.image) and not np.array_equal(a.image, b.image)
+    # diffusers alone rebuilds the shape model from model_index.json
+    code = (
+        "import sys, torch\n"
+        f"sys.path = [p for p in sys.path if p not in ('', '.', {os.getcwd()!r})]\n"
+        "from diffusers import DiffusionPipeline\n"
+        f"p = DiffusionPipeline.from_pretrained({str(shaped)!r}, custom_pipeline={str(shaped)!r}, "
+        "trust_remote_code=True)\n"
+        "im = p(syndrome='down', num_inference_steps=2, generator=torch.Generator().manual_seed(0)).images[0]\n"
+        "assert 'models' not in sys.modules and p.shape_model is not None\n"
+        "print(p.unet.config.in_channels, im.size)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "6 (32, 32)" in res.stdout
+
+    assert train.cli([*argv, "--out", str(plain)]) == 0
+    assert train.cli([*argv, "--out", str(warm), "--init-from", str(plain), "--condition-on-shape"]) == 0
+    assert json.loads((warm / "unet" / "config.json").read_text())["in_channels"] == 6
+    assert train.cli([*argv, "--out", str(warm), "--shape-components", "0"]) == 2
+    assert "--shape-components must be 1 to 64" in capsys.readouterr().err
