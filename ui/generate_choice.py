@@ -60,8 +60,9 @@ def generator_note(choice: str | None) -> str:
         return (
             "The learned model draws small frontal faces (profile is not available) from syndrome, age, sex "
             "and skin tone, and, if it was trained on them, from HPO features picked for each child from the "
-            "syndrome's frequencies (listed under face 1); eye and hair colour and intensity apply to the "
-            "phenotype model only. " + NO_SAME_CHILD
+            "syndrome's frequencies (listed under face 1). If it was trained with face shapes, it first sketches "
+            "the outline, eyes, brows, nose and mouth typical of those conditions and then paints the face onto "
+            "that sketch. Eye and hair colour and intensity apply to the phenotype model only. " + NO_SAME_CHILD
         )
     if choice == EXTERNAL:
         return (

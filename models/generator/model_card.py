@@ -94,7 +94,13 @@ def write_model_card(
         "- Images per class: " + ", ".join(f"{k} {v}" for k, v in sorted(per_class.items())) + ".",
         "- The default data is a simulated cohort from PhenoFace's phenotype model (HPO-annotated, "
         "anthropometric norms of mostly European-ancestry children: Farkas 1994, Hall et al. 2007). "
-        "If you trained on licensed photographs, the privacy index in this folder is derived from them.",
+        "If you trained on licensed photographs, the privacy index in this folder is derived from them"
+        + (
+            ", and so is the shape model in `model_index.json` (per-condition averages of their landmarks: with few "
+            "photographs per syndrome, close to those children's own face shapes)."
+            if config.shape_channels
+            else "."
+        ),
         "",
         "## Run",
         f"- Command: `python -m models.generator.train {' '.join(shlex.quote(a) for a in sys.argv[1:])}`",
