@@ -158,7 +158,6 @@ def main(args: argparse.Namespace) -> int:
             # a syndrome-only generator learns the HPO slots from here on; it starts out drawing as before
             config.hpo_vocabulary = vocabulary
             unet = with_hpo_slots(unet, config)
-        shape_model = init_pipe.shape_model
         if args.condition_on_shape and not config.shape_channels:
             config.shape_channels = SHAPE_CHANNELS
             unet = with_shape_channels(unet, config)
@@ -175,12 +174,11 @@ def main(args: argparse.Namespace) -> int:
             shape_channels=SHAPE_CHANNELS if args.condition_on_shape else 0,
         )
         unet = build_unet(config)
-        shape_model = None
     fine_cond, fine_keep = conditions(fine_rows, classes, config.hpo_vocabulary)
     pre_cond, pre_keep = conditions(pre_rows, classes, config.hpo_vocabulary)
     fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
     pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
-    fine_map = pre_map = None  # (N, C, R, R) uint8 landmark maps of a shape-conditioned run
+    shape_model, fine_map, pre_map = None, None, None  # a shape-conditioned run's model and (N, C, R, R) uint8 maps
     if config.shape_channels:
         fine_points = crop_landmarks(fine_images[fine_keep], Path(args.data) / ".cache", progress)
         pre_points = crop_landmarks(pre_images[pre_keep], Path(args.pretrain_data or args.data) / ".cache", progress)
