@@ -83,6 +83,12 @@ def test_the_drawn_shape_conditions_the_image_and_follows_the_seed():
     assert np.array_equal(one.images, two.images)
     with pytest.raises(ValueError, match=r"landmarks must have shape \(1, 3, 2\)"):
         pipe(syndrome="down", landmarks=np.zeros((1, 4, 2)), num_inference_steps=1)
+    for bad in (np.where(np.arange(6).reshape(1, 3, 2) == 0, np.nan, wide), np.full((1, 3, 2), np.inf), wide + 2):
+        # a face with no usable shape would otherwise be drawn unshaped without a word
+        with pytest.raises(ValueError, match="landmarks must be finite and within -0.5 to 1.5"):
+            pipe(syndrome="down", landmarks=bad, num_inference_steps=1)
+    with pytest.raises(ValueError, match="batch_size must be a whole number of at least 1"):
+        pipe(syndrome="down", batch_size=0, num_inference_steps=1)
 
 
 def test_shape_model_and_unet_must_agree():
@@ -101,6 +107,27 @@ def test_shape_model_and_unet_must_agree():
             unet=build_unet(wide), scheduler=build_scheduler(wide), class_names=CLASSES,
             shape_model=toy_shape_model(4),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(edges=[[0, 7, 0]]), "edges must join points 0 to 2"),
+        (lambda m: m.update(edges=[]), "non-empty list"),
+        (lambda m: m["bias"].__setitem__(0, float("nan")), "non-finite"),
+        (lambda m: m.update(basis=[]), r"basis must be \(1, 6\)"),
+        (lambda m: m.update(bias=m["bias"][:5]), "bias must hold"),
+        (lambda m: m.pop("scale"), "lacks scale"),
+    ],
+)
+def test_a_damaged_shape_model_is_refused_with_its_fault(change, message):
+    config = GeneratorConfig(**TINY, shape_channels=3)
+    model = toy_shape_model(condition_dim(len(CLASSES)))
+    change(model)
+    with pytest.raises(ValueError, match=message):
+        PhenoFacePipeline(
+            unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES, shape_model=model
+        )
 
 
 def test_shape_channels_added_to_a_trained_generator_start_at_zero_weight():
@@ -184,3 +211,8 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
     assert json.loads((warm / "unet" / "config.json").read_text())["in_channels"] == 6
     assert train.cli([*argv, "--out", str(warm), "--shape-components", "0"]) == 2
     assert "--shape-components must be 1 to 64" in capsys.readouterr().err
+    resume = ["--out", str(plain), "--condition-on-shape", "--resume_from_checkpoint", "latest"]
+    assert train.cli([*argv, *resume, "--max-train-steps", "4"]) == 2
+    assert "was saved by a run with another UNet" in capsys.readouterr().err
+    assert train.cli([*argv, "--out", str(tmp_path / "w64"), "--init-from", str(plain), "--resolution", "64"]) == 2
+    assert "draws 32 px faces; train it with --resolution 32" in capsys.readouterr().err

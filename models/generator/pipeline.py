@@ -99,6 +99,8 @@ def condition_vector(
     lengths = {len(v) for v in fields.values() if isinstance(v, (list, tuple))}
     if batch_size is None:
         batch_size = max(lengths) if lengths else 1
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}")
     if any(n != batch_size for n in lengths):
         raise ValueError(f"condition lists must all have {batch_size} entries, got lengths {sorted(lengths)}")
     rows = {k: list(v) if isinstance(v, (list, tuple)) else [v] * batch_size for k, v in fields.items()}
@@ -141,7 +143,7 @@ def landmark_map(points: np.ndarray, edges: Sequence[Sequence[int]], size: int, 
 
     Args:
         points: (B, P, 2) landmarks (x, y) in units of the image side (0 to 1, top left origin);
-            a face whose points are all NaN gets an empty map (the "no shape" of condition dropout).
+            a face with any NaN point gets an empty map (training: Face Mesh found no face there).
         edges: (E, 3) rows (point a, point b, channel).
         size: map width and height in pixels.
         channels: number of map channels.
@@ -166,6 +168,38 @@ def landmark_map(points: np.ndarray, edges: Sequence[Sequence[int]], size: int, 
                     draw.line([tuple(xy[a]), tuple(xy[c])], fill=255, width=4)
             out[b, ch] = np.asarray(canvas.resize((size, size), Image.Resampling.BOX), dtype=np.float32) / 255.0
     return torch.from_numpy(out)
+
+
+def check_shape_model(shape_model: dict, condition_size: int) -> None:
+    """Check that a shape model's arrays fit together and `condition_size` (see `PhenoFacePipeline`).
+
+    Raises:
+        ValueError: a missing key, arrays of mismatched sizes, non-finite values, or edges that name
+            points the model does not have.
+    """
+    missing = {"edges", "weight", "bias", "basis", "scale"} - set(shape_model)
+    if missing:
+        raise ValueError(f"the shape model lacks {', '.join(sorted(missing))}")
+    try:
+        arrays = {k: np.asarray(shape_model[k], dtype=np.float64) for k in ("weight", "bias", "basis", "scale")}
+        edges = np.asarray(shape_model["edges"], dtype=np.int64)
+    except (TypeError, ValueError):
+        raise ValueError("the shape model's arrays are not rectangular lists of numbers") from None
+    bias = arrays["bias"]
+    if bias.ndim != 1 or len(bias) == 0 or len(bias) % 2:
+        raise ValueError("the shape model's bias must hold (x, y) of each point")
+    n = len(bias)
+    if arrays["weight"].shape != (condition_size, n):
+        raise ValueError(f"the shape model reads conditions of size {len(arrays['weight'])}, not {condition_size}")
+    k = len(arrays["scale"])
+    if arrays["scale"].ndim != 1 or arrays["basis"].shape != (k, n):
+        raise ValueError(f"the shape model's basis must be ({k}, {n}) to match its scale and bias")
+    if not all(np.isfinite(a).all() for a in arrays.values()):
+        raise ValueError("the shape model holds non-finite numbers")
+    if edges.ndim != 2 or edges.shape[1] != 3 or len(edges) == 0:
+        raise ValueError("the shape model's edges must be a non-empty list of (point a, point b, channel)")
+    if edges[:, :2].min() < 0 or edges[:, :2].max() >= n // 2 or edges[:, 2].min() < 0:
+        raise ValueError(f"the shape model's edges must join points 0 to {n // 2 - 1} in channels from 0")
 
 
 def shape_channels(shape_model: dict | None) -> int:
@@ -221,16 +255,14 @@ class PhenoFacePipeline(DiffusionPipeline):
                 f"{want} (len(class_names) + {EXTRA_SLOTS} + len(hpo_vocabulary)); without one, diffusers "
                 "ignores class labels"
             )
+        if shape_model:
+            check_shape_model(shape_model, want)
         in_want = unet.config.out_channels + shape_channels(shape_model)
         if unet.config.in_channels != in_want:
             raise ValueError(
                 f"the UNet reads {unet.config.in_channels} input channels, but the image and landmark map "
                 f"have {in_want}"
             )
-        if shape_model:
-            d = len(shape_model["weight"])
-            if d != want:
-                raise ValueError(f"the shape model reads conditions of size {d}, not {want}")
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(
             class_names=class_names,
@@ -319,7 +351,7 @@ class PhenoFacePipeline(DiffusionPipeline):
             generator: torch generator(s) for the initial noise (one per image for per-image seeds).
             latents: (B, 3, H, W) float32 initial noise instead of drawing it.
             landmarks: for a shape-conditioned generator, (B, P, 2) contour landmarks (units of the
-                image side) to draw instead of drawing a shape from the condition; otherwise the
+                image side, finite, -0.5 to 1.5) to draw instead of drawing a shape from the condition; otherwise the
                 shape's component weights are drawn from `generator` after the noise, so a seed
                 still fixes the whole face.
             output_type: ``"pil"`` (list of RGB images), ``"np"`` ((B, H, W, 3) float32 in [0, 1]) or
@@ -403,7 +435,8 @@ class PhenoFacePipeline(DiffusionPipeline):
             without a shape model.
 
         Raises:
-            ValueError: landmarks for a generator without a shape model, or of the wrong shape.
+            ValueError: landmarks for a generator without a shape model, of the wrong shape, not
+                finite, or far off the image.
         """
         model = self.shape_model
         if model is None:
@@ -417,6 +450,9 @@ class PhenoFacePipeline(DiffusionPipeline):
         landmarks = np.asarray(landmarks, dtype=np.float32)
         if landmarks.shape != (n, points, 2):
             raise ValueError(f"landmarks must have shape {(n, points, 2)}, not {landmarks.shape}")
+        if not np.isfinite(landmarks).all() or np.abs(landmarks - 0.5).max() > 1.0:
+            # a face far off the canvas would silently get no shape at all
+            raise ValueError("landmarks must be finite and within -0.5 to 1.5 (units of the image side)")
         size = self.unet.config.sample_size
         return landmark_map(landmarks, model["edges"], size, shape_channels(model)).to(
             self.unet.device, self.unet.dtype

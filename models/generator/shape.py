@@ -73,6 +73,8 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
     from models.classifier.preprocess import detect_landmarks
 
     mesh_index, _ = contour_topology()
+    if len(crops) == 0:
+        return np.zeros((0, len(mesh_index), 2), dtype=np.float32)
     key = hashlib.sha256(crops.tobytes()).hexdigest()[:16]
     cache = Path(cache_dir) / f"contours-{key}.npy" if cache_dir else None
     if cache is not None and cache.is_file():

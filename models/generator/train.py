@@ -154,6 +154,11 @@ def main(args: argparse.Namespace) -> int:
             raise ValueError(f"--init-from {args.init_from} does not know these classes of --data: {missing}")
         unet = init_pipe.unet
         config = GeneratorConfig.load(args.init_from)
+        if config.resolution != args.resolution:
+            raise ValueError(
+                f"--init-from {args.init_from} draws {config.resolution} px faces; train it with --resolution "
+                f"{config.resolution}, not {args.resolution}"
+            )
         if vocabulary and not config.hpo_vocabulary:
             # a syndrome-only generator learns the HPO slots from here on; it starts out drawing as before
             config.hpo_vocabulary = vocabulary
@@ -228,7 +233,13 @@ def main(args: argparse.Namespace) -> int:
         if path is None:
             log("no checkpoint found in --out; starting a new run")
         else:
-            accelerator.load_state(str(path))
+            try:
+                accelerator.load_state(str(path))
+            except RuntimeError:
+                raise ValueError(
+                    f"{path} was saved by a run with another UNet (--condition-on-shape, --condition-on-hpo, "
+                    "--block-out-channels or --init-from differ); repeat that run's flags or use a new --out"
+                ) from None
             _load_ema(ema, path)
             global_step = int(path.name.split("-")[1])
             log(f"resumed from {path} (step {global_step})")

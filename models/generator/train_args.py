@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="also condition the UNet on a map of the face's contour landmarks (eyes, brows, nose, lips, face oval; "
         "found by Face Mesh in each training crop), read as extra input channels; sampling draws each new face's "
         "landmarks from a linear shape model of the condition fitted to --data (see models/generator/shape.py). "
-        "With --init-from a generator without it, the new input channels start at zero weight (default: off)",
+        "With --init-from a generator without it, the new input channels start at zero weight; a generator trained "
+        "with it keeps it, its shape model refitted to --data (default: off)",
     )
     p.add_argument(
         "--shape-components",
