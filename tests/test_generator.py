@@ -432,6 +432,12 @@ def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys
     assert meta["sampler"] == "dpm++, 2 steps, guidance 4.0 at noise levels sigma > 0.5"  # GUIDANCE_INTERVAL
     assert "no privacy index" in capsys.readouterr().err
     assert (dest / "attributes.csv").read_text().count("\n") == 3
+    one_by_one = tmp_path / "gen1"
+    argv = ["--model", str(out), "--syndrome", "down", "--n", "2", "--steps", "2", "--size", "64", "--batch", "1"]
+    assert sample.main([*argv, "--out", str(one_by_one)]) == 0
+    assert (one_by_one / "attributes.csv").read_text() == (dest / "attributes.csv").read_text()
+    assert sample.main([*argv, "--out", str(tmp_path / "never"), "--guidance", "-3"]) == 2
+    assert not (tmp_path / "never").exists()
     assert sample.main(["--model", str(out), "--syndrome", "noonan", "--out", str(dest)]) == 2
     assert "unknown syndrome" in capsys.readouterr().err
 

@@ -322,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError("--skin-tone must be a Monk level 1 to 10")
         if args.batch < 1:
             raise ValueError("--batch must be at least 1")
+        if not 0 <= args.guidance <= 20:
+            raise ValueError("--guidance must be 0 to 20")
         wanted = None
         if args.syndrome not in (None, "all"):
             from models.phenotype.cohort import cohort_classes
@@ -336,16 +338,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if index is None:
             print("warning: no privacy index in the model folder; samples are not filtered", file=sys.stderr)
         args.out.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(args.seed)
         rows = []
         total_withheld = 0
         for cls in classes:
             for start in range(0, args.n, args.batch):
                 k = min(args.batch, args.n - start)
                 seeds = [args.seed + start + i for i in range(k)]
-                ages = [args.age if args.age is not None else float(rng.uniform(1, 16)) for _ in range(k)]
+                # each image's age and tone come from its own seed, so --batch changes no face
+                draws = [np.random.default_rng((args.seed, start + i)) for i in range(k)]
+                ages = [args.age if args.age is not None else float(r.uniform(1, 16)) for r in draws]
                 sexes = [args.sex or ("female" if (start + i) % 2 == 0 else "male") for i in range(k)]
-                tones = [args.skin_tone or int(rng.integers(1, 11)) for _ in range(k)]
+                tones = [args.skin_tone or int(r.integers(1, 11)) for r in draws]
                 samples = generate(
                     pipe, index, cls, ages, sexes, tones, seeds, args.steps, args.guidance, args.sampler
                 )
