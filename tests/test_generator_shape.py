@@ -209,6 +209,9 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
     assert train.cli([*argv, "--out", str(plain)]) == 0
     assert train.cli([*argv, "--out", str(warm), "--init-from", str(plain), "--condition-on-shape"]) == 0
     assert json.loads((warm / "unet" / "config.json").read_text())["in_channels"] == 6
+    kept = tmp_path / "kept"
+    assert train.cli([*argv, "--out", str(kept), "--init-from", str(warm)]) == 0  # a shaped model stays shaped
+    assert json.loads((kept / "train_args.json").read_text())["condition_on_shape"] is True
     assert train.cli([*argv, "--out", str(warm), "--shape-components", "0"]) == 2
     assert "--shape-components must be 1 to 64" in capsys.readouterr().err
     resume = ["--out", str(plain), "--condition-on-shape", "--resume_from_checkpoint", "latest"]

@@ -372,11 +372,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             w.writeheader()
             w.writerows(rows)
         tmp.replace(args.out / "attributes.csv")
-        print(
-            f"wrote {len(rows)} images to {args.out}; the memorisation filter withheld {total_withheld} "
-            "sample(s) and redrew them",
-            file=sys.stderr,
+        filtered = (
+            f"the memorisation filter withheld {total_withheld} sample(s) and redrew them"
+            if index is not None
+            else "no memorisation filter was applied (no privacy index)"
         )
+        print(f"wrote {len(rows)} images to {args.out}; {filtered}", file=sys.stderr)
         return 0
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

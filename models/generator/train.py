@@ -166,6 +166,9 @@ def main(args: argparse.Namespace) -> int:
         if args.condition_on_shape and not config.shape_channels:
             config.shape_channels = SHAPE_CHANNELS
             unet = with_shape_channels(unet, config)
+        # what the model is conditioned on, not what was typed, goes into train_args.json
+        args.condition_on_shape = bool(config.shape_channels)
+        args.condition_on_hpo = bool(config.hpo_vocabulary)
     else:
         seen = list(dict.fromkeys(r["syndrome"] for r in fine_rows))
         classes = [UNAFFECTED] + [c for c in seen if c != UNAFFECTED]
