@@ -389,6 +389,8 @@ class PhenoFacePipeline(DiffusionPipeline):
         guided = guidance_scale != 1.0
         labels = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
         extra = self.shape_map(cond, landmarks, generator)
+        # the null half of classifier-free guidance sees no shape, as condition dropout trained it
+        extra_guided = None if extra is None else torch.cat([extra, torch.zeros_like(extra)])
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         step_kwargs = {}
         if "generator" in inspect.signature(self.scheduler.step).parameters:
@@ -398,8 +400,7 @@ class PhenoFacePipeline(DiffusionPipeline):
             model_in = torch.cat([latents, latents]) if guide else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
             if extra is not None:
-                # the null half of classifier-free guidance sees no shape, as condition dropout trained it
-                model_in = torch.cat([model_in, torch.cat([extra, torch.zeros_like(extra)]) if guide else extra], 1)
+                model_in = torch.cat([model_in, extra_guided if guide else extra], 1)
             pred = self.unet(model_in, t, encoder_hidden_states=None, class_labels=labels if guide else cond).sample
             if guide:
                 cond_pred, null_pred = pred.chunk(2)

@@ -71,6 +71,7 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
         `contour_topology`'s point order; NaN rows where Face Mesh found no single face.
     """
     from models.classifier.preprocess import detect_landmarks
+    from models.generator.sample import upscale
 
     mesh_index, _ = contour_topology()
     if len(crops) == 0:
@@ -81,19 +82,15 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
         return np.load(cache)
     out = np.full((len(crops), len(mesh_index), 2), np.nan, dtype=np.float32)
     canvas = np.full((DETECT_SIZE + 2 * DETECT_PAD,) * 2 + (3,), 128, dtype=np.uint8)
-    from PIL import Image
-
     for i, crop in enumerate(crops):
-        canvas[DETECT_PAD:-DETECT_PAD, DETECT_PAD:-DETECT_PAD] = np.asarray(
-            Image.fromarray(crop).resize((DETECT_SIZE, DETECT_SIZE), Image.Resampling.LANCZOS)
-        )
+        if progress and i and i % max(1, len(crops) // 10) == 0:
+            print(f"landmarks {i}/{len(crops)}", file=sys.stderr, flush=True)
+        canvas[DETECT_PAD:-DETECT_PAD, DETECT_PAD:-DETECT_PAD] = upscale(crop, DETECT_SIZE)
         try:
             mesh = detect_landmarks(canvas)
         except ValueError:
             continue
         out[i] = (mesh[mesh_index] - DETECT_PAD) / DETECT_SIZE
-        if progress and (i + 1) % max(1, len(crops) // 10) == 0:
-            print(f"landmarks {i + 1}/{len(crops)}", file=sys.stderr, flush=True)
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
