@@ -91,6 +91,36 @@ def test_the_drawn_shape_conditions_the_image_and_follows_the_seed():
         pipe(syndrome="down", batch_size=0, num_inference_steps=1)
 
 
+def test_feature_weights_favour_the_inner_features_and_keep_the_loss_scale():
+    from models.generator.loss import diffusion_loss, feature_weights
+
+    points = np.array([[[0.25, 0.25], [0.75, 0.25], [0.5, 0.75]]] * 2)
+    maps = landmark_map(points, EDGES, 32, 3)
+    w = feature_weights(maps, 2, 4.0)
+    assert w.shape == (2, 1, 32, 32) and w.dtype == torch.float32
+    assert torch.allclose(w.mean(dim=(1, 2, 3)), torch.ones(2))
+    eye, outline_only, corner = float(w[0, 0, 8, 16]), float(w[0, 0, 20, 10]), float(w[0, 0, 31, 0])
+    assert eye > 3 * corner and outline_only == pytest.approx(corner)  # the face oval (channel 2) is not weighed
+    assert float(w[0, 0, 6, 16]) == pytest.approx(eye, rel=0.3)  # 2 px from the contour still counts
+    assert torch.allclose(feature_weights(maps, 2, 0.0), torch.ones(2, 1, 32, 32))
+    # the same error costs more on the eye than in the corner
+    target = torch.zeros(2, 3, 32, 32)
+    on_eye, in_corner = target.clone(), target.clone()
+    on_eye[:, :, 8, 16] = 1.0
+    in_corner[:, :, 31, 0] = 1.0
+    sched = build_scheduler(GeneratorConfig(**TINY))
+    t = torch.tensor([10, 500])
+    assert float(diffusion_loss(on_eye, target, t, sched, None, "epsilon", w)) > 3 * float(
+        diffusion_loss(in_corner, target, t, sched, None, "epsilon", w)
+    )
+    plain = diffusion_loss(on_eye, target, t, sched, None, "epsilon")
+    assert torch.allclose(diffusion_loss(on_eye, target, t, sched, None, "epsilon", torch.ones(2, 1, 32, 32)), plain)
+    with pytest.raises(ValueError, match="must be >= 0"):
+        feature_weights(maps, 2, -1.0)
+    with pytest.raises(ValueError, match="channels must be 1 to 3"):
+        feature_weights(maps, 4, 1.0)
+
+
 def test_shape_model_and_unet_must_agree():
     config = GeneratorConfig(**TINY)
     with pytest.raises(ValueError, match="reads 3 input channels, but the image and landmark map have 6"):
@@ -210,8 +240,14 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
     assert train.cli([*argv, "--out", str(warm), "--init-from", str(plain), "--condition-on-shape"]) == 0
     assert json.loads((warm / "unet" / "config.json").read_text())["in_channels"] == 6
     kept = tmp_path / "kept"
-    assert train.cli([*argv, "--out", str(kept), "--init-from", str(warm)]) == 0  # a shaped model stays shaped
-    assert json.loads((kept / "train_args.json").read_text())["condition_on_shape"] is True
+    # a shaped model stays shaped, so its landmark maps can weigh the loss
+    assert train.cli([*argv, "--out", str(kept), "--init-from", str(warm), "--feature-loss-weight", "4"]) == 0
+    kept_args = json.loads((kept / "train_args.json").read_text())
+    assert kept_args["condition_on_shape"] is True and kept_args["feature_loss_weight"] == 4.0
+    assert train.cli([*argv, "--out", str(tmp_path / "nofeat"), "--feature-loss-weight", "4"]) == 2
+    assert "add --condition-on-shape" in capsys.readouterr().err
+    assert train.cli([*argv, "--out", str(tmp_path / "neg"), "--feature-loss-weight", "-1"]) == 2
+    assert "--feature-loss-weight must be 0 to 100" in capsys.readouterr().err
     assert train.cli([*argv, "--out", str(warm), "--shape-components", "0"]) == 2
     assert "--shape-components must be 1 to 64" in capsys.readouterr().err
     resume = ["--out", str(plain), "--condition-on-shape", "--resume_from_checkpoint", "latest"]

@@ -107,6 +107,11 @@ def write_model_card(
         f"- Seed {args.seed}, batch {args.batch_size}, learning rate {args.lr}, mixed precision "
         f"`{args.mixed_precision}`, EMA decay up to {args.ema_max_decay}, loss "
         + ("mean squared error" if args.snr_gamma is None else f"Min-SNR-{args.snr_gamma:g} weighted")
+        + (
+            f", the eyes, brows, nose and lips weighted {1 + args.feature_loss_weight:g} times the rest of the face"
+            if args.feature_loss_weight
+            else ""
+        )
         + _timestep_text(args)
         + ".",
         f"- Hardware: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "

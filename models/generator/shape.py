@@ -35,6 +35,8 @@ CONTOUR_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 #: Landmark-map channels, one per group.
 SHAPE_CHANNELS = len(CONTOUR_GROUPS)
+#: The leading channels that hold the inner facial features (eyes, irises, brows; nose, lips), not the face oval.
+FEATURE_CHANNELS = 2
 #: Face Mesh runs on crops upsampled to this size (px) inside a grey border, as the quality benchmark does.
 DETECT_SIZE = 256
 DETECT_PAD = 64

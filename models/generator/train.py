@@ -42,10 +42,10 @@ from models.generator.config import (
     with_shape_channels,
 )
 from models.generator.data import conditions, hpo_vocabulary, load_training_set
-from models.generator.loss import diffusion_loss, timestep_weights
+from models.generator.loss import diffusion_loss, feature_weights, timestep_weights
 from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map, shape_channels
 from models.generator.sample import draw_hpo_terms
-from models.generator.shape import SHAPE_CHANNELS, crop_landmarks, fit_shape_model
+from models.generator.shape import FEATURE_CHANNELS, SHAPE_CHANNELS, crop_landmarks, fit_shape_model
 from models.generator.train_args import build_parser, check_args
 from models.training import find_checkpoint, prune_checkpoints, run_cli
 
@@ -128,6 +128,10 @@ def main(args: argparse.Namespace) -> int:
     )
     set_seed(args.seed)
     progress = accelerator.is_main_process and not args.quiet
+    if not progress:
+        from diffusers.utils import logging as diffusers_logging
+
+        diffusers_logging.disable_progress_bar()  # "Loading pipeline components" for --init-from
 
     with accelerator.main_process_first():
         fine_images, fine_rows = load_training_set(
@@ -187,6 +191,8 @@ def main(args: argparse.Namespace) -> int:
     fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
     pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
     shape_model, fine_map, pre_map = None, None, None  # a shape-conditioned run's model and (N, C, R, R) uint8 maps
+    if args.feature_loss_weight and not config.shape_channels:
+        raise ValueError("--feature-loss-weight finds the features in the landmark map: add --condition-on-shape")
     if config.shape_channels:
         fine_points = crop_landmarks(fine_images[fine_keep], Path(args.data) / ".cache", progress)
         pre_points = crop_landmarks(pre_images[pre_keep], Path(args.pretrain_data or args.data) / ".cache", progress)
@@ -312,15 +318,19 @@ def main(args: argparse.Namespace) -> int:
         t = torch.multinomial(t_weights, args.batch_size, replacement=True, generator=g)
         x, c, noise, t = x.to(device), c.to(device), noise.to(device), t.to(device)
         noisy = noise_scheduler.add_noise(x, noise, t)
+        weights = None
         if maps is not None:
             m = maps[idx].float() / 255.0
             m[flip] = m[flip].flip(-1)
+            if args.feature_loss_weight:
+                # from the real map, so that examples shown the null condition still weigh their features
+                weights = feature_weights(m, FEATURE_CHANNELS, args.feature_loss_weight).to(device)
             m[dropped] = 0.0  # the null condition has no shape either
             noisy = torch.cat([noisy, m.to(device)], 1)
         target = noise_scheduler.get_velocity(x, noise, t) if config.prediction_type == "v_prediction" else noise
         with accelerator.autocast():
             pred = unet(noisy, t, encoder_hidden_states=None, class_labels=c).sample  # (B, 3, R, R)
-        loss = diffusion_loss(pred, target, t, noise_scheduler, args.snr_gamma, config.prediction_type)
+        loss = diffusion_loss(pred, target, t, noise_scheduler, args.snr_gamma, config.prediction_type, weights)
         accelerator.backward(loss)
         accelerator.clip_grad_norm_(unet.parameters(), 1.0)
         optimizer.step()
