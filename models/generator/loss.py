@@ -49,7 +49,8 @@ def diffusion_loss(
     prediction_type: str = "v_prediction",
     pixel_weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean squared error between the UNet's prediction and its target, each example weighted by Min-SNR.
+    """Mean squared error between the UNet's prediction and its target, each example weighted by Min-SNR and
+    each pixel by `pixel_weights`.
 
     Args:
         pred, target: (B, C, H, W) float tensors (the UNet output and the noise or velocity target).
@@ -78,10 +79,11 @@ def diffusion_loss(
 def feature_weights(maps: torch.Tensor, channels: int, weight: float, reach: int = 2) -> torch.Tensor:
     """Per-pixel loss weights that favour the facial features drawn in a landmark map.
 
-    The eyes, brows, nose and lips, where most of a syndrome's gestalt lies (the Elements of
-    Morphology terms for the periorbital region, nose and mouth; Allanson et al. 2009), cover a small
-    part of a 64 px crop, so a plain mean squared error spends most of a short CPU run on hair, skin
-    and background. Weighting the features `weight` times more (in the spirit of GFPGAN's facial
+    The eyes, brows, nose and lips, where most of a syndrome's gestalt lies (most Elements of
+    Morphology terms describe them: Allanson et al. 2009, periorbital region; Hennekam et al. 2009,
+    nose and philtrum; Carey et al. 2009, lips and mouth), cover about a fifth of a 64 px crop
+    (within 2 px of their contours), so a plain mean squared error spends most of a short CPU run on
+    hair, skin and background. Weighting the features `weight` times more (in the spirit of GFPGAN's facial
     component loss, Wang et al. 2021) moves that effort without changing what the loss's minimiser
     is at any pixel. Each example's weights are divided by their mean, so the loss keeps its scale.
 
