@@ -445,10 +445,13 @@ def test_sample_cli_writes_marked_pngs_with_provenance(trained, tmp_path, capsys
 def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engine_draws(
     cohort, trained, tmp_path, capsys
 ):
+    from diffusers.utils import logging as diffusers_logging
+
     from models.classifier.data import load_rows
     from models.generator import sample, train
     from models.generator.sample import generate, load_generator
 
+    diffusers_logging.enable_progress_bar()
     out = tmp_path / "hpo_run"
     argv = ["--data", str(cohort), "--out", str(out), "--max-train-steps", "2", "--resolution", "32"]
     argv += ["--block-out-channels", "16,32", "--batch-size", "4", "--sample-every", "0", "--quiet"]
@@ -478,8 +481,12 @@ def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engi
     plain, _ = trained
     warm = tmp_path / "warm"
     argv[argv.index(str(out))] = str(warm)
+    capsys.readouterr()
     assert train.cli([*argv, "--init-from", str(plain), "--condition-on-hpo"]) == 0
     assert GeneratorConfig.load(warm).hpo_vocabulary == vocab
+    # --quiet hides diffusers' loading bar for this run only: its switch is process-wide
+    assert "Loading pipeline components" not in capsys.readouterr().err
+    assert diffusers_logging.is_progress_bar_enabled()
     assert train.cli([*argv, "--condition-on-hpo", "--hpo-dropout", "1"]) == 2
     assert "--hpo-dropout must be in [0, 1)" in capsys.readouterr().err
 

@@ -105,6 +105,23 @@ def _load_ema(ema, folder: Path) -> None:
     ema.load_state_dict(state)
 
 
+def _load_pipeline(folder: Path, progress: bool) -> PhenoFacePipeline:
+    """`PhenoFacePipeline.from_pretrained(folder)`, without diffusers' loading bar when `progress` is False.
+
+    diffusers' switch is process-wide, so it is put back as it was for whoever called `cli` in-process.
+    """
+    from diffusers.utils import logging as diffusers_logging
+
+    was_enabled = diffusers_logging.is_progress_bar_enabled()
+    if not progress:
+        diffusers_logging.disable_progress_bar()
+    try:
+        return PhenoFacePipeline.from_pretrained(folder)
+    finally:
+        if was_enabled:
+            diffusers_logging.enable_progress_bar()
+
+
 def main(args: argparse.Namespace) -> int:
     """Train; returns the exit status (0 ok)."""
     from accelerate import Accelerator
@@ -128,10 +145,6 @@ def main(args: argparse.Namespace) -> int:
     )
     set_seed(args.seed)
     progress = accelerator.is_main_process and not args.quiet
-    if not progress:
-        from diffusers.utils import logging as diffusers_logging
-
-        diffusers_logging.disable_progress_bar()  # "Loading pipeline components" for --init-from
 
     with accelerator.main_process_first():
         fine_images, fine_rows = load_training_set(
@@ -151,7 +164,7 @@ def main(args: argparse.Namespace) -> int:
     if args.condition_on_hpo and not vocabulary:
         raise ValueError(f"--condition-on-hpo: no child in --data {args.data} has hpo_terms in metadata.csv")
     if args.init_from is not None:
-        init_pipe = PhenoFacePipeline.from_pretrained(args.init_from)
+        init_pipe = _load_pipeline(args.init_from, progress)
         classes = init_pipe.class_names
         missing = sorted({r["syndrome"] for r in fine_rows} - set(classes))
         if missing:
