@@ -48,31 +48,36 @@ def starts_arg(text: str) -> list[int]:
     return values
 
 
+def strength_for(pipe, start: int, steps: int = 25) -> float:
+    """The ``strength`` that starts the `steps`-step DDIM schedule at its last timestep at or below `start`."""
+    use_sampler(pipe, "ddim").scheduler.set_timesteps(steps)
+    return sum(int(t) <= start for t in pipe.scheduler.timesteps) / steps
+
+
 @torch.no_grad()
-def redraw(pipe, x0: torch.Tensor, cond: torch.Tensor, start: int, guidance: float, seed: int) -> np.ndarray:
-    """Noise (B, 3, R, R) images in [-1, 1] to timestep `start` and denoise them under (B, D) conditions.
+def redraw(pipe, rows: list[dict], x0: torch.Tensor, start: int, guidance: float, seed: int) -> np.ndarray:
+    """Noise (B, 3, R, R) images in [0, 1] to timestep `start` and denoise them under their rows' conditions.
 
     Returns:
         (B, R, R, 3) uint8 re-drawn images.
     """
-    sched = use_sampler(pipe, "ddim").scheduler
-    sched.set_timesteps(25)
-    steps = [t for t in sched.timesteps if int(t) <= start]
-    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
-    x = sched.add_noise(x0, noise, torch.tensor([int(steps[0])]))
-    labels = torch.cat([cond, torch.zeros_like(cond)])
-    # a shape-conditioned generator draws the face's landmarks from the condition, as sampling does
-    shape = pipe.shape_map(cond, generator=torch.Generator().manual_seed(seed + 1))
-    extra = None if shape is None else torch.cat([shape, torch.zeros_like(shape)]).float()
+    known = set(pipe.hpo_vocabulary)
     # bfloat16 where the CPU runs it natively, as `models.generator.sample.generate` does
-    bf16 = pipe.device.type == "cpu" and cpu_bf16()
-    for t in steps:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            model_in = torch.cat([x, x]) if extra is None else torch.cat([torch.cat([x, x]), extra], 1)
-            pred = pipe.unet(model_in, t, encoder_hidden_states=None, class_labels=labels).sample.float()
-        cond_pred, null_pred = pred.chunk(2)
-        x = sched.step(null_pred + guidance * (cond_pred - null_pred), t, x).prev_sample
-    return ((x / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=pipe.device.type == "cpu" and cpu_bf16()):
+        out = pipe(
+            syndrome=[r["syndrome"] for r in rows],
+            age_years=[min(18.0, max(0.0, float(r["age_years"]))) for r in rows],
+            sex=[r["sex"] for r in rows],
+            skin_tone=[int(r["skin_tone"]) for r in rows],
+            hpo_terms=[[t for t in r.get("hpo_terms") or [] if t in known] for r in rows] if known else None,
+            image=x0,
+            strength=strength_for(pipe, start),
+            num_inference_steps=25,
+            guidance_scale=guidance,
+            generator=torch.Generator().manual_seed(seed),
+            output_type="np",
+        ).images
+    return (out * 255).round().astype(np.uint8)
 
 
 def judge(model, images: np.ndarray) -> np.ndarray:
@@ -109,10 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     if not pick:
         raise ValueError(f"no render in {args.data} belongs to a class of this generator")
     chosen = [rows[i] for i in pick]
-    cond, keep = conditions(chosen, classes, pipe.hpo_vocabulary)
+    _, keep = conditions(chosen, classes, pipe.hpo_vocabulary)
     pick, chosen = [pick[i] for i in keep], [chosen[i] for i in keep]
     truth = np.array([index[r["syndrome"]] for r in chosen])
-    x0 = torch.from_numpy(images[pick]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x0 = torch.from_numpy(images[pick]).permute(0, 3, 1, 2).float() / 255
+    pipe.set_progress_bar_config(disable=True)
     found = sorted({r["syndrome"] for r in chosen}, key=classes.index)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
           f"is {result['renders_top1']:.1%} (chance {1 / len(classes):.1%})")  # fmt: skip
     for start in args.start:
         t0 = time.time()
-        out = np.concatenate([redraw(pipe, x0[s : s + 48], cond[s : s + 48], start, args.guidance, args.seed + s)
+        out = np.concatenate([redraw(pipe, chosen[s : s + 48], x0[s : s + 48], start, args.guidance, args.seed + s)
                               for s in range(0, len(pick), 48)])  # fmt: skip
         hit = float(np.mean(judge(model, out) == truth))
         alpha_bar = float(pipe.scheduler.alphas_cumprod[start])

@@ -173,6 +173,31 @@ def test_guidance_interval_skips_the_unconditioned_pass_outside_it():
         run(guidance_interval=(2.0, 1.0))
 
 
+def test_image_to_image_keeps_more_of_the_image_at_lower_strength():
+    pipe = tiny_pipeline()
+    size = pipe.unet.config.sample_size
+    image = torch.rand((2, 3, size, size), generator=torch.Generator().manual_seed(1))
+
+    def redraw(strength, seed=3, picture=image):
+        g = torch.Generator().manual_seed(seed)
+        out = pipe(syndrome="down", batch_size=2, num_inference_steps=10, generator=g, image=picture,
+                   strength=strength, output_type="pt").images  # fmt: skip
+        return float(((out - picture) ** 2).mean()), out
+
+    for sampler in ("ddim", "dpm++"):
+        use_sampler(pipe, sampler)
+        near, out = redraw(0.1)
+        far, _ = redraw(1.0)
+        assert near < 0.01 < far
+        assert torch.equal(out, redraw(0.1)[1]) and not torch.equal(out, redraw(0.1, seed=4)[1])
+        assert not torch.equal(out, redraw(0.1, picture=image.flip(-1))[1])
+    for bad, match in [({"image": image, "strength": 0.0}, "strength"), ({"strength": 0.5}, "pass image"),
+                       ({"image": image, "strength": 0.05}, "keeps none"), ({"image": image[:1]}, "image must"),
+                       ({"image": image * 2}, "image must")]:  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            pipe(syndrome="down", batch_size=2, num_inference_steps=10, **bad)
+
+
 def test_unet_without_class_embedding_is_refused():
     from diffusers import UNet2DConditionModel
 

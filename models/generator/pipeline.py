@@ -327,6 +327,8 @@ class PhenoFacePipeline(DiffusionPipeline):
         generator: torch.Generator | list[torch.Generator] | None = None,
         latents: torch.Tensor | None = None,
         landmarks: np.ndarray | None = None,
+        image: torch.Tensor | None = None,
+        strength: float = 1.0,
         output_type: str = "pil",
         return_dict: bool = True,
     ) -> ImagePipelineOutput | tuple:
@@ -354,6 +356,13 @@ class PhenoFacePipeline(DiffusionPipeline):
                 image side, finite, -0.5 to 1.5) to draw instead of drawing a shape from the condition; otherwise the
                 shape's component weights are drawn from `generator` after the noise, so a seed
                 still fixes the whole face.
+            image: (B, 3, H, W) float images in [0, 1] (``output_type="pt"``'s format) to re-draw
+                instead of starting from pure noise, as diffusers' image-to-image pipelines do
+                (SDEdit: Meng et al. 2022, "SDEdit: guided image synthesis and editing with stochastic
+                differential equations"): each is noised to the level of the first kept step, with
+                `latents` (or noise from `generator`) as the noise, then denoised under the condition.
+            strength: with `image`, the share of the ``num_inference_steps`` steps that is run, 0 to 1;
+                1 starts from the noisiest step, small values keep more of the image.
             output_type: ``"pil"`` (list of RGB images), ``"np"`` ((B, H, W, 3) float32 in [0, 1]) or
                 ``"pt"`` ((B, 3, H, W) float32 in [0, 1]).
             return_dict: return `ImagePipelineOutput` (else a 1-tuple).
@@ -362,7 +371,7 @@ class PhenoFacePipeline(DiffusionPipeline):
             `ImagePipelineOutput` with ``images``, H = W = ``unet.config.sample_size`` pixels.
 
         Raises:
-            ValueError: bad condition, step count, guidance scale, latents or output type.
+            ValueError: bad condition, step count, guidance scale, latents, image, strength or output type.
         """
         if not isinstance(num_inference_steps, int) or not 1 <= num_inference_steps <= 1000:
             raise ValueError(f"num_inference_steps must be an integer 1 to 1000, not {num_inference_steps!r}")
@@ -374,6 +383,13 @@ class PhenoFacePipeline(DiffusionPipeline):
             raise ValueError(f"guidance_interval must be (low, high) with 0 <= low < high, not {guidance_interval!r}")
         if output_type not in ("pil", "np", "pt"):
             raise ValueError(f"output_type must be 'pil', 'np' or 'pt', not {output_type!r}")
+        if not 0.0 < float(strength) <= 1.0:
+            raise ValueError(f"strength must be above 0 and at most 1, not {strength!r}")
+        kept = min(num_inference_steps, int(num_inference_steps * float(strength)))
+        if image is None and strength != 1.0:
+            raise ValueError("strength applies to an image to re-draw: pass image as well")
+        if image is not None and kept == 0:
+            raise ValueError(f"strength {strength} keeps none of the {num_inference_steps} steps: raise either")
         device, dtype = self.unet.device, self.unet.dtype
         cond = condition_vector(
             self.class_names, syndrome, age_years, sex, skin_tone, batch_size, self.hpo_vocabulary, hpo_terms
@@ -385,17 +401,28 @@ class PhenoFacePipeline(DiffusionPipeline):
             latents = _randn(shape, generator, device, dtype)
         elif tuple(latents.shape) != shape:
             raise ValueError(f"latents must have shape {shape}, not {tuple(latents.shape)}")
-        latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        timesteps = self.scheduler.timesteps
+        if image is None:
+            latents = latents.to(device, dtype) * self.scheduler.init_noise_sigma
+        else:
+            if tuple(image.shape) != shape or not torch.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+                raise ValueError(f"image must have shape {shape} and values in [0, 1]")
+            start = len(timesteps) - kept
+            timesteps = timesteps[start:]
+            if hasattr(self.scheduler, "set_begin_index"):
+                self.scheduler.set_begin_index(start * self.scheduler.order)
+            clean = image.to(device, dtype) * 2 - 1
+            latents = self.scheduler.add_noise(clean, latents.to(device, dtype), timesteps[:1].repeat(n))
         guided = guidance_scale != 1.0
         labels = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
         extra = self.shape_map(cond, landmarks, generator)
         # the null half of classifier-free guidance sees no shape, as condition dropout trained it
         extra_guided = None if extra is None else torch.cat([extra, torch.zeros_like(extra)])
-        self.scheduler.set_timesteps(num_inference_steps, device=device)
         step_kwargs = {}
         if "generator" in inspect.signature(self.scheduler.step).parameters:
             step_kwargs["generator"] = generator if not isinstance(generator, list) else None
-        for t in self.progress_bar(self.scheduler.timesteps):
+        for t in self.progress_bar(timesteps):
             guide = guided and _in_interval(self.scheduler, t, guidance_interval)
             model_in = torch.cat([latents, latents]) if guide else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
