@@ -39,10 +39,11 @@ from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.classifier.config import load_classifier, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
 from models.generator.audit import Thresholds, audit, load_folder_images
-from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, upscale
+from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, provenance, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render
+from models.provenance import save_png
 
 
 def conditions(classes: list[str], n: int, seed: int = 0) -> dict[str, list]:
@@ -161,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                            args.steps, args.guidance, "dpm++", args.guidance_interval)  # fmt: skip
         images = np.stack([s.image for s in samples])
         all_samples.append(images)
-        for i, im in enumerate(images):
-            Image.fromarray(im).save(args.out / "samples" / f"{cls}-{i:03d}.png")
+        for i, (im, s) in enumerate(zip(images, samples, strict=True)):
+            # unmarked pixels, as the classifier and the audit judge them; the metadata still says synthetic
+            info = provenance(pipe, s, args.steps, args.guidance, "dpm++", False, args.guidance_interval)
+            save_png(im, args.out / "samples" / f"{cls}-{i:03d}.png", info)
         gen_s = time.time() - start
         crops = np.stack(
             [np.asarray(Image.fromarray(im).resize((CROP_SIZE, CROP_SIZE), Image.LANCZOS)) for im in images]

@@ -532,3 +532,18 @@ def test_hpo_slots_added_to_a_trained_generator_start_at_zero_weight():
     assert np.allclose(before, after.images, atol=1e-6)
     with pytest.raises(ValueError, match="no hpo_vocabulary"):
         with_hpo_slots(pipe.unet, GeneratorConfig(**TINY))
+
+
+def test_quality_benchmark_judges_samples_and_keeps_them_marked_in_their_metadata(trained, tmp_path, capsys):
+    from benchmarks import generator_quality
+
+    out, _ = trained
+    argv = ["--model", str(out), "--per-class", "2", "--steps", "2", "--no-renders", "--out", str(tmp_path)]
+    assert generator_quality.main(argv) == 0
+    result = json.loads((tmp_path / "generator_quality.json").read_text())
+    assert len(result["classes"]) == 3 and 0 <= result["mean_generated_top1"] <= 1
+    assert "mean over classes: generated" in capsys.readouterr().out
+    pngs = sorted((tmp_path / "samples").glob("*.png"))
+    assert len(pngs) == 6
+    meta = read_png_metadata(pngs[0])
+    assert meta["synthetic"] == "true" and json.loads(meta["condition"])["syndrome"] in pngs[0].name
