@@ -13,8 +13,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from models.generator.audit import PrivacyIndex, Thresholds, audit, vectors  # noqa: E402
+from models.generator.audit import PrivacyIndex, Thresholds, audit  # noqa: E402
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet, use_sampler  # noqa: E402
+from models.generator.identity import vectors  # noqa: E402
 from models.generator.pipeline import PhenoFacePipeline, condition_vector  # noqa: E402
 from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
 from models.provenance import read_png_metadata  # noqa: E402
@@ -363,7 +364,10 @@ def test_timestep_bias_draws_the_favoured_band_more_often():
 
 
 def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
+    from PIL import Image
+
     from models.classifier.preprocess import preprocess
+    from models.generator.identity import to_size
     from models.phenotype.spec import RenderSpec
     from models.phenotype.synthesizer import render
 
@@ -380,10 +384,40 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
     flagged, d1, ratio = loaded.check(np.stack([train[2], new]))
     assert flagged.tolist() == [True, False]
     assert d1[0] < 0.05 < d1[1]
-    result = audit(np.stack([train[2], new]), train, Thresholds())
-    assert result["flagged"].tolist() == [True, False]
-    assert result["nearest"][0] == 2 and result["ssim"][0] > 0.99
+    # The generator trains on flipped images, so a copy may come back mirrored, or nudged by a pixel.
+    small = to_size(train)
+    mirrored, shifted = small[3, :, ::-1], np.roll(small[4], (1, -2), axis=(0, 1))
+    queries = np.stack([small[2], to_size(new[None])[0], mirrored, shifted])
+    assert loaded.check(queries)[0].tolist() == [True, False, True, True]
+    result = audit(queries, train, Thresholds())
+    assert result["flagged"].tolist() == [True, False, True, True]
+    assert result["nearest"].tolist()[::2] == [2, 3] and result["nearest"][3] == 4
+    assert result["ssim"][[0, 2, 3]].min() > 0.99 > result["ssim"][1]
+    # Moved or scaled beyond the views, a copy is found again once re-aligned from its own face.
+    scaled = Image.fromarray(small[5]).resize((70, 70), Image.Resampling.LANCZOS).crop((3, 3, 67, 67))
+    moved = np.stack([np.asarray(scaled), np.roll(small[4], (4, 0), axis=(0, 1))])
+    realigned = audit(moved, train, Thresholds())
+    assert realigned["flagged"].tolist() == [True, True] and realigned["nearest"].tolist() == [5, 4]
+    assert audit(moved, train, Thresholds(), realign=False)["flagged"].tolist() == [False, False]
     assert PrivacyIndex.load(tmp_path / "nothing") is None
+
+
+def test_calibration_searches_the_training_set_like_the_audit(cohort):
+    from models.generator.audit import calibrate, load_folder_images
+
+    train, _ = load_folder_images(cohort, aligned=False)
+    t, cal = calibrate(6, seed=1, train=train, different=20, false_alarm=0.1)
+    assert t.min_ssim >= np.percentile(cal["different"]["ssim"], 90)
+    assert cal["rates"]["different"]["ssim_rule"] <= 0.1
+    assert f"among {len(train)} training images" in t.source and "20 new rendered children" in t.source
+    # Different-child queries are searched among the training images, as samples are: a training
+    # child given as a query finds itself; without the training set it finds only the renders.
+    _, own = calibrate(2, seed=1, train=train, holdout=train, false_alarm=0.1)
+    assert min(own["different"]["ssim"]) > 0.99
+    _, apart = calibrate(2, seed=1, holdout=train, false_alarm=0.1)
+    assert max(apart["different"]["ssim"]) < 0.99
+    with pytest.raises(ValueError, match="false_alarm"):
+        calibrate(2, train=train, false_alarm=0.5)
 
 
 def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, capsys):
@@ -393,7 +427,8 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
 
     from models.classifier.preprocess import preprocess
     from models.generator import audit as audit_cli
-    from models.generator.audit import load_folder_images, to_size
+    from models.generator.audit import load_folder_images
+    from models.generator.identity import to_size
     from models.phenotype.spec import RenderSpec
     from models.phenotype.synthesizer import render
 
@@ -405,6 +440,7 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
     Image.fromarray(to_size(preprocess(other.image, other.landmarks)[None])[0]).save(generated / "b_new.png")
     out = tmp_path / "report"
     argv = ["--train", str(cohort), "--generated", str(generated), "--out", str(out), "--calibrate", "10"]
+    argv += ["--different", "10", "--false-alarm", "0.1"]
     assert audit_cli.main(argv) == 1  # a sample was flagged
     with open(out / "audit.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -415,6 +451,23 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == ["audit.csv", "audit.md", "audit_hist.png"]  # no temporary left
     assert audit_cli.main(["--train", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_privacy_copies_benchmark_catches_altered_training_crops(cohort, tmp_path, capsys):
+    from benchmarks import privacy_copies
+    from models.generator.audit import load_folder_images
+
+    train, _ = load_folder_images(cohort, aligned=False)
+    PrivacyIndex(vectors(train), Thresholds()).save(tmp_path)
+    argv = ["--model", str(tmp_path), "--train", str(cohort), "--n", "4", "--out", str(tmp_path / "bench")]
+    assert privacy_copies.main(argv) == 0
+    rows = {r["name"]: r for r in json.loads((tmp_path / "bench" / "privacy_copies.json").read_text())["alterations"]}
+    assert len(rows) == 12
+    for name in ("exact", "JPEG quality 75", "mirrored", "shifted 1 px", "shifted 2 px"):
+        assert rows[name]["audit"] == 1.0 and rows[name]["runtime"] == 1.0, name
+    assert "| mirrored | 100.0% |" in capsys.readouterr().out
+    assert privacy_copies.run_benchmark(lambda: privacy_copies.main([*argv[:1], str(cohort), *argv[2:]])) == 2
+    assert "no privacy index" in capsys.readouterr().err
 
 
 def test_redraw_benchmark_judges_renders_redrawn_from_each_noise_level(trained, cohort, tmp_path, capsys):

@@ -105,16 +105,18 @@ def write_report(
     if calibration:
         lines += [
             "",
-            "Calibration (renders with known identity):",
+            "Calibration (children with known identity, searched among the training images like the samples):",
             "",
-            "| pairs | SSIM median | d1 median | ratio median | flagged by SSIM rule | flagged by index rule |",
-            "|---|---|---|---|---|---|",
+            "| queries | SSIM median | d1 median | ratio median | flagged by SSIM rule | flagged by index rule "
+            "| flagged by either |",
+            "|---|---|---|---|---|---|---|",
         ]
         for kind in ("same", "different"):
             c, rate = calibration[kind], calibration["rates"][kind]
             lines.append(
                 f"| {kind} child | {np.median(c['ssim']):.3f} | {np.median(c['d1']):.3f} | "
-                f"{np.median(c['ratio']):.3f} | {rate['ssim_rule']:.1%} | {rate['index_rule']:.1%} |"
+                f"{np.median(c['ratio']):.3f} | {rate['ssim_rule']:.1%} | {rate['index_rule']:.1%} | "
+                f"{rate['either']:.1%} |"
             )
     lines += ["", "Per-sample figures: audit.csv; histogram: audit_hist.png.", ""]
     path = out / "audit.md"

@@ -1,0 +1,216 @@
+"""Identity measures between aligned face crops, for the privacy audit and the memorisation filter.
+
+Every measure compares grey 48 x 48 windows of 64 x 64 aligned crops (the inner face; the corner
+"SYNTHETIC" label and most background are outside). A training gallery is always seen through
+its central window. A query (a generated sample) is seen through several *views*: the central
+window and the windows shifted by up to `SHIFT` pixels, of the crop and of its mirror image.
+Why: the generator is trained with random horizontal flips, so a memorised child can come back
+mirrored, and SSIM and pixel distances collapse under a 1-pixel shift (a training crop shifted by
+one pixel scored below every threshold before views were added). Each measure takes the best
+view, so a copy is found however it is flipped or nudged; unrelated children gain a little too,
+which the calibration (`models.generator.audit.calibrate`) absorbs because it measures them the
+same way.
+
+- `vectors`: derived identity vectors (Gaussian random projections of the standardised grey
+  window, 2304 -> 128 numbers; Johnson-Lindenstrauss), the only thing stored about training images.
+- `nearest`: the k gallery vectors nearest to any view of each query; `ratio`: Lowe's (2004)
+  nearest / second-nearest ratio test.
+- `best_ssim`: pixel SSIM (Wang et al. 2004; torchmetrics, 11-pixel Gaussian window, sigma 1.5)
+  of the best view against candidate gallery crops.
+- `measures`: all of these for a batch of queries, read as given and, for the audit, also
+  re-aligned by Face Mesh (`realigned`), which brings back copies moved or scaled beyond the views.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+from PIL import Image
+
+#: Audit resolution in pixels (the generator's) and the central window compared, in pixels.
+SIZE = 64
+CENTRE = slice(8, 56)
+#: Largest shift of a query view, in pixels at 64 px (3 % of the face width).
+SHIFT = 2
+#: Dimension of the stored random projection.
+PROJ_DIM = 128
+#: The query views: (mirrored, dy, dx), the identity first.
+VIEWS = ((False, 0, 0),) + tuple(
+    (m, dy, dx)
+    for m in (False, True)
+    for dy in range(-SHIFT, SHIFT + 1)
+    for dx in range(-SHIFT, SHIFT + 1)
+    if (m, dy, dx) != (False, 0, 0)
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _projection() -> torch.Tensor:
+    """The fixed (2304, 128) float32 Gaussian projection, scaled so distances stay RMS per pixel."""
+    g = torch.Generator().manual_seed(20261129)
+    n = (CENTRE.stop - CENTRE.start) ** 2
+    return torch.randn(n, PROJ_DIM, generator=g) / np.sqrt(PROJ_DIM * n)
+
+
+def to_size(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 aligned crops of any size -> (N, 64, 64, 3) uint8 (Lanczos)."""
+    if images.shape[1:3] == (SIZE, SIZE):
+        return images
+    return np.stack([np.asarray(Image.fromarray(im).resize((SIZE, SIZE), Image.Resampling.LANCZOS)) for im in images])
+
+
+def grey(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W, 3) uint8 aligned crops -> (N, 64, 64) float32 grey in [0, 1] (ITU-R BT.601 luma)."""
+    x = torch.from_numpy(np.ascontiguousarray(to_size(images))).float() / 255.0
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
+def window(grey_images: torch.Tensor, view: tuple[bool, int, int]) -> torch.Tensor:
+    """(N, 64, 64) grey crops -> (N, 48, 48): the window of one view (mirrored, dy, dx)."""
+    mirrored, dy, dx = view
+    g = grey_images.flip(-1) if mirrored else grey_images
+    return g[:, CENTRE.start + dy : CENTRE.stop + dy, CENTRE.start + dx : CENTRE.stop + dx]
+
+
+def _project(windows: torch.Tensor) -> torch.Tensor:
+    """(N, 48, 48) grey windows -> (N, 128) standardised projections (lighting and exposure drop out)."""
+    flat = windows.flatten(1)
+    flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp_min(1e-6)
+    return flat @ _projection()
+
+
+def vectors(images: np.ndarray) -> torch.Tensor:
+    """Derived identity vectors (N, 128) float32 of aligned crops (N, H, W, 3) uint8, central window.
+
+    Euclidean distances between them approximate the RMS difference of the standardised grey
+    windows, in SD units.
+    """
+    return _project(window(grey(images), VIEWS[0]))
+
+
+def nearest(
+    images: np.ndarray, gallery: torch.Tensor, k: int = 2, chunk: int = 32
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The k gallery vectors nearest to any view of each query crop.
+
+    Args:
+        images: (Q, H, W, 3) uint8 aligned query crops.
+        gallery: (G, 128) float gallery vectors (see `vectors`).
+        k: neighbours kept (at most G).
+        chunk: queries per distance block (bounds memory at chunk * len(VIEWS) * G floats).
+
+    Returns:
+        Distances (Q, k) float32 ascending (each the minimum over the views), gallery indices
+        (Q, k) int64, and the view index (into `VIEWS`) each distance was reached at (Q, k) int64.
+    """
+    g = grey(images)
+    gallery = gallery.float()
+    k = min(k, gallery.shape[0])
+    dists, idxs, views = [], [], []
+    for start in range(0, len(g), chunk):
+        block = g[start : start + chunk]
+        q = torch.stack([_project(window(block, v)) for v in VIEWS], 1)  # (c, V, 128)
+        d = torch.cdist(q.reshape(-1, PROJ_DIM), gallery).reshape(len(block), len(VIEWS), -1)
+        d_min, at = d.min(1)
+        dist, idx = d_min.topk(k, dim=1, largest=False)
+        dists.append(dist)
+        idxs.append(idx)
+        views.append(at.gather(1, idx))
+    return torch.cat(dists), torch.cat(idxs), torch.cat(views)
+
+
+def ratio(dist: torch.Tensor) -> torch.Tensor:
+    """Nearest / second-nearest distance (Q,) from (Q, k) ascending distances; 0 when k is 1."""
+    if dist.shape[1] < 2:
+        return torch.zeros(dist.shape[0])
+    return dist[:, 0] / dist[:, 1].clamp_min(1e-6)
+
+
+def best_ssim(
+    query: np.ndarray, gallery: np.ndarray, candidates: torch.Tensor, views: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray]:
+    """Highest SSIM of each query crop against its candidate gallery crops, each at its view.
+
+    Args:
+        query: (Q, H, W, 3) uint8 aligned crops.
+        gallery: (G, H, W, 3) uint8 aligned crops.
+        candidates: (Q, C) int64 gallery indices to compare.
+        views: (Q, C) int64 index into `VIEWS` of the query view compared with each candidate
+            (from `nearest`: the view nearest to that candidate).
+
+    Returns:
+        SSIM (Q,) float64 and the gallery index it was reached at (Q,) int64.
+    """
+    from torchmetrics.functional.image import structural_similarity_index_measure as ssim
+
+    q, c = grey(query), candidates.shape[1]
+    pairs_q = torch.empty(q.shape[0] * c, 1, CENTRE.stop - CENTRE.start, CENTRE.stop - CENTRE.start)
+    owner = torch.arange(q.shape[0]).repeat_interleave(c)
+    flat_views = views.flatten()
+    for v in flat_views.unique().tolist():
+        rows = (flat_views == v).nonzero()[:, 0]
+        pairs_q[rows, 0] = window(q[owner[rows]], VIEWS[v])
+    pairs_g = window(grey(gallery), VIEWS[0])[candidates.flatten()][:, None]
+    scores = ssim(pairs_q, pairs_g, data_range=1.0, reduction="none").reshape(-1, c)
+    best, at = scores.max(1)
+    return best.double().numpy(), candidates.gather(1, at[:, None])[:, 0].numpy()
+
+
+def realigned(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each crop aligned again from its own face, as the training crops were aligned from theirs.
+
+    A copy that comes back moved, scaled or turned by more than the views cover is brought back
+    to the training alignment by `models.classifier.preprocess` (MediaPipe Face Mesh on the eyes
+    and mouth).
+
+    Args:
+        images: (N, H, W, 3) uint8 crops.
+
+    Returns:
+        (N, 64, 64, 3) uint8 re-aligned crops (the crop itself where no single face was found) and
+        (N,) bool, True where a face was found.
+    """
+    from models.classifier.preprocess import preprocess
+
+    out, ok = [], []
+    for im in to_size(images):
+        try:
+            out.append(to_size(preprocess(im)[None])[0])
+            ok.append(True)
+        except ValueError:  # no face, or several: only the crop as given is compared
+            out.append(im)
+            ok.append(False)
+    return np.stack(out), np.array(ok, dtype=bool)
+
+
+def measures(
+    query: np.ndarray, gallery: np.ndarray, gallery_vectors: torch.Tensor, candidates: int = 8, realign: bool = True
+) -> dict[str, np.ndarray]:
+    """Nearest-gallery measures of each query crop, as given and (with `realign`) re-aligned.
+
+    Args:
+        query: (Q, H, W, 3) uint8 aligned crops.
+        gallery: (G, H, W, 3) uint8 aligned crops; gallery_vectors: their (G, 128) `vectors`.
+        candidates: gallery crops compared by SSIM per query (the nearest in the projected space).
+        realign: also measure each query re-aligned by `realigned` and keep the closer reading.
+
+    Returns:
+        Arrays of length Q: ``d1`` (float64, nearest projected distance over views and readings),
+        ``ratio`` (float64, d1 / d2 of the same reading), ``ssim`` (float64, the highest over
+        readings) and ``nearest`` (int64, the gallery index of that SSIM).
+    """
+    readings = [query] if not realign else [query, realigned(query)[0]]
+    d1 = ratios = ssim = at = None
+    for q in readings:
+        dist, idx, view = nearest(q, gallery_vectors, candidates)
+        s, a = best_ssim(q, gallery, idx, view)
+        d, r = dist[:, 0].double().numpy(), ratio(dist).double().numpy()
+        if d1 is None:
+            d1, ratios, ssim, at = d, r, s, a
+            continue
+        closer, higher = d < d1, s > ssim
+        d1, ratios = np.where(closer, d, d1), np.where(closer, r, ratios)
+        ssim, at = np.where(higher, s, ssim), np.where(higher, a, at)
+    return {"d1": d1, "ratio": ratios, "ssim": ssim, "nearest": at}
