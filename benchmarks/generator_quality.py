@@ -38,7 +38,8 @@ from PIL import Image
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.classifier.config import load_classifier, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
-from models.generator.audit import Thresholds, audit, load_folder_images
+from models.generator.audit import audit, load_folder_images
+from models.generator.privacy_index import Thresholds
 from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, provenance, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         result["mean_renders_top1"] = float(np.mean([r["renders_top1"] for r in rows]))
         result["mean_renders_at_resolution_top1"] = float(np.mean([r["renders_at_resolution_top1"] for r in rows]))
     if args.train is not None:
-        from models.generator.audit import PrivacyIndex
+        from models.generator.privacy_index import PrivacyIndex
 
         idx = PrivacyIndex.load(args.model)
         thresholds = idx.thresholds if idx is not None else Thresholds()

@@ -23,10 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from benchmarks.common import bounded, run_benchmark
-from models.generator.audit import PrivacyIndex, audit, load_folder_images
+from models.generator.audit import audit, load_folder_images
+from models.generator.identity import vectors
+from models.generator.privacy_index import PrivacyIndex
+from models.provenance import atomic_output
 
 
 def _jpeg(im: np.ndarray) -> np.ndarray:
@@ -77,10 +81,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the crops chosen and the noise (default: 0)")
     p.add_argument("--out", type=Path, default=Path("out/bench/privacy_copies"), help="output folder")
     args = p.parse_args(argv)
+    if not args.model.is_dir():
+        raise ValueError(f"--model {args.model} is not a folder")
+    if args.seed < 0:
+        raise ValueError("--seed must be 0 or more")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"--out {args.out} is a file, not a folder")
     index = PrivacyIndex.load(args.model)
     if index is None:
         raise ValueError(f"{args.model} has no privacy index; build it with python -m models.generator.audit --index")
     train, _ = load_folder_images(args.train, aligned=False)
+    built_from = len(index.vectors) == len(train) and torch.allclose(vectors(train), index.vectors, atol=0.02)
+    if not built_from:
+        raise ValueError(f"the privacy index in {args.model} ({len(index.vectors)} vectors) was not built from "
+                         f"{args.train} ({len(train)} images); give the generator's own training folder")  # fmt: skip
+    if args.n > len(train):
+        print(f"note: --train holds {len(train)} usable images; all of them are given back", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     pick = train[rng.choice(len(train), min(args.n, len(train)), replace=False)]
     result = {"n": len(pick), "thresholds": str(index.thresholds), "alterations": []}
@@ -95,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                "runtime": runtime}  # fmt: skip
         result["alterations"].append(row)
         print(f"| {name} | {row['audit']:.1%} | {row['ssim']:.1%} | {runtime:.1%} |", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "privacy_copies.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    with atomic_output(args.out / "privacy_copies.json") as tmp:
+        Path(tmp).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -22,11 +22,11 @@ Thresholds are calibrated (`calibrate`) on renders whose truth is known: the sam
 again (same identity seed, half a year older, drawn at 224 instead of 256 pixels: a stand-in
 for a second photograph) versus different children, each searched among all the training
 images as a sample is, so that a rule flags at most a set share (0.1 %) of new children.
-The model folder keeps only derived vectors of the training set (`PrivacyIndex`: 128-dimensional
-Gaussian random projections of the standardised grey crops, 2304 -> 128 numbers, no image),
-with which the app and the batch generator refuse samples at run time (the memorisation
-filter). When the training data are licensed photographs, that index is derived from them, and
-users are told so.
+The model folder keeps only derived vectors of the training set
+(`models.generator.privacy_index`: 128-dimensional Gaussian random projections of the
+standardised grey crops, 2304 -> 128 numbers, no image), with which the app and the batch
+generator refuse samples at run time (the memorisation filter). When the training data are
+licensed photographs, that index is derived from them, and users are told so.
 """
 
 from __future__ import annotations
@@ -35,100 +35,20 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from models.generator.identity import measures, nearest, ratio, to_size, vectors
+from models.generator.identity import measures, nearest, to_size, vectors
+from models.generator.privacy_index import PrivacyIndex, Thresholds
 
 #: Training images compared by SSIM per sample (the nearest in the projected space).
 SSIM_CANDIDATES = 8
-INDEX_FILE = "privacy_index.safetensors"
 CALIBRATION_FILE = "privacy_calibration.json"
-
-
-@dataclass
-class Thresholds:
-    """Flag rules, calibrated on same-child re-renders versus different children (see `calibrate`).
-
-    A sample is flagged when ``d1 <= max_distance and ratio <= max_ratio`` (the runtime filter,
-    projected space) or, in the audit, when its SSIM to a training image is ``>= min_ssim``.
-
-    Attributes:
-        max_distance: projected RMS distance, in SD of standardised pixels.
-        max_ratio: nearest / second-nearest distance.
-        min_ssim: SSIM (0 to 1) of the central crop.
-        source: how the thresholds were set.
-    """
-
-    max_distance: float = 0.25
-    max_ratio: float = 0.6
-    min_ssim: float = 0.85
-    source: str = "uncalibrated defaults"
-
-
-class PrivacyIndex:
-    """Derived vectors of a generator's training images, and the rule to refuse near-copies.
-
-    Args:
-        vectors: (N, 128) float32 training vectors (see `vectors`).
-        thresholds: the flag rule.
-    """
-
-    def __init__(self, vectors: torch.Tensor, thresholds: Thresholds) -> None:
-        self.vectors = vectors.float()
-        self.thresholds = thresholds
-
-    def save(self, folder: str | Path) -> Path:
-        """Write ``privacy_index.safetensors`` (float16 vectors, thresholds in its metadata) atomically."""
-        from safetensors.torch import save_file
-
-        path = Path(folder) / INDEX_FILE
-        tmp = path.with_suffix(".tmp")
-        meta = {k: str(v) for k, v in asdict(self.thresholds).items()}
-        meta["note"] = "derived vectors of the training images (random projections); no image is stored"
-        save_file({"vectors": self.vectors.half().contiguous()}, str(tmp), metadata=meta)
-        tmp.replace(path)
-        return path
-
-    @classmethod
-    def load(cls, folder: str | Path) -> PrivacyIndex | None:
-        """The index in `folder`, or None when it has none."""
-        from safetensors import safe_open
-
-        path = Path(folder) / INDEX_FILE
-        if not path.is_file():
-            return None
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata() or {}
-            vecs = f.get_tensor("vectors")
-        t = Thresholds(
-            max_distance=float(meta.get("max_distance", Thresholds.max_distance)),
-            max_ratio=float(meta.get("max_ratio", Thresholds.max_ratio)),
-            min_ssim=float(meta.get("min_ssim", Thresholds.min_ssim)),
-            source=meta.get("source", "unknown"),
-        )
-        return cls(vecs, t)
-
-    def check(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Which samples are near-copies of a training image (the index rule, at any of the views).
-
-        Each sample is read as given, mirrored and shifted by up to 2 pixels
-        (`models.generator.identity.VIEWS`), not re-aligned: no Face Mesh call in the app's path.
-
-        Args:
-            images: (B, H, W, 3) uint8 aligned samples (the generator's output, unmarked).
-
-        Returns:
-            flagged (B,) bool, nearest distance d1 (B,) float64, ratio d1 / d2 (B,) float64.
-        """
-        dist, _, _ = nearest(images, self.vectors, 2)
-        d1, r = dist[:, 0].double().numpy(), ratio(dist).double().numpy()
-        flagged = (d1 <= self.thresholds.max_distance) & (r <= self.thresholds.max_ratio)
-        return flagged, d1, r
+#: Projected distance (SD) below which two crops are the same image, at most re-encoded.
+SAME_IMAGE = 0.02
 
 
 def calibrate(
@@ -174,7 +94,8 @@ def calibrate(
         (``index_rule``, ``ssim_rule``) and that either flags (``either``).
 
     Raises:
-        ValueError: `n` < 2, `different` < 2, or `false_alarm` outside (0, 0.5).
+        ValueError: `n` < 2, `different` < 2, `false_alarm` outside (0, 0.5), or `holdout` holds
+            training images.
     """
     from models.classifier.preprocess import preprocess
     from models.phenotype.catalog import load_catalog
@@ -185,6 +106,12 @@ def calibrate(
         raise ValueError("calibration needs at least 2 same-child and 2 different-child queries")
     if not 0 < false_alarm < 0.5:
         raise ValueError(f"false_alarm must be in (0, 0.5), got {false_alarm}")
+    if holdout is not None and train is not None:
+        # A training child among the "different" children would push every threshold to a copy's own score.
+        same_image = nearest(holdout, vectors(train), 1)[0][:, 0] < SAME_IMAGE
+        if same_image.any():
+            raise ValueError(f"{int(same_image.sum())} of the {len(holdout)} holdout images are training images; "
+                             "the holdout must hold children the generator was not trained on")  # fmt: skip
     rng = np.random.default_rng(seed)
     keys = ["unaffected", *load_catalog().keys()]
 
@@ -254,13 +181,17 @@ def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, l
     if (folder / "metadata.csv").is_file():
         rows = load_rows(folder)
         crops, ok = aligned_crops(rows, folder / ".cache")
+        if not rows or not ok.any():
+            raise ValueError(f"no readable face image in {folder} (metadata.csv lists {len(rows)})")
         return to_size(crops[ok]), [r["file"] for r, good in zip(rows, ok, strict=True) if good]
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
     images, names = [], []
     for p in files:
         try:
-            im = np.asarray(Image.open(p).convert("RGB")) if aligned else preprocess(p)
-        except (ValueError, OSError) as e:
+            im = _read_rgb(p) if aligned else preprocess(p)
+            if aligned and im.shape[0] != im.shape[1]:
+                raise ValueError(f"{im.shape[1]} x {im.shape[0]} pixels is not a square aligned crop")
+        except (ValueError, OSError, Image.DecompressionBombError) as e:
             print(f"warning: {p.name}: {e}; skipped", file=sys.stderr)
             continue
         images.append(to_size(im[None])[0])
@@ -268,6 +199,16 @@ def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, l
     if not images:
         raise ValueError(f"no readable face image in {folder}")
     return np.stack(images), names
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an image file; 16- and 32-bit grey images are scaled, not clipped to white."""
+    with Image.open(path) as im:
+        if im.mode.startswith("I"):
+            grey = np.asarray(im).astype(np.float64)
+            top = 65535.0 if grey.max() > 255 else 255.0
+            return np.repeat(np.round(grey / top * 255).clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
+        return np.asarray(im.convert("RGB"))
 
 
 def audit(
@@ -288,7 +229,12 @@ def audit(
     Returns:
         Arrays of length Q: ``d1``, ``ratio``, ``ssim``, ``nearest`` (training index by SSIM),
         ``flag_index`` (projected rule), ``flag_ssim`` (SSIM rule), ``flagged`` (either).
+
+    Raises:
+        ValueError: fewer than 2 training images.
     """
+    if len(train) < 2:
+        raise ValueError("the nearest/second-nearest ratio needs at least 2 training images")
     m = measures(generated, train, vectors(train), SSIM_CANDIDATES, realign)
     d1, r, s, at = m["d1"], m["ratio"], m["ssim"], m["nearest"]
     flag_index = (d1 <= thresholds.max_distance) & (r <= thresholds.max_ratio)
@@ -357,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest share of different children a rule may flag; 0.001 means about one false alarm in an "
         "audit of 1,000 samples from a generator that draws only new children (default: 0.001)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the calibration renders (default: 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the calibration renders, 0 or more (default: 0)")
     p.add_argument(
         "--no-realign",
         action="store_true",
@@ -367,26 +313,47 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_folders(args: argparse.Namespace) -> Path | None:
+    """Refuse bad folder arguments before any work; returns the report folder (None without --generated)."""
+    for flag in ("train", "generated", "index", "holdout"):
+        folder = getattr(args, flag)
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"--{flag} {folder} is not a folder")
+    if args.generated is None:
+        return None
+    out = args.out or args.generated.parent / "audit"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    if out.resolve() == args.generated.resolve() or args.generated.resolve() in out.resolve().parents:
+        raise ValueError("--out must lie outside --generated, or the report's chart would be audited next time")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the audit; returns the exit status (0 ok, 1 when a sample is flagged, 2 bad arguments)."""
+    """Run the audit; returns the exit status (0 ok, 1 when a sample is flagged, 2 bad input or unwritable output)."""
     args = build_parser().parse_args(argv)
     try:
-        if not args.train.is_dir():
-            raise ValueError(f"--train {args.train} is not a folder")
-        if args.generated is not None and not args.generated.is_dir():
-            raise ValueError(f"--generated {args.generated} is not a folder")
-        if args.index is not None and not args.index.is_dir():
-            raise ValueError(f"--index {args.index} is not a folder")
-        if args.holdout is not None and not args.holdout.is_dir():
-            raise ValueError(f"--holdout {args.holdout} is not a folder")
+        out = _check_folders(args)
+        if args.seed < 0:
+            raise ValueError("--seed must be 0 or more")
         if not 10 <= args.calibrate <= 5000:
             raise ValueError("--calibrate must be 10 to 5000")
-        if not 10 <= args.different <= 20000:
+        if args.holdout is None and not 10 <= args.different <= 20000:
             raise ValueError("--different must be 10 to 20000")
         if not 0 < args.false_alarm < 0.5:
             raise ValueError("--false-alarm must be between 0 and 0.5")
         train, train_names = load_folder_images(args.train, aligned=False)
+        if len(train) < 2:
+            raise ValueError(f"--train {args.train} has {len(train)} usable image; the ratio test needs at least 2")
+        generated, names = (None, []) if args.generated is None else load_folder_images(args.generated, aligned=True)
         holdout = None if args.holdout is None else load_folder_images(args.holdout, aligned=False)[0]
+        if holdout is not None and len(holdout) < 10:
+            raise ValueError(f"--holdout {args.holdout} has {len(holdout)} usable children; at least 10 are needed")
+        queries = len(holdout) if holdout is not None else args.different
+        if queries * args.false_alarm < 1:
+            print(f"note: with {queries} different children a share of {args.false_alarm:g} is less than one child; "
+                  "each threshold stops at the most similar of them", file=sys.stderr)  # fmt: skip
         realign = not args.no_realign
         thresholds, calib = calibrate(
             args.calibrate, args.seed, train, args.different, args.false_alarm, holdout, realign
@@ -395,21 +362,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.index is not None:
             from models.provenance import atomic_output
 
-            PrivacyIndex(vectors(train), thresholds).save(args.index)
-            with atomic_output(args.index / CALIBRATION_FILE) as tmp:
+            index = PrivacyIndex(vectors(train), thresholds)
+            # Both files are written to temporary names first; the index, which the app reads, is moved
+            # into place first, and the calibration only once that has worked.
+            with atomic_output(args.index / CALIBRATION_FILE) as tmp, index.writing(args.index) as (path, write):
+                write()
                 Path(tmp).write_text(json.dumps({"thresholds": asdict(thresholds), **calib}) + "\n", encoding="utf-8")
-            print(f"wrote {args.index / INDEX_FILE} ({len(train)} derived vectors)", file=sys.stderr)
-        if args.generated is None:
+            print(f"wrote {path} ({len(train)} derived vectors)", file=sys.stderr)
+        if generated is None:
             return 0
-        generated, names = load_folder_images(args.generated, aligned=True)
         result = audit(generated, train, thresholds, realign)
-        out = args.out or args.generated.parent / "audit"
         from models.generator.audit_report import write_report
 
         path = write_report(result, names, train_names, thresholds, out, calib)
         print(path.read_text(encoding="utf-8"))
         return 1 if result["flagged"].any() else 0
-    except ValueError as e:
+    except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

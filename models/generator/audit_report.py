@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.generator.audit import Thresholds
+from models.generator.privacy_index import Thresholds
 from models.provenance import atomic_output
 
 

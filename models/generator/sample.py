@@ -2,7 +2,7 @@
 
     python -m models.generator.sample --model assets/generator --syndrome williams_beuren --n 8 --out out/gen
 
-Every sample goes through the memorisation filter (`models.generator.audit.PrivacyIndex`) when
+Every sample goes through the memorisation filter (`models.generator.privacy_index.PrivacyIndex`) when
 the model folder has a privacy index; a flagged sample is withheld and redrawn with the next
 seed, and the command says so. Every PNG carries text metadata (synthetic, generator and the
 SHA-256 of its weights, HPO release, seed, condition, and for a generator conditioned on HPO
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from models.generator.audit import PrivacyIndex
 from models.generator.config import use_sampler
 from models.generator.pipeline import PhenoFacePipeline
+from models.generator.privacy_index import PrivacyIndex
 from models.hardware import cpu_bf16
 
 GENERATOR_NAME = "phenoface.generator (conditional diffusion)"
