@@ -79,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train", type=Path, required=True, help="the generator's training folder (metadata.csv format)")
     p.add_argument("--n", type=bounded(int, 1), default=500, help="training crops given back (default: 500)")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops chosen and the noise (default: 0)")
-    p.add_argument("--out", type=Path, default=Path("out/bench/privacy_copies"), help="output folder")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/bench/privacy_copies"),
+        help="folder for privacy_copies.json, the shares printed (default: out/bench/privacy_copies)",
+    )
     args = p.parse_args(argv)
     if not args.model.is_dir():
         raise ValueError(f"--model {args.model} is not a folder")

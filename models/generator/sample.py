@@ -373,7 +373,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             w.writerows(rows)
         tmp.replace(args.out / "attributes.csv")
         filtered = (
-            f"the memorisation filter withheld {total_withheld} sample(s) and redrew them"
+            (
+                f"the memorisation filter withheld {total_withheld} sample(s) and redrew them"
+                if total_withheld
+                else "every sample passed the memorisation filter"
+            )
             if index is not None
             else "no memorisation filter was applied (no privacy index)"
         )
