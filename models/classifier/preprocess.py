@@ -74,7 +74,8 @@ def load_rgb(image: ImageInput) -> np.ndarray:
             RGB(A), uint8 (or float in [0, 1]).
 
     Returns:
-        (H, W, 3) uint8 RGB array. Transparent pixels of RGBA input are composited on white.
+        (H, W, 3) uint8 RGB array. Transparent pixels of RGBA input are composited on white;
+        16-bit grey images are scaled to 8 bits.
 
     Raises:
         ValueError: the file cannot be read or decoded (missing, truncated, not an image), or the
@@ -106,6 +107,10 @@ def load_rgb(image: ImageInput) -> np.ndarray:
         raise ValueError(f"could not read the image: {e}") from e
     if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
         return _flatten_alpha(pil.convert("RGBA"))
+    if pil.mode.startswith("I"):  # 16- or 32-bit grey: Pillow's convert("RGB") clips it to white
+        grey = np.asarray(pil).astype(np.float64)
+        top = 65535.0 if grey.max() > 255 else 255.0
+        return np.repeat(np.round(grey / top * 255).clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
     return np.asarray(pil.convert("RGB"))
 
 

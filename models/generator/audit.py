@@ -175,7 +175,7 @@ def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, l
     (the generator's own samples) or aligned by Face Mesh when not (faces not found are skipped).
     """
     from models.classifier.data import aligned_crops, load_rows
-    from models.classifier.preprocess import preprocess
+    from models.classifier.preprocess import load_rgb, preprocess
 
     folder = Path(folder)
     if (folder / "metadata.csv").is_file():
@@ -188,7 +188,7 @@ def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, l
     images, names = [], []
     for p in files:
         try:
-            im = _read_rgb(p) if aligned else preprocess(p)
+            im = load_rgb(p) if aligned else preprocess(p)
             if aligned and im.shape[0] != im.shape[1]:
                 raise ValueError(f"{im.shape[1]} x {im.shape[0]} pixels is not a square aligned crop")
         except (ValueError, OSError, Image.DecompressionBombError) as e:
@@ -199,16 +199,6 @@ def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, l
     if not images:
         raise ValueError(f"no readable face image in {folder}")
     return np.stack(images), names
-
-
-def _read_rgb(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8 RGB of an image file; 16- and 32-bit grey images are scaled, not clipped to white."""
-    with Image.open(path) as im:
-        if im.mode.startswith("I"):
-            grey = np.asarray(im).astype(np.float64)
-            top = 65535.0 if grey.max() > 255 else 255.0
-            return np.repeat(np.round(grey / top * 255).clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
-        return np.asarray(im.convert("RGB"))
 
 
 def audit(

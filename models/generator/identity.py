@@ -185,6 +185,15 @@ def realigned(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(out), np.array(ok, dtype=bool)
 
 
+def _reading(
+    query: np.ndarray, gallery: np.ndarray, gallery_vectors: torch.Tensor, candidates: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """d1, ratio, best SSIM (float64) and its gallery index (int64), each (Q,), of crops read as given."""
+    dist, idx, view = nearest(query, gallery_vectors, candidates)
+    s, a = best_ssim(query, gallery, idx, view)
+    return dist[:, 0].double().numpy(), ratio(dist).double().numpy(), s, a
+
+
 def measures(
     query: np.ndarray, gallery: np.ndarray, gallery_vectors: torch.Tensor, candidates: int = 8, realign: bool = True
 ) -> dict[str, np.ndarray]:
@@ -201,16 +210,13 @@ def measures(
         ``ratio`` (float64, d1 / d2 of the same reading), ``ssim`` (float64, the highest over
         readings) and ``nearest`` (int64, the gallery index of that SSIM).
     """
-    readings = [query] if not realign else [query, realigned(query)[0]]
-    d1 = ratios = ssim = at = None
-    for q in readings:
-        dist, idx, view = nearest(q, gallery_vectors, candidates)
-        s, a = best_ssim(q, gallery, idx, view)
-        d, r = dist[:, 0].double().numpy(), ratio(dist).double().numpy()
-        if d1 is None:
-            d1, ratios, ssim, at = d, r, s, a
-            continue
-        closer, higher = d < d1, s > ssim
-        d1, ratios = np.where(closer, d, d1), np.where(closer, r, ratios)
-        ssim, at = np.where(higher, s, ssim), np.where(higher, a, at)
+    d1, ratios, ssim, at = _reading(query, gallery, gallery_vectors, candidates)
+    if realign:
+        moved, found = realigned(query)
+        if found.any():  # where no face was found the re-aligned crop is the crop itself: nothing to add
+            rows = np.flatnonzero(found)
+            d, r, s, a = _reading(moved[rows], gallery, gallery_vectors, candidates)
+            closer, higher = d < d1[rows], s > ssim[rows]
+            d1[rows[closer]], ratios[rows[closer]] = d[closer], r[closer]
+            ssim[rows[higher]], at[rows[higher]] = s[higher], a[higher]
     return {"d1": d1, "ratio": ratios, "ssim": ssim, "nearest": at}
