@@ -8,15 +8,33 @@ Importing this module builds nothing and loads no catalogue or model.
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import signal
 import sys
+
+#: Set before Gradio, diffusers or huggingface_hub are imported: no version check, telemetry or hub call.
+OFFLINE_ENVIRONMENT = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+SHARE_REFUSED = (
+    "--share is not available: it would download Gradio's tunnel program and publish this server at a public "
+    "gradio.live address, for anyone with the link, through an outgoing connection. PhenoFace makes no outgoing "
+    "connection. To serve a class, run it with --host on your institution's network, behind its HTTPS proxy."
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="PhenoFace: synthetic faces for genetics education (not diagnosis).")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
-    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    parser.add_argument(
+        "--share", action="store_true", help="refused: a public gradio.live link needs an outgoing connection"
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="renders run at once across all users (default: 2)")
     parser.add_argument("--max-queue", type=int, default=32, help="requests waiting before new ones are refused")
     parser.add_argument("--size", type=int, default=256, help="face width and height in pixels, 128 to 512")
@@ -33,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--db", default=None, help="SQLite file for quiz results (default: ~/.phenoface/quiz.sqlite3)")
     args = parser.parse_args(argv)
+    if args.share:
+        parser.error(SHARE_REFUSED)
     if not 128 <= args.size <= 512:
         parser.error(f"--size must be 128 to 512 pixels, not {args.size}")
     if not 1 <= args.port <= 65535:
@@ -40,7 +60,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def exposure_warning(host: str) -> str | None:
+    """What listening on `host` exposes, or None for this machine only (a loopback address or name)."""
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:  # a host name: it may resolve to any interface
+        pass
+    return (
+        f"warning: --host {host} serves PhenoFace to every machine that can reach this address, not only this "
+        "one. Anyone there can generate faces, upload images to be explained and take quizzes under any "
+        "learner name, and read that name's results; there is no login and no encryption. Use it only on a "
+        "network you trust, behind an HTTPS proxy."
+    )
+
+
 def main(args: argparse.Namespace) -> None:
+    from models import tempfiles
+
+    # before Gradio is imported: its cache goes into this process's folder (removed at exit, or at the
+    # next start after a kill), and nothing it or huggingface_hub imports may phone home
+    tempfiles.remove_stale()
+    os.environ.update(OFFLINE_ENVIRONMENT)
+    os.environ["GRADIO_TEMP_DIR"] = str(tempfiles.process_root() / "gradio")
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
+
     import ui  # imported here so that importing app.py loads neither gradio nor the catalogue
     from models import runtime
 
@@ -54,7 +102,7 @@ def main(args: argparse.Namespace) -> None:
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+        demo.launch(server_name=args.host, server_port=args.port, share=False, max_file_size=ui.MAX_UPLOAD_BYTES)
     except OSError as err:  # e.g. the port is taken: one line, not a traceback
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
 

@@ -49,9 +49,18 @@ def model(one_thread):
     return runtime.classifier()
 
 
-def _upload_copy(source: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copy(source, folder / "upload.png"))
+def _in_upload_cache(name: str = "upload.png") -> Path:
+    """A path where Gradio would have received an upload: a fresh folder inside its upload cache."""
+    folder = Path(get_upload_folder()) / f"phenoface-test-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    return folder / name
+
+
+def _upload_copy(source: Path, folder: Path | None = None) -> Path:
+    """`source` copied into `folder`, by default a fresh folder inside Gradio's upload cache."""
+    target = folder / "upload.png" if folder is not None else _in_upload_cache()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(source, target))
 
 
 def test_drawn_face_gives_marked_overlay_regions_features_and_top5(drawn):
@@ -93,7 +102,7 @@ def test_drawn_overlay_is_the_explanation_marked_synthetic(model):
 
 
 def test_upload_is_deleted_not_marked_and_hides_probabilities(drawn, model, tmp_path):
-    upload = _upload_copy(Path(drawn[1]) / "face.png", tmp_path / "cache")
+    upload = _upload_copy(Path(drawn[1]) / "face.png")
     data = upload.read_bytes()
     result, folder = _call(tab.UPLOAD, upload=str(upload), method="gradcam")
     assert not upload.exists()
@@ -109,8 +118,7 @@ def test_upload_is_deleted_not_marked_and_hides_probabilities(drawn, model, tmp_
 
 def test_upload_in_profile_gets_a_note_that_the_map_says_little(one_thread, tmp_path):
     spec = RenderSpec(syndrome="down", age=5, sex="female", skin_tone=4, seed=0, size=256, view="profile")
-    upload = tmp_path / "cache" / "upload.png"
-    upload.parent.mkdir()
+    upload = _in_upload_cache()
     Image.fromarray(synthesizer.render(spec).image).save(upload)
     result, _ = _call(tab.UPLOAD, upload=str(upload), method="gradcam")
     assert result.settings.startswith("**Note:** The face is turned away") and not upload.exists()
@@ -120,7 +128,7 @@ def test_upload_in_profile_gets_a_note_that_the_map_says_little(one_thread, tmp_
 
 
 def test_upload_outputs_hide_the_ranking_and_clear_the_upload(drawn, tmp_path):
-    upload = _upload_copy(Path(drawn[1]) / "face.png", tmp_path / "cache")
+    upload = _upload_copy(Path(drawn[1]) / "face.png")
     args = (tab.UPLOAD, *DRAWN.values(), {"path": str(upload)}, "saliency", tab.PREDICTED, True, "black", False, None)
     pictures, settings, _, _, plot, ranking, upload_value, session_dir = tab.explain_outputs(*args)
     assert not upload.exists()
@@ -158,7 +166,7 @@ def test_drawn_outputs_show_the_bar_chart(drawn):
     ],
 )
 def test_bad_upload_gives_one_line_error_and_is_deleted(drawn, tmp_path, content, message):
-    path = tmp_path / "upload.png"
+    path = _in_upload_cache()
     if content == "grey":
         Image.new("RGB", (256, 256), (128, 128, 128)).save(path)
     elif content == "truncated":
@@ -175,7 +183,8 @@ def test_bad_upload_gives_one_line_error_and_is_deleted(drawn, tmp_path, content
     ("changes", "message"),
     [
         ({"source": tab.UPLOAD}, "Upload an image first"),
-        ({"source": tab.UPLOAD, "upload": "/nonexistent/phenoface/upload.png"}, "already deleted"),
+        ({"source": tab.UPLOAD, "upload": str(Path(get_upload_folder()) / "gone" / "upload.png")}, "already deleted"),
+        ({"source": tab.UPLOAD, "upload": "/nonexistent/phenoface/upload.png"}, "not uploaded to this server"),
         ({"method": "magic"}, "Unknown method"),
         ({"target": "no_such_class"}, "Unknown class"),
         ({"syndrome": "no such syndrome"}, "Unknown syndrome"),
@@ -191,7 +200,7 @@ def test_bad_input_raises_gr_error(one_thread, changes, message):
 
 
 def test_counterfactual_baseline_refused_for_uploads(drawn, tmp_path):
-    upload = _upload_copy(Path(drawn[1]) / "face.png", tmp_path)
+    upload = _upload_copy(Path(drawn[1]) / "face.png")
     with pytest.raises(gr.Error, match="counterfactual"):
         _call(tab.UPLOAD, upload=str(upload), method="integrated_gradients", baseline="counterfactual")
     assert not upload.exists()

@@ -10,9 +10,13 @@ from __future__ import annotations
 import gradio as gr
 
 from ui import about, explain, generate, notice, quiz
+from ui.explain_files import MAX_UPLOAD_BYTES
+
+__all__ = ["MAX_UPLOAD_BYTES", "build_app"]
 
 #: Uploaded and generated files older than an hour are removed from Gradio's cache every hour;
-#: uploads are also deleted right after processing (see `ui.explain_files`).
+#: uploads are also deleted right after processing (see `ui.explain_files`), and the whole cache
+#: with the process's folder at shutdown (`models.tempfiles`).
 DELETE_CACHE = (3600, 3600)
 
 
@@ -26,7 +30,9 @@ def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool =
     Returns:
         the Blocks; the caller sets ``queue(...)`` and calls ``launch(...)``.
     """
-    with gr.Blocks(title="PhenoFace: synthetic faces for genetics education", delete_cache=DELETE_CACHE) as demo:
+    with gr.Blocks(
+        title="PhenoFace: synthetic faces for genetics education", delete_cache=DELETE_CACHE, analytics_enabled=False
+    ) as demo:
         gr.Markdown(notice.HEADER_MARKDOWN)
         with gr.Tabs():
             generate.build_tab(demo, render_size=render_size, generate_on_load=generate_on_load)

@@ -19,7 +19,7 @@ from ui.session import Refusal, SessionFolders
 MAX_UPLOAD_BYTES = 20 * 2**20
 
 
-_FOLDERS = SessionFolders("phenoface-explain-")
+_FOLDERS = SessionFolders("explain-")
 
 
 def session_dir(current: str | None) -> Path:
@@ -32,29 +32,65 @@ def remove_session_dir(path: str | None) -> None:
     _FOLDERS.remove(path)
 
 
-# --- uploads: read into memory, then delete ------------------------------------------------------------------
+# --- uploads: only files Gradio received, read into memory, then deleted ---------------------------------
 
 
 def _upload_path(upload) -> Path | None:
-    """The file of an upload: a path (as ``gr.Image(type="filepath")`` gives) or Gradio's file payload."""
+    """The file an upload names: a path (as ``gr.Image(type="filepath")`` gives) or Gradio's file payload."""
     if isinstance(upload, dict):
         upload = upload.get("path")
-    return Path(upload) if upload else None
+    if upload is None or upload == "":
+        return None
+    if not isinstance(upload, (str, os.PathLike)):
+        raise Refusal("The upload is not a file; upload a PNG or JPEG image.")
+    return Path(upload)
+
+
+def received_upload(upload) -> Path | None:
+    """The file of an upload, if and only if it is one Gradio received into its upload cache.
+
+    The Explain events take the raw payload (``preprocess=False``, so that nothing is decoded before
+    our limits are checked), so the path in it is whatever the caller wrote. Only a regular file
+    inside Gradio's upload folder (`gradio.utils.get_upload_folder`, after resolving links) is
+    accepted; anything else is refused untouched, never read and never deleted.
+
+    Args:
+        upload: the file's path, or Gradio's file payload (a dict with ``"path"``).
+
+    Returns:
+        the resolved path, or None when there is no upload.
+
+    Raises:
+        Refusal: the payload names a file outside the upload cache, a link, a folder or no file.
+    """
+    path = _upload_path(upload)
+    if path is None:
+        return None
+    cache = Path(get_upload_folder()).resolve()
+    try:
+        inside = not path.is_symlink() and path.resolve().is_relative_to(cache) and path.resolve() != cache
+    except (OSError, ValueError, RuntimeError):  # a path too long, a loop of links, a NUL byte
+        inside = False
+    if not inside:
+        raise Refusal("That file was not uploaded to this server; upload the image with the upload box.")
+    return path.resolve()
 
 
 def take_upload(upload) -> bytes:
     """Read an uploaded file into memory and delete it (and its empty cache folder), whatever happens.
 
     Args:
-        upload: the file's path, or Gradio's file payload (a dict with ``"path"``).
+        upload: the file's path, or Gradio's file payload (a dict with ``"path"``); only files inside
+            Gradio's upload folder are accepted (`received_upload`).
 
     Returns:
         the file's bytes.
 
     Raises:
-        gr.Error: no upload, a file already deleted, or a file over `MAX_UPLOAD_BYTES`.
+        Refusal: no upload, a path outside the upload folder (left untouched), a file already
+            deleted, or a file over `MAX_UPLOAD_BYTES`.
     """
-    path = _upload_path(upload)
+    path = received_upload(upload)
     if path is None:
         raise Refusal("Upload an image first (each upload is deleted after it is explained).")
     try:
@@ -64,12 +100,11 @@ def take_upload(upload) -> bytes:
             raise Refusal(f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB; upload a smaller image.")
         return path.read_bytes()
     finally:
-        if path.is_file() or path.is_symlink():
+        if path.is_file():
             path.unlink(missing_ok=True)
         cache = Path(get_upload_folder()).resolve()
-        parent = path.resolve().parent
-        if parent != cache and parent.is_relative_to(cache):
+        if path.parent != cache:
             try:
-                os.rmdir(parent)  # Gradio keeps each upload in a folder of its own; remove it when empty
+                os.rmdir(path.parent)  # Gradio keeps each upload in a folder of its own; remove it when empty
             except OSError:
                 pass

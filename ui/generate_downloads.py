@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from models import provenance
+from models.spreadsheet import safe_row
 from ui import notice
 from ui.session import SessionFolders
 
@@ -29,7 +30,7 @@ ATTRIBUTE_COLUMNS = [
 SECTIONS = ("faces", "features", "age_strip", "average")
 
 
-_FOLDERS = SessionFolders("phenoface-downloads-")
+_FOLDERS = SessionFolders("downloads-")
 
 
 def downloads_root() -> Path:
@@ -102,7 +103,7 @@ def write_set_zip(folder: Path, name: str) -> Path:
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=ATTRIBUTE_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)
     path = folder / name
     with provenance.atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for png, arcname in members:

@@ -34,7 +34,7 @@ from ui.quiz_feedback import (
     syndrome_name,
 )
 from ui.quiz_results import CONFIDENCE_CHOICES, MODE_CHOICES, learner_progress, quiz_store, summary_view
-from ui.session import Refusal, SessionFolders
+from ui.session import Refusal, SessionFolders, as_text
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def setup_note(mode: str, generator: str) -> str:
 # --------------------------------------------------------------------------- session folder
 
 
-_FOLDERS = SessionFolders("phenoface-quiz-")
+_FOLDERS = SessionFolders("quiz-")
 
 
 def _root() -> Path:
@@ -216,7 +216,10 @@ def start_quiz(
         learner=learner, quiz_id=quiz_id, settings=settings, questions=questions, position=0, answered=False,
         records=[], faces={}, folder=folder, size=int(size),
     )  # fmt: skip
-    status = f"Quiz for {learner}: {len(questions)} questions, seed {settings.seed} (enter it to repeat this quiz)."
+    status = (
+        f"Quiz for {as_text(learner)}: {len(questions)} questions, seed {settings.seed} "
+        "(enter it to repeat this quiz)."
+    )
     return {**_question_view(state, 0), "status": "\n\n".join([status, *notes])}
 
 

@@ -18,6 +18,7 @@ from models import quiz as quiz_lib
 from models import runtime
 from models.phenotype.morphology import FEATURES
 from ui.quiz_feedback import catalog, percent, person_first, syndrome_name
+from ui.session import as_text
 
 #: The quiz's question types and confidence levels ``(label, value)``: the form's choices, and the
 #: labels of the results.
@@ -42,9 +43,10 @@ def learner_progress(name: str | None) -> str:
     except ValueError as err:  # QuizStoreError is a ValueError too
         return f"**Note:** {err}"
     if summary is None or not summary.n_answers:
-        return f"Welcome, {name}. No results are stored for this name yet."
+        return f"Welcome, {as_text(name)}. No results are stored for this name yet."
     text = (
-        f"Welcome back, {summary.name}: {summary.n_quizzes} quiz{'zes' if summary.n_quizzes != 1 else ''}, "
+        f"Welcome back, {as_text(summary.name)}: "
+        f"{summary.n_quizzes} quiz{'zes' if summary.n_quizzes != 1 else ''}, "
         f"{summary.n_answers} questions answered, {percent(summary.accuracy)} right overall."
     )
     weak = sorted((a for a in quiz_lib.per_syndrome(past) if a.n >= 2), key=lambda a: (a.accuracy, -a.n))[:3]
@@ -80,8 +82,9 @@ def summary_view(state: dict) -> dict:
             store = quiz_store()
             store.finish_quiz(state["quiz_id"])
             overall = store.learner_summary(state["learner"])
+            quizzes = f"{overall.n_quizzes} quiz{'zes' if overall.n_quizzes != 1 else ''}"
             lines.append(
-                f"Saved. {overall.name}, so far: {overall.n_quizzes} quiz{'zes' if overall.n_quizzes != 1 else ''}, "
+                f"Saved. {as_text(overall.name)}, so far: {quizzes}, "
                 f"{overall.n_answers} questions answered, {percent(overall.accuracy)} right overall."
             )
             progress = learner_progress(state["learner"])

@@ -1,20 +1,23 @@
 """What every tab needs around its callbacks: per-session temporary folders, one-line errors, number checks.
 
-Per-session folders live under one temporary root per tab and process, removed when the process
-exits; a session's own folder is removed when its ``gr.State`` is deleted (the user leaves).
+Per-session folders live under one root per tab inside the process's temporary folder
+(`models.tempfiles.process_root`), removed when the process exits or, after a kill, at the next
+start; a session's own folder is removed when its ``gr.State`` is deleted (the user leaves).
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
+import html
 import logging
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 
+from models import tempfiles
 from models.checks import whole_number
 
 log = logging.getLogger(__name__)
@@ -35,10 +38,10 @@ class Refusal(gr.Error):
 
 
 class SessionFolders:
-    """Per-session temporary folders under one root, e.g. ``SessionFolders("phenoface-downloads-")``.
+    """Per-session temporary folders under one root, e.g. ``SessionFolders("downloads-")``.
 
     Args:
-        prefix: prefix of the root folder's name (in the system's temporary folder).
+        prefix: prefix of the root folder's name (inside `models.tempfiles.process_root`).
     """
 
     def __init__(self, prefix: str) -> None:
@@ -46,10 +49,8 @@ class SessionFolders:
 
     @functools.cached_property
     def root(self) -> Path:
-        """The root folder, created on first use and removed when the process exits."""
-        root = Path(tempfile.mkdtemp(prefix=self.prefix))
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-        return root
+        """The root folder, created on first use inside the process's temporary folder."""
+        return Path(tempfile.mkdtemp(prefix=self.prefix, dir=tempfiles.process_root()))
 
     def get(self, current: str | None) -> Path:
         """The session's folder: `current` when it is one of ours and still there, else a new one."""
@@ -61,6 +62,11 @@ class SessionFolders:
         """Delete a session's folder (only folders under our root)."""
         if path and Path(path).parent == self.root:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def as_text(text: str) -> str:
+    """`text` (e.g. a learner's name) to put inside Markdown: shown as typed, never as HTML or formatting."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(str(text), quote=False))
 
 
 def whole(value, what: str, low: int, high: int) -> int:

@@ -51,6 +51,8 @@ class ClassifierConfig:
         path = Path(folder)
         path = path if path.suffix == ".json" else path / CONFIG_NAME
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: not a classifier config (a JSON object is expected)")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -109,21 +111,46 @@ def to_tensor(crops: torch.Tensor) -> torch.Tensor:
 def load_classifier(folder: str | Path, device: str | torch.device = "cpu") -> Classifier:
     """Load a trained classifier from a folder holding ``config.json`` and ``model.safetensors``.
 
+    Only safetensors are read (never a pickle), and the weights must match the config exactly.
+
     Returns:
         `Classifier` in eval mode on `device`.
 
     Raises:
         FileNotFoundError: a file is missing.
-        ValueError: the config is invalid.
+        ValueError: the config is not valid JSON or not a classifier config, the weights file is not
+            a safetensors file, or the weights do not fit the config (e.g. another number of classes).
     """
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     folder = Path(folder)
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name} not found: not a classifier folder")
-    model = Classifier(ClassifierConfig.load(folder))
-    model.net.load_state_dict(load_file(str(folder / WEIGHTS_NAME)))
+    try:
+        config = ClassifierConfig.load(folder)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
+        raise ValueError(f"{folder / CONFIG_NAME} is not a classifier config: {err}") from None
+    try:
+        state = load_file(str(folder / WEIGHTS_NAME))
+    except (SafetensorError, OSError) as err:
+        raise ValueError(
+            f"{folder / WEIGHTS_NAME} is not a safetensors file ({err}); PhenoFace reads no other weight format"
+        ) from None
+    try:
+        model = Classifier(config)
+    except RuntimeError as err:  # timm: an unknown backbone name
+        raise ValueError(f"{folder / CONFIG_NAME}: cannot build backbone {config.backbone!r}: {err}") from None
+    try:
+        model.net.load_state_dict(state)
+    except RuntimeError as err:
+        head = [v for k, v in state.items() if k.endswith(".weight") and v.ndim == 2]
+        found = f" the weights have {head[-1].shape[0]} classes," if head else ""
+        raise ValueError(
+            f"the weights in {folder} do not fit its config ({config.backbone}, {len(config.classes)} classes;"
+            f"{found} {str(err).splitlines()[0]})"
+        ) from None
     return model.to(device).eval()
 
 

@@ -40,6 +40,11 @@ TEMPLATE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.1396, 92.28
 MIN_SIDE = 32
 #: Face Mesh runs on a copy whose longer side is at most this many pixels (the mesh works at 192 px).
 DETECT_MAX_SIDE = 1024
+#: Largest image we decode, in pixels (width x height), checked from the file's header before any
+#: decoding: 40 megapixels holds any phone or studio portrait (a 48 MP phone saves 12 MP by default)
+#: and costs at most about 120 MB as RGB; a "decompression bomb" of a few hundred KB claiming
+#: 20,000 x 20,000 pixels is refused instead of filling gigabytes.
+MAX_PIXELS = 40_000_000
 
 # Face Mesh indices (canonical topology, refine_landmarks=True).
 _IRIS_R, _IRIS_L = 468, 473  # iris centres; _R is the subject's right eye, on the image's left
@@ -78,8 +83,9 @@ def load_rgb(image: ImageInput) -> np.ndarray:
         16-bit grey images are scaled to 8 bits.
 
     Raises:
-        ValueError: the file cannot be read or decoded (missing, truncated, not an image), or the
-            array has an unsupported shape.
+        ValueError: the file cannot be read or decoded (missing, truncated, not an image), the image
+            has more than `MAX_PIXELS` pixels (checked before decoding), or the array has an
+            unsupported shape.
     """
     if isinstance(image, np.ndarray):
         arr = image
@@ -101,8 +107,13 @@ def load_rgb(image: ImageInput) -> np.ndarray:
             pil = Image.open(io.BytesIO(image))
         else:
             pil = Image.open(Path(image))
+        _check_pixels(*pil.size)  # from the header: nothing is decoded yet
         pil.load()  # decode now, so a truncated file fails here
         pil = ImageOps.exif_transpose(pil)
+    except Image.DecompressionBombError:  # Pillow's own header check, at twice its 89-megapixel default
+        raise ValueError(
+            _TOO_LARGE.format(size=f"over {2 * Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+        ) from None
     except (OSError, UnidentifiedImageError, SyntaxError) as e:
         raise ValueError(f"could not read the image: {e}") from e
     if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
@@ -112,6 +123,17 @@ def load_rgb(image: ImageInput) -> np.ndarray:
         top = 65535.0 if grey.max() > 255 else 255.0
         return np.repeat(np.round(grey / top * 255).clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
     return np.asarray(pil.convert("RGB"))
+
+
+_TOO_LARGE = (
+    f"the image is {{size}}, more than the {MAX_PIXELS // 1_000_000} megapixels PhenoFace reads; resize it "
+    "first (a face needs well under 1 megapixel)"
+)
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ValueError(_TOO_LARGE.format(size=f"{width} x {height} pixels"))
 
 
 def _flatten_alpha(pil: Image.Image) -> np.ndarray:

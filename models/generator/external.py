@@ -49,7 +49,8 @@ def load_external(folder: Path) -> tuple[str, object, object]:
         ``("phenoface", pipe, privacy index or None)`` for a PhenoFace pipeline folder
         (model_index.json ``_class_name == "PhenoFacePipeline"``), loaded with
         `models.generator.sample.load_generator`; else ``("text", diffusers pipeline, None)``,
-        loaded with ``DiffusionPipeline.from_pretrained(folder, local_files_only=True)``.
+        loaded with ``DiffusionPipeline.from_pretrained(folder, local_files_only=True, use_safetensors=True)``
+        (a pickled ``.bin`` is refused, never unpickled).
 
     Raises:
         ValueError: the folder is not a diffusers pipeline or fails to load (nothing is downloaded).
@@ -72,7 +73,7 @@ def load_external(folder: Path) -> tuple[str, object, object]:
             from diffusers import DiffusionPipeline
 
             try:
-                pipe = DiffusionPipeline.from_pretrained(folder, local_files_only=True)
+                pipe = DiffusionPipeline.from_pretrained(folder, local_files_only=True, use_safetensors=True)
             except Exception as err:  # noqa: BLE001 - any loading failure becomes one readable sentence
                 raise ValueError(f"the external pipeline ({class_name}) could not be loaded: {err}") from None
             pipe.set_progress_bar_config(disable=True)

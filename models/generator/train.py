@@ -106,7 +106,7 @@ def _load_ema(ema, folder: Path) -> None:
 
 
 def _load_pipeline(folder: Path, progress: bool) -> PhenoFacePipeline:
-    """`PhenoFacePipeline.from_pretrained(folder)`, without diffusers' loading bar when `progress` is False.
+    """`models.generator.sample.load_pipeline(folder)`, without diffusers' loading bar when `progress` is False.
 
     diffusers' switch is process-wide, so it is put back as it was for whoever called `cli` in-process.
     """
@@ -116,7 +116,9 @@ def _load_pipeline(folder: Path, progress: bool) -> PhenoFacePipeline:
     if not progress:
         diffusers_logging.disable_progress_bar()
     try:
-        return PhenoFacePipeline.from_pretrained(folder)
+        from models.generator.sample import load_pipeline
+
+        return load_pipeline(folder)
     finally:
         if was_enabled:
             diffusers_logging.enable_progress_bar()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from models.provenance import atomic_output
 from models.quiz.questions import Question
+from models.spreadsheet import safe_row
 
 CONFIDENCE_LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)  # 1 = guessing, 5 = certain
 
@@ -156,7 +157,9 @@ CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AnswerRecord)) + ("s
 def export_csv(records: Iterable[AnswerRecord], path: str | Path, names: Mapping[str, str] | None = None) -> Path:
     """Write answers to a CSV file atomically (a reader never sees a half-written file).
 
-    Lists (choices, answers) are written as ``;``-separated text; ``correct`` as 1 or 0.
+    Lists (choices, answers) are written as ``;``-separated text; ``correct`` as 1 or 0. A text cell
+    that a spreadsheet would run as a formula (a learner named ``=HYPERLINK(...)``) is written as text
+    (`models.spreadsheet.safe_cell`).
 
     Args:
         records: the answers.
@@ -180,7 +183,7 @@ def export_csv(records: Iterable[AnswerRecord], path: str | Path, names: Mapping
                 row[key] = ";".join(row[key])
             row["correct"] = int(r.correct)
             row["syndrome_name"] = names.get(r.syndrome, r.syndrome)
-            writer.writerow(row)
+            writer.writerow(safe_row(row))
     return path
 
 

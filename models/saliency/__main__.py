@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from models.saliency import BASELINES, METHODS, PRECISIONS, explain
+from models.saliency.attribution import MAX_SAMPLES, MAX_STEPS
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "assets" / "classifier"
 
@@ -58,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="counterfactual image for --baseline counterfactual (renders: re-rendered when omitted)",
     )
-    p.add_argument("--steps", type=int, default=32, help="IG integration steps (default: 32)")
-    p.add_argument("--samples", type=int, default=8, help="SmoothGrad noise samples (default: 8)")
+    p.add_argument(
+        "--steps", type=int, default=32, help=f"IG integration steps, 1 to {MAX_STEPS}, run 32 at a time (default: 32)"
+    )
+    p.add_argument("--samples", type=int, default=8, help=f"SmoothGrad noise samples, 1 to {MAX_SAMPLES} (default: 8)")
     p.add_argument("--window", type=int, default=16, help="Occlusion patch side in pixels at 112 px (default: 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of SmoothGrad's noise (default: 0)")
     p.add_argument(
@@ -75,10 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_args(args) -> str | None:
     """One-line message for arguments the attribution methods cannot take, else None."""
-    if args.steps < 1:
-        return f"--steps must be at least 1, not {args.steps}"
-    if args.samples < 1:
-        return f"--samples must be at least 1, not {args.samples}"
+    if not 1 <= args.steps <= MAX_STEPS:
+        return f"--steps must be from 1 to {MAX_STEPS}, not {args.steps}"
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        return f"--samples must be from 1 to {MAX_SAMPLES}, not {args.samples}"
     if not 2 <= args.window <= 112:
         return f"--window must be between 2 and 112 pixels, not {args.window}"
     for flag, path in (("--out", args.out), ("--json", args.json)):

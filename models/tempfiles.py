@@ -1,0 +1,86 @@
+"""The one temporary folder of a PhenoFace process, and the clean-up of folders left by killed ones.
+
+Everything a server writes for a while (Gradio's upload and output cache, the per-session folders
+of faces, downloads and quiz results) lives under one folder per process,
+``<system temp>/phenoface-<pid>-<random>``. It is removed when the process exits normally, and a
+later start removes the folders of processes that no longer run (killed, crashed, power lost), so
+nothing a learner or an upload left behind outlives the server by more than one restart.
+
+Importing this module creates nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+#: Prefix of every process folder, in the system's temporary folder.
+PREFIX = "phenoface-"
+_NAME = re.compile(rf"^{re.escape(PREFIX)}(\d+)-[a-z0-9_]+$")
+
+_root: Path | None = None
+_lock = threading.Lock()
+
+
+def process_root() -> Path:
+    """This process's temporary folder, created on first use and removed when the process exits.
+
+    Returns:
+        the folder, ``<system temp>/phenoface-<pid>-<random>``, readable by this user only.
+    """
+    global _root
+    with _lock:
+        if _root is None or not _root.is_dir():
+            _root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+            atexit.register(shutil.rmtree, _root, ignore_errors=True)
+        return _root
+
+
+def remove_process_root() -> None:
+    """Remove this process's folder now (it is made anew on the next `process_root` call)."""
+    global _root
+    with _lock:
+        if _root is not None:
+            shutil.rmtree(_root, ignore_errors=True)
+            _root = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user: alive, and not ours to judge
+        return True
+    return True
+
+
+def remove_stale(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Remove the process folders of PhenoFace processes that no longer run.
+
+    A folder whose process is still alive (or whose pid was reused by another live process) is
+    kept: removing a running server's uploads would break its users' sessions.
+
+    Args:
+        folder: where to look; the system's temporary folder by default.
+
+    Returns:
+        the folders removed.
+    """
+    base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    removed = []
+    for path in base.glob(f"{PREFIX}*"):
+        match = _NAME.match(path.name)
+        if not match or not path.is_dir() or path.is_symlink():
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
