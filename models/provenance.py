@@ -106,6 +106,11 @@ def png_metadata(
     return {k: _as_text(v) for k, v in info.items() if v is not None}
 
 
+def add_text(info: Mapping[str, str], **extra: Any) -> dict[str, str]:
+    """`info` (from `png_metadata`) with further keys; non-string values as JSON, None values left out."""
+    return {**info, **{k: _as_text(v) for k, v in extra.items() if v is not None}}
+
+
 def save_png(image: np.ndarray, path: str | os.PathLike, info: Mapping[str, Any]) -> Path:
     """Write an RGB image as PNG with text metadata, atomically.
 

@@ -583,7 +583,10 @@ def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engi
     down, unaffected = (s.condition["hpo_terms"] for s in samples)
     assert down and set(down) <= set(vocab) and unaffected == ()
     again = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2)[0]
-    assert again.condition["hpo_terms"] == down and np.array_equal(again.image, samples[0].image)
+    assert again.condition["hpo_terms"] == down
+    # drawn alone or in a batch of 2: PyTorch promises no bit equality across batch sizes, so allow
+    # one grey level (seen in 1 of 3,072 values), but no other face
+    assert np.abs(again.image.astype(int) - samples[0].image.astype(int)).max() <= 1
     given = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2, hpo_terms=[[vocab[0]]])[0]
     assert given.condition["hpo_terms"] == (vocab[0],)
 

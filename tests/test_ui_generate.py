@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from models import provenance, runtime
+from models.faces import DIFFUSION_SAMPLING
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.composite import average_portrait
@@ -336,7 +337,7 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
         # each face is the model's sample, upsampled to the display size and marked
         pipe, index = runtime.generator()
         classes = [_syndrome_key()] * 2 + ["unaffected"] * 2
-        settings = (generate_learned.DIFFUSION_GUIDANCE, generate_learned.DIFFUSION_SAMPLER)
+        settings = (DIFFUSION_SAMPLING.guidance_scale, DIFFUSION_SAMPLING.sampler)
         samples = gen.generate(pipe, index, classes, 5.0, "female", 4, [7, 8, 7, 8], 2, *settings)
         for (path, _), k in zip(out.gallery, (0, 2, 1, 3), strict=True):
             meta = provenance.read_png_metadata(path)

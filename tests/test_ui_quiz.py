@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import gradio as gr
@@ -188,7 +188,7 @@ def test_a_quiz_with_the_learned_generator(app_paths, tmp_path, monkeypatch):
         folder
     )
     runtime.configure(generator_dir=folder)
-    monkeypatch.setitem(faces.DIFFUSION_SETTINGS, "steps", 2)
+    monkeypatch.setattr(faces, "SAMPLING", replace(faces.SAMPLING, steps=2))
     monkeypatch.setattr(gen, "_CACHE", {})  # the loaded pipeline is forgotten after the test
     view = _start(generator="diffusion", syndromes=["down", "noonan"], include_unaffected=True, n_questions=1)
     assert "not trained on Noonan syndrome" in view["status"]

@@ -17,7 +17,7 @@ clinician should look for; nothing here is for diagnosis.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from models import provenance, runtime
+from models.faces import FaceRequest, draw_faces
 from models.phenotype.catalog import UNAFFECTED, load_catalog
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
 from models.saliency import METHODS, app_settings
@@ -89,7 +90,8 @@ def _sentence(err: Exception) -> str:
 
 
 def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
-    """Render, mark and save one face; returns the PNG path, the spec, the catalogue entry and the baseline."""
+    """Draw (`models.faces.draw_faces`), mark and save one face; returns the PNG path, the spec, the
+    catalogue entry and the baseline (the same child without the syndrome, marked)."""
     from models.phenotype import synthesizer
 
     seed = whole(seed, "The seed", 0, 2**31 - 1)
@@ -102,21 +104,16 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
         entry = load_catalog().get(spec.syndrome)
     except ValueError as err:
         raise Refusal(_sentence(err)) from None
-    sample = synthesizer.render(spec)
-    path = folder / "face.png"
-    info = provenance.png_metadata(
-        generator="PhenoFace app (Explain), models.phenotype.synthesizer",
-        seed=spec.seed,
-        spec=asdict(spec),
-        hpo_release=load_catalog().hpo_release,
-        syndrome=entry.name,
-        hpo_present=";".join(sample.hpo_present),
-        app_notice=notice.NOTICE,
+    request = FaceRequest(
+        spec=spec,
+        label="PhenoFace app (Explain), models.phenotype.synthesizer",
+        metadata={"app_notice": notice.NOTICE},
     )
-    provenance.save_png(provenance.mark_synthetic(sample.image), path, info)
-    # the same child without the syndrome, marked too, so that the mark cancels in the difference
-    baseline = provenance.mark_synthetic(synthesizer.render(replace(spec, intensity=0.0)).image)
-    return path, spec, entry, baseline
+    # the face and the same child without the syndrome (itself, for a child without one), both marked,
+    # so that the mark cancels in the difference
+    faces = draw_faces(request)
+    path = faces[0].save(folder / "face.png")
+    return path, faces[0].spec, entry, faces[-1].image
 
 
 def explain_face(

@@ -10,9 +10,12 @@ pipelines come from ``models/`` (`models.runtime.generator`, `models.generator.e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from models import provenance, runtime
+from models.faces import DIFFUSION_SAMPLING, FaceRequest, draw_faces
+from models.faces import LEARNED as FACE_LEARNED
 from models.generator.external import load_external, prompt, run_text_pipeline
 from models.phenotype.spec import RenderSpec
 from ui import notice
@@ -21,7 +24,7 @@ from ui.generate_downloads import attributes, save_face
 from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, terms_table, who
 from ui.session import Refusal
 
-DIFFUSION_STEPS, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER = 25, 4.0, "dpm++"
+DIFFUSION_STEPS = DIFFUSION_SAMPLING.steps
 HPO_DRAWN_LABEL = (
     "**HPO features face 1 was drawn with** (chosen for this child by the phenotype engine from the "
     "syndrome's frequencies, and given to the model with the syndrome; the model may draw some of them "
@@ -47,41 +50,35 @@ def _learned_pipeline(generator: str):
 def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator: str, steps: int) -> Drawn:
     """Learned model: face ``i`` from noise seed ``base.seed + i``; its comparison is the same noise
     with the ``unaffected`` condition (same seed, not the same child)."""
-    from models.generator import sample as gen
-
     pipe, index, label = _learned_pipeline(generator)
     if entry.key not in pipe.class_names:
         raise Refusal(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
     affected = entry.key != UNAFFECTED_KEY
     compare = affected and UNAFFECTED_KEY in pipe.class_names
     seeds = [base.seed + i for i in range(n_faces)]
-    classes = [entry.key] * n_faces + ([UNAFFECTED_KEY] * n_faces if compare else [])
+    request = FaceRequest(
+        spec=base, n_faces=n_faces, generator=FACE_LEARNED, pipeline=(pipe, index),
+        sampling=replace(DIFFUSION_SAMPLING, steps=steps), metadata={"app_notice": notice.NOTICE},
+    )  # fmt: skip
     try:
-        all_seeds = seeds * (2 if compare else 1)
-        samples = gen.generate(pipe, index, classes, base.age, base.sex, base.skin_tone, all_seeds, steps,
-                               DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER)  # fmt: skip
+        faces = draw_faces(request)
     except ValueError as err:
         raise Refusal(f"The {label} failed: {err}.") from None
     unaffected = catalog().get(UNAFFECTED_KEY)
     gallery, infos = [], []
-    for j, s in enumerate(samples):
-        i, plain = j % n_faces, j >= n_faces
-        person = unaffected if plain else entry
-        info = {
-            **gen.provenance(pipe, s, steps, DIFFUSION_GUIDANCE, DIFFUSION_SAMPLER, index is not None),
-            "syndrome": person.name,
-            "attributes": attributes(label, person, base.age, base.sex, base.skin_tone, None, s.seed),
-            "app_notice": notice.NOTICE,
-        }
-        image = provenance.mark_synthetic(gen.upscale(s.image, base.size))
-        path = save_face(image, shown / f"{i + 1:02d}{'_without' if plain else ''}.png", info)
-        caption = f"{i + 1}. without the syndrome: {SAME_SEED}" if plain else f"{i + 1}. {who(entry)}"
+    for face in faces:
+        person = unaffected if face.without else entry
+        row = attributes(label, person, base.age, base.sex, base.skin_tone, None, face.seed)
+        info = provenance.add_text(face.info, attributes=row)
+        path = save_face(face.image, shown / f"{face.child + 1:02d}{'_without' if face.without else ''}.png", info)
+        caption = (
+            f"{face.child + 1}. without the syndrome: {SAME_SEED}"
+            if face.without
+            else f"{face.child + 1}. {who(entry)}"
+        )
         gallery.append((path, caption))
-        infos.append((image, info))
-    if compare:  # pairs side by side, like the phenotype model's
-        order = [k for i in range(n_faces) for k in (i, i + n_faces)]
-        gallery, infos = [gallery[k] for k in order], [infos[k] for k in order]
-    withheld = sum(len(s.withheld) for s in samples)
+        infos.append((face.image, info))
+    withheld = sum(len(face.withheld) for face in faces)
     resolution = pipe.unet.config.sample_size
     lines = [
         f"**Face 1** ({label}): drawn for {who(entry)}; {base.age:g} years, {base.sex}, "
@@ -109,7 +106,7 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
         ["the profile view (frontal only)"] if base.view != "frontal" else []
     )
     lines.append(f"Not used by this model: {', '.join(ignored)}.")
-    terms = samples[0].condition.get("hpo_terms")  # only a generator conditioned on HPO features has them
+    terms = faces[0].hpo_terms  # only a generator conditioned on HPO features has them
     listed = terms is not None and affected
     return Drawn(
         gallery=gallery,

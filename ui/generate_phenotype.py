@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from models import provenance
+from models.faces import Face, FaceRequest, draw_faces
 from models.phenotype import synthesizer
 from models.phenotype.composite import average_portrait
 from models.phenotype.morphology import FEATURES
@@ -25,6 +26,7 @@ from ui.generate_downloads import archive_name, attributes, fresh_section, save_
 from ui.generate_tables import UNAFFECTED_KEY, catalog, feature_choices, features_table, resolve_syndrome, who
 from ui.session import Refusal, whole
 
+APP_GENERATOR = "PhenoFace app, models.phenotype.synthesizer"  # the PNGs' "generator" text
 STRIP_AGES = (1, 4, 8, 12, 16)  # years
 AVERAGE_CHILDREN = 12  # default number of children in an average portrait
 MAX_AVERAGE_CHILDREN = 24
@@ -45,13 +47,13 @@ def validated(spec: RenderSpec) -> RenderSpec:
         raise Refusal(str(err)) from None
 
 
-def _render_marked(spec: RenderSpec):
-    """Validate and render one spec; returns the sample and its image with the SYNTHETIC mark."""
+def _draw(spec: RenderSpec, n_faces: int = 1, pair: bool = False) -> list[Face]:
+    """`models.faces.draw_faces` with the phenotype engine, failing with ``gr.Error`` (one line)."""
+    request = FaceRequest(spec=validated(spec), n_faces=n_faces, pair=pair, label=APP_GENERATOR)
     try:
-        sample = synthesizer.render(validated(spec))
+        return draw_faces(request)
     except ValueError as err:
         raise Refusal(str(err)) from None
-    return sample, provenance.mark_synthetic(sample.image)
 
 
 def _summary(sample, syndrome, n_present_possible: int) -> str:
@@ -72,27 +74,17 @@ def _summary(sample, syndrome, n_present_possible: int) -> str:
     return "\n\n".join(lines)
 
 
-def _png_info(sample, syndrome, generator: str = GENERATOR_NAMES[PHENOTYPE]) -> dict:
-    """PNG text metadata of a phenotype-model face shown or downloaded from the app."""
-    spec = sample.spec
+def _png_info(face: Face, syndrome, generator: str = GENERATOR_NAMES[PHENOTYPE]) -> dict:
+    """PNG text metadata of a phenotype-model face shown or downloaded from the app: its provenance
+    (`models.faces`), the row of ``attributes.csv`` and the app's notice."""
+    spec = face.spec
     row = attributes(generator, syndrome, spec.age, spec.sex, spec.skin_tone, spec.intensity, spec.seed,
-                     sample.hpo_present)  # fmt: skip
-    return provenance.png_metadata(
-        generator="PhenoFace app, models.phenotype.synthesizer",
-        seed=spec.seed,
-        spec=asdict(spec),
-        hpo_release=str(catalog().hpo_release),
-        syndrome=syndrome.name,
-        omim=",".join(syndrome.omim),
-        hpo_present=";".join(sample.hpo_present),
-        hpo_realised=";".join(sample.hpo_realised),
-        attributes=row,
-        app_notice=notice.NOTICE,
-    )
+                     face.hpo_present)  # fmt: skip
+    return provenance.add_text(face.info, attributes=row, app_notice=notice.NOTICE)
 
 
 def draw_phenotype(entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
-    """Draw a set with the phenotype model and save it under `shown`.
+    """Draw a set with the phenotype model (`models.faces.draw_faces`) and save it under `shown`.
 
     Child ``i`` has identity seed ``base.seed + i``; its pair is the same spec at intensity 0 (no pair for
     a child without a syndrome).
@@ -115,21 +107,19 @@ def draw_phenotype(entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
         caption += f" ({notice.EXAGGERATED})"
     elif affected and base.intensity == 0:
         caption += f" ({notice.NOT_DRAWN})"
-    gallery, first = [], None
-    for i in range(n_faces):
-        spec = replace(base, seed=base.seed + i)
-        sample, image = _render_marked(spec)
-        first = first or (sample, image)
-        gallery.append((save_face(image, shown / f"{i + 1:02d}.png", _png_info(sample, entry)), f"{i + 1}. {caption}"))
-        if affected:
-            plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
-            path = save_face(plain, shown / f"{i + 1:02d}_without.png", _png_info(plain_sample, entry))
-            gallery.append((path, f"{i + 1}. {notice.WITHOUT_SYNDROME}"))
-    sample, image = first
+    faces = _draw(base, n_faces, pair=True)
+    gallery = []
+    for face in faces:
+        info = _png_info(face, entry)
+        name = f"{face.child + 1:02d}{'_without' if face.without else ''}.png"
+        label = notice.WITHOUT_SYNDROME if face.without else caption
+        gallery.append((save_face(face.image, shown / name, info), f"{face.child + 1}. {label}"))
+    first = faces[0]
+    sample = first.sample
     depictable = len({term.renders_as for term in entry.depicted_terms})
     return Drawn(
         gallery=gallery,
-        first=(image, _png_info(sample, entry)),
+        first=(first.image, _png_info(first, entry)),
         summary=_summary(sample, entry, depictable),
         features=features_table(sample, entry),
         features_label="**HPO features this child (face 1) shows** "
@@ -206,12 +196,15 @@ def toggle_features(selected: list[str] | None, face: dict | None, session_dir: 
     if other:
         raise Refusal(f"{other[0]} is not one of the features of {entry.name} that we draw.")
     spec = replace(spec, features=tuple(selected or ()))
-    sample, image = _render_marked(spec)
-    plain_sample, plain = _render_marked(replace(spec, intensity=0.0))
+    chosen, plain = _draw(spec) + _draw(replace(spec, intensity=0.0))
+    sample = chosen.sample
     out = fresh_section(folder, "features")
     gallery = [
-        (save_face(image, out / "face1_chosen.png", _png_info(sample, entry)), f"1. {who(entry)}: chosen features"),
-        (save_face(plain, out / "face1_without.png", _png_info(plain_sample, entry)), f"1. {notice.WITHOUT_SYNDROME}"),
+        (
+            save_face(chosen.image, out / "face1_chosen.png", _png_info(chosen, entry)),
+            f"1. {who(entry)}: chosen features",
+        ),
+        (save_face(plain.image, out / "face1_without.png", _png_info(plain, entry)), f"1. {notice.WITHOUT_SYNDROME}"),
     ]
     if not spec.features:
         note = "No feature ticked: face 1 is drawn without any of the syndrome's features."
@@ -242,9 +235,9 @@ def age_strip(face: dict | None, session_dir: str | None):
     out = fresh_section(folder, "age_strip")
     gallery = []
     for age in STRIP_AGES:
-        sample, image = _render_marked(replace(spec, age=float(age)))
+        (grown,) = _draw(replace(spec, age=float(age)))
         unit = "year" if age == 1 else "years"
-        gallery.append((save_face(image, out / f"age{age:02d}.png", _png_info(sample, entry)), f"{age} {unit}"))
+        gallery.append((save_face(grown.image, out / f"age{age:02d}.png", _png_info(grown, entry)), f"{age} {unit}"))
     return gallery, str(write_set_zip(folder, archive_name(entry.key, spec.seed)))
 
 

@@ -9,19 +9,19 @@ baseline) and to find its region masks.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from models import provenance
-from models.phenotype import synthesizer
+from models.faces import DIFFUSION_SAMPLING, LEARNED, FaceRequest, draw_faces
 from models.phenotype.catalog import UNAFFECTED, load_catalog
 from models.phenotype.spec import RenderSpec
 from models.quiz.questions import Question
 
 PHENOTYPE_GENERATOR = "PhenoFace app quiz, models.phenotype.synthesizer"
-#: Sampling settings of the learned diffusion generator in the quiz.
-DIFFUSION_SETTINGS: dict[str, Any] = {"steps": 25, "guidance_scale": 4.0, "sampler": "dpm++"}
+#: Sampling of the learned diffusion generator in the quiz: the project's defaults (`models.faces`).
+SAMPLING = DIFFUSION_SAMPLING
 
 
 @dataclass(frozen=True)
@@ -59,34 +59,21 @@ def draw_face(question: Question, folder: str | Path, size: int, generator: Any 
     """
     folder = Path(folder)
     stem = f"q{question.position + 1:02d}"
+    spec = RenderSpec(
+        syndrome=question.syndrome, age=float(question.age), sex=question.sex, skin_tone=question.skin_tone,
+        seed=question.seed, intensity=question.intensity, size=size,
+    )  # fmt: skip
     if question.generator == "phenotype":
-        spec = RenderSpec(
-            syndrome=question.syndrome, age=float(question.age), sex=question.sex, skin_tone=question.skin_tone,
-            seed=question.seed, intensity=question.intensity, size=size,
-        )  # fmt: skip
-        sample = synthesizer.render(spec)
-        image, present = provenance.mark_synthetic(sample.image), tuple(sample.hpo_present)
-        name = PHENOTYPE_GENERATOR
-        full = provenance.png_metadata(
-            generator=name, seed=spec.seed, spec=asdict(sample.spec), hpo_release=load_catalog().hpo_release,
-            syndrome=load_catalog().get(question.syndrome).name, hpo_present=";".join(present), **metadata,
-        )  # fmt: skip
+        request = FaceRequest(spec=spec, pair=False, label=PHENOTYPE_GENERATOR, metadata=metadata)
     else:
-        from models.generator import sample as gen
-
         if generator is None:
             raise ValueError("the learned diffusion model is needed for this question but was not given")
-        pipe, index = generator
-        s = DIFFUSION_SETTINGS
-        (sample,) = gen.generate(
-            pipe, index, question.syndrome, question.age, question.sex, question.skin_tone, [question.seed], **s
-        )
-        image, present = provenance.mark_synthetic(gen.upscale(sample.image, size)), ()
-        full = {
-            **gen.provenance(pipe, sample, s["steps"], s["guidance_scale"], s["sampler"], index is not None),
-            **metadata,
-        }
-        name = full["generator"]
+        request = FaceRequest(
+            spec=spec, generator=LEARNED, pair=False, pipeline=generator, sampling=SAMPLING,
+            metadata=metadata,
+        )  # fmt: skip
+    (face,) = draw_faces(request)
+    image, present, full, name = face.image, face.hpo_present, face.info, face.info["generator"]
     shown = provenance.save_png(image, folder / f"{stem}.png", provenance.png_metadata(generator=name, **metadata))
     review = provenance.save_png(image, folder / f"{stem}_answer.png", full)
     return QuizFace(shown=str(shown), review=str(review), present=present)

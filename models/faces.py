@@ -1,0 +1,225 @@
+"""One way to draw the faces PhenoFace shows: `draw_faces(FaceRequest) -> list[Face]`.
+
+Every caller that shows or writes a face (the app's Generate, Explain and Quiz tabs today; the
+command lines, benchmarks and experiment as they move over) asks here, so that drawing a child,
+pairing it with the same child without the syndrome, upscaling, marking it SYNTHETIC, writing its
+provenance and applying the memorisation filter happen in one place. The generators are a small
+registry (`GENERATORS`, name -> drawing function), as timm registers its models by name; a new
+engine plugs in by registering one function.
+
+- ``"phenotype"``: the rule-based phenotype engine (`models.phenotype.synthesizer.render`). Child
+  ``i`` has identity seed ``spec.seed + i``; its pair is the same spec at intensity 0, the same child
+  without the syndrome.
+- ``"learned"``: a PhenoFace diffusion pipeline with its privacy index
+  (`models.generator.sample.generate`, which redraws any sample the index flags). Face ``i`` has noise
+  seed ``spec.seed + i``; its pair is the same noise with the ``unaffected`` condition (the same seed,
+  not the same child).
+
+Importing this module loads no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models import provenance
+from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.spec import FaceSample, RenderSpec
+
+PHENOTYPE, LEARNED = "phenotype", "learned"
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How a diffusion generator samples: the one set of defaults the app, quiz and benchmarks share."""
+
+    steps: int = 25  # DPM-Solver++ steps
+    guidance_scale: float = 4.0  # classifier-free guidance weight
+    sampler: str = "dpm++"  # "dpm++" or "ddim" (models.generator.config.use_sampler)
+
+
+#: The learned generator's sampling as the README's figures measure it (benchmarks.generator_quality).
+DIFFUSION_SAMPLING = Sampling()
+
+
+@dataclass(frozen=True)
+class FaceRequest:
+    """What to draw.
+
+    Attributes:
+        spec: face 1: syndrome, age (years), sex, Monk skin tone, colours, view, size (pixels),
+            intensity and switched features; child ``i`` uses seed ``spec.seed + i``.
+        n_faces: number of children, 1 or more.
+        generator: a key of `GENERATORS`.
+        pair: also draw each child without the syndrome (nothing is paired for ``unaffected``).
+        pipeline: ``(pipe, privacy index or None)`` for a diffusion generator.
+        sampling: the diffusion generator's sampling.
+        label: the ``generator`` text written into each PNG's metadata (default: the generator's own).
+        metadata: further PNG text for every face (e.g. the app's notice).
+    """
+
+    spec: RenderSpec
+    n_faces: int = 1
+    generator: str = PHENOTYPE
+    pair: bool = True
+    pipeline: Any = None
+    sampling: Sampling = DIFFUSION_SAMPLING
+    label: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Face:
+    """One drawn face, marked and described.
+
+    Attributes:
+        image: (S, S, 3) uint8 RGB at ``spec.size``, with the visible SYNTHETIC mark.
+        info: its PNG text metadata (`models.provenance.png_metadata`): synthetic, generator, seed, ...
+        child: which child of the request, 0-based.
+        without: True for the pair drawn without the syndrome.
+        seed: identity seed (phenotype) or noise seed (diffusion) that drew it.
+        spec: the exact render spec (phenotype engine), else None.
+        sample: the engine's `FaceSample` (landmarks, region masks), else None.
+        hpo_present: HPO ids the face shows (phenotype engine).
+        hpo_realised: HPO ids drawn at any strength (phenotype engine).
+        hpo_terms: HPO ids a diffusion generator conditioned on HPO features was given, else None.
+        withheld: seeds whose samples the memorisation filter refused before this one.
+    """
+
+    image: np.ndarray
+    info: dict[str, str]
+    child: int
+    without: bool
+    seed: int
+    spec: RenderSpec | None = None
+    sample: FaceSample | None = None
+    hpo_present: tuple[str, ...] = ()
+    hpo_realised: tuple[str, ...] = ()
+    hpo_terms: tuple[str, ...] | None = None
+    withheld: tuple[int, ...] = ()
+
+    def save(self, path: str | Path, **extra: Any) -> Path:
+        """Write the marked image as a PNG with its metadata (and `extra` text), atomically."""
+        return provenance.save_png(self.image, path, provenance.add_text(self.info, **extra))
+
+
+def draw_phenotype(request: FaceRequest) -> list[Face]:
+    """The phenotype engine's faces, each followed by its pair when ``request.pair``.
+
+    Raises:
+        ValueError: the engine refuses the spec (`models.phenotype.synthesizer.validate_spec`).
+    """
+    from models.phenotype import synthesizer
+
+    base = synthesizer.validate_spec(request.spec)
+    entry = load_catalog().get(base.syndrome)
+    pair = request.pair and entry.key != UNAFFECTED
+    faces = []
+    for i in range(request.n_faces):
+        spec = replace(base, seed=base.seed + i)
+        for without in (False, True) if pair else (False,):
+            s = synthesizer.render(replace(spec, intensity=0.0) if without else spec)
+            info = provenance.png_metadata(
+                generator=request.label or "PhenoFace, models.phenotype.synthesizer",
+                seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
+                syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
+                hpo_realised=";".join(s.hpo_realised), **request.metadata,
+            )  # fmt: skip
+            faces.append(
+                Face(
+                    image=provenance.mark_synthetic(s.image),
+                    info=info,
+                    child=i,
+                    without=without,
+                    seed=s.spec.seed,
+                    spec=s.spec,
+                    sample=s,
+                    hpo_present=tuple(s.hpo_present),
+                    hpo_realised=tuple(s.hpo_realised),
+                )  # fmt: skip
+            )
+    return faces
+
+
+def draw_learned(request: FaceRequest) -> list[Face]:
+    """A PhenoFace diffusion pipeline's faces through its memorisation filter, upscaled to ``spec.size``.
+
+    The pairs (same noise, ``unaffected`` condition) are drawn in the same batch as the faces and
+    each follows its face. Eye and hair colour, intensity and view are not used by the model.
+
+    Raises:
+        ValueError: no pipeline given, a syndrome the pipeline was not trained on, or a sample the
+            filter keeps refusing (`models.generator.sample.generate`).
+    """
+    from models.generator import sample as gen
+
+    if request.pipeline is None:
+        raise ValueError("the learned diffusion model is needed but was not given")
+    pipe, index = request.pipeline
+    base = request.spec
+    key = load_catalog().get(base.syndrome).key
+    if key not in pipe.class_names:
+        raise ValueError(f"the learned model was not trained on {load_catalog().get(key).name}")
+    pair = request.pair and key != UNAFFECTED and UNAFFECTED in pipe.class_names
+    n = request.n_faces
+    seeds = [base.seed + i for i in range(n)]
+    classes = [key] * n + ([UNAFFECTED] * n if pair else [])
+    s = request.sampling
+    samples = gen.generate(
+        pipe, index, classes, base.age, base.sex, base.skin_tone, seeds * (2 if pair else 1),
+        s.steps, s.guidance_scale, s.sampler,
+    )  # fmt: skip
+    faces = []
+    for j, sample in enumerate(samples):
+        without = j >= n
+        info = provenance.add_text(
+            gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, index is not None),
+            syndrome=load_catalog().get(classes[j]).name,
+            **request.metadata,
+        )
+        if request.label:
+            info["generator"] = request.label
+        terms = sample.condition.get("hpo_terms")
+        faces.append(
+            Face(
+                image=provenance.mark_synthetic(gen.upscale(sample.image, base.size)),
+                info=info,
+                child=j % n,
+                without=without,
+                seed=sample.seed,
+                hpo_terms=tuple(terms) if terms is not None else None,
+                withheld=tuple(sample.withheld),
+            )  # fmt: skip
+        )
+    if pair:  # each face followed by its pair, as the phenotype engine orders them
+        faces = [faces[k] for i in range(n) for k in (i, i + n)]
+    return faces
+
+
+#: Generators by name: each takes a `FaceRequest` and returns its faces.
+GENERATORS: dict[str, Callable[[FaceRequest], list[Face]]] = {PHENOTYPE: draw_phenotype, LEARNED: draw_learned}
+
+
+def draw_faces(request: FaceRequest) -> list[Face]:
+    """Draw, pair, upscale, mark and describe the faces of a request (see the module docstring).
+
+    Args:
+        request: what to draw; ``request.generator`` picks the engine from `GENERATORS`.
+
+    Returns:
+        the faces in display order: child 1, its pair (when paired), child 2, ... Each image is
+        (S, S, 3) uint8 with the SYNTHETIC mark, S = ``request.spec.size``.
+
+    Raises:
+        ValueError: an unknown generator, fewer than one face, or the generator's own refusal.
+    """
+    if request.generator not in GENERATORS:
+        raise ValueError(f"unknown generator {request.generator!r}; one of {', '.join(GENERATORS)}")
+    if request.n_faces < 1:
+        raise ValueError(f"n_faces must be at least 1, not {request.n_faces}")
+    return GENERATORS[request.generator](request)
