@@ -11,7 +11,8 @@ TINY_CLASSES = ["unaffected", "down", "williams_beuren"]
 @pytest.fixture(scope="module")
 def one_thread():
     """Run torch on one thread for the module: on 2 shared cores, 2 threads are many times slower."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -21,7 +22,8 @@ def one_thread():
 @pytest.fixture(scope="module")
 def model(one_thread):
     """An untrained resnet18 `Classifier` over `TINY_CLASSES`, seeded, in eval mode."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     from models.classifier.config import Classifier, ClassifierConfig
 
     torch.manual_seed(0)

@@ -8,11 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("timm")
-pytest.importorskip("accelerate")
 
 from models.classifier import metrics  # noqa: E402
 from models.classifier.config import Classifier, ClassifierConfig, load_classifier  # noqa: E402
@@ -221,7 +218,10 @@ def test_evaluate_writes_metrics_and_confusion_matrix(cohort, trained, tmp_path)
     )
     result = json.loads((tmp_path / "metrics.json").read_text())
     overall = result["overall"]
-    assert overall["n"] == 12 and 0 <= overall["per_syndrome_top1"] <= 1 and overall["top10"] == 1.0
+    assert overall["n"] == 12 and overall["top1"] <= overall["top5"]
+    # the per-syndrome mean is the mean of the per-class sensitivities, computed apart
+    sensitivity = result["per_class_sensitivity"]
+    assert overall["per_syndrome_top1"] == pytest.approx(np.mean([sensitivity[c]["sensitivity"] for c in CLASSES]), abs=1e-3)
     assert set(result["by_sex"]) <= {"female", "male"} and result["by_skin_tone"] and result["by_age_band"]
     assert set(result["per_class_sensitivity"]) == set(CLASSES)
     assert Image.open(tmp_path / "confusion_matrix.png").size[0] > 100
@@ -231,8 +231,10 @@ def test_oracle_on_hpo_terms(cohort):
     from models.classifier.oracle import fit_and_score
 
     rows = load_rows(cohort)
-    result = fit_and_score(rows, rows, n_boot=20)
-    assert result["overall"]["per_syndrome_top1"] > 0.6  # syndromic children carry their HPO terms
+    train_idx, test_idx = split_by_subject(rows, 0.5, seed=0)
+    result = fit_and_score([rows[i] for i in train_idx], [rows[i] for i in test_idx], n_boot=20)
+    # scored on children it was not fitted on: syndromic children carry their HPO terms
+    assert result["overall"]["per_syndrome_top1"] > 0.6
 
 
 def test_metrics_reference_values():

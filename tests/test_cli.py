@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("models.phenotype.synthesizer")
-
 from models import provenance  # noqa: E402
 from models.phenotype import render as render_cli  # noqa: E402
 from models.phenotype.morphology import FEATURES  # noqa: E402

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("models.phenotype.synthesizer")
-
 from models import provenance  # noqa: E402
 from models.phenotype import cohort  # noqa: E402
 

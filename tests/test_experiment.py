@@ -8,9 +8,6 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("diffusers")
-pytest.importorskip("timm")
-
 from models.experiments import synthetic_vs_real as exp  # noqa: E402
 from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
 

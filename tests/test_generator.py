@@ -9,9 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("diffusers")
+import torch
 
 from models.generator.audit import audit  # noqa: E402
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet, use_sampler  # noqa: E402

@@ -9,9 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("diffusers")
+import torch
 
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet, with_shape_channels  # noqa: E402
 from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map  # noqa: E402

@@ -6,10 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("captum")
-pytest.importorskip("timm")
+import torch
 
 from models.classifier.config import save_weights  # noqa: E402
 from models.classifier.preprocess import align_face  # noqa: E402

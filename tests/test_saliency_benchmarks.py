@@ -7,11 +7,6 @@ import math
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("captum")
-pytest.importorskip("timm")
-pytest.importorskip("scipy")
-
 from benchmarks import saliency_faithfulness as faith  # noqa: E402
 from benchmarks import saliency_speed as speed  # noqa: E402
 from models.saliency import METHODS  # noqa: E402
@@ -40,9 +35,8 @@ def test_faithfulness_run_and_summary(model, tmp_path):
     stages = faith.cascade_stages(model)
     assert [s for s, _ in stages][:2] == ["fc", "layer4"]
     assert len(rand) == len(stages) * len(METHODS) and rand[-1]["stage"] == "full"
-    for r in rand:
-        for key in ("rho_abs", "rho_signed", "rho_abs_changed"):
-            assert math.isnan(r[key]) or -1.0 <= r[key] <= 1.0
+    # randomising the weights changes the maps (Adebayo et al. 2018): somewhere the rank correlation drops
+    assert min(r["rho_abs"] for r in rand if math.isfinite(r["rho_abs"])) < 0.9
     summary = faith.summarise(results)
     assert set(summary["localisation"]) == {*METHODS, faith.PIXEL_DIFFERENCE}
     assert 0 <= summary["localisation"]["integrated_gradients"]["hit_rate"] <= 1
@@ -75,7 +69,7 @@ def test_speed_report(model):
     assert ms.shape == (3,) and (ms > 0).all()
     r = speed.report(times, ms, dict(FAST))
     assert set(r["maps"]) == set(METHODS) and r["maps"]["integrated_gradients"]["target_s"] == speed.IG_TARGET_S
-    assert isinstance(r["inference"]["pass"], bool)
+    assert r["inference"]["pass"] == (float(np.median(ms)) < speed.INFERENCE_TARGET_MS)
     speed.print_report(r)
     caps = speed.propose_caps(
         {"integrated_gradients": 0.8, "smoothgrad": 6.4, "occlusion": 2.0}, {"steps": 32, "samples": 8, "window": 16}

@@ -131,7 +131,8 @@ def test_unaffected_children_never_show_features():
 
 
 def test_mediapipe_finds_faces_in_renders():
-    mp = pytest.importorskip("mediapipe")
+    import mediapipe as mp
+
     keys = load_catalog().keys()
     found = 0
     with mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5) as det:

@@ -301,7 +301,8 @@ CLASSES = ["unaffected", "down", "williams_beuren"]
 @pytest.fixture(scope="module")
 def tiny_generator(tmp_path_factory, one_thread):
     """A tiny random-weight PhenoFace pipeline saved to a folder, as tests/test_generator.py builds it."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     from models.generator import train
     from models.generator.config import GeneratorConfig, build_scheduler, build_unet
     from models.generator.pipeline import PhenoFacePipeline
@@ -360,7 +361,8 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
 
 
 def test_learned_model_conditioned_on_hpo_lists_the_features_face_1_was_drawn_with(tmp_path, paths, one_thread):
-    torch = pytest.importorskip("torch")
+    import torch
+
     from models.generator import train
     from models.generator.config import GeneratorConfig, build_scheduler, build_unet
     from models.generator.pipeline import PhenoFacePipeline
@@ -428,7 +430,8 @@ def test_external_phenoface_pipeline_is_loaded_with_load_generator(tiny_generato
 
 
 def test_external_text_pipeline_gets_a_prompt(paths, monkeypatch, tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
+
     calls = []
 
     class TextPipeline:
