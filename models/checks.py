@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import secrets
+from pathlib import Path
+
 
 def whole_number(value, what: str, low: int, high: int) -> int:
     """`value` as an int in ``[low, high]``.
@@ -22,3 +27,49 @@ def whole_number(value, what: str, low: int, high: int) -> int:
     if not ok:
         raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}.")
     return int(number)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An `argparse.ArgumentParser` whose errors are one ``error: ...`` line and status 2.
+
+    argparse prints usage and then the error; our command lines promise exactly one ``error: ...`` line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message}\n")
+
+
+def one_line(e: BaseException) -> str:
+    """An exception's message on one line (our promise for ``error: ...`` output)."""
+    return " ".join(str(e).split())
+
+
+def check_writable_folder(folder: Path) -> None:
+    """Check that `folder` exists and a file can be created in it.
+
+    A probe file is created and removed, because `os.access` says yes to root even on a
+    read-only file system.
+
+    Raises:
+        ValueError: with a one-line reason.
+    """
+    if not folder.is_dir():
+        raise ValueError(f"output folder does not exist: {folder}")
+    probe = folder / f".phenoface-{secrets.token_hex(4)}.probe"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as e:
+        raise ValueError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
+
+
+def check_png_output(path: Path, flag: str = "--out") -> None:
+    """Check before drawing that `path` can be written: a .png in an existing, writable folder.
+
+    Raises:
+        ValueError: with a one-line reason.
+    """
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{flag} must end in .png: {path}")
+    if path.is_dir():
+        raise ValueError(f"{flag} is a folder, not a file: {path}")
+    check_writable_folder(path.parent)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,8 @@ class Face:
 
     Attributes:
         image: (S, S, 3) uint8 RGB at ``spec.size``, with the visible SYNTHETIC mark.
+        unmarked: the same image without the visible mark, for research outputs that ask for it
+            explicitly (training data, ``--no-mark``); its PNG metadata still says synthetic.
         info: its PNG text metadata (`models.provenance.png_metadata`): synthetic, generator, seed, ...
         child: which child of the request, 0-based.
         without: True for the pair drawn without the syndrome.
@@ -92,6 +95,7 @@ class Face:
     """
 
     image: np.ndarray
+    unmarked: np.ndarray
     info: dict[str, str]
     child: int
     without: bool
@@ -103,9 +107,20 @@ class Face:
     hpo_terms: tuple[str, ...] | None = None
     withheld: tuple[int, ...] = ()
 
-    def save(self, path: str | Path, **extra: Any) -> Path:
-        """Write the marked image as a PNG with its metadata (and `extra` text), atomically."""
-        return provenance.save_png(self.image, path, provenance.add_text(self.info, **extra))
+    def save(self, path: str | Path, mark: bool = True, **extra: Any) -> Path:
+        """Write the image (marked unless `mark` is False) as a PNG with its metadata and `extra` text, atomically."""
+        return provenance.save_png(
+            self.image if mark else self.unmarked, path, provenance.add_text(self.info, **extra)
+        )
+
+
+def engine_name() -> str:
+    """Name and version of the phenotype engine, as stored in PNG metadata (e.g. ``"phenoface.phenotype 0.1.0"``)."""
+    try:
+        version = metadata.version("phenoface")
+    except metadata.PackageNotFoundError:  # running from a checkout that is not pip-installed
+        version = "dev"
+    return f"phenoface.phenotype {version}"
 
 
 def draw_phenotype(request: FaceRequest) -> list[Face]:
@@ -125,7 +140,7 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
         for without in (False, True) if pair else (False,):
             s = synthesizer.render(replace(spec, intensity=0.0) if without else spec)
             info = provenance.png_metadata(
-                generator=request.label or "PhenoFace, models.phenotype.synthesizer",
+                generator=request.label or engine_name(),
                 seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
                 syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
                 hpo_realised=";".join(s.hpo_realised), **request.metadata,
@@ -133,6 +148,7 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
             faces.append(
                 Face(
                     image=provenance.mark_synthetic(s.image),
+                    unmarked=s.image,
                     info=info,
                     child=i,
                     without=without,
@@ -141,7 +157,7 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
                     sample=s,
                     hpo_present=tuple(s.hpo_present),
                     hpo_realised=tuple(s.hpo_realised),
-                )  # fmt: skip
+                )
             )
     return faces
 
@@ -185,16 +201,18 @@ def draw_learned(request: FaceRequest) -> list[Face]:
         if request.label:
             info["generator"] = request.label
         terms = sample.condition.get("hpo_terms")
+        big = gen.upscale(sample.image, base.size)
         faces.append(
             Face(
-                image=provenance.mark_synthetic(gen.upscale(sample.image, base.size)),
+                image=provenance.mark_synthetic(big),
+                unmarked=big,
                 info=info,
                 child=j % n,
                 without=without,
                 seed=sample.seed,
                 hpo_terms=tuple(terms) if terms is not None else None,
                 withheld=tuple(sample.withheld),
-            )  # fmt: skip
+            )
         )
     if pair:  # each face followed by its pair, as the phenotype engine orders them
         faces = [faces[k] for i in range(n) for k in (i, i + n)]

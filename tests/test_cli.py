@@ -1,4 +1,4 @@
-"""`python -m models.phenotype.render`: files written, metadata, JSON, and clean failures."""
+"""`python -m models.phenotype.draw`: files written, metadata, JSON, and clean failures."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from models import provenance  # noqa: E402
-from models.phenotype import render as render_cli  # noqa: E402
+from models.phenotype import draw as draw_cli
 from models.phenotype.morphology import FEATURES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ SMALL = ["--size", "128", "--age", "6", "--seed", "3"]
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "models.phenotype.render", *args],
+        [sys.executable, "-m", "models.phenotype.draw", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -124,7 +124,7 @@ def test_list_names_every_syndrome_and_drawable_term_without_out():
 def test_help_explains_every_flag():
     r = run_cli("--help")
     assert r.returncode == 0
-    for action in render_cli.build_parser()._actions:
+    for action in draw_cli.build_parser()._actions:
         assert action.help, f"{action.option_strings} has no help"
 
 

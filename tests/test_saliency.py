@@ -102,13 +102,13 @@ def test_region_breakdown_from_masks_and_mesh(model, child):
 
 def test_explain_render_file_and_cli(model, tmp_path):
     from models import provenance
-    from models.phenotype import render as render_cli
+    from models.faces import FaceRequest, draw_faces
     from models.saliency.__main__ import main
 
     spec = RenderSpec(syndrome="williams_beuren", age=4, seed=9, size=256)
-    sample = render(spec)
-    path = tmp_path / "child.png"
-    provenance.save_png(sample.image, path, render_cli.png_info(sample, sample.spec))
+    (face,) = draw_faces(FaceRequest(spec=spec, pair=False))
+    sample = face.sample
+    path = face.save(tmp_path / "child.png", mark=False)
     result = explain(model, path, "integrated_gradients", baseline="counterfactual", steps=8)
     assert result.region_source == "render masks" and result.hpo_present == sample.hpo_present
     assert result.overlay.shape == (336, 336, 3) and result.attribution.contrast == "unaffected"

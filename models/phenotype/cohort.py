@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from models import provenance
-from models.phenotype import render as render_cli
+from models.checks import OneLineParser, check_writable_folder, one_line
+from models.faces import FaceRequest, draw_faces
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MIN_AGE, SEXES, VIEWS, RenderSpec
@@ -185,11 +186,9 @@ def write_cohort(
                 view=view,
                 size=size,
             )
-            sample = synthesizer.render(spec)
-            image = provenance.mark_synthetic(sample.image) if mark else sample.image
+            (face,) = draw_faces(FaceRequest(spec=spec, pair=False))
             rel = f"images/{subject.subject_id}{suffix}.png"
-            info = render_cli.png_info(sample, spec)
-            provenance.save_png(image, out / rel, {**info, "subject_id": subject.subject_id})
+            face.save(out / rel, mark=mark, subject_id=subject.subject_id)
             omim, orpha = _syndrome_ids(catalog, subject.syndrome)
             rows.append(
                 {
@@ -202,7 +201,7 @@ def write_cohort(
                     "sex": subject.sex,
                     "skin_tone": str(subject.skin_tone),
                     "intensity": f"{level:g}",
-                    "hpo_terms": ";".join(sample.hpo_present),
+                    "hpo_terms": ";".join(face.hpo_present),
                 }
             )
         if progress and (n + 1) % max(1, len(subjects) // 10) == 0:
@@ -304,7 +303,7 @@ _age_range.__name__ = "age range"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (also used by ``--help``)."""
-    p = render_cli.OneLineParser(
+    p = OneLineParser(
         prog="python -m models.phenotype.cohort",
         description="Simulate a labelled cohort of synthetic children (every catalogue syndrome and unaffected) "
         "for research and training; writes images/ and metadata.csv. Not for diagnosis.",
@@ -359,9 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.out.exists() and not args.out.is_dir():
             raise ValueError(f"--out is a file, not a folder: {args.out}")
         args.out.mkdir(parents=True, exist_ok=True)
-        render_cli.check_writable_folder(args.out)
+        check_writable_folder(args.out)
     except (ValueError, OSError) as e:
-        print(f"error: {render_cli.one_line(e)}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
     subjects = draw_subjects(classes, args.per_class, args.seed, args.ages)
     rows = write_cohort(

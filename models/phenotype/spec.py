@@ -1,7 +1,7 @@
 """What a render is asked for (`RenderSpec`) and what it returns (`FaceSample`).
 
 These two dataclasses are the contract between the phenotype engine and everything that
-uses it: the command line (`models.phenotype.render`, `models.phenotype.cohort`), the app,
+uses it: the command line (`models.phenotype.draw`, `models.phenotype.cohort`), the app,
 the classifier's preprocessing and the benchmarks.
 """
 

@@ -1,6 +1,6 @@
-"""Draw one synthetic child from the command line.
+"""Draw one synthetic child from the command line, through `models.faces.draw_faces`.
 
-    python -m models.phenotype.render --syndrome williams_beuren --age 5 --sex female \\
+    python -m models.phenotype.draw --syndrome williams_beuren --age 5 --sex female \\
         --skin-tone 4 --seed 7 --size 256 --out face.png --json
 
 writes ``face.png`` (with a visible SYNTHETIC label unless ``--no-mark``, and PNG text metadata
@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import json
 import math
-import os
 import re
-import secrets
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from models import provenance
+from models.checks import OneLineParser, check_png_output, one_line
+from models.faces import Face, FaceRequest, draw_faces, engine_name
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
@@ -40,47 +38,12 @@ from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, SEXES, VIEWS, FaceS
 _HPO_ID = re.compile(r"^HP:\d{7}$")
 
 
-def generator_name() -> str:
-    """Name and version of the renderer, as stored in PNG metadata (e.g. ``"phenoface.phenotype 0.1.0"``)."""
-    try:
-        version = metadata.version("phenoface")
-    except metadata.PackageNotFoundError:  # running from a checkout that is not pip-installed
-        version = "dev"
-    return f"phenoface.phenotype {version}"
-
-
-@functools.cache
-def hpo_release() -> str:
-    """HPO release the catalogue was built from (e.g. ``"2025-01-16"``)."""
-    return str(load_catalog().hpo_release)
-
-
 def spec_dict(spec: RenderSpec) -> dict[str, Any]:
     """A spec as a JSON-able dict (tuples become lists)."""
     d = dataclasses.asdict(spec)
     if d["features"] is not None:
         d["features"] = list(d["features"])
     return d
-
-
-def png_info(sample: FaceSample, spec: RenderSpec) -> dict[str, str]:
-    """PNG text metadata for a rendered sample (see `models.provenance.png_metadata`).
-
-    Args:
-        sample: the render.
-        spec: the validated spec that produced it (used when `sample.spec` is None).
-
-    Returns:
-        Key -> text, with the HPO terms present stored as a semicolon-separated list.
-    """
-    spec = sample.spec or spec
-    return provenance.png_metadata(
-        generator=generator_name(),
-        seed=spec.seed,
-        spec=spec_dict(spec),
-        hpo_release=hpo_release(),
-        hpo_present=";".join(sample.hpo_present),
-    )
 
 
 def sample_record(sample: FaceSample, spec: RenderSpec) -> dict[str, Any]:
@@ -105,8 +68,8 @@ def sample_record(sample: FaceSample, spec: RenderSpec) -> dict[str, Any]:
     return {
         "synthetic": True,
         "notice": provenance.NOTICE,
-        "generator": generator_name(),
-        "hpo_release": hpo_release(),
+        "generator": engine_name(),
+        "hpo_release": str(load_catalog().hpo_release),
         "spec": spec_dict(spec),
         "hpo_realised": terms(sample.hpo_realised),
         "hpo_present": terms(sample.hpo_present),
@@ -129,67 +92,23 @@ def parse_features(text: str) -> tuple[str, ...]:
     return ids
 
 
-def check_output(path: Path) -> None:
-    """Check before rendering that `path` can be written: a .png in an existing, writable folder.
-
-    Raises:
-        ValueError: with a one-line reason.
-    """
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"--out must end in .png: {path}")
-    if path.is_dir():
-        raise ValueError(f"--out is a folder, not a file: {path}")
-    check_writable_folder(path.parent)
-
-
-def check_writable_folder(folder: Path) -> None:
-    """Check that `folder` exists and a file can be created in it.
-
-    A probe file is created and removed, because `os.access` says yes to root even on a
-    read-only file system.
-
-    Raises:
-        ValueError: with a one-line reason.
-    """
-    if not folder.is_dir():
-        raise ValueError(f"output folder does not exist: {folder}")
-    probe = folder / f".phenoface-{secrets.token_hex(4)}.probe"
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        probe.unlink()
-    except OSError as e:
-        raise ValueError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
-
-
-def write_outputs(sample: FaceSample, spec: RenderSpec, out: Path, *, mark: bool, write_json: bool) -> None:
+def write_outputs(face: Face, out: Path, *, mark: bool, write_json: bool) -> None:
     """Write the PNG (and ``.json`` beside it) atomically; either both appear or neither.
 
     Args:
-        sample: the render.
-        spec: the validated spec.
+        face: the drawn face (`models.faces.draw_faces`).
         out: destination PNG path.
-        mark: draw the visible SYNTHETIC label.
+        mark: draw the visible SYNTHETIC label (the metadata says synthetic either way).
         write_json: also write ``out.with_suffix(".json")``.
     """
-    image = provenance.mark_synthetic(sample.image) if mark else sample.image
-    info = png_info(sample, spec)
     if not write_json:
-        provenance.save_png(image, out, info)
+        face.save(out, mark=mark)
         return
-    record = json.dumps({"file": out.name, **sample_record(sample, spec)}, indent=2)
+    record = json.dumps({"file": out.name, **sample_record(face.sample, face.spec)}, indent=2)
     # Both temporaries are complete before either replaces its destination.
     with provenance.atomic_output(out) as tmp_png, provenance.atomic_output(out.with_suffix(".json")) as tmp_json:
-        provenance.save_png(image, tmp_png, info)
+        face.save(tmp_png, mark=mark)
         tmp_json.write_text(record + "\n", encoding="utf-8")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An `argparse.ArgumentParser` whose errors are one ``error: ...`` line and status 2.
-
-    argparse prints usage and then the error; we promise exactly one ``error: ...`` line."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"error: {message}\n")
 
 
 def _finite_float(text: str) -> float:
@@ -235,7 +154,7 @@ class _ListAction(argparse.Action):
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (also used by ``--help``)."""
     p = OneLineParser(
-        prog="python -m models.phenotype.render",
+        prog="python -m models.phenotype.draw",
         description="Draw one synthetic child with a rare-syndrome facial phenotype (education and research "
         "only; not for diagnosis). Writes a PNG with a visible SYNTHETIC label and provenance metadata.",
     )
@@ -344,22 +263,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         spec = spec_from_args(args)
-        check_output(args.out)
+        check_png_output(args.out)
     except ValueError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
-    sample = synthesizer.render(spec)
+    (face,) = draw_faces(FaceRequest(spec=spec, pair=False))
     try:
-        write_outputs(sample, spec, args.out, mark=not args.no_mark, write_json=args.json)
+        write_outputs(face, args.out, mark=not args.no_mark, write_json=args.json)
     except OSError as e:  # e.g. disk full between the check and the write; nothing partial is left
         print(f"error: could not write {args.out}: {one_line(e)}", file=sys.stderr)
         return 1
     return 0
-
-
-def one_line(e: BaseException) -> str:
-    """An exception's message on one line (our promise for ``error: ...`` output)."""
-    return " ".join(str(e).split())
 
 
 if __name__ == "__main__":
