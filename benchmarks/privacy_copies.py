@@ -27,10 +27,10 @@ import torch
 from PIL import Image
 
 from benchmarks.common import bounded, run_benchmark
+from models.files import atomic_output
 from models.generator.audit import audit, load_folder_images
 from models.generator.identity import vectors
 from models.generator.privacy_index import PrivacyIndex
-from models.provenance import atomic_output
 
 
 def _jpeg(im: np.ndarray) -> np.ndarray:

@@ -62,6 +62,8 @@ class FaceRequest:
         sampling: the diffusion generator's sampling.
         label: the ``generator`` text written into each PNG's metadata (default: the generator's own).
         metadata: further PNG text for every face (e.g. the app's notice).
+        children: one spec per child, seeds included, when the children differ in more than their seed
+            (a cohort, a batch of samples); overrides `spec` and `n_faces`.
     """
 
     spec: RenderSpec
@@ -72,6 +74,13 @@ class FaceRequest:
     sampling: Sampling = DIFFUSION_SAMPLING
     label: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[RenderSpec, ...] = ()
+
+    def child_specs(self) -> list[RenderSpec]:
+        """The spec of each child: `children`, or `spec` with seeds ``spec.seed + i`` for ``i < n_faces``."""
+        if self.children:
+            return list(self.children)
+        return [replace(self.spec, seed=self.spec.seed + i) for i in range(self.n_faces)]
 
 
 @dataclass
@@ -131,12 +140,11 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
     """
     from models.phenotype import synthesizer
 
-    base = synthesizer.validate_spec(request.spec)
-    entry = load_catalog().get(base.syndrome)
-    pair = request.pair and entry.key != UNAFFECTED
     faces = []
-    for i in range(request.n_faces):
-        spec = replace(base, seed=base.seed + i)
+    for i, child in enumerate(request.child_specs()):
+        spec = synthesizer.validate_spec(child)
+        entry = load_catalog().get(spec.syndrome)
+        pair = request.pair and entry.key != UNAFFECTED
         for without in (False, True) if pair else (False,):
             s = synthesizer.render(replace(spec, intensity=0.0) if without else spec)
             info = provenance.png_metadata(
@@ -177,46 +185,46 @@ def draw_learned(request: FaceRequest) -> list[Face]:
     if request.pipeline is None:
         raise ValueError("the learned diffusion model is needed but was not given")
     pipe, index = request.pipeline
-    base = request.spec
-    key = load_catalog().get(base.syndrome).key
-    if key not in pipe.class_names:
-        raise ValueError(f"the learned model was not trained on {load_catalog().get(key).name}")
-    pair = request.pair and key != UNAFFECTED and UNAFFECTED in pipe.class_names
-    n = request.n_faces
-    seeds = [base.seed + i for i in range(n)]
-    classes = [key] * n + ([UNAFFECTED] * n if pair else [])
+    children = request.child_specs()
+    keys = [load_catalog().get(c.syndrome).key for c in children]
+    for key in keys:
+        if key not in pipe.class_names:
+            raise ValueError(f"the learned model was not trained on {load_catalog().get(key).name}")
+    pairable = request.pair and UNAFFECTED in pipe.class_names
+    batch = [(i, False) for i in range(len(children))]
+    batch += [(i, True) for i, key in enumerate(keys) if pairable and key != UNAFFECTED]
     s = request.sampling
     samples = gen.generate(
-        pipe, index, classes, base.age, base.sex, base.skin_tone, seeds * (2 if pair else 1),
+        pipe, index, [UNAFFECTED if without else keys[i] for i, without in batch],
+        [children[i].age for i, _ in batch], [children[i].sex for i, _ in batch],
+        [children[i].skin_tone for i, _ in batch], [children[i].seed for i, _ in batch],
         s.steps, s.guidance_scale, s.sampler,
     )  # fmt: skip
     faces = []
-    for j, sample in enumerate(samples):
-        without = j >= n
+    for (i, without), sample in zip(batch, samples, strict=True):
         info = provenance.add_text(
             gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, index is not None),
-            syndrome=load_catalog().get(classes[j]).name,
+            syndrome=load_catalog().get(sample.condition["syndrome"]).name,
             **request.metadata,
         )
         if request.label:
             info["generator"] = request.label
         terms = sample.condition.get("hpo_terms")
-        big = gen.upscale(sample.image, base.size)
+        big = gen.upscale(sample.image, children[i].size)
         faces.append(
             Face(
                 image=provenance.mark_synthetic(big),
                 unmarked=big,
                 info=info,
-                child=j % n,
+                child=i,
                 without=without,
                 seed=sample.seed,
                 hpo_terms=tuple(terms) if terms is not None else None,
                 withheld=tuple(sample.withheld),
             )
         )
-    if pair:  # each face followed by its pair, as the phenotype engine orders them
-        faces = [faces[k] for i in range(n) for k in (i, i + n)]
-    return faces
+    # each face followed by its pair, as the phenotype engine orders them
+    return sorted(faces, key=lambda face: (face.child, face.without))
 
 
 #: Generators by name: each takes a `FaceRequest` and returns its faces.
@@ -238,6 +246,6 @@ def draw_faces(request: FaceRequest) -> list[Face]:
     """
     if request.generator not in GENERATORS:
         raise ValueError(f"unknown generator {request.generator!r}; one of {', '.join(GENERATORS)}")
-    if request.n_faces < 1:
+    if request.n_faces < 1 and not request.children:
         raise ValueError(f"n_faces must be at least 1, not {request.n_faces}")
     return GENERATORS[request.generator](request)

@@ -4,23 +4,22 @@ Every image PhenoFace writes says what it is twice: a small visible "SYNTHETIC" 
 screenshot or a printout still says so) and PNG text chunks that record how it was made (so a
 file that is cropped or re-shared can be traced back to the generator, the seed and the spec).
 
-Files are written atomically: the bytes go to a hidden temporary file in the destination
-folder, which then replaces the destination with `os.replace`. A crash, a full disk or a bad
-input therefore leaves either the old file or the new one, never a half-written one.
+PNGs are written atomically (`models.files.atomic_output`): a crash, a full disk or a bad input
+leaves either the old file or the new one, never a half-written one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+from models.files import atomic_output
 
 #: The notice stored in every PNG we write.
 NOTICE = "Synthetic image for education and research; not a real person; not for diagnosis"
@@ -174,39 +173,6 @@ def read_png_metadata(path: str | os.PathLike) -> dict[str, str]:
     with Image.open(path) as im:
         im.load()  # text chunks after the image data are only read once the pixels are
         return {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success move it onto `path`, on error delete it.
-
-    The temporary file lives in the destination folder so `os.replace` is a rename on the same
-    file system, which POSIX and Windows make atomic. It is created with mode 0o666 less the
-    umask, like any new file (`tempfile.mkstemp` would make it 0o600, unreadable to others).
-
-    Args:
-        path: final destination.
-
-    Yields:
-        A path to write the complete file to.
-
-    Raises:
-        OSError: the destination folder does not exist or is not writable.
-    """
-    path = Path(path)
-    while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:  # another writer drew the same name: draw again
-            continue
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _as_text(value: Any) -> str:

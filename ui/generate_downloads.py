@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from models import provenance
+from models.files import atomic_output
 from models.spreadsheet import safe_row
 from ui import notice
 from ui.session import SessionFolders
@@ -105,7 +106,7 @@ def write_set_zip(folder: Path, name: str) -> Path:
     writer.writeheader()
     writer.writerows(safe_row(row) for row in rows)
     path = folder / name
-    with provenance.atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    with atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for png, arcname in members:
             archive.write(png, arcname, compress_type=zipfile.ZIP_STORED)  # PNGs are compressed already
         archive.writestr("attributes.csv", table.getvalue())

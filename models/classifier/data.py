@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 from models.classifier.config import UNAFFECTED, ClassifierConfig, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
+from models.files import atomic_output
 from models.phenotype.cohort import read_metadata
 
 CACHE_VERSION = 1  # bump when preprocessing changes
@@ -130,9 +131,8 @@ def aligned_crops(
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npz")
-            np.savez(tmp, crops=crops, ok=ok)
-            tmp.replace(cache)
+            with atomic_output(cache) as tmp, open(tmp, "wb") as f:
+                np.savez(f, crops=crops, ok=ok)
         except OSError as e:
             print(f"warning: could not write the crop cache {cache}: {e}", file=sys.stderr)
     return crops, ok

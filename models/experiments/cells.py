@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from models.experiments.presets import Preset
+from models.files import write_text
 
 
 def train_cell(
@@ -95,7 +96,5 @@ def run_cell(path: Path, backbone: str, arm: str, scale: int, seed: int, data, p
         "wall_s": round(time.time() - start, 1),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(path)
+    write_text(path, json.dumps(record, indent=1))
     return record

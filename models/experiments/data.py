@@ -83,8 +83,8 @@ def split_real(folder: Path, preset: Preset, out: Path, seed: int = 0) -> dict[s
 
 def write_subset(folder: Path, rows: list[dict[str, Any]], dest: Path) -> Path:
     """Write a metadata.csv in `dest` that points at `rows`' images in `folder` (no image is copied)."""
+    from models.files import atomic_output
     from models.phenotype.cohort import COLUMNS
-    from models.provenance import atomic_output
 
     dest.mkdir(parents=True, exist_ok=True)
     if not (dest / "metadata.csv").is_file():

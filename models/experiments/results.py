@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from models.experiments.presets import Preset
+from models.files import atomic_output
 from models.hardware import describe
-from models.provenance import atomic_output
 
 
 def summarise(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ def write_results(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with open(out / "results.csv.tmp", "w", newline="", encoding="utf-8") as f:
+    with atomic_output(out / "results.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["backbone", "arm", "synthetic_per_class", "seed", "train_images", "steps", "test_top1",
                     "test_top5", "test_top10", "test_balanced_accuracy", "val_top1", "wall_s"])  # fmt: skip
@@ -84,7 +84,6 @@ def write_results(
             w.writerow([r["backbone"], r["arm"], r["synthetic_per_class"], r["seed"], r["train_images"], r["steps"],
                         f"{t['top1']:.4f}", f"{t['top5']:.4f}", f"{t['top10']:.4f}", f"{t['balanced_accuracy']:.4f}",
                         f"{r['val']['top1']:.4f}", r["wall_s"]])  # fmt: skip
-    (out / "results.csv.tmp").replace(out / "results.csv")
     summary = summarise(records)
     lines = [
         f"# Synthetic-only versus real-only: preset `{preset.name}`",

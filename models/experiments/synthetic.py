@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from models.experiments.presets import Preset
+from models.files import atomic_output
 
 #: The classifier that judges whether synthetic samples show their syndrome (`judge_synthetic`).
 DEFAULT_JUDGE = Path(__file__).resolve().parents[2] / "assets" / "classifier"
@@ -71,9 +72,8 @@ def sample_synthetic(
                     guidance_interval=None,
                 )  # fmt: skip
                 batch += [s.image for s in got]
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, images=np.stack(batch))
-            tmp.replace(path)
+            with atomic_output(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, images=np.stack(batch))
         with np.load(path) as z:
             images.append(z["images"][:n])
             labels.append(np.full(n, c))

@@ -350,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"thresholds: {thresholds}", file=sys.stderr)
         if args.index is not None:
-            from models.provenance import atomic_output
+            from models.files import atomic_output
 
             index = PrivacyIndex(vectors(train), thresholds)
             # Both files are written to temporary names first; the index, which the app reads, is moved

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.files import atomic_output
 from models.generator.privacy_index import Thresholds
-from models.provenance import atomic_output
 
 #: Below this many samples each is drawn as a line rather than as a histogram.
 FEW_SAMPLES = 30

@@ -70,7 +70,7 @@ class PrivacyIndex:
         to a temporary name; the index replaces the old one only when the whole block succeeds."""
         from safetensors.torch import save_file
 
-        from models.provenance import atomic_output
+        from models.files import atomic_output
 
         path = Path(folder) / INDEX_FILE
         meta = {k: str(v) for k, v in asdict(self.thresholds).items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import threading
 from collections.abc import Sequence
@@ -330,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run; returns 0, or 2 with a one-line message for bad arguments."""
-    from models.provenance import mark_synthetic, save_png
+    from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
+    from models.phenotype.spec import RenderSpec
 
     args = build_parser().parse_args(argv)
     try:
@@ -369,29 +371,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ages = [args.age if args.age is not None else float(r.uniform(1, 16)) for r in draws]
                 sexes = [args.sex or ("female" if (start + i) % 2 == 0 else "male") for i in range(k)]
                 tones = [args.skin_tone or int(r.integers(1, 11)) for r in draws]
-                samples = generate(
-                    pipe, index, cls, ages, sexes, tones, seeds, args.steps, args.guidance, args.sampler
+                children = tuple(
+                    RenderSpec(syndrome=cls, age=a, sex=x, skin_tone=t, seed=seed, size=args.size)
+                    for a, x, t, seed in zip(ages, sexes, tones, seeds, strict=True)
                 )
-                for i, s in enumerate(samples):
-                    total_withheld += len(s.withheld)
-                    image = upscale(s.image, args.size)
-                    if not args.no_mark:
-                        image = mark_synthetic(image)
+                request = FaceRequest(
+                    spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=(pipe, index),
+                    sampling=Sampling(args.steps, args.guidance, args.sampler),
+                )  # fmt: skip
+                for i, face in enumerate(draw_faces(request)):
+                    total_withheld += len(face.withheld)
                     name = f"{cls}-{start + i:05d}.png"
-                    save_png(
-                        image,
-                        args.out / name,
-                        provenance(pipe, s, args.steps, args.guidance, args.sampler, index is not None),
-                    )
-                    terms = ";".join(s.condition.get("hpo_terms", ()))
-                    rows.append({"file": name, **s.condition, "hpo_terms": terms, "seed": s.seed})
-        tmp = args.out / "attributes.csv.tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            fields = ["file", "syndrome", "age_years", "sex", "skin_tone", "hpo_terms", "seed"]
+                    face.save(args.out / name, mark=not args.no_mark)
+                    condition = json.loads(face.info["condition"])
+                    terms = ";".join(condition.get("hpo_terms", ()))
+                    rows.append({"file": name, **condition, "hpo_terms": terms, "seed": face.seed})
+        from models.files import atomic_output
+
+        fields = ["file", "syndrome", "age_years", "sex", "skin_tone", "hpo_terms", "seed"]
+        with atomic_output(args.out / "attributes.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=fields)
             w.writeheader()
             w.writerows(rows)
-        tmp.replace(args.out / "attributes.csv")
         filtered = (
             (
                 f"the memorisation filter withheld {total_withheld} sample(s) and redrew them"

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from models.files import atomic_output
+
 #: Face Mesh connection sets drawn into each landmark-map channel (mediapipe.solutions.face_mesh names).
 CONTOUR_GROUPS: tuple[tuple[str, ...], ...] = (
     ("FACEMESH_LEFT_EYE", "FACEMESH_RIGHT_EYE", "FACEMESH_IRISES", "FACEMESH_LEFT_EYEBROW", "FACEMESH_RIGHT_EYEBROW"),
@@ -96,9 +98,8 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npy")
-            np.save(tmp, out)
-            tmp.replace(cache)
+            with atomic_output(cache) as tmp, open(tmp, "wb") as f:
+                np.save(f, out)
         except OSError as e:
             print(f"warning: could not write the landmark cache {cache}: {e}", file=sys.stderr)
     return out

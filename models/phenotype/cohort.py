@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from models import provenance
 from models.checks import OneLineParser, check_writable_folder, one_line
 from models.faces import FaceRequest, draw_faces
+from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MIN_AGE, SEXES, VIEWS, RenderSpec
@@ -206,7 +206,7 @@ def write_cohort(
             )
         if progress and (n + 1) % max(1, len(subjects) // 10) == 0:
             print(f"{n + 1}/{len(subjects)} children", file=sys.stderr)
-    with provenance.atomic_output(out / "metadata.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+    with atomic_output(out / "metadata.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)

@@ -30,6 +30,7 @@ from typing import Any
 from models import provenance
 from models.checks import OneLineParser, check_png_output, one_line
 from models.faces import Face, FaceRequest, draw_faces, engine_name
+from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
@@ -106,7 +107,7 @@ def write_outputs(face: Face, out: Path, *, mark: bool, write_json: bool) -> Non
         return
     record = json.dumps({"file": out.name, **sample_record(face.sample, face.spec)}, indent=2)
     # Both temporaries are complete before either replaces its destination.
-    with provenance.atomic_output(out) as tmp_png, provenance.atomic_output(out.with_suffix(".json")) as tmp_json:
+    with atomic_output(out) as tmp_png, atomic_output(out.with_suffix(".json")) as tmp_json:
         face.save(tmp_png, mark=mark)
         tmp_json.write_text(record + "\n", encoding="utf-8")
 

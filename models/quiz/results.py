@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from models.provenance import atomic_output
+from models.files import atomic_output
 from models.quiz.questions import Question
 from models.spreadsheet import safe_row
 
