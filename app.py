@@ -85,6 +85,7 @@ def main(args: argparse.Namespace) -> None:
     tempfiles.remove_stale()
     os.environ.update(OFFLINE_ENVIRONMENT)
     os.environ["GRADIO_TEMP_DIR"] = str(tempfiles.process_root() / "gradio")
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(tempfiles.process_root() / "torchinductor"))
     warning = exposure_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)

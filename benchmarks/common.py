@@ -20,9 +20,6 @@ from models import provenance
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import SEXES, RenderSpec
 
-#: Age bands used in per-band reports, in years (lower bound inclusive, upper exclusive except 18).
-AGE_BANDS: tuple[tuple[float, float], ...] = ((0, 2), (2, 6), (6, 12), (12, 18.01))
-
 
 def bounded(kind: type, low: float, high: float | None = None) -> Callable[[str], float]:
     """An argparse ``type`` that reads `kind` (int or float) and insists on ``low <= value <= high``.
@@ -55,14 +52,6 @@ def run_benchmark(main: Callable[[], int]) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
-
-def age_band(age: float) -> str:
-    """``"0-2"``, ``"2-6"``, ``"6-12"`` or ``"12-18"`` (years)."""
-    for lo, hi in AGE_BANDS:
-        if lo <= age < hi:
-            return f"{lo:g}-{min(hi, 18):g}"
-    raise ValueError(f"age {age} outside 0-18")
 
 
 def random_specs(

@@ -30,7 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import Timer, age_band, bounded, grid, random_specs, run_benchmark, save_sheet
+from benchmarks.common import Timer, bounded, grid, random_specs, run_benchmark, save_sheet
+from models.constants import age_band
 from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
 

@@ -61,6 +61,7 @@ from benchmarks.saliency_common import (
     scores,
     twin_of,
 )
+from models.constants import UNAFFECTED
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import SEXES, RenderSpec
@@ -107,7 +108,7 @@ def syndromic_cases(
     n: int, seed: int, size: int = 256, align: str = "mesh", syndromes: Sequence[str] | None = None
 ) -> list[Case]:
     """`n` random syndromic children (of `syndromes`, default every catalogue syndrome), twin at intensity 0."""
-    keys = [k for k in (syndromes or load_catalog().keys()) if k != "unaffected"]
+    keys = [k for k in (syndromes or load_catalog().keys()) if k != UNAFFECTED]
     return [
         prepare(spec, twin_of(spec), f"{spec.syndrome}/seed{spec.seed}", align)
         for spec in random_specs(n, seed + 1, size=size, syndromes=keys)

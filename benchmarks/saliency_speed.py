@@ -27,6 +27,7 @@ from torch import nn
 from benchmarks.common import bounded, random_specs, run_benchmark
 from benchmarks.saliency_common import ATTRIBUTE_DEFAULTS, add_setting_args, choose_target, to_batch
 from models.classifier.preprocess import align_face
+from models.constants import UNAFFECTED
 from models.phenotype import synthesizer
 from models.saliency import METHODS, attribute
 
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from models.classifier.config import load_classifier
 
     model = load_classifier(args.model)
-    specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != "unaffected"])
+    specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != UNAFFECTED])
     crops = [align_face(x.image, landmarks=x.landmarks).image for x in map(synthesizer.render, specs)]
     if args.app:
         from models.saliency import app_settings

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from models import provenance
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import FaceSample, RenderSpec
 
 PHENOTYPE, LEARNED = "phenotype", "learned"

@@ -57,7 +57,10 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # a process of another user: alive, and not ours to judge
         return True
-    return True
+    try:  # a killed process not yet reaped by its parent (a zombie) still answers signal 0
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def remove_stale(folder: str | os.PathLike | None = None) -> list[Path]:

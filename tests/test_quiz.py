@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render

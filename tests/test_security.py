@@ -176,6 +176,19 @@ def test_explain_never_reads_or_deletes_a_file_the_payload_names(server, tmp_pat
     assert "not uploaded to this server" in data["error"]  # one clear sentence, and no crop of the file
 
 
+def test_explain_never_deletes_a_face_or_download_the_app_made(server):
+    kind, out = server.call(
+        "generate", ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype"]
+    )
+    assert kind == "complete"
+    outputs = [item["image"]["path"] for item in out[0]] + [out[4]["path"], out[6]["path"]]  # faces, PNG, ZIP
+    assert all(Path(p).is_file() for p in outputs)
+    for path in outputs:
+        kind, data = server.call("explain", _explain_with({"path": path, "meta": {"_type": "gradio.FileData"}}))
+        assert kind == "error" and "not uploaded to this server" in data["error"]
+    assert all(Path(p).is_file() for p in outputs)
+
+
 def test_no_endpoint_touches_a_file_outside_the_cache(server, tmp_path):
     info = httpx.get(f"{server.url}/gradio_api/info", timeout=30).json()
     endpoints = info["named_endpoints"]
@@ -283,6 +296,15 @@ def test_share_is_refused_and_a_public_host_is_warned_about():
     assert "no login" in app.exposure_warning("phenoface.example.org")
 
 
+def test_a_thirty_two_bit_image_is_held_to_fewer_pixels(tmp_path):
+    side = 5600  # 31 megapixels: under the limit as 8-bit grey, over it as 32-bit grey (125 MB decoded)
+    Image.new("L", (side, side)).save(tmp_path / "grey8.png")
+    assert load_rgb(tmp_path / "grey8.png").shape == (side, side, 3)
+    Image.new("I", (side, side)).save(tmp_path / "grey32.tif", compression="tiff_deflate")
+    with pytest.raises(ValueError, match="mode I"):
+        load_rgb(tmp_path / "grey32.tif")
+
+
 # --- 5. exports and names ------------------------------------------------------------------------------------
 
 
@@ -332,6 +354,7 @@ def test_a_learner_name_is_shown_as_text_not_html(tmp_path):
     finally:
         runtime.configure(db_path=Path.home() / ".phenoface" / "quiz.sqlite3")
     assert "<img" not in shown and "&lt;img" in shown and "**Ann**" not in shown
+    assert "$$" not in quiz_results.learner_progress("$$x^2$$")  # no maths either
 
 
 # --- 6. caches emptied at shutdown, and after a kill at the next start ---------------------------------------
@@ -341,6 +364,7 @@ def test_shutdown_empties_the_cache_and_a_killed_runs_files_go_at_the_next_start
     first = Server(tmp_path)
     try:
         assert first.upload("face.png", b"\x89PNG not really").status_code == 200
+        assert first.call("explain", _explain_with(None)[:6] + [None, "saliency", "predicted", True, "black", False])
         (folder,) = first.process_folders()
         assert any((folder / "gradio").rglob("face.png"))
     finally:
@@ -355,6 +379,7 @@ def test_shutdown_empties_the_cache_and_a_killed_runs_files_go_at_the_next_start
         second.stop(signal.SIGTERM)
     assert second.proc.returncode == 0
     assert not own.exists() and not second.process_folders()
+    assert not list(second.tmp.iterdir())  # nothing else either (torch's compile cache lives inside)
 
 
 def test_remove_stale_keeps_folders_of_running_processes(tmp_path):

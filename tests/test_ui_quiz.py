@@ -13,7 +13,7 @@ from PIL import Image
 
 from models import provenance, runtime
 from models.classifier.config import save_weights
-from models.phenotype.catalog import UNAFFECTED
+from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import quiz, quiz_feedback, quiz_results

@@ -14,10 +14,10 @@ from ui.explain_files import MAX_UPLOAD_BYTES
 
 __all__ = ["MAX_UPLOAD_BYTES", "build_app"]
 
-#: Uploaded and generated files older than an hour are removed from Gradio's cache every hour;
-#: uploads are also deleted right after processing (see `ui.explain_files`), and the whole cache
-#: with the process's folder at shutdown (`models.tempfiles`).
-DELETE_CACHE = (3600, 3600)
+#: Uploaded and generated files older than 30 minutes are removed from Gradio's cache every 10
+#: minutes; uploads are also deleted right after processing (see `ui.explain_files`), and the whole
+#: cache with the process's folder at shutdown (`models.tempfiles`).
+DELETE_CACHE = (600, 1800)
 
 
 def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool = True) -> gr.Blocks:

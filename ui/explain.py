@@ -17,6 +17,7 @@ clinician should look for; nothing here is for diagnosis.
 from __future__ import annotations
 
 import time
+from collections.abc import MutableSet
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,8 +26,9 @@ import numpy as np
 from PIL import Image
 
 from models import provenance, runtime
+from models.constants import UNAFFECTED
 from models.faces import FaceRequest, draw_faces
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
 from models.saliency import METHODS, app_settings
 from ui import explain_files, notice
@@ -130,6 +132,7 @@ def explain_face(
     baseline: str,
     research_mode: bool,
     session_dir: str | None = None,
+    uploads: MutableSet[str] | None = None,
 ) -> tuple[ExplainResult, str | None]:
     """Explain the classifier on a drawn face or an upload.
 
@@ -148,6 +151,8 @@ def explain_face(
         baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (drawn faces only).
         research_mode: show probabilities for an upload.
         session_dir: this session's folder of drawn faces (``gr.State``), or None to create one.
+        uploads: the paths the server received through its upload route (``Blocks.upload_file_set``);
+            only those are read (`ui.explain_files.take_upload`). None outside a server.
 
     Returns:
         the `ExplainResult` and the session folder (None when nothing was drawn).
@@ -155,7 +160,7 @@ def explain_face(
     Raises:
         gr.Error: bad input, no classifier, no face or several faces, or an unreadable file.
     """
-    data = explain_files.take_upload(upload) if source == UPLOAD else None  # deleted first, whatever follows
+    data = explain_files.take_upload(upload, uploads) if source == UPLOAD else None  # deleted first, whatever follows
     if source not in (DRAW, UPLOAD):
         raise Refusal("Choose whether to draw a synthetic face or upload an image.")
     if method not in METHODS:
@@ -217,10 +222,10 @@ def _upscale(image: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))
 
 
-def explain_outputs(*args):
+def explain_outputs(*args, uploads: MutableSet[str] | None = None):
     """`explain_face` as the tab's event handler: returns the component values, in `build_tab`'s order."""
     source = args[0]
-    result, session_dir = explain_face(*args)
+    result, session_dir = explain_face(*args, uploads=uploads)
     return (
         pictures_html(result, session_dir),
         result.settings + ("" if result.synthetic else "\n\n" + UPLOAD_NOTICE),
@@ -258,7 +263,7 @@ def build_tab(demo: gr.Blocks) -> None:
     """Lay out the Explain tab inside ``demo`` and wire its events.
 
     Args:
-        demo: the enclosing Blocks (unused; the tab runs nothing on load).
+        demo: the enclosing Blocks, whose ``upload_file_set`` lists the files its upload route received.
     """
     choices = syndrome_choices()
     default = next((key for _, key in choices if key != UNAFFECTED), UNAFFECTED)
@@ -317,9 +322,15 @@ def build_tab(demo: gr.Blocks) -> None:
         source, syndrome, age, sex, skin_tone, seed, upload, method, target, contrast, baseline, research, session_dir,
     ]  # fmt: skip
     outputs = [pictures, settings, regions, hpo, top_plot, ranking, upload, session_dir]
+
+    def on_explain(*args):
+        # only files this app received through Gradio's upload route may be read (and deleted)
+        return explain_outputs(*args, uploads=demo.upload_file_set)
+
+    on_explain.__name__ = "explain_outputs"  # the upload event's API name, as before
     # preprocess=False: the callback gets the upload's file payload and reports unreadable files itself;
     # one explanation at a time, since attribution hooks the one shared classifier
-    button.click(_safe(explain_outputs), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1)
+    button.click(_safe(on_explain), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1)
     # an upload is explained (and so deleted) as soon as it arrives, so no file waits on the server for a
     # click that may never come
-    upload.upload(_safe(explain_outputs), inputs, outputs, preprocess=False, concurrency_limit=1)
+    upload.upload(_safe(on_explain), inputs, outputs, preprocess=False, concurrency_limit=1)

@@ -10,6 +10,7 @@ removed when the process exits (a session's folder when its ``gr.State`` is dele
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, MutableSet
 from pathlib import Path
 
 from gradio.utils import get_upload_folder
@@ -17,6 +18,7 @@ from gradio.utils import get_upload_folder
 from ui.session import Refusal, SessionFolders
 
 MAX_UPLOAD_BYTES = 20 * 2**20
+REFUSED = "That file was not uploaded to this server; upload the image with the upload box."
 
 
 _FOLDERS = SessionFolders("explain-")
@@ -46,42 +48,50 @@ def _upload_path(upload) -> Path | None:
     return Path(upload)
 
 
-def received_upload(upload) -> Path | None:
-    """The file of an upload, if and only if it is one Gradio received into its upload cache.
+def received_upload(upload, uploads: Collection[str] | None = None) -> Path | None:
+    """The file of an upload, if and only if it is one Gradio received through its upload route.
 
     The Explain events take the raw payload (``preprocess=False``, so that nothing is decoded before
-    our limits are checked), so the path in it is whatever the caller wrote. Only a regular file
-    inside Gradio's upload folder (`gradio.utils.get_upload_folder`, after resolving links) is
-    accepted; anything else is refused untouched, never read and never deleted.
+    our limits are checked), so the path in it is whatever the caller wrote. It is accepted only when
+    it is one of `uploads` (the paths Gradio's ``/upload`` returned: not a face Gradio cached as an
+    output, which lives in the same folder) and a regular file inside Gradio's upload folder
+    (`gradio.utils.get_upload_folder`, after resolving links). Anything else is refused untouched,
+    never read and never deleted.
 
     Args:
         upload: the file's path, or Gradio's file payload (a dict with ``"path"``).
+        uploads: the paths Gradio received (``Blocks.upload_file_set``); None when the caller is not
+            a server (a test or a script calling the function), which checks the folder alone.
 
     Returns:
         the resolved path, or None when there is no upload.
 
     Raises:
-        Refusal: the payload names a file outside the upload cache, a link, a folder or no file.
+        Refusal: the payload names a file not uploaded to this server, a link, a folder or no file.
     """
     path = _upload_path(upload)
     if path is None:
         return None
+    if uploads is not None and str(path) not in uploads:
+        raise Refusal(REFUSED)
     cache = Path(get_upload_folder()).resolve()
     try:
         inside = not path.is_symlink() and path.resolve().is_relative_to(cache) and path.resolve() != cache
     except (OSError, ValueError, RuntimeError):  # a path too long, a loop of links, a NUL byte
         inside = False
     if not inside:
-        raise Refusal("That file was not uploaded to this server; upload the image with the upload box.")
+        raise Refusal(REFUSED)
     return path.resolve()
 
 
-def take_upload(upload) -> bytes:
+def take_upload(upload, uploads: MutableSet[str] | None = None) -> bytes:
     """Read an uploaded file into memory and delete it (and its empty cache folder), whatever happens.
 
     Args:
-        upload: the file's path, or Gradio's file payload (a dict with ``"path"``); only files inside
-            Gradio's upload folder are accepted (`received_upload`).
+        upload: the file's path, or Gradio's file payload (a dict with ``"path"``); only files Gradio
+            received are accepted (`received_upload`).
+        uploads: the paths Gradio received (``Blocks.upload_file_set``); the path is struck off once
+            taken. None outside a server.
 
     Returns:
         the file's bytes.
@@ -90,7 +100,9 @@ def take_upload(upload) -> bytes:
         Refusal: no upload, a path outside the upload folder (left untouched), a file already
             deleted, or a file over `MAX_UPLOAD_BYTES`.
     """
-    path = received_upload(upload)
+    path = received_upload(upload, uploads)
+    if uploads is not None:
+        uploads.discard(str(_upload_path(upload)))
     if path is None:
         raise Refusal("Upload an image first (each upload is deleted after it is explained).")
     try:

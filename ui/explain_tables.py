@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
 from models.saliency import app_settings, report

@@ -58,7 +58,7 @@ from ui.generate_phenotype import (
 from ui.generate_tables import (
     FEATURE_COLUMNS,
     NOT_DEPICTED_COLUMNS,
-    UNAFFECTED_KEY,
+    UNAFFECTED,
     not_depicted_table,
     resolve_syndrome,
     syndrome_choices,
@@ -189,7 +189,7 @@ def generate(
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None or intensity is None:
         raise Refusal("Set an age and a feature intensity.")
-    affected = entry.key != UNAFFECTED_KEY
+    affected = entry.key != UNAFFECTED
     base = RenderSpec(
         syndrome=entry.key,
         age=float(age),
@@ -277,7 +277,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
         generate_on_load: draw one example when the page opens.
     """
     choices = syndrome_choices()
-    default = next((key for _, key in choices if key != UNAFFECTED_KEY), UNAFFECTED_KEY)
+    default = next((key for _, key in choices if key != UNAFFECTED), UNAFFECTED)
     colour = [("chosen by the seed", RANDOM)]
     gallery_style = dict(object_fit="contain", height="auto", allow_preview=True, format="png", show_label=False)
     with gr.Tab("Generate"):

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from models import provenance, runtime
+from models.constants import UNAFFECTED
 from models.faces import DIFFUSION_SAMPLING, FaceRequest, draw_faces
 from models.faces import LEARNED as FACE_LEARNED
 from models.generator.external import load_external, prompt, run_text_pipeline
@@ -21,7 +22,7 @@ from models.phenotype.spec import RenderSpec
 from ui import notice
 from ui.generate_choice import EXTERNAL, GENERATOR_NAMES, LEARNED, SAME_SEED, Drawn
 from ui.generate_downloads import attributes, save_face
-from ui.generate_tables import UNAFFECTED_KEY, catalog, catalogue_features_table, terms_table, who
+from ui.generate_tables import catalog, catalogue_features_table, terms_table, who
 from ui.session import Refusal
 
 DIFFUSION_STEPS = DIFFUSION_SAMPLING.steps
@@ -53,8 +54,8 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
     pipe, index, label = _learned_pipeline(generator)
     if entry.key not in pipe.class_names:
         raise Refusal(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
-    affected = entry.key != UNAFFECTED_KEY
-    compare = affected and UNAFFECTED_KEY in pipe.class_names
+    affected = entry.key != UNAFFECTED
+    compare = affected and UNAFFECTED in pipe.class_names
     seeds = [base.seed + i for i in range(n_faces)]
     request = FaceRequest(
         spec=base, n_faces=n_faces, generator=FACE_LEARNED, pipeline=(pipe, index),
@@ -64,7 +65,7 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
         faces = draw_faces(request)
     except ValueError as err:
         raise Refusal(f"The {label} failed: {err}.") from None
-    unaffected = catalog().get(UNAFFECTED_KEY)
+    unaffected = catalog().get(UNAFFECTED)
     gallery, infos = [], []
     for face in faces:
         person = unaffected if face.without else entry
@@ -139,12 +140,12 @@ def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path
     """A text-to-image pipeline, prompted in words; comparison: same seed, prompt without the syndrome."""
     from models.generator.sample import upscale
 
-    affected = entry.key != UNAFFECTED_KEY
+    affected = entry.key != UNAFFECTED
     folder_name = Path(runtime.paths().external_pipeline).name
     label = f"{GENERATOR_NAMES[EXTERNAL]} ({folder_name})"
     texts = [(prompt(base.age, base.sex, base.skin_tone, entry.name if affected else None), entry, "")]
     if affected:
-        texts.append((prompt(base.age, base.sex, base.skin_tone, None), catalog().get(UNAFFECTED_KEY), "_without"))
+        texts.append((prompt(base.age, base.sex, base.skin_tone, None), catalog().get(UNAFFECTED), "_without"))
     gallery, infos = [], []
     for i in range(n_faces):
         for text, person, suffix in texts:

@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from models import provenance
+from models.constants import UNAFFECTED
 from models.faces import Face, FaceRequest, draw_faces
 from models.phenotype import synthesizer
 from models.phenotype.composite import average_portrait
@@ -23,7 +24,7 @@ from models.phenotype.spec import RenderSpec
 from ui import notice
 from ui.generate_choice import GENERATOR_NAMES, NO_SAME_CHILD, PHENOTYPE, Drawn
 from ui.generate_downloads import archive_name, attributes, fresh_section, save_face, write_set_zip
-from ui.generate_tables import UNAFFECTED_KEY, catalog, feature_choices, features_table, resolve_syndrome, who
+from ui.generate_tables import catalog, feature_choices, features_table, resolve_syndrome, who
 from ui.session import Refusal, whole
 
 APP_GENERATOR = "PhenoFace app, models.phenotype.synthesizer"  # the PNGs' "generator" text
@@ -65,7 +66,7 @@ def _summary(sample, syndrome, n_present_possible: int) -> str:
         + (f" ({notice.EXAGGERATED})" if spec.intensity > 1 else "")
         + ".",
     ]
-    if syndrome.key != UNAFFECTED_KEY:
+    if syndrome.key != UNAFFECTED:
         lines.append(
             f"This child shows {len(sample.hpo_present)} of the {n_present_possible} features of the syndrome "
             "that we can draw; another child (another seed) may show a different set."
@@ -101,7 +102,7 @@ def draw_phenotype(entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
     Raises:
         gr.Error: the renderer refuses a spec.
     """
-    affected = entry.key != UNAFFECTED_KEY
+    affected = entry.key != UNAFFECTED
     caption = who(entry)
     if affected and base.intensity > 1:
         caption += f" ({notice.EXAGGERATED})"
@@ -146,7 +147,7 @@ def toggles_update(entry, base: RenderSpec, realised: tuple[str, ...], phenotype
     """
     if not phenotype:
         return gr.update(choices=[], value=[], interactive=False, info="Not available: this needs the same child.")
-    if entry.key == UNAFFECTED_KEY:
+    if entry.key == UNAFFECTED:
         return gr.update(choices=[], value=[], interactive=False, info="A child without a syndrome has none.")
     if base.intensity == 0:
         return gr.update(
@@ -255,7 +256,7 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
     spec, folder = _face_spec(face, session_dir, "average")
     n = whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
     entry = resolve_syndrome(spec.syndrome)
-    affected = entry.key != UNAFFECTED_KEY
+    affected = entry.key != UNAFFECTED
     out = fresh_section(folder, "average")
     label = f"{GENERATOR_NAMES[PHENOTYPE]}, average portrait"
     gallery = []

@@ -13,12 +13,12 @@ import functools
 
 import pandas as pd
 
+from models.constants import UNAFFECTED
 from models.phenotype import catalog as catalog_lib
 from models.phenotype.morphology import FEATURES
 from ui import notice
 from ui.session import Refusal
 
-UNAFFECTED_KEY = "unaffected"
 FEATURE_COLUMNS = ["HPO id", "Feature", "What it means", "Frequency"]
 NOT_DEPICTED_COLUMNS = ["HPO id", "Feature", "Why we do not draw it"]
 
@@ -31,7 +31,7 @@ def catalog():
 
 def who(syndrome) -> str:
     """Person-first phrase for a child drawn from a catalogue entry (see `ui.notice`)."""
-    return notice.UNAFFECTED if syndrome.key == UNAFFECTED_KEY else notice.with_syndrome(syndrome.name)
+    return notice.UNAFFECTED if syndrome.key == UNAFFECTED else notice.with_syndrome(syndrome.name)
 
 
 def syndrome_choices() -> list[tuple[str, str]]:
@@ -41,7 +41,7 @@ def syndrome_choices() -> list[tuple[str, str]]:
     """
     choices = []
     for syndrome in catalog().syndromes:
-        if syndrome.key == UNAFFECTED_KEY:
+        if syndrome.key == UNAFFECTED:
             label = "No syndrome (unaffected child)"
         elif syndrome.omim:
             label = f"{syndrome.name} ({syndrome.omim[0]})"

@@ -21,7 +21,7 @@ import gradio as gr
 
 from models import quiz as quiz_lib
 from models import runtime
-from models.phenotype.catalog import UNAFFECTED
+from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import notice
@@ -334,7 +334,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
         with gr.Row(equal_height=True):
             name = gr.Textbox(label="Your name", max_length=60, scale=1,
                               info="A first name or nickname; nothing else is asked or stored.")
-            progress = gr.Markdown(scale=2)
+            progress = gr.Markdown(scale=2, latex_delimiters=[])  # shows a learner name: never maths
         with gr.Row():
             mode = gr.Radio(MODE_CHOICES, value="syndrome", label="Question type")
             intensity = gr.Radio(INTENSITY_CHOICES, value=1.0, label="Feature intensity")
@@ -353,7 +353,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
                               info="Enter a quiz's seed to repeat it.")
         note = gr.Markdown(setup_note("syndrome", "diffusion") if not runtime.generator_available() else "")
         start = gr.Button("Start quiz", variant="primary")
-        status = gr.Markdown()
+        status = gr.Markdown(latex_delimiters=[])
         with gr.Row(visible=False) as question_box:
             face = gr.Image(label="Synthetic face", type="filepath", format="png", height=380, interactive=False,
                             scale=1)
@@ -377,7 +377,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
                                     column_widths=["25%", "35%", "20%", "20%"])
             next_button = gr.Button("Next question", variant="primary")
         with gr.Column(visible=False) as summary_box:
-            summary = gr.Markdown()
+            summary = gr.Markdown(latex_delimiters=[])
             with gr.Row():
                 per_syndrome = gr.Dataframe(label="Accuracy per syndrome", interactive=False)
                 with gr.Column():

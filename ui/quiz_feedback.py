@@ -17,7 +17,8 @@ import pandas as pd
 
 from models import provenance, runtime
 from models import quiz as quiz_lib
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import notice

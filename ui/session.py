@@ -65,8 +65,10 @@ class SessionFolders:
 
 
 def as_text(text: str) -> str:
-    """`text` (e.g. a learner's name) to put inside Markdown: shown as typed, never as HTML or formatting."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(str(text), quote=False))
+    """`text` (e.g. a learner's name) to put inside Markdown: shown as typed, never as HTML, formatting
+    or maths (``$`` becomes an HTML entity, which no LaTeX delimiter matches)."""
+    escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(str(text), quote=False))
+    return escaped.replace("$", "&#36;")
 
 
 def whole(value, what: str, low: int, high: int) -> int:

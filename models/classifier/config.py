@@ -16,9 +16,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from models.constants import UNAFFECTED
+
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-UNAFFECTED = "unaffected"
 
 
 @dataclass

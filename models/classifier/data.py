@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from models.classifier.config import UNAFFECTED, ClassifierConfig, to_tensor
+from models.classifier.config import ClassifierConfig, to_tensor
 from models.classifier.preprocess import CROP_SIZE, preprocess
+from models.constants import UNAFFECTED
 from models.files import atomic_output
 from models.phenotype.cohort import read_metadata
 

@@ -26,10 +26,11 @@ import torch
 from models.classifier import metrics
 from models.classifier.config import Classifier, load_classifier, to_tensor
 from models.classifier.data import aligned_crops, load_rows
+from models.constants import age_band, skin_band
 
 GROUPS = {
-    "skin_tone": lambda r: metrics.skin_band(r["skin_tone"]),
-    "age_band": lambda r: metrics.age_band(r["age_years"]),
+    "skin_tone": lambda r: skin_band(r["skin_tone"]),
+    "age_band": lambda r: age_band(r["age_years"]),
     "sex": lambda r: r["sex"] or "unknown",
 }
 

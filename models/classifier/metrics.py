@@ -14,29 +14,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, recall_score, top_k_accuracy_score
 
-#: Age bands in years (lower bound inclusive, upper exclusive except 18), as in the benchmarks.
-AGE_BANDS: tuple[tuple[float, float], ...] = ((0, 2), (2, 6), (6, 12), (12, 18.01))
-#: Monk Skin Tone bands: lighter (1-3), medium (4-7), darker (8-10).
-SKIN_BANDS: tuple[tuple[int, int], ...] = ((1, 3), (4, 7), (8, 10))
-
-
-def age_band(age: float | None) -> str:
-    """``"0-2"``, ``"2-6"``, ``"6-12"``, ``"12-18"`` (years) or ``"unknown"``."""
-    if age is None:
-        return "unknown"
-    for lo, hi in AGE_BANDS:
-        if lo <= age < hi:
-            return f"{lo:g}-{min(hi, 18):g}"
-    return "unknown"
-
-
-def skin_band(tone: int | None) -> str:
-    """``"MST 1-3"``, ``"MST 4-7"``, ``"MST 8-10"`` or ``"unknown"``."""
-    for lo, hi in SKIN_BANDS:
-        if tone is not None and lo <= tone <= hi:
-            return f"MST {lo}-{hi}"
-    return "unknown"
-
 
 def topk_hits(probs: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """(N,) bool: is the true class among the `k` highest scores? `probs` (N, K), `labels` (N,) int."""

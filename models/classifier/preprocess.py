@@ -41,10 +41,14 @@ MIN_SIDE = 32
 #: Face Mesh runs on a copy whose longer side is at most this many pixels (the mesh works at 192 px).
 DETECT_MAX_SIDE = 1024
 #: Largest image we decode, in pixels (width x height), checked from the file's header before any
-#: decoding: 40 megapixels holds any phone or studio portrait (a 48 MP phone saves 12 MP by default)
-#: and costs at most about 120 MB as RGB; a "decompression bomb" of a few hundred KB claiming
-#: 20,000 x 20,000 pixels is refused instead of filling gigabytes.
+#: decoding: 40 megapixels holds any phone or studio portrait (a 48 MP phone saves 12 MP by default);
+#: a "decompression bomb" of a few hundred KB claiming 20,000 x 20,000 pixels is refused instead of
+#: filling gigabytes.
 MAX_PIXELS = 40_000_000
+#: Largest decoded size in bytes, also checked from the header: 40 megapixels of 8-bit RGB. A 16- or
+#: 32-bit grey image (2 or 4 bytes a pixel, then a float32 copy) is held to fewer pixels.
+MAX_DECODED_BYTES = 3 * MAX_PIXELS
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
 
 # Face Mesh indices (canonical topology, refine_landmarks=True).
 _IRIS_R, _IRIS_L = 468, 473  # iris centres; _R is the subject's right eye, on the image's left
@@ -107,7 +111,7 @@ def load_rgb(image: ImageInput) -> np.ndarray:
             pil = Image.open(io.BytesIO(image))
         else:
             pil = Image.open(Path(image))
-        _check_pixels(*pil.size)  # from the header: nothing is decoded yet
+        _check_pixels(*pil.size, pil.mode)  # from the header: nothing is decoded yet
         pil.load()  # decode now, so a truncated file fails here
         pil = ImageOps.exif_transpose(pil)
     except Image.DecompressionBombError:  # Pillow's own header check, at twice its 89-megapixel default
@@ -119,21 +123,23 @@ def load_rgb(image: ImageInput) -> np.ndarray:
     if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
         return _flatten_alpha(pil.convert("RGBA"))
     if pil.mode.startswith("I"):  # 16- or 32-bit grey: Pillow's convert("RGB") clips it to white
-        grey = np.asarray(pil).astype(np.float64)
-        top = 65535.0 if grey.max() > 255 else 255.0
-        return np.repeat(np.round(grey / top * 255).clip(0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+        grey = np.asarray(pil, dtype=np.float32)  # one float32 copy, scaled in place
+        grey *= 255.0 / (65535.0 if grey.max() > 255 else 255.0)
+        np.clip(np.rint(grey, out=grey), 0, 255, out=grey)
+        return np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2)
     return np.asarray(pil.convert("RGB"))
 
 
 _TOO_LARGE = (
-    f"the image is {{size}}, more than the {MAX_PIXELS // 1_000_000} megapixels PhenoFace reads; resize it "
-    "first (a face needs well under 1 megapixel)"
+    f"the image is {{size}}, more than PhenoFace reads (at most {MAX_PIXELS // 1_000_000} megapixels of 8-bit "
+    "colour, fewer at 16 or 32 bits); resize it first (a face needs well under 1 megapixel)"
 )
 
 
-def _check_pixels(width: int, height: int) -> None:
-    if width * height > MAX_PIXELS:
-        raise ValueError(_TOO_LARGE.format(size=f"{width} x {height} pixels"))
+def _check_pixels(width: int, height: int, mode: str) -> None:
+    decoded = width * height * _BYTES_PER_PIXEL.get(mode, 4)  # RGB(A), CMYK, 32-bit grey, float: 3-4 bytes
+    if width * height > MAX_PIXELS or decoded > MAX_DECODED_BYTES:
+        raise ValueError(_TOO_LARGE.format(size=f"{width} x {height} pixels in mode {mode}"))
 
 
 def _flatten_alpha(pil: Image.Image) -> np.ndarray:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from models.experiments.presets import UNAFFECTED, Preset
+from models.constants import UNAFFECTED
+from models.experiments.presets import Preset
 
 
 def crops(folder: Path, resolution: int) -> tuple[np.ndarray, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-UNAFFECTED = "unaffected"
+from models.constants import UNAFFECTED
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from models.constants import UNAFFECTED
 from models.experiments.cells import run_cell
 from models.experiments.data import crops as load_crops
 from models.experiments.data import simulate_splits, split_real, synthetic_subset, write_subset
-from models.experiments.presets import BACKBONES, PRESETS, UNAFFECTED, Preset
+from models.experiments.presets import BACKBONES, PRESETS, Preset
 from models.experiments.results import add_time, write_results
 from models.experiments.synthetic import DEFAULT_JUDGE, judge_synthetic, sample_synthetic, train_generator
 

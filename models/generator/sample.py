@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from models.constants import UNAFFECTED
 from models.generator.config import use_sampler
 from models.generator.pipeline import PhenoFacePipeline
 from models.generator.privacy_index import PrivacyIndex
@@ -351,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from models.phenotype.cohort import cohort_classes
 
             # a catalogue key, display name or OMIM id, as the render command takes; checked before loading
-            wanted = args.syndrome if args.syndrome == "unaffected" else cohort_classes([args.syndrome])[0]
+            wanted = args.syndrome if args.syndrome == UNAFFECTED else cohort_classes([args.syndrome])[0]
         pipe, index = load_generator(args.model)
         classes = pipe.class_names if wanted is None else [wanted]
         unknown = [c for c in classes if c not in pipe.class_names]

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from models.classifier.config import UNAFFECTED
+from models.constants import UNAFFECTED
 from models.generator.config import (
     GeneratorConfig,
     build_scheduler,

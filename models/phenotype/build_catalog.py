@@ -42,7 +42,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.phenotype.catalog import DEFAULT_PATH, UNAFFECTED
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import DEFAULT_PATH
 from models.phenotype.morphology import FEATURES
 
 ASSETS = DEFAULT_PATH.parent

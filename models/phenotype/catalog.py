@@ -41,8 +41,6 @@ from pathlib import Path
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "phenotype" / "catalog.json"
 #: Sampling probability of a term whose frequency is unknown (see the module docstring).
 UNKNOWN_FREQUENCY = 0.25
-#: Key of the entry without a syndrome; always first in `Catalog.syndromes`.
-UNAFFECTED = "unaffected"
 #: The values `Term.frequency_rule` takes.
 FREQUENCY_RULES: tuple[str, ...] = (
     "pooled n/m",

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from models.checks import OneLineParser, check_writable_folder, one_line
+from models.constants import UNAFFECTED
 from models.faces import FaceRequest, draw_faces
 from models.files import atomic_output
 from models.phenotype import synthesizer
@@ -52,7 +53,6 @@ COLUMNS: tuple[str, ...] = (
     "intensity",  # 0 = counterfactual without the syndrome, 1 = typical
     "hpo_terms",  # semicolon-separated HPO ids PRESENT on the image (past their 2 SD threshold)
 )
-UNAFFECTED = "unaffected"
 SKIN_TONES = tuple(range(1, 11))
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from models.constants import UNAFFECTED
+
 #: Region names of `FaceSample.masks`, in a fixed order.
 REGIONS: tuple[str, ...] = (
     "forehead",
@@ -56,7 +58,7 @@ class RenderSpec:
         size: output width and height in pixels, 128 to 512.
     """
 
-    syndrome: str = "unaffected"
+    syndrome: str = UNAFFECTED
     age: float = 5.0
     sex: str = "female"
     skin_tone: int = 3

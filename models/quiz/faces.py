@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from models import provenance
+from models.constants import UNAFFECTED
 from models.faces import DIFFUSION_SAMPLING, LEARNED, FaceRequest, draw_faces
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.quiz.questions import Question
 

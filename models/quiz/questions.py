@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.checks import whole_number
-from models.phenotype.catalog import UNAFFECTED, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import CATEGORICAL, FEATURES
 from models.phenotype.sampler import sample_child
 from models.phenotype.spec import SEXES

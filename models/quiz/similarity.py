@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.phenotype.catalog import UNAFFECTED, Catalog, Syndrome, load_catalog
+from models.constants import UNAFFECTED
+from models.phenotype.catalog import Catalog, Syndrome, load_catalog
 from models.phenotype.morphology import FEATURES
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from torch import nn
 
 from models.classifier.preprocess import TURNED_HEAD, ImageInput, align_face, head_turn, load_rgb
+from models.constants import UNAFFECTED
 from models.saliency.attribution import (
     APP_SETTINGS,
     BASELINES,
@@ -97,7 +98,7 @@ def explain(
     method: str = "integrated_gradients",
     *,
     target: str | int | None = None,
-    contrast: str | None = "unaffected",
+    contrast: str | None = UNAFFECTED,
     baseline: str = "black",
     baseline_image: ImageInput | None = None,
     **kwargs: Any,
