@@ -36,8 +36,8 @@ import torch
 from PIL import Image
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
-from models.classifier.config import load_classifier, to_tensor
-from models.classifier.preprocess import CROP_SIZE, preprocess
+from models.alignment import CROP_SIZE, preprocess
+from models.classifier.model import load_classifier, to_tensor
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
 from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, provenance, upscale

@@ -28,8 +28,8 @@ from PIL import Image
 
 from benchmarks.common import bounded, run_benchmark
 from benchmarks.generator_quality import top1
-from models.classifier.config import load_classifier
-from models.classifier.preprocess import CROP_SIZE
+from models.alignment import CROP_SIZE
+from models.classifier.model import load_classifier
 from models.generator.config import use_sampler
 from models.generator.data import conditions, load_training_set
 from models.generator.sample import load_generator, upscale

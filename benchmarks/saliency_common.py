@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.classifier.preprocess import CROP_SIZE, align_face
+from models.alignment import CROP_SIZE, align_face
 from models.phenotype import synthesizer
 from models.phenotype.spec import RenderSpec
 from models.saliency import attribute, warp_masks
@@ -116,7 +116,7 @@ def choose_target(model: nn.Module, crop: np.ndarray, mode: str = "contrast") ->
     """The class to explain and the class subtracted from it.
 
     Args:
-        model: a `models.classifier.config.Classifier`.
+        model: a `models.classifier.model.Classifier`.
         crop: (112, 112, 3) uint8.
         mode: ``"contrast"``: the model's top predicted syndrome (argmax over every class but
             ``unaffected``) minus the ``unaffected`` logit, i.e. what makes the face look syndromic

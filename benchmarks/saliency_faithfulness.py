@@ -424,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from models.classifier.config import load_classifier
+    from models.classifier.model import load_classifier
 
     model = load_classifier(args.model)
     results = run(

@@ -26,7 +26,7 @@ from torch import nn
 
 from benchmarks.common import bounded, random_specs, run_benchmark
 from benchmarks.saliency_common import ATTRIBUTE_DEFAULTS, add_setting_args, choose_target, to_batch
-from models.classifier.preprocess import align_face
+from models.alignment import align_face
 from models.constants import UNAFFECTED
 from models.phenotype import synthesizer
 from models.saliency import METHODS, attribute
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from models.classifier.config import load_classifier
+    from models.classifier.model import load_classifier
 
     model = load_classifier(args.model)
     specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != UNAFFECTED])

@@ -57,14 +57,14 @@ def paths() -> Paths:
 
 
 def classifier():
-    """The syndrome classifier (`models.classifier.config.Classifier`, eval mode, CPU), loaded once.
+    """The syndrome classifier (`models.classifier.model.Classifier`, eval mode, CPU), loaded once.
 
     Raises:
         ValueError: no classifier in the configured folder.
     """
     with _lock:
         if "classifier" not in _cache:
-            from models.classifier.config import load_classifier
+            from models.classifier.model import load_classifier
 
             folder = _paths.classifier_dir
             if not (folder / "config.json").is_file():

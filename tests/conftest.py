@@ -24,7 +24,8 @@ def model(one_thread):
     """An untrained resnet18 `Classifier` over `TINY_CLASSES`, seeded, in eval mode."""
     import torch
 
-    from models.classifier.config import Classifier, ClassifierConfig
+    from models.classifier.config import ClassifierConfig
+    from models.classifier.model import Classifier
 
     torch.manual_seed(0)
     return Classifier(ClassifierConfig(backbone="resnet18", classes=TINY_CLASSES)).eval()

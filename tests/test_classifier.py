@@ -11,10 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
+from models.alignment import align_face, preprocess  # noqa: E402
 from models.classifier import metrics  # noqa: E402
-from models.classifier.config import Classifier, ClassifierConfig, load_classifier  # noqa: E402
+from models.classifier.config import ClassifierConfig  # noqa: E402
 from models.classifier.data import class_list, class_weights, load_rows, split_by_subject  # noqa: E402
-from models.classifier.preprocess import align_face, preprocess  # noqa: E402
+from models.classifier.model import Classifier, load_classifier  # noqa: E402
 from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
 from models.phenotype.spec import RenderSpec  # noqa: E402
 from models.phenotype.synthesizer import render  # noqa: E402

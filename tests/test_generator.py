@@ -365,7 +365,7 @@ def test_timestep_bias_draws_the_favoured_band_more_often():
 def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
     from PIL import Image
 
-    from models.classifier.preprocess import preprocess
+    from models.alignment import preprocess
     from models.generator.identity import to_size
     from models.phenotype.spec import RenderSpec
     from models.phenotype.synthesizer import render
@@ -425,7 +425,7 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
 
     from PIL import Image
 
-    from models.classifier.preprocess import preprocess
+    from models.alignment import preprocess
     from models.generator import audit as audit_cli
     from models.generator.audit import load_folder_images
     from models.generator.identity import to_size

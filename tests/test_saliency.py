@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.classifier.config import save_weights  # noqa: E402
-from models.classifier.preprocess import align_face  # noqa: E402
+from models.alignment import align_face  # noqa: E402
+from models.classifier.model import save_weights  # noqa: E402
 from models.phenotype.spec import RenderSpec  # noqa: E402
 from models.phenotype.synthesizer import render  # noqa: E402
 from models.saliency import METHODS, attribute, explain, mesh_regions, region_breakdown, warp_masks  # noqa: E402
@@ -140,7 +140,7 @@ def test_explain_render_file_and_cli(model, tmp_path):
 
 
 def test_a_face_in_profile_is_explained_with_a_warning(model):
-    from models.classifier.preprocess import TURNED_HEAD, head_turn
+    from models.alignment import TURNED_HEAD, head_turn
 
     spec = RenderSpec(syndrome="down", age=5, sex="female", skin_tone=4, seed=0, size=256)
     frontal, profile = render(spec), render(dataclasses.replace(spec, view="profile"))

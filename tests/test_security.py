@@ -28,8 +28,9 @@ import pytest
 from PIL import Image
 
 from models import tempfiles
-from models.classifier.config import ClassifierConfig, load_classifier, save_weights
-from models.classifier.preprocess import MAX_PIXELS, load_rgb
+from models.alignment import MAX_PIXELS, load_rgb
+from models.classifier.config import ClassifierConfig
+from models.classifier.model import load_classifier, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 AUDIT_HOOK = """

@@ -216,7 +216,8 @@ def test_source_switch_hides_the_counterfactual_for_uploads():
 
 def test_choices_use_readable_names():
     assert [name for _, name in [(k, explain_tables.METHOD_NAMES[k]) for k in tab.METHODS]] == [
-        "Integrated Gradients", "Saliency", "Grad-CAM", "Occlusion", "SmoothGrad (NoiseTunnel around IG)",
+        "Integrated Gradients", "Saliency", "Grad-CAM", "Occlusion",
+        "SmoothGrad over Integrated Gradients (Captum NoiseTunnel)",
     ]  # fmt: skip
     targets = tab.target_choices()
     assert targets[0][1] == tab.PREDICTED

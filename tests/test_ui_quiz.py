@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from models import provenance, runtime
-from models.classifier.config import save_weights
+from models.classifier.model import save_weights
 from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces

@@ -32,7 +32,7 @@ METHOD_NAMES: dict[str, str] = {
     "saliency": "Saliency",
     "gradcam": "Grad-CAM",
     "occlusion": "Occlusion",
-    "smoothgrad": "SmoothGrad (NoiseTunnel around IG)",
+    "smoothgrad": "SmoothGrad over Integrated Gradients (Captum NoiseTunnel)",
 }
 BASELINE_NAMES: dict[str, str] = {
     "black": "Black image",

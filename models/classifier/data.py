@@ -20,8 +20,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from models.classifier.config import ClassifierConfig, to_tensor
-from models.classifier.preprocess import CROP_SIZE, preprocess
+from models.alignment import CROP_SIZE, preprocess
+from models.classifier.config import ClassifierConfig
+from models.classifier.model import to_tensor
 from models.constants import UNAFFECTED
 from models.files import atomic_output
 from models.phenotype.cohort import read_metadata
@@ -162,7 +163,7 @@ def train_transform(config: ClassifierConfig):
 class CropDataset(Dataset):
     """Aligned crops and labels; yields ((3, S, S) float32 in [0, 1], label int).
 
-    Normalisation is done by the model (`models.classifier.config.Classifier`), from its config.
+    Normalisation is done by the model (`models.classifier.model.Classifier`), from its config.
     """
 
     def __init__(self, crops: np.ndarray, labels: Sequence[int], transform=None) -> None:

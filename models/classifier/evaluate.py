@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from models.classifier import metrics
-from models.classifier.config import Classifier, load_classifier, to_tensor
 from models.classifier.data import aligned_crops, load_rows
+from models.classifier.model import Classifier, load_classifier, to_tensor
 from models.constants import age_band, skin_band
 
 GROUPS = {

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from models.classifier.config import Classifier
+from models.classifier.model import Classifier
 
 
 def fast_predictor(model: Classifier, batch: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:

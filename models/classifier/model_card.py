@@ -59,7 +59,7 @@ def write_model_card(
         f"- backbone: `timm.create_model({config.backbone!r}, pretrained=False, num_classes={len(config.classes)})`"
         + (f", initialised from `{args.init_checkpoint}`" if args.init_checkpoint else ", random initialisation"),
         f"- input: {config.input_size} x {config.input_size} RGB crop aligned on eyes and mouth "
-        f"(`models.classifier.preprocess`), normalised with mean {list(config.mean)} and std {list(config.std)}",
+        f"(`models.alignment`), normalised with mean {list(config.mean)} and std {list(config.std)}",
         f"- classes ({len(config.classes)}, in logit order): {', '.join(config.classes)}",
         "- files: `model.safetensors` (timm key names), `config.json`, `train_args.json`, `metrics.jsonl`",
         "",

@@ -4,7 +4,7 @@
     accelerate launch -m models.classifier.train --data out/cohort --backbone convnext_atto --out out/clf
 
 Reads the cohort's ``metadata.csv`` (`models.phenotype.cohort`), aligns every image once
-(`models.classifier.preprocess`, cached), splits by ``subject_id`` (no child in both training and
+(`models.alignment`, cached), splits by ``subject_id`` (no child in both training and
 validation), trains ``timm.create_model(backbone, pretrained=False)`` with class-weighted
 cross-entropy and face-appropriate augmentation, and writes to ``--out``: ``model.safetensors``,
 ``config.json`` (backbone, classes in order, input size, normalisation), ``train_args.json``,
@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from models.classifier import metrics
-from models.classifier.config import Classifier, ClassifierConfig, save_weights
+from models.classifier.config import ClassifierConfig
 from models.classifier.data import CropDataset, aligned_crops, class_list, class_weights, load_rows, split_by_subject
 from models.classifier.data import train_transform as make_train_transform
+from models.classifier.model import Classifier, save_weights
 from models.classifier.model_card import write_model_card
 from models.training import add_run_args, find_checkpoint, prune_checkpoints, run_cli
 

@@ -28,8 +28,9 @@ def train_cell(
     Batches are drawn with replacement by a seeded generator, class-weighted by inverse
     frequency in the loss, augmented as `models.classifier.data.train_transform`.
     """
-    from models.classifier.config import Classifier, ClassifierConfig, to_tensor
+    from models.classifier.config import ClassifierConfig
     from models.classifier.data import class_weights, train_transform
+    from models.classifier.model import Classifier, to_tensor
 
     torch.manual_seed(seed)
     config = ClassifierConfig(backbone=backbone, classes=list(classes), input_size=preset.resolution, drop_rate=0.2)
@@ -60,8 +61,8 @@ def score(model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Per-syndrome mean top-1/5/10 accuracy and balanced accuracy of `model` on (N, R, R, 3) uint8 crops."""
     from sklearn.metrics import balanced_accuracy_score
 
-    from models.classifier.config import to_tensor
     from models.classifier.metrics import per_syndrome_mean_topk
+    from models.classifier.model import to_tensor
 
     probs = []
     with torch.inference_mode():

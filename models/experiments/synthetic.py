@@ -107,7 +107,7 @@ def judge_synthetic(
         return None
     from PIL import Image
 
-    from models.classifier.config import load_classifier, to_tensor
+    from models.classifier.model import load_classifier, to_tensor
 
     model = load_classifier(judge)
     known = list(model.config.classes)

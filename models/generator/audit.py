@@ -6,7 +6,7 @@
 Syndrome features are shared by every child with the syndrome, so a sample that *looks
 syndromic* is expected; what must not happen is a sample that reproduces *one training child*.
 So the audit uses measures that separate identities, on aligned crops (the classifier's
-alignment, `models.classifier.preprocess`, at the generator's 64 px), in the central 48 x 48
+alignment, `models.alignment`, at the generator's 64 px), in the central 48 x 48
 pixels (the inner face; the corner "SYNTHETIC" label and most background are outside it), each
 sample also mirrored, shifted by up to 2 pixels and re-aligned by Face Mesh from its own face
 (`models.generator.identity`: the generator trains on flipped images, and a copy that is nudged,
@@ -97,7 +97,7 @@ def calibrate(
         ValueError: `n` < 2, `different` < 2, `false_alarm` outside (0, 0.5), or `holdout` holds
             training images.
     """
-    from models.classifier.preprocess import preprocess
+    from models.alignment import preprocess
     from models.phenotype.catalog import load_catalog
     from models.phenotype.spec import RenderSpec
     from models.phenotype.synthesizer import render
@@ -170,12 +170,12 @@ def calibrate(
 def load_folder_images(folder: str | Path, aligned: bool) -> tuple[np.ndarray, list[str]]:
     """Images of a folder as (N, 64, 64, 3) uint8 aligned crops, and their file names.
 
-    A folder with ``metadata.csv`` is read as a cohort (aligned by `models.classifier.preprocess`,
+    A folder with ``metadata.csv`` is read as a cohort (aligned by `models.alignment`,
     cached); otherwise every PNG/JPEG in it is read, taken as already aligned when `aligned`
     (the generator's own samples) or aligned by Face Mesh when not (faces not found are skipped).
     """
+    from models.alignment import load_rgb, preprocess
     from models.classifier.data import aligned_crops, load_rows
-    from models.classifier.preprocess import load_rgb, preprocess
 
     folder = Path(folder)
     if (folder / "metadata.csv").is_file():

@@ -1,6 +1,6 @@
 """Training images for the generator: aligned face crops at the generator's resolution.
 
-Images go through the classifier's preprocessing (`models.classifier.preprocess`: MediaPipe Face
+Images go through the classifier's preprocessing (`models.alignment`: MediaPipe Face
 Mesh, similarity alignment on eyes and mouth to the 112 x 112 ArcFace template, cached), then
 are resized to the generator's resolution with a Lanczos filter. So the generator learns
 aligned faces, and its samples feed the classifier with no second alignment step.

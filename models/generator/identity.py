@@ -162,7 +162,7 @@ def realigned(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each crop aligned again from its own face, as the training crops were aligned from theirs.
 
     A copy that comes back moved, scaled or turned by more than the views cover is brought back
-    to the training alignment by `models.classifier.preprocess` (MediaPipe Face Mesh on the eyes
+    to the training alignment by `models.alignment` (MediaPipe Face Mesh on the eyes
     and mouth).
 
     Args:
@@ -172,7 +172,7 @@ def realigned(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         (N, 64, 64, 3) uint8 re-aligned crops (the crop itself where no single face was found) and
         (N,) bool, True where a face was found.
     """
-    from models.classifier.preprocess import preprocess
+    from models.alignment import preprocess
 
     out, ok = [], []
     for im in to_size(images):

@@ -74,7 +74,7 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
         (N, P, 2) float32 (x, y) in units of the crop side (0 to 1, top left origin), in
         `contour_topology`'s point order; NaN rows where Face Mesh found no single face.
     """
-    from models.classifier.preprocess import detect_landmarks
+    from models.alignment import detect_landmarks
     from models.generator.sample import upscale
 
     mesh_index, _ = contour_topology()

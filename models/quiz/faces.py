@@ -88,7 +88,7 @@ def explain_face(model: Any, question: Question, face: QuizFace, method: str, **
     diffusion model has no counterfactual, and a child without a syndrome is its own).
 
     Args:
-        model: a loaded `models.classifier.config.Classifier`.
+        model: a loaded `models.classifier.model.Classifier`.
         question: the question.
         face: its drawn face.
         method: one of `models.saliency.METHODS`.

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from torch import nn
 
-from models.classifier.preprocess import TURNED_HEAD, ImageInput, align_face, head_turn, load_rgb
+from models.alignment import TURNED_HEAD, ImageInput, align_face, head_turn, load_rgb
 from models.constants import UNAFFECTED
 from models.saliency.attribution import (
     APP_SETTINGS,
@@ -106,7 +106,7 @@ def explain(
     """Align a face, attribute the classifier's score and break the map down by facial region.
 
     Args:
-        model: a loaded `models.classifier.config.Classifier`.
+        model: a loaded `models.classifier.model.Classifier`.
         image: file path (a PhenoFace render's PNG metadata is used for its masks and its
             counterfactual), bytes, PIL image or array.
         method: one of `METHODS`.

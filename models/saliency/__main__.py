@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {bad}", file=sys.stderr)
         return 2
     from models import provenance
-    from models.classifier.config import load_classifier
+    from models.classifier.model import load_classifier
 
     try:
         model = load_classifier(args.model)

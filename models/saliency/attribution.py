@@ -242,9 +242,9 @@ def attribute(
     """Explain one aligned crop.
 
     Args:
-        model: a `models.classifier.config.Classifier` (takes [0, 1] images; has ``config.classes``
+        model: a `models.classifier.model.Classifier` (takes [0, 1] images; has ``config.classes``
             and ``gradcam_layer()``), in eval mode.
-        image: (S, S, 3) uint8 aligned crop from `models.classifier.preprocess`.
+        image: (S, S, 3) uint8 aligned crop from `models.alignment`.
         method: one of `METHODS`.
         target: class name or index to explain; None for the predicted class.
         contrast: class name or index whose logit is subtracted (e.g. ``"unaffected"``), or None.

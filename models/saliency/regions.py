@@ -52,7 +52,7 @@ def warp_masks(masks: Mapping[str, np.ndarray], matrix: np.ndarray, size: int) -
 
     Args:
         masks: region -> (H, W) bool mask in source pixels.
-        matrix: (2, 3) source-to-crop transform (`models.classifier.preprocess.AlignedFace.matrix`).
+        matrix: (2, 3) source-to-crop transform (`models.alignment.AlignedFace.matrix`).
         size: crop side in pixels.
 
     Returns:

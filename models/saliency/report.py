@@ -20,8 +20,8 @@ def top_classes(model: nn.Module, crop: np.ndarray, k: int = 5) -> list[tuple[st
     """The classifier's `k` most probable classes for one aligned crop.
 
     Args:
-        model: a loaded `models.classifier.config.Classifier`.
-        crop: (S, S, 3) uint8 aligned crop (`models.classifier.preprocess`; `Explanation.crop`).
+        model: a loaded `models.classifier.model.Classifier`.
+        crop: (S, S, 3) uint8 aligned crop (`models.alignment`; `Explanation.crop`).
         k: how many classes; at most the number of classes.
 
     Returns:

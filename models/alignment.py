@@ -1,8 +1,8 @@
-"""Turn any face image into the classifier's input: one aligned 112 x 112 crop.
+"""Image reading and face alignment, shared by every package: any face image to one aligned 112 x 112 crop.
 
-Every user of the classifier (training, evaluation, saliency, the app) goes through
-`preprocess`, so a render, a diffusion sample and an uploaded photograph are aligned the same
-way:
+The classifier (training, evaluation, saliency, the app), the generator (its training crops and
+privacy audit) and the benchmarks all go through `load_rgb` and `preprocess`, so a render, a
+diffusion sample and an uploaded photograph are read and aligned the same way:
 
 1. read the image (path, bytes, PIL image or array), honouring its EXIF orientation, as RGB;
 2. find the eye centres and the mouth centre: from MediaPipe Face Mesh (offline, the models ship
