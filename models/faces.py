@@ -10,6 +10,9 @@ engine plugs in by registering one function.
 - ``"phenotype"``: the rule-based phenotype engine (`models.phenotype.synthesizer.render`). Child
   ``i`` has identity seed ``spec.seed + i``; its pair is the same spec at intensity 0, the same child
   without the syndrome.
+- ``"external_text"``: an operator's local text-to-image diffusers pipeline (``--external-pipeline``),
+  prompted in words (`models.generator.external.prompt`); its pair is the same seed with the prompt
+  without the syndrome. Nothing checks its faces against any training images.
 - ``"learned"``: a PhenoFace diffusion pipeline with its privacy index
   (`models.generator.sample.generate`, which redraws any sample the index flags). Face ``i`` has noise
   seed ``spec.seed + i``; its pair is the same noise with the ``unaffected`` condition (the same seed,
@@ -33,7 +36,7 @@ from models.constants import UNAFFECTED
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import FaceSample, RenderSpec
 
-PHENOTYPE, LEARNED = "phenotype", "learned"
+PHENOTYPE, LEARNED, EXTERNAL_TEXT = "phenotype", "learned", "external_text"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Sampling:
 
 #: The learned generator's sampling as the README's figures measure it (benchmarks.generator_quality).
 DIFFUSION_SAMPLING = Sampling()
+#: An operator's text-to-image pipeline: the guidance such pipelines are usually run with.
+EXTERNAL_SAMPLING = Sampling(steps=25, guidance_scale=7.5, sampler="the pipeline's own scheduler")
 
 
 @dataclass(frozen=True)
@@ -228,8 +233,52 @@ def draw_learned(request: FaceRequest) -> list[Face]:
     return sorted(faces, key=lambda face: (face.child, face.without))
 
 
+def draw_external_text(request: FaceRequest) -> list[Face]:
+    """An operator's text-to-image pipeline (``request.pipeline``), prompted in words, square-cropped and
+    upscaled to ``spec.size``; each pair uses the same seed with the prompt without the syndrome.
+
+    Raises:
+        ValueError: no pipeline given, or the pipeline failed (`models.generator.external.run_text_pipeline`).
+    """
+    from models.generator.external import prompt, run_text_pipeline
+    from models.generator.sample import upscale
+
+    if request.pipeline is None:
+        raise ValueError("the external pipeline is needed but was not given")
+    s = request.sampling
+    faces = []
+    for i, child in enumerate(request.child_specs()):
+        entry = load_catalog().get(child.syndrome)
+        affected = entry.key != UNAFFECTED
+        texts = [(False, prompt(child.age, child.sex, child.skin_tone, entry.name if affected else None), entry)]
+        if affected and request.pair:
+            texts.append((True, prompt(child.age, child.sex, child.skin_tone, None), load_catalog().get(UNAFFECTED)))
+        for without, text, person in texts:
+            raw = upscale(run_text_pipeline(request.pipeline, text, child.seed, s.steps, s.guidance_scale), child.size)
+            info = provenance.png_metadata(
+                generator=request.label or f"external pipeline, {type(request.pipeline).__name__}",
+                seed=child.seed, prompt=text, sampler=f"{s.steps} steps, guidance {s.guidance_scale:g}",
+                syndrome=person.name, memorisation_filter="not applied (external pipeline)", **request.metadata,
+            )  # fmt: skip
+            faces.append(
+                Face(
+                    image=provenance.mark_synthetic(raw),
+                    unmarked=raw,
+                    info=info,
+                    child=i,
+                    without=without,
+                    seed=child.seed,
+                )  # fmt: skip
+            )
+    return faces
+
+
 #: Generators by name: each takes a `FaceRequest` and returns its faces.
-GENERATORS: dict[str, Callable[[FaceRequest], list[Face]]] = {PHENOTYPE: draw_phenotype, LEARNED: draw_learned}
+GENERATORS: dict[str, Callable[[FaceRequest], list[Face]]] = {
+    PHENOTYPE: draw_phenotype,
+    LEARNED: draw_learned,
+    EXTERNAL_TEXT: draw_external_text,
+}
 
 
 def draw_faces(request: FaceRequest) -> list[Face]:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from models import provenance, runtime
 from models.constants import UNAFFECTED
-from models.faces import DIFFUSION_SAMPLING, FaceRequest, draw_faces
+from models.faces import DIFFUSION_SAMPLING, EXTERNAL_SAMPLING, EXTERNAL_TEXT, FaceRequest, draw_faces
 from models.faces import LEARNED as FACE_LEARNED
-from models.generator.external import load_external, prompt, run_text_pipeline
+from models.generator.external import load_external
 from models.phenotype.spec import RenderSpec
 from ui import notice
 from ui.generate_choice import EXTERNAL, GENERATOR_NAMES, LEARNED, SAME_SEED, Drawn
@@ -31,7 +31,6 @@ HPO_DRAWN_LABEL = (
     "syndrome's frequencies, and given to the model with the syndrome; the model may draw some of them "
     "faintly or not at all)"
 )
-EXTERNAL_STEPS, EXTERNAL_GUIDANCE = 25, 7.5
 
 
 def _learned_pipeline(generator: str):
@@ -138,38 +137,36 @@ def catalogue_label(entry, affected: bool, why: str) -> str:
 
 def _draw_external_text(pipe, entry, base: RenderSpec, n_faces: int, shown: Path) -> Drawn:
     """A text-to-image pipeline, prompted in words; comparison: same seed, prompt without the syndrome."""
-    from models.generator.sample import upscale
-
     affected = entry.key != UNAFFECTED
     folder_name = Path(runtime.paths().external_pipeline).name
     label = f"{GENERATOR_NAMES[EXTERNAL]} ({folder_name})"
-    texts = [(prompt(base.age, base.sex, base.skin_tone, entry.name if affected else None), entry, "")]
-    if affected:
-        texts.append((prompt(base.age, base.sex, base.skin_tone, None), catalog().get(UNAFFECTED), "_without"))
+    request = FaceRequest(
+        spec=base, n_faces=n_faces, generator=EXTERNAL_TEXT, pipeline=pipe, sampling=EXTERNAL_SAMPLING,
+        label=f"{label}, {type(pipe).__name__}", metadata={"app_notice": notice.NOTICE},
+    )  # fmt: skip
+    try:
+        faces = draw_faces(request)
+    except ValueError as err:
+        raise Refusal(f"{err}.") from None
     gallery, infos = [], []
-    for i in range(n_faces):
-        for text, person, suffix in texts:
-            try:
-                raw = run_text_pipeline(pipe, text, base.seed + i, EXTERNAL_STEPS, EXTERNAL_GUIDANCE)
-            except ValueError as err:
-                raise Refusal(f"{err}.") from None
-            image = provenance.mark_synthetic(upscale(raw, base.size))
-            info = provenance.png_metadata(
-                generator=f"{label}, {type(pipe).__name__}", seed=base.seed + i, prompt=text,
-                sampler=f"{EXTERNAL_STEPS} steps, guidance {EXTERNAL_GUIDANCE}", syndrome=person.name,
-                attributes=attributes(label, person, base.age, base.sex, base.skin_tone, None, base.seed + i),
-                memorisation_filter="not applied (external pipeline)", app_notice=notice.NOTICE,
-            )  # fmt: skip
-            caption = f"{i + 1}. without the syndrome: {SAME_SEED}" if suffix else f"{i + 1}. prompted: {who(entry)}"
-            gallery.append((save_face(image, shown / f"{i + 1:02d}{suffix}.png", info), caption))
-            infos.append((image, info))
+    for face in faces:
+        person = catalog().get(UNAFFECTED) if face.without else entry
+        row = attributes(label, person, base.age, base.sex, base.skin_tone, None, face.seed)
+        info = provenance.add_text(face.info, attributes=row)
+        suffix = "_without" if face.without else ""
+        caption = f"without the syndrome: {SAME_SEED}" if face.without else f"prompted: {who(entry)}"
+        gallery.append(
+            (save_face(face.image, shown / f"{face.child + 1:02d}{suffix}.png", info), f"{face.child + 1}. {caption}")
+        )
+        infos.append((face.image, info))
+    texts = [faces[0].info["prompt"]] + ([faces[1].info["prompt"]] if affected else [])
     lines = [
-        f'**Face 1** ({label}), prompt: "{texts[0][0]}"; seed {base.seed}.',
+        f'**Face 1** ({label}), prompt: "{texts[0]}"; seed {base.seed}.',
         "This pipeline was installed by the operator of this server. It was not trained by PhenoFace, its faces "
         "are not checked against any training images, and they may not show the syndrome's features at all.",
     ]
     if affected:
-        lines.append(f'Each right-hand face uses the same seed with the prompt "{texts[1][0]}": {SAME_SEED}.')
+        lines.append(f'Each right-hand face uses the same seed with the prompt "{texts[1]}": {SAME_SEED}.')
     return Drawn(
         gallery=gallery,
         first=infos[0],
