@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
-from models.phenotype import synthesizer
+from models.faces import draw_face
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 
@@ -54,7 +54,7 @@ def sheet_for_view(
                     view=view,
                     size=thumb,
                 )
-                tiles.append(synthesizer.render(spec).image)
+                tiles.append(draw_face(spec).unmarked)
                 captions.append(f"{age:g} y, tone {tone}")
     labels = [f"{catalog.get(k).name} ({('F', 'M')[r % 2]})" for r, k in enumerate(keys)]
     return grid(
@@ -76,8 +76,8 @@ def pairs_sheet(keys: Sequence[str], ages: Sequence[float], tones: Sequence[int]
             spec = RenderSpec(
                 syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r, size=thumb
             )
-            sample = synthesizer.render(spec)
-            tiles += [synthesizer.render(replace(spec, intensity=0.0)).image, sample.image]
+            sample = draw_face(spec).sample
+            tiles += [draw_face(replace(spec, intensity=0.0)).unmarked, sample.image]
             captions += [f"{age:g} y unaffected", f"{len(sample.hpo_present)} HPO present"]
     labels = [catalog.get(k).name for k in keys]
     return grid(

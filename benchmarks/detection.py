@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.common import Timer, bounded, grid, random_specs, run_benchmark, save_sheet
 from models.constants import age_band
-from models.phenotype import synthesizer
+from models.faces import draw_face
 from models.phenotype.spec import RenderSpec
 
 TARGETS = {"mediapipe_short": 0.99, "haar": 0.95}  # fraction of faces found
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hits: dict[str, list[bool]] = {name: [] for name in detectors}
     misses: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in detectors}
     for spec in specs:
-        image = render_time(synthesizer.render, spec).image
+        image = render_time(draw_face, spec).unmarked
         for name, detect in detectors.items():
             found = detect(image)
             hits[name].append(found)

@@ -38,13 +38,13 @@ from PIL import Image
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.alignment import CROP_SIZE, preprocess
 from models.classifier.model import load_classifier, to_tensor
+from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
-from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, provenance, upscale
+from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render
-from models.provenance import save_png
 
 
 def conditions(classes: list[str], n: int, seed: int = 0) -> dict[str, list]:
@@ -159,15 +159,21 @@ def main(argv: list[str] | None = None) -> int:
     all_samples = []
     for cls in classes:
         start = time.time()
-        samples = generate(pipe, None, cls, cond["age"], cond["sex"], cond["tone"], list(range(args.per_class)),
-                           args.steps, args.guidance, "dpm++", args.guidance_interval)  # fmt: skip
+        children = tuple(
+            RenderSpec(syndrome=cls, age=a, sex=x, skin_tone=t, seed=i, size=pipe.unet.config.sample_size)
+            for i, (a, x, t) in enumerate(zip(cond["age"], cond["sex"], cond["tone"], strict=True))
+        )
+        request = FaceRequest(
+            spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=(pipe, None),
+            sampling=Sampling(args.steps, args.guidance, "dpm++", args.guidance_interval),
+        )  # fmt: skip
+        faces = draw_faces(request)
         gen_s = time.time() - start  # sampling alone, not the PNG writes
-        images = np.stack([s.image for s in samples])
+        images = np.stack([face.unmarked for face in faces])
         all_samples.append(images)
-        for i, (im, s) in enumerate(zip(images, samples, strict=True)):
+        for i, face in enumerate(faces):
             # unmarked pixels, as the classifier and the audit judge them; the metadata still says synthetic
-            info = provenance(pipe, s, args.steps, args.guidance, "dpm++", False, args.guidance_interval)
-            save_png(im, args.out / "samples" / f"{cls}-{i:03d}.png", info)
+            face.save(args.out / "samples" / f"{cls}-{i:03d}.png", mark=False)
         crops = np.stack(
             [np.asarray(Image.fromarray(im).resize((CROP_SIZE, CROP_SIZE), Image.LANCZOS)) for im in images]
         )

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, random_specs, run_benchmark
-from models.phenotype import synthesizer
+from models.faces import draw_face
 from models.phenotype.morphology import FEATURES
 
 IRIS_R, IRIS_L = 468, 473  # iris centres (refine_landmarks=True)
@@ -142,7 +142,7 @@ def show_landmarks(path: Path, seed: int, size: int) -> None:
     import cv2
 
     spec = random_specs(1, seed, size=size, syndromes=["unaffected"])[0]
-    image = synthesizer.render(spec).image.copy()
+    image = draw_face(spec).unmarked.copy()
     lm = Mesh()(image)
     if lm is None:
         raise SystemExit("no mesh found on the landmark preview render")
@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         replace(s, features=(), intensity=1.0)
         for s in random_specs(args.pairs, args.seed, size=args.size, syndromes=["unaffected"])
     ]
-    base = [mesh(synthesizer.render(s).image) for s in children]
+    base = [mesh(draw_face(s).unmarked) for s in children]
     print(
         f"{args.pairs} unaffected children at {args.size} px; mesh found on {sum(b is not None for b in base)} "
         "without features"
@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for check in checks:
         deltas, no_mesh = [], 0
         for spec, lm0 in zip(children, base, strict=True):
-            lm1 = mesh(synthesizer.render(replace(spec, features=(check.hpo_id,))).image)
+            lm1 = mesh(draw_face(replace(spec, features=(check.hpo_id,))).unmarked)
             if lm0 is None or lm1 is None:
                 no_mesh += 1
                 continue

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from models.alignment import CROP_SIZE, align_face
-from models.phenotype import synthesizer
+from models.faces import draw_face
 from models.phenotype.spec import RenderSpec
 from models.saliency import attribute, warp_masks
 
@@ -79,7 +79,7 @@ def prepare(spec: RenderSpec, twin: RenderSpec, name: str, align: str = "mesh") 
         align: ``"mesh"`` (Face Mesh landmarks, as in training and the app; falls back to the
             render's landmarks when no face is found) or ``"landmarks"`` (the render's own, faster).
     """
-    sample, base = synthesizer.render(spec), synthesizer.render(twin)
+    sample, base = draw_face(spec).sample, draw_face(twin).sample
     aligned = None
     if align == "mesh":
         try:

@@ -28,7 +28,7 @@ from benchmarks.common import bounded, random_specs, run_benchmark
 from benchmarks.saliency_common import ATTRIBUTE_DEFAULTS, add_setting_args, choose_target, to_batch
 from models.alignment import align_face
 from models.constants import UNAFFECTED
-from models.phenotype import synthesizer
+from models.faces import draw_face
 from models.saliency import METHODS, attribute
 
 IG_TARGET_S = 0.4  # one 32-step IG map
@@ -216,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model = load_classifier(args.model)
     specs = random_specs(args.n, args.seed, syndromes=[c for c in model.config.classes if c != UNAFFECTED])
-    crops = [align_face(x.image, landmarks=x.landmarks).image for x in map(synthesizer.render, specs)]
+    crops = [align_face(x.image, landmarks=x.landmarks).image for x in (draw_face(s).sample for s in specs)]
     if args.app:
         from models.saliency import app_settings
 

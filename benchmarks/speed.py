@@ -26,7 +26,11 @@ TARGET = 20.0  # renders per second at 256 px
 
 
 def time_renders(view: str, n: int, seed: int, size: int, warmup: int) -> np.ndarray:
-    """Seconds per render, (n,) float64, after `warmup` untimed renders."""
+    """Seconds per render, (n,) float64, after `warmup` untimed renders.
+
+    Times the engine alone (`models.phenotype.synthesizer.render`), not `models.faces.draw_faces`
+    around it: the target is the renderer's, and the mark and metadata cost the same for any engine.
+    """
     specs = random_specs(n + warmup, seed, size=size, view=view)
     for spec in specs[:warmup]:
         synthesizer.render(spec)

@@ -46,6 +46,8 @@ class Sampling:
     steps: int = 25  # DPM-Solver++ steps
     guidance_scale: float = 4.0  # classifier-free guidance weight
     sampler: str = "dpm++"  # "dpm++" or "ddim" (models.generator.config.use_sampler)
+    # noise levels sigma that get guidance (models.generator.sample.GUIDANCE_INTERVAL); None: every step
+    guidance_interval: tuple[float, float] | None = (0.5, float("inf"))
 
 
 #: The learned generator's sampling as the README's figures measure it (benchmarks.generator_quality).
@@ -204,12 +206,12 @@ def draw_learned(request: FaceRequest) -> list[Face]:
         pipe, index, [UNAFFECTED if without else keys[i] for i, without in batch],
         [children[i].age for i, _ in batch], [children[i].sex for i, _ in batch],
         [children[i].skin_tone for i, _ in batch], [children[i].seed for i, _ in batch],
-        s.steps, s.guidance_scale, s.sampler,
+        s.steps, s.guidance_scale, s.sampler, s.guidance_interval,
     )  # fmt: skip
     faces = []
     for (i, without), sample in zip(batch, samples, strict=True):
         info = provenance.add_text(
-            gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, index is not None),
+            gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, index is not None, s.guidance_interval),
             syndrome=load_catalog().get(sample.condition["syndrome"]).name,
             **request.metadata,
         )
@@ -279,6 +281,17 @@ GENERATORS: dict[str, Callable[[FaceRequest], list[Face]]] = {
     LEARNED: draw_learned,
     EXTERNAL_TEXT: draw_external_text,
 }
+
+
+def draw_face(spec: RenderSpec, generator: str = PHENOTYPE, **request: Any) -> Face:
+    """One face for `spec`, without its pair: ``draw_faces(FaceRequest(spec, pair=False, ...))[0]``.
+
+    Args:
+        spec: the face to draw.
+        generator: a key of `GENERATORS`.
+        **request: further `FaceRequest` fields (pipeline, sampling, label, metadata).
+    """
+    return draw_faces(FaceRequest(spec=spec, generator=generator, pair=False, **request))[0]
 
 
 def draw_faces(request: FaceRequest) -> list[Face]:
