@@ -98,9 +98,9 @@ def calibrate(
             training images.
     """
     from models.alignment import preprocess
+    from models.faces import draw_face
     from models.phenotype.catalog import load_catalog
     from models.phenotype.spec import RenderSpec
-    from models.phenotype.synthesizer import render
 
     if n < 2 or (holdout is None and different < 2):
         raise ValueError("calibration needs at least 2 same-child and 2 different-child queries")
@@ -116,7 +116,7 @@ def calibrate(
     keys = ["unaffected", *load_catalog().keys()]
 
     def draw(spec: RenderSpec) -> np.ndarray:
-        s = render(spec)
+        s = draw_face(spec).sample
         return to_size(preprocess(s.image, s.landmarks)[None])[0]
 
     def spec() -> RenderSpec:

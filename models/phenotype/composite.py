@@ -29,8 +29,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from models.faces import draw_face
+
 from .spec import MAX_SIZE, MIN_SIZE, RenderSpec
-from .synthesizer import render
 
 #: Most children a composite may average (each costs one render).
 MAX_CHILDREN = 64
@@ -209,7 +210,7 @@ def average_portrait(
             view=view,
             size=render_size,
         )
-        sample = render(spec)
+        sample = draw_face(spec).sample
         names = names or sorted(sample.landmarks)  # every render of one view has the same landmarks
         images.append(sample.image)
         shapes.append(np.stack([sample.landmarks[name] for name in names]).astype(np.float64))

@@ -130,17 +130,17 @@ def explain(
     spec = render_of(image) if isinstance(image, (str, Path)) else None
     sample = None
     if spec is not None:
-        from models.phenotype import synthesizer
+        from models.faces import draw_face
 
-        sample = synthesizer.render(spec)
+        sample = draw_face(spec).sample
         if (sample.image.shape[1], sample.image.shape[0]) != aligned.source_size:
             sample = None  # resized or cropped after rendering: its masks no longer fit
     base: str | np.ndarray = baseline
     if baseline == "counterfactual":
         if baseline_image is None and sample is not None:
-            from models.phenotype import synthesizer
+            from models.faces import draw_face
 
-            baseline_image = synthesizer.render(dataclasses.replace(sample.spec, intensity=0.0)).image
+            baseline_image = draw_face(dataclasses.replace(sample.spec, intensity=0.0)).unmarked
         if baseline_image is None:
             raise ValueError("the counterfactual baseline needs --baseline-image (or a PhenoFace render file)")
         # the same transform as the image, so only what the syndrome changed differs
