@@ -37,7 +37,7 @@ from PIL import Image
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.alignment import CROP_SIZE, preprocess
-from models.classifier.model import load_classifier, to_tensor
+from models.classifier.model import load_classifier, predict_logits
 from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
@@ -59,11 +59,7 @@ def conditions(classes: list[str], n: int, seed: int = 0) -> dict[str, list]:
 
 def top1(model, crops: np.ndarray) -> np.ndarray:
     """Predicted class indices (N,) of (N, 112, 112, 3) uint8 aligned crops."""
-    out = []
-    with torch.inference_mode():
-        for s in range(0, len(crops), 64):
-            out.append(model(to_tensor(torch.from_numpy(np.ascontiguousarray(crops[s : s + 64])))).argmax(1).numpy())
-    return np.concatenate(out)
+    return predict_logits(model, crops).argmax(1)
 
 
 def detected(image: np.ndarray) -> bool:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from models.alignment import CROP_SIZE, align_face
+from models.classifier.model import predict_logits
 from models.faces import draw_face
 from models.phenotype.spec import RenderSpec
 from models.saliency import attribute, warp_masks
@@ -140,11 +141,5 @@ def choose_target(model: nn.Module, crop: np.ndarray, mode: str = "contrast") ->
 
 def scores(model: nn.Module, crops: np.ndarray, target: int, contrast: int | None, batch: int = 32) -> np.ndarray:
     """Target score (logit, or logit minus the contrast logit) of each crop; (B, S, S, 3) uint8 -> (B,) float64."""
-    device = next(model.parameters()).device
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(crops), batch):
-            logits = model(to_batch(crops[i : i + batch], device))  # (b, K)
-            s = logits[:, target] - (logits[:, contrast] if contrast is not None else 0.0)
-            out.append(s.double().cpu().numpy())
-    return np.concatenate(out)
+    logits = predict_logits(model, crops, batch)  # (B, K) float32
+    return (logits[:, target] - (logits[:, contrast] if contrast is not None else 0.0)).astype(np.float64)

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from models.classifier import metrics
 from models.classifier.data import aligned_crops, load_rows
-from models.classifier.model import Classifier, load_classifier, to_tensor
+from models.classifier.model import Classifier, load_classifier, predict_proba
 from models.constants import age_band, skin_band
 
 GROUPS = {
@@ -55,13 +54,7 @@ def predict(model: Classifier, crops: np.ndarray, batch_size: int = 64) -> np.nd
     Returns:
         (N, K) float64 softmax probabilities.
     """
-    device = next(model.parameters()).device
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(crops), batch_size):
-            x = to_tensor(torch.from_numpy(crops[i : i + batch_size])).to(device)  # (B, 3, S, S)
-            out.append(model(x).float().softmax(1).cpu().numpy())
-    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, len(model.config.classes)))
+    return predict_proba(model, crops, batch_size)
 
 
 def report(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -107,3 +108,29 @@ def save_weights(model: Classifier, folder: str | Path) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}
     save_file(state, str(path), metadata={"format": "pt", "backbone": model.config.backbone})
     return path
+
+
+def predict_logits(model: Classifier, crops: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Logits of aligned crops, batched under ``torch.inference_mode``: the one batched-prediction loop.
+
+    Args:
+        model: a `Classifier` in eval mode (on any device).
+        crops: (N, S, S, 3) uint8 aligned crops, S = ``model.config.input_size``.
+        batch_size: crops per forward pass.
+
+    Returns:
+        (N, K) float32 logits, K = len(model.config.classes); (0, K) for no crops.
+    """
+    device = next(model.parameters()).device
+    out = []
+    with torch.inference_mode():
+        for i in range(0, len(crops), batch_size):
+            x = to_tensor(torch.from_numpy(np.ascontiguousarray(crops[i : i + batch_size]))).to(device)
+            out.append(model(x).float().cpu().numpy())  # (B, K)
+    return np.concatenate(out) if out else np.zeros((0, len(model.config.classes)), dtype=np.float32)
+
+
+def predict_proba(model: Classifier, crops: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """Softmax probabilities of aligned crops, (N, S, S, 3) uint8 -> (N, K) float64 (see `predict_logits`)."""
+    logits = torch.from_numpy(predict_logits(model, crops, batch_size))
+    return logits.softmax(1).numpy().astype(np.float64)

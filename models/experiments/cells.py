@@ -62,14 +62,9 @@ def score(model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import balanced_accuracy_score
 
     from models.classifier.metrics import per_syndrome_mean_topk
-    from models.classifier.model import to_tensor
+    from models.classifier.model import predict_proba
 
-    probs = []
-    with torch.inference_mode():
-        for start in range(0, len(images), 128):
-            x = to_tensor(torch.from_numpy(np.ascontiguousarray(images[start : start + 128])))
-            probs.append(model(x).softmax(1).numpy())
-    p = np.concatenate(probs).astype(np.float64)
+    p = predict_proba(model, images, batch_size=128)
     return {
         "top1": per_syndrome_mean_topk(p, labels, 1),
         "top5": per_syndrome_mean_topk(p, labels, 5),

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from models.experiments.presets import Preset
 from models.files import atomic_output
@@ -115,7 +114,7 @@ def judge_synthetic(
         return None
     from PIL import Image
 
-    from models.classifier.model import load_classifier, to_tensor
+    from models.classifier.model import load_classifier, predict_logits
 
     model = load_classifier(judge)
     known = list(model.config.classes)
@@ -123,15 +122,11 @@ def judge_synthetic(
         return None
     size = model.config.input_size
     pred = []
-    with torch.inference_mode():
-        for start in range(0, len(images), 64):
-            crops = np.stack(
-                [
-                    np.asarray(Image.fromarray(im).resize((size, size), Image.LANCZOS))
-                    for im in images[start : start + 64]
-                ]
-            )
-            pred.append(model(to_tensor(torch.from_numpy(crops))).argmax(1).numpy())
+    for start in range(0, len(images), 64):  # resized 64 at a time, so the crops never all sit in memory
+        crops = np.stack(
+            [np.asarray(Image.fromarray(im).resize((size, size), Image.LANCZOS)) for im in images[start : start + 64]]
+        )
+        pred.append(predict_logits(model, crops).argmax(1))
     named = np.array([classes.index(known[i]) if known[i] in classes else -1 for i in np.concatenate(pred)])
     per_class = {c: float(np.mean(named[labels == k] == k)) for k, c in enumerate(classes) if np.any(labels == k)}
     result = {
