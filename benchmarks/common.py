@@ -44,6 +44,49 @@ def bounded(kind: type, low: float, high: float | None = None) -> Callable[[str]
     return parse
 
 
+#: Committed results: each benchmark's ``--json`` writes here, and the README's figures are read from here.
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_result(path: Path | None, figures: dict, prog: str, argv: Sequence[str] | None) -> None:
+    """Write a benchmark's figures as JSON (atomically), with the command and the machine that made them.
+
+    Args:
+        path: the JSON file (its folder is created), or None to write nothing.
+        figures: the benchmark's figures (JSON-able).
+        prog: the command (``"python -m benchmarks.speed"``) and `argv` its arguments, recorded so the
+            run can be repeated.
+    """
+    if path is None:
+        return
+    import json
+    import os
+    import platform
+
+    from models.files import write_text
+
+    record = {
+        "command": " ".join([prog, *(sys.argv[1:] if argv is None else argv)]),
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "date": time.strftime("%Y-%m-%d"),
+        **figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, json.dumps(record, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def json_flag(p: argparse.ArgumentParser, name: str) -> None:
+    """Add ``--json PATH``: where to write the figures (the committed one is ``benchmarks/results/NAME.json``)."""
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"also write the figures as JSON here (the README reads benchmarks/results/{name}.json)",
+    )
+
+
 def run_benchmark(main: Callable[[], int]) -> int:
     """Run a benchmark's `main`; a bad input (ValueError, or OSError such as a missing folder) becomes
     one line on stderr and exit status 2 instead of a traceback."""

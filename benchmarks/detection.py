@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import Timer, bounded, grid, random_specs, run_benchmark, save_sheet
+from benchmarks.common import Timer, bounded, grid, json_flag, random_specs, run_benchmark, save_sheet, write_result
 from models.constants import age_band
 from models.faces import draw_face
 from models.phenotype.spec import RenderSpec
@@ -60,9 +60,10 @@ def make_detectors(min_confidence: float) -> dict[str, Callable[[np.ndarray], bo
     return detectors
 
 
-def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> None:
-    """Print the detection rate of one detector overall and per syndrome, skin tone and age band."""
+def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> dict:
+    """Print the detection rate of one detector overall and per syndrome, skin tone and age band; return them."""
     rate = float(np.mean(hits))
+    figures = {"found": int(sum(hits)), "n": len(hits), "rate": round(rate, 4), "target": TARGETS.get(name)}
     target = TARGETS.get(name)
     verdict = "" if target is None else f"  target {target:.0%}: {'PASS' if rate >= target else 'FAIL'}"
     print(f"\n== {name}: {sum(hits)}/{len(hits)} = {rate:.1%}{verdict}")
@@ -75,10 +76,14 @@ def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> None
         for hit, spec in zip(hits, specs, strict=True):
             groups[key(spec)].append(hit)
         ordered = sorted(groups.items(), key=lambda kv: order(kv[0]))
+        figures[f"by_{title.split(' (')[0].replace(' ', '_')}"] = {
+            str(k): {"rate": round(float(np.mean(v)), 4), "n": len(v)} for k, v in ordered
+        }
         print(f"  per {title}: " + ", ".join(f"{k}: {np.mean(v):.0%} ({len(v)})" for k, v in ordered))
         below = [f"{k} {np.mean(v):.0%}" for k, v in ordered if not all(v)]
         if below:
             print(f"    below 100 %: {', '.join(below)}")
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("out/bench/detection"),
         help="folder for the contact sheets of misses (default: out/bench/detection)",
     )
+    json_flag(p, "detection")
     args = p.parse_args(argv)
 
     specs = random_specs(args.n, args.seed, size=args.size, view="frontal")
@@ -114,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 misses[name].append((image, f"{spec.syndrome[:14]} {spec.age:.0f}y t{spec.skin_tone}"))
 
     print(f"{args.n} frontal renders at {args.size} px: {render_time.rate:.1f} renders/s (rendering only)")
-    for name in detectors:
-        report(name, hits[name], specs)
+    figures = {name: report(name, hits[name], specs) for name in detectors}
+    write_result(args.json, {"n": args.n, "size_px": args.size, "detectors": figures}, p.prog, argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, missed in misses.items():
         if missed:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import bounded, random_specs, run_benchmark
+from benchmarks.common import bounded, json_flag, random_specs, run_benchmark, write_result
 from models.faces import draw_face
 from models.phenotype.morphology import FEATURES
 
@@ -196,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="PNG",
         help="only save one render with the landmarks used drawn and numbered, then exit",
     )
+    json_flag(p, "phenotype_check")
     args = p.parse_args(argv)
     if args.show_landmarks is not None:
         show_landmarks(args.show_landmarks, args.seed, args.size)
@@ -213,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "without features"
     )
     print(f"{'feature':<48} {'pairs':>5} {'moved':>7} {'mean change':>12} {'no mesh':>7}  target {TARGET:.0%}")
+    results = []
     for check in checks:
         deltas, no_mesh = [], 0
         for spec, lm0 in zip(children, base, strict=True):
@@ -228,6 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         mean = f"{deltas_arr.mean():+.4f} {check.unit}" if len(deltas) else "n/a"
         verdict = "PASS" if moved >= TARGET else "FAIL"
         print(f"{label:<48} {len(deltas):>5} {moved:>7.1%} {mean:>12} {no_mesh:>7}  {verdict}")
+        results.append({
+            "hpo_id": check.hpo_id, "name": FEATURES[check.hpo_id].name, "direction": check.direction,
+            "unit": check.unit, "pairs": len(deltas), "moved": round(moved, 4), "no_mesh": no_mesh,
+            "mean_change": round(float(deltas_arr.mean()), 4) if len(deltas) else None,
+        })  # fmt: skip
+    write_result(
+        args.json, {"pairs": args.pairs, "size_px": args.size, "target": TARGET, "features": results}, p.prog, argv
+    )
     return 0
 
 

@@ -14,7 +14,6 @@ should be otherwise idle. Research and education only; not for diagnosis.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.common import bounded, random_specs, run_benchmark
+from benchmarks.common import bounded, random_specs, run_benchmark, write_result
 from benchmarks.saliency_common import ATTRIBUTE_DEFAULTS, add_setting_args, choose_target, to_batch
 from models.alignment import align_face
 from models.constants import UNAFFECTED
@@ -226,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = "PASS" if np.median(t) < METHOD_TARGET_S else "FAIL"
             setting = str(app_settings(m) or "no settings")
             print(f"  {m:<22}{setting:<32}{np.median(t):>7.3f} s (p90 {np.percentile(t, 90):.3f})  {ok}")
-        for name, ms in inference_variants(model, crops[0]).items():
+        inference = inference_variants(model, crops[0])
+        for name, ms in inference.items():
             ok = "PASS" if ms < INFERENCE_TARGET_MS else "FAIL"
             print(f"  inference, batch 1, {name:<26}{ms:>7.2f} ms  {ok}")
         ig = ig_precisions(model, crops)
@@ -234,14 +234,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = "PASS" if ig[f"{precision}_s"] < IG_TARGET_S else "FAIL"
             print(f"  IG, 32 steps, {precision:<34}{ig[f'{precision}_s']:>7.3f} s  {ok}")
         print(f"  IG maps, bf16 against fp32: median Spearman rho {ig['spearman']:.3f}")
+        figures = {
+            "threads": torch.get_num_threads(),
+            "app_maps_s": {m: round(float(np.median(t)), 3) for m, t in app_times.items()},
+            "app_settings": {m: app_settings(m) for m in app_times},
+            "inference_batch1_ms": {name: round(ms, 2) for name, ms in inference.items()},
+            "ig_32_steps_s": {k: round(v, 3) for k, v in ig.items()},
+        }
+        write_result(args.json, figures, p.prog, argv)
         return 0
     settings = {"steps": args.steps, "samples": args.samples, "window": args.window}
     times = time_maps(model, crops, args.methods, **settings)
     r = report(times, time_inference(model, crops[0]), settings)
     print_report(r)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
+    write_result(args.json, r, p.prog, argv)
     return 0
 
 

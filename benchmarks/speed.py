@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.common import bounded, random_specs, run_benchmark
+from benchmarks.common import bounded, json_flag, random_specs, run_benchmark, write_result
 from models.phenotype import synthesizer
 from models.phenotype.spec import VIEWS
 
@@ -49,17 +49,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
     p.add_argument("--warmup", type=bounded(int, 0), default=5, help="untimed renders per view first (default: 5)")
     p.add_argument("--views", type=str, default=",".join(VIEWS), help="comma-separated views (default: all)")
+    json_flag(p, "speed")
     args = p.parse_args(argv)
 
-    total = []
+    total, per_view = [], {}
     print(f"{'view':<9} {'renders/s':>9} {'median ms':>9} {'p95 ms':>7}")
     for view in args.views.split(","):
         s = time_renders(view, args.n, args.seed, args.size, args.warmup)
         total.append(s)
+        per_view[view] = {
+            "renders_per_s": round(len(s) / s.sum(), 1),
+            "median_ms": round(float(np.median(s)) * 1e3, 1),
+        }
         print(f"{view:<9} {len(s) / s.sum():>9.1f} {np.median(s) * 1e3:>9.1f} {np.percentile(s, 95) * 1e3:>7.1f}")
     s = np.concatenate(total)
     rate = len(s) / s.sum()
     print(f"{'all':<9} {rate:>9.1f}  at {args.size} px; target {TARGET:g}/s: {'PASS' if rate >= TARGET else 'FAIL'}")
+    figures = {"size_px": args.size, "n_per_view": args.n, "renders_per_s": round(rate, 1), "target_per_s": TARGET}
+    write_result(
+        args.json, {**figures, "median_ms": round(float(np.median(s)) * 1e3, 1), "views": per_view}, p.prog, argv
+    )
     return 0
 
 

@@ -425,7 +425,7 @@ def test_a_pickle_named_safetensors_is_refused_unread(classifier_folder, tmp_pat
     _pickle_to(classifier_folder / "model.safetensors", marker)
     with pytest.raises(ValueError, match="not a safetensors file"):
         load_classifier(classifier_folder)
-    out = _run("models.saliency", "--image", str(ROOT / "assets" / "README.md"), "--out", str(tmp_path / "o.png"),
+    out = _run("models.saliency", "--image", str(ROOT / "README.md"), "--out", str(tmp_path / "o.png"),
                "--model", str(classifier_folder))  # fmt: skip
     assert out.returncode == 2 and "not a safetensors file" in out.stderr and "Traceback" not in out.stderr
     assert not marker.exists()

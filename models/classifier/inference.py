@@ -1,8 +1,8 @@
 """Fast CPU inference for a trained classifier: TorchScript, frozen, channels-last, oneDNN graph fusion.
 
-On the 2-core development CPU one batch-1 classification of a 112 px crop takes about 15 ms eagerly
-and about 7 ms this way (`benchmarks/saliency_speed.py --app`). Saliency needs gradients and keeps
-the eager model; this is for predictions only.
+On the 2-core development CPU one batch-1 classification of a 112 px crop took 14.7 ms eagerly and
+5.0 ms this way (`benchmarks/results/saliency_speed.json`, from `benchmarks/saliency_speed.py --app`).
+Saliency needs gradients and keeps the eager model; this is for predictions only.
 """
 
 from __future__ import annotations

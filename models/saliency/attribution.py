@@ -176,7 +176,8 @@ _USES_BASELINE = {"integrated_gradients", "smoothgrad"}
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
 
 #: Settings the app uses, capped so that every method takes under 1 s at 112 px on a 2-core CPU
-#: (`python -m benchmarks.saliency_speed --app`). In float32, IG took 0.43 s at 32 steps and
+#: (`python -m benchmarks.saliency_speed --app`, figures in benchmarks/results/saliency_speed.json).
+#: In float32, IG took 0.39-0.46 s at 32 steps (0.388 s in the committed run) and
 #: SmoothGrad 0.82 s at 6 x 9; Occlusion 1.02 s with an 18-pixel window (121 windows), so 22 pixels
 #: (81 windows). Cost grows linearly with steps x samples and with the number of windows. "auto"
 #: runs the gradient methods under bfloat16 autocast where the CPU has native bfloat16 (about twice

@@ -1,0 +1,147 @@
+"""The README's headline figures, generated from the committed result files so that they cannot drift.
+
+    python -m benchmarks.figures            # print the table
+    python -m benchmarks.figures --write    # replace the table between the markers in README.md
+    python -m benchmarks.figures --check    # exit 1 if README.md's table differs (a test runs this)
+
+Each row links to the JSON (or CSV) it was read from; to change a figure, rerun the benchmark with
+``--json`` into ``benchmarks/results/`` (or retrain and re-evaluate the model), then ``--write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+START, END = "<!-- figures:start (python -m benchmarks.figures --write) -->", "<!-- figures:end -->"
+
+SOURCES = {
+    "speed": "benchmarks/results/speed.json",
+    "detection": "benchmarks/results/detection.json",
+    "phenotype": "benchmarks/results/phenotype_check.json",
+    "classifier": "assets/classifier/eval_test_metrics.json",
+    "saliency": "benchmarks/results/saliency_speed.json",
+    "generator": "assets/generator/quality.json",
+    "experiment": "assets/experiments/paper/results.csv",
+    "judge": "assets/experiments/paper/synthetic_check.json",
+}
+
+
+def _json(key: str) -> dict:
+    return json.loads((ROOT / SOURCES[key]).read_text(encoding="utf-8"))
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+def _link(key: str) -> str:
+    return f"[{Path(SOURCES[key]).name}]({SOURCES[key]})"
+
+
+def rows() -> list[tuple[str, str, str]]:
+    """(what, figure, source link) for every headline figure."""
+    out = []
+    s = _json("speed")
+    out.append(
+        ("Phenotype engine speed", f"{s['renders_per_s']:g} renders per second at {s['size_px']} px, one process "
+         f"(median {s['median_ms']:g} ms; target {s['target_per_s']:g})", _link("speed"))
+    )  # fmt: skip
+    d = _json("detection")
+    mp, haar = d["detectors"]["mediapipe_short"], d["detectors"]["haar"]
+    worst = min(haar["by_skin_tone"].items(), key=lambda kv: kv[1]["rate"])
+    out.append(
+        ("Faces found in random renders", f"MediaPipe {mp['found']} of {mp['n']} ({_pct(mp['rate'])}); OpenCV Haar "
+         f"{_pct(haar['rate'])}, lowest at Monk tone {worst[0]}: {_pct(worst[1]['rate'], 0)}", _link("detection"))
+    )  # fmt: skip
+    p = _json("phenotype")
+    weakest = min(p["features"], key=lambda f: f["moved"])
+    out.append(
+        ("Features drawn as defined (Face Mesh on the image)", f"all {len(p['features'])} frontal features move the "
+         f"defined way in at least {_pct(weakest['moved'])} of {p['pairs']} pairs (weakest: {weakest['name']}; "
+         f"target {_pct(p['target'], 0)})", _link("phenotype"))
+    )  # fmt: skip
+    c = _json("classifier")["overall"]
+    lo, hi = c["per_syndrome_top1_ci"]
+    out.append(
+        ("Classifier (resnet18, synthetic faces only) on new identities",
+         f"per-syndrome top-1 {c['per_syndrome_top1']:.3f} [{lo:.3f}-{hi:.3f}], top-5 {c['per_syndrome_top5']:.3f}, "
+         f"ECE {c['ece']:.3f} ({c['n']:,} children)",
+         _link("classifier"))
+    )  # fmt: skip
+    a = _json("saliency")
+    ig, inf = a["app_maps_s"]["integrated_gradients"], a["inference_batch1_ms"]
+    out.append(
+        ("Saliency and classification time", f"Integrated Gradients map at the app's settings {ig:.2f} s; one "
+         f"classification {inf['float32']:.1f} ms as the app runs it, eager float32 ({a['threads']} threads)",
+         _link("saliency"))
+    )  # fmt: skip
+    g = _json("generator")
+    per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])
+    out.append(
+        ("Learned generator", f"the classifier names the conditioned syndrome for {_pct(g['mean_generated_top1'])} of "
+         f"{g['per_class']} samples per class; faces found {_pct(g['detected'], 0)}; {g['audit']['flagged']} of "
+         f"{g['audit']['n']:,} samples flagged as near-copies; {per_image:.2f} s per image ({g['steps']} steps, "
+         f"{g['per_class']} at a time)", _link("generator"))
+    )  # fmt: skip
+    cells: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    with open(ROOT / SOURCES["experiment"], newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["backbone"] == "resnet18":
+                cells[(r["arm"], r["synthetic_per_class"])].append(float(r["test_top1"]))
+    mean = {k: sum(v) / len(v) for k, v in cells.items()}
+    real = next(v for (arm, _), v in mean.items() if arm == "real_only")
+    (_, scale), best = max(((k, v) for k, v in mean.items() if k[0] == "synthetic_only"), key=lambda kv: kv[1])
+    out.append(
+        ("Synthetic-only versus real-only (resnet18, simulated real data)", f"test top-1 {real:.3f} real-only against "
+         f"{best:.3f} at best synthetic-only ({scale} per class); the generator drew the intended syndrome for "
+         f"{_pct(_json('judge')['mean_top1'])} of its samples", _link("experiment"))
+    )  # fmt: skip
+    return out
+
+
+def table() -> str:
+    """The Markdown table, between its markers."""
+    lines = ["| what | figure | source |", "|---|---|---|"]
+    lines += [f"| {what} | {figure} | {source} |" for what, figure, source in rows()]
+    return "\n".join([START, *lines, END])
+
+
+def _replace(text: str, new: str) -> str:
+    start, end = text.find(START), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md has no figures block ({START} ... {END})")
+    return text[:start] + new + text[end + len(END) :]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.figures", description=__doc__.split("\n\n")[0])
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="replace the table in README.md")
+    mode.add_argument("--check", action="store_true", help="exit 1 if README.md's table differs from the results")
+    args = p.parse_args(argv)
+    new = table()
+    if not (args.write or args.check):
+        print(new)
+        return 0
+    text = README.read_text(encoding="utf-8")
+    updated = _replace(text, new)
+    if args.check:
+        if updated != text:
+            print("README.md's figures differ from the result files: run python -m benchmarks.figures --write")
+            return 1
+        return 0
+    README.write_text(updated, encoding="utf-8")
+    print("README.md: figures written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
