@@ -159,8 +159,10 @@ def test_guidance_interval_skips_the_unconditioned_pass_outside_it():
         out = pipe(syndrome=["down", "down"], latents=noise.clone(), num_inference_steps=4, output_type="np", **kw)
         return out.images
 
-    everywhere = run(guidance_scale=3.0)
+    everywhere = run(guidance_scale=3.0, guidance_interval=None)
     assert calls == [4] * 4  # conditioned and null halves in one batch at every step
+    run(guidance_scale=3.0)
+    assert calls[-1] == 2  # by default the last, least noisy steps skip the unconditioned pass
     assert np.array_equal(run(guidance_scale=3.0, guidance_interval=(0.0, 1e9)), everywhere)
     nowhere = run(guidance_scale=3.0, guidance_interval=(1e8, 1e9))
     assert calls == [2] * 4
@@ -640,3 +642,12 @@ def test_quality_benchmark_judges_samples_and_keeps_them_marked_in_their_metadat
     assert len(pngs) == 6
     meta = read_png_metadata(pngs[0])
     assert meta["synthetic"] == "true" and json.loads(meta["condition"])["syndrome"] in pngs[0].name
+
+
+def test_the_shipped_folders_pipeline_py_is_the_source():
+    # a researcher loading assets/generator with custom_pipeline= runs that copy: it must be this code
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = (root / "assets" / "generator" / "pipeline.py").read_bytes()
+    assert shipped == (root / "models" / "generator" / "pipeline.py").read_bytes()
