@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from tqdm import tqdm
 
 from models.alignment import CROP_SIZE, preprocess
 from models.classifier.config import ClassifierConfig
@@ -122,14 +123,12 @@ def aligned_crops(
             return z["crops"], z["ok"]
     crops = np.zeros((len(rows), CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
     ok = np.zeros(len(rows), dtype=bool)
-    for i, r in enumerate(rows):
+    for i, r in enumerate(tqdm(rows, desc="aligning", unit="image", disable=not progress)):
         try:
             crops[i] = preprocess(r["path"])
             ok[i] = True
         except ValueError as e:
             print(f"warning: {r['file']}: {e}; left out", file=sys.stderr)
-        if progress and (i + 1) % max(1, len(rows) // 10) == 0:
-            print(f"aligned {i + 1}/{len(rows)} images", file=sys.stderr)
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

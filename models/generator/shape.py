@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from models.files import atomic_output
 
@@ -86,9 +87,7 @@ def crop_landmarks(crops: np.ndarray, cache_dir: str | Path | None = None, progr
         return np.load(cache)
     out = np.full((len(crops), len(mesh_index), 2), np.nan, dtype=np.float32)
     canvas = np.full((DETECT_SIZE + 2 * DETECT_PAD,) * 2 + (3,), 128, dtype=np.uint8)
-    for i, crop in enumerate(crops):
-        if progress and i and i % max(1, len(crops) // 10) == 0:
-            print(f"landmarks {i}/{len(crops)}", file=sys.stderr, flush=True)
+    for i, crop in enumerate(tqdm(crops, desc="landmarks", unit="image", disable=not progress)):
         canvas[DETECT_PAD:-DETECT_PAD, DETECT_PAD:-DETECT_PAD] = upscale(crop, DETECT_SIZE)
         try:
             mesh = detect_landmarks(canvas)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from models.checks import OneLineParser, check_writable_folder, one_line
 from models.constants import UNAFFECTED
@@ -169,7 +170,7 @@ def write_cohort(
     previous = _listed_files(out / "metadata.csv")
     catalog = load_catalog()
     rows: list[dict[str, str]] = []
-    for n, subject in enumerate(subjects):
+    for subject in tqdm(subjects, desc="children", unit="child", disable=not progress):
         variants = [("", intensity)]
         if counterfactual and subject.syndrome != UNAFFECTED:
             variants.append(("_i0", 0.0))
@@ -204,8 +205,6 @@ def write_cohort(
                     "hpo_terms": ";".join(face.hpo_present),
                 }
             )
-        if progress and (n + 1) % max(1, len(subjects) // 10) == 0:
-            print(f"{n + 1}/{len(subjects)} children", file=sys.stderr)
     with atomic_output(out / "metadata.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
