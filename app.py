@@ -103,9 +103,19 @@ def main(args: argparse.Namespace) -> None:
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, share=False, max_file_size=ui.MAX_UPLOAD_BYTES)
+        # quiet: Gradio's own banner suggests share=True, which PhenoFace refuses; it prints its own line
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=False,
+            max_file_size=ui.MAX_UPLOAD_BYTES,
+            quiet=True,
+            prevent_thread_lock=True,
+        )
     except OSError as err:  # e.g. the port is taken: one line, not a traceback
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
+    print(f"PhenoFace is running at {demo.local_url} (press Ctrl-C to stop)", flush=True)
+    demo.block_thread()
 
 
 def _exit_on_sigterm(*_) -> None:

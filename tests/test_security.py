@@ -377,8 +377,12 @@ def test_shutdown_empties_the_cache_and_a_killed_runs_files_go_at_the_next_start
         (own,) = second.process_folders()
         second.upload("face.png", b"\x89PNG not really")
     finally:
+        started = time.monotonic()
         second.stop(signal.SIGTERM)
-    assert second.proc.returncode == 0
+        stopped_in = time.monotonic() - started
+    assert second.proc.returncode == 0 and stopped_in < 5
+    banner = second.proc.stdout.read()
+    assert "PhenoFace is running at http://127.0.0.1:" in banner and "share=True" not in banner
     assert not own.exists() and not second.process_folders()
     assert not list(second.tmp.iterdir())  # nothing else either (torch's compile cache lives inside)
 

@@ -137,6 +137,10 @@ def test_upload_outputs_hide_the_ranking_and_clear_the_upload(drawn, tmp_path):
     assert plot["visible"] is False
     assert ranking == tab.RANKING_HIDDEN  # no syndrome list for a photograph outside research mode
     assert upload_value is None and session_dir is None
+    # ... and no top-1 either: no class the classifier knows is named anywhere on the page
+    names = [explain_tables.class_label(c) for c in runtime.classifier().config.classes]
+    assert not [n for n in names if n in settings or n in pictures], settings
+    assert "top-1 class (hidden)" in settings
 
 
 def test_research_mode_shows_probabilities_and_cache_folder_is_removed(drawn):

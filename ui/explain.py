@@ -200,7 +200,8 @@ def explain_face(
     overlay, crop = result.overlay, _upscale(result.crop, result.overlay.shape[0])
     if synthetic:
         overlay, crop = provenance.mark_synthetic(overlay), provenance.mark_synthetic(crop)
-    settings = settings_markdown(result, method, spec, entry, show, seconds)
+    chosen = target not in (None, "", PREDICTED)
+    settings = settings_markdown(result, method, spec, entry, show, seconds, target_chosen=chosen)
     if result.warnings:
         settings = "\n\n".join(f"**Note:** {w}" for w in result.warnings) + "\n\n" + settings
     return (

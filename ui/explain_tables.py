@@ -146,7 +146,9 @@ def top_table(model, crop: np.ndarray, show: bool) -> pd.DataFrame:
     return table if show else table.drop(columns="Probability")
 
 
-def settings_markdown(result, method, spec, entry, show_score: bool, seconds: float) -> str:
+def settings_markdown(
+    result, method, spec, entry, show_score: bool, seconds: float, target_chosen: bool = True
+) -> str:
     """The face, method and its settings, target, baseline, score and region source, as Markdown.
 
     Args:
@@ -154,11 +156,14 @@ def settings_markdown(result, method, spec, entry, show_score: bool, seconds: fl
         method: one of `models.saliency.METHODS`.
         spec: the drawn face's `RenderSpec`, or None for an upload.
         entry: the drawn face's catalogue entry, or None for an upload.
-        show_score: include the explained logit (hidden for uploads outside research mode).
+        show_score: include the explained logit and the classifier's top-1 class (both hidden for
+            uploads outside research mode, where a syndrome named for a photograph of a child could be
+            read as a diagnosis).
         seconds: how long the explanation took.
+        target_chosen: the user chose the class to explain; False when it is the classifier's top-1.
     """
     a = result.attribution
-    target = f"{class_label(a.target)}"
+    target = f"{class_label(a.target)}" if show_score or target_chosen else "the classifier's top-1 class (hidden)"
     if a.contrast:
         target += " minus the unaffected logit (the map shows what makes the face look syndromic)"
     else:
