@@ -28,10 +28,11 @@ import torch
 
 from models.classifier import metrics
 from models.classifier.config import ClassifierConfig
-from models.classifier.data import CropDataset, aligned_crops, class_list, class_weights, load_rows, split_by_subject
+from models.classifier.data import CropDataset, aligned_crops, class_list, load_rows, split_by_subject
 from models.classifier.data import train_transform as make_train_transform
 from models.classifier.model import Classifier, save_weights
 from models.classifier.model_card import write_model_card
+from models.classifier.recipe import optimisation
 from models.training import add_run_args, find_checkpoint, prune_checkpoints, run_cli
 
 
@@ -225,16 +226,13 @@ def main(args: argparse.Namespace) -> int:
         drop_last=len(train_set) > args.batch_size,
     )
     val_loader = DataLoader(val_set, batch_size=args.batch_size, shuffle=False, num_workers=args.num_workers)
-    loss_fn = torch.nn.CrossEntropyLoss(
-        weight=class_weights([labels[i] for i in train_idx], len(classes)), label_smoothing=args.label_smoothing
-    )
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(train_loader) / accelerator.num_processes)
     total_steps, warmup = args.epochs * steps_per_epoch, max(1, round(args.warmup_epochs * steps_per_epoch))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / max(1, total_steps)))),
-    )
+    recipe = optimisation(
+        model, [labels[i] for i in train_idx], len(classes), lr=args.lr, weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing, total_steps=total_steps, warmup_steps=warmup,
+    )  # fmt: skip
+    loss_fn, optimizer, scheduler = recipe.loss_fn, recipe.optimizer, recipe.scheduler
     model, optimizer, train_loader, val_loader, scheduler, loss_fn = accelerator.prepare(
         model, optimizer, train_loader, val_loader, scheduler, loss_fn
     )

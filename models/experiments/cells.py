@@ -7,7 +7,6 @@ run resumes.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,8 +28,9 @@ def train_cell(
     frequency in the loss, augmented as `models.classifier.data.train_transform`.
     """
     from models.classifier.config import ClassifierConfig
-    from models.classifier.data import class_weights, train_transform
+    from models.classifier.data import train_transform
     from models.classifier.model import Classifier, to_tensor
+    from models.classifier.recipe import optimisation
 
     torch.manual_seed(seed)
     config = ClassifierConfig(backbone=backbone, classes=list(classes), input_size=preset.resolution, drop_rate=0.2)
@@ -38,12 +38,11 @@ def train_cell(
     augment = train_transform(config)
     x_all = torch.from_numpy(np.ascontiguousarray(images))
     y_all = torch.from_numpy(labels.astype(np.int64))
-    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(labels.tolist(), len(classes)), label_smoothing=0.1)
-    opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.05)
-    warm = max(1, preset.steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / preset.steps)))
-    )
+    recipe = optimisation(
+        model, labels.tolist(), len(classes), lr=preset.lr, weight_decay=0.05, label_smoothing=0.1,
+        total_steps=preset.steps, warmup_steps=preset.steps // 20,
+    )  # fmt: skip
+    loss_fn, opt, sched = recipe.loss_fn, recipe.optimizer, recipe.scheduler
     g = torch.Generator().manual_seed(seed)
     model.train()
     for _ in range(preset.steps):
