@@ -274,7 +274,8 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
             caption = f"average of {n} synthetic children {who(entry).removeprefix('a child ')}"
         info = provenance.png_metadata(
             generator=f"PhenoFace app, models.phenotype.composite (average of {n} renders)",
-            seed=spec.seed, spec=asdict(replace(spec, intensity=intensity)), hpo_release=str(catalog().hpo_release),
+            seed=spec.seed, spec=asdict(replace(spec, intensity=intensity, features=None)),
+            hpo_release=str(catalog().hpo_release),
             syndrome=entry.name, children=n, method="similarity-aligned pixel average",
             attributes=attributes(label, entry, spec.age, spec.sex, spec.skin_tone, intensity, spec.seed),
             app_notice=notice.NOTICE,
