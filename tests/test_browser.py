@@ -1,0 +1,74 @@
+"""The app as its users meet it: ``python app.py`` driven by a real headless Chromium (Playwright).
+
+Chromium comes from the system (Debian's ``chromium`` package, which ``.ci/run`` installs); Playwright
+never downloads a browser. Outside CI the test is skipped when no Chromium is installed; in CI
+(``CI=true``) a missing browser fails it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from PIL import Image
+
+from tests.app_server import Server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("no system Chromium (apt-get install chromium); CI installs it", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM is not None, "CI must install Debian's chromium for the browser test"
+    server = Server(tmp_path_factory.mktemp("browser"))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.goto(server.url, wait_until="load", timeout=120_000)
+            yield page
+            browser.close()
+    finally:
+        server.stop()
+
+
+def _loaded_images(page, selector: str) -> list[dict]:
+    return page.eval_on_selector_all(
+        selector, "els => els.map(e => ({w: e.naturalWidth, complete: e.complete, alt: e.alt}))"
+    )
+
+
+def test_the_first_page_shows_the_notice_and_a_pair_of_faces(page, tmp_path):
+    assert "not a diagnostic tool" in page.content() or "Not for diagnosis" in page.content()
+    page.wait_for_function(
+        "[...document.querySelectorAll('#phenoface-gallery img')].filter(i => i.complete && i.naturalWidth > 0)"
+        ".length >= 2",
+        timeout=120_000,
+    )  # the example drawn when the page opens: a child and the same child without the syndrome
+    images = [i for i in _loaded_images(page, "#phenoface-gallery img") if i["complete"]]
+    assert len(images) >= 2 and all(i["w"] >= 128 for i in images)
+    assert all(i["alt"] for i in images)  # each face is described for a screen reader
+    shot = tmp_path / "generate.png"
+    page.screenshot(path=str(shot), full_page=True)
+    pixels = Image.open(shot).convert("L")
+    lo, hi = pixels.getextrema()
+    assert pixels.size[0] >= 1000 and hi - lo > 100  # a real page, not a blank one
+
+
+def test_explain_draws_a_saliency_map_in_the_browser(page):
+    page.get_by_role("tab", name="Explain").click()
+    page.get_by_role("button", name="Explain", exact=True).click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('img')].filter(i => i.src.startsWith('data:image/png')).length >= 2",
+        timeout=120_000,
+    )
+    shown = page.eval_on_selector_all(
+        "img", "els => els.filter(e => e.src.startsWith('data:image/png')).map(e => e.naturalWidth)"
+    )
+    assert len(shown) >= 2 and min(shown) >= 112
+    assert "Integrated Gradients" in page.content()
