@@ -124,6 +124,11 @@ class Face:
     hpo_terms: tuple[str, ...] | None = None
     withheld: tuple[int, ...] = ()
 
+    @classmethod
+    def of(cls, image: np.ndarray, info: dict[str, str], **fields: Any) -> Face:
+        """A face from its unmarked (S, S, 3) uint8 image: the SYNTHETIC mark is drawn here, once for every engine."""
+        return cls(image=provenance.mark_synthetic(image), unmarked=image, info=info, **fields)
+
     def save(self, path: str | Path, mark: bool = True, **extra: Any) -> Path:
         """Write the image (marked unless `mark` is False) as a PNG with its metadata and `extra` text, atomically."""
         return provenance.save_png(
@@ -162,10 +167,9 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
                 hpo_realised=";".join(s.hpo_realised), **request.metadata,
             )  # fmt: skip
             faces.append(
-                Face(
-                    image=provenance.mark_synthetic(s.image),
-                    unmarked=s.image,
-                    info=info,
+                Face.of(
+                    s.image,
+                    info,
                     child=i,
                     without=without,
                     seed=s.spec.seed,
@@ -220,10 +224,9 @@ def draw_learned(request: FaceRequest) -> list[Face]:
         terms = sample.condition.get("hpo_terms")
         big = gen.upscale(sample.image, children[i].size)
         faces.append(
-            Face(
-                image=provenance.mark_synthetic(big),
-                unmarked=big,
-                info=info,
+            Face.of(
+                big,
+                info,
                 child=i,
                 without=without,
                 seed=sample.seed,
@@ -263,10 +266,9 @@ def draw_external_text(request: FaceRequest) -> list[Face]:
                 syndrome=person.name, memorisation_filter="not applied (external pipeline)", **request.metadata,
             )  # fmt: skip
             faces.append(
-                Face(
-                    image=provenance.mark_synthetic(raw),
-                    unmarked=raw,
-                    info=info,
+                Face.of(
+                    raw,
+                    info,
                     child=i,
                     without=without,
                     seed=child.seed,
