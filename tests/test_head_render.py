@@ -1,0 +1,69 @@
+"""The 3D head rendered on the CPU (moderngl on Mesa's software EGL): framing, views, tones, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.phenotype.appearance import MONK_HEX
+from models.phenotype.head_model import HeadModel, HeadParams
+from models.phenotype.head_render import VIEWS, Look, render_head
+
+
+@pytest.fixture(scope="module")
+def head():
+    m = HeadModel.load()
+    return m, m.vertices(HeadParams(5, "female"))
+
+
+def _swatch(level: int) -> tuple[float, float, float]:
+    hex_ = MONK_HEX[level - 1]
+    return tuple(int(hex_[i : i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def _head_mask(image: np.ndarray, look: Look) -> np.ndarray:
+    backdrop = np.round(np.array(look.backdrop) * 255)
+    return np.abs(image.astype(float) - backdrop).max(axis=2) > 3
+
+
+def test_each_view_frames_one_head_and_the_views_differ(head):
+    m, v = head
+    images = {view: render_head(v, m.faces, m.face_region, view, 128) for view in VIEWS}
+    for view, image in images.items():
+        assert image.shape == (128, 128, 3) and image.dtype == np.uint8
+        mask = _head_mask(image, Look())
+        assert 0.15 < mask.mean() < 0.6, view  # the head fills the frame without touching its edges
+        assert not mask[0].any() and not mask[:, 0].any() and not mask[:, -1].any(), view
+    assert np.abs(images["frontal"].astype(int) - images["profile"].astype(int)).mean() > 5
+    again = render_head(v, m.faces, m.face_region, "frontal", 128)
+    assert np.array_equal(again, images["frontal"])  # same head, same bytes
+
+
+def test_skin_tone_and_eye_colour_reach_the_image(head):
+    m, v = head
+    light, dark = (render_head(v, m.faces, m.face_region, "frontal", 128, Look(skin=_swatch(k))) for k in (2, 9))
+    mask = _head_mask(light, Look())
+    assert light[mask].mean() - dark[mask].mean() > 60
+    blue = render_head(v, m.faces, m.face_region, "frontal", 256, Look(iris=(0.2, 0.4, 0.8)))
+    brown = render_head(v, m.faces, m.face_region, "frontal", 256, Look(iris=(0.36, 0.21, 0.11)))
+    changed = np.abs(blue.astype(int) - brown.astype(int)).sum(axis=2) > 30
+    assert 10 < changed.sum() < 0.02 * changed.size  # only the irises change
+
+
+def test_bad_view_and_size_are_refused(head):
+    m, v = head
+    with pytest.raises(ValueError, match="view"):
+        render_head(v, m.faces, m.face_region, "top", 128)
+    with pytest.raises(ValueError, match="size"):
+        render_head(v, m.faces, m.face_region, "frontal", 4096)
+
+
+def test_the_preview_command_writes_a_marked_sheet(tmp_path):
+    from models.phenotype.head_render import main
+    from models.provenance import read_png_metadata
+
+    out = tmp_path / "preview.png"
+    assert main(["--out", str(out), "--size", "64"]) == 0
+    from PIL import Image
+
+    assert Image.open(out).size == (3 * 64, 4 * 64) and read_png_metadata(out)["synthetic"] == "true"
