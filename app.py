@@ -12,6 +12,7 @@ import ipaddress
 import os
 import signal
 import sys
+import threading
 
 #: Set before Gradio, diffusers or huggingface_hub are imported: no version check, telemetry or hub call.
 OFFLINE_ENVIRONMENT = {
@@ -115,6 +116,8 @@ def main(args: argparse.Namespace) -> None:
     except OSError as err:  # e.g. the port is taken: one line, not a traceback
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
     print(f"PhenoFace is running at {demo.local_url} (press Ctrl-C to stop)", flush=True)
+    # models load on first use; load them now, beside the server, so the first user does not wait for them
+    threading.Thread(target=runtime.warm_up, name="phenoface-warm-up", daemon=True).start()
     demo.block_thread()
 
 

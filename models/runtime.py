@@ -90,3 +90,30 @@ def generator():
 def generator_available() -> bool:
     """Whether the configured generator folder holds a pipeline (checks files only, loads nothing)."""
     return (_paths.generator_dir / "model_index.json").is_file()
+
+
+def warm_up() -> list[str]:
+    """Load what the first requests need (catalogue, classifier, one render, one attribution), so that the
+    first user does not wait for it. Meant for a background thread at start-up; never raises.
+
+    Returns:
+        what could not be warmed, as sentences (empty when everything loaded).
+    """
+    problems = []
+    try:
+        from models.faces import draw_face
+        from models.phenotype.spec import RenderSpec
+
+        draw_face(RenderSpec(syndrome="down", age=5.0, sex="female", skin_tone=4, seed=0, size=128))
+    except Exception as err:  # noqa: BLE001 - a warm-up failure only delays the first request
+        problems.append(f"phenotype engine: {err}")
+    try:
+        import numpy as np
+
+        from models.saliency.attribution import attribute
+
+        model = classifier()
+        attribute(model, np.zeros((112, 112, 3), dtype=np.uint8), "integrated_gradients", steps=2)
+    except Exception as err:  # noqa: BLE001
+        problems.append(f"classifier: {err}")
+    return problems

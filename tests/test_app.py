@@ -30,3 +30,12 @@ def test_sigterm_exits_normally_and_ignores_a_second_one():
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_warm_up_loads_the_classifier_before_the_first_request():
+    from models import runtime
+
+    runtime.configure()  # forget any model another test loaded
+    assert "classifier" not in runtime._cache
+    assert runtime.warm_up() == []
+    assert "classifier" in runtime._cache  # the first quiz answer or Explain finds it loaded
