@@ -238,3 +238,18 @@ def test_store_takes_answers_from_several_threads(tmp_path):
         ids = list(pool.map(one_learner, [f"learner {i}" for i in range(8)]))
     assert len(set(ids)) == 8
     assert all(store.learner_summary(f"learner {i}").n_answers == 4 for i in range(8))
+
+
+def test_feature_questions_never_ask_what_a_frontal_face_cannot_show():
+    from models.quiz.questions import NOT_FRONTAL
+
+    assert {"HP:0000252", "HP:0000256", "HP:0009765"} <= NOT_FRONTAL  # microcephaly, macrocephaly, columella
+    keys = [k for k in load_catalog().keys() if k != UNAFFECTED]
+    asked = set()
+    for seed in range(4):
+        settings = QuizSettings(mode="features", syndromes=tuple(keys), n_questions=12, n_choices=6, seed=seed)
+        for q in make_quiz(settings):
+            asked |= set(q.choices)
+            assert not set(q.choices) & NOT_FRONTAL, q
+            assert set(q.correct) <= set(q.present)
+    assert len(asked) > 20  # many features were asked, just not those

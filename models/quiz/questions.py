@@ -48,6 +48,14 @@ DISSIMILAR_TEMPERATURE = 0.08
 DISTRACTOR_MAX_SD = 1.0
 #: Identity seeds tried per feature question before another syndrome is drawn, when a child shows no feature.
 FEATURE_REDRAWS = 20
+#: Features a frontal portrait cannot show, never asked in feature questions: head size is measured
+#: against norms (microcephaly and macrocephaly: occipitofrontal circumference, Allanson et al. 2009),
+#: head shape is judged from above or in profile (brachycephaly, dolichocephaly), and ear rotation,
+#: retrognathia and midface retrusion in profile (Hunter et al. 2009; Hall et al. 2009); likewise every
+#: feature the morphology table marks ``profile_only``.
+NOT_FRONTAL: frozenset[str] = frozenset(
+    {"HP:0000252", "HP:0000256", "HP:0000248", "HP:0000268", "HP:0000358", "HP:0000278", "HP:0011800"}
+) | frozenset(f for f, feature in FEATURES.items() if feature.profile_only)
 
 
 @dataclass(frozen=True)
@@ -218,8 +226,9 @@ def _question(settings: QuizSettings, position: int, syndrome: str) -> Question:
         for attempt in range(FEATURE_REDRAWS):
             child["seed"] = int(rng.integers(0, 2**31 - 1)) if attempt else child["seed"]
             present, realised, dims = _child_features(key, settings, child)
-            if present:
-                choices, correct = feature_choices(key, present, realised, dims, settings, rng)
+            askable = tuple(f for f in present if f not in NOT_FRONTAL)
+            if askable:
+                choices, correct = feature_choices(key, askable, realised, dims, settings, rng)
                 return Question(syndrome=key, choices=choices, correct=correct, present=present, **child, **common)
     raise ValueError(
         f"At intensity {settings.intensity:g} no child of the chosen syndromes shows a feature that passes its "
@@ -291,7 +300,8 @@ def feature_choices(
     of its frequency in the child's own syndrome and its frequency in each other chosen syndrome times
     that syndrome's similarity to the child's; then drawn like syndrome distractors. Candidates that
     change the same measurement in the same direction as a feature drawn on the child, or that the
-    child's own proportions already approach (`DISTRACTOR_MAX_SD`), are left out.
+    child's own proportions already approach (`DISTRACTOR_MAX_SD`), are left out, and so is every feature
+    a frontal portrait cannot show (`NOT_FRONTAL`).
 
     Returns:
         ``(choices in display order, the offered features the child shows)``.
@@ -308,7 +318,7 @@ def feature_choices(
             score[f] = max(score.get(f, 0.0), weight * freq)
     candidates = []
     for f, feat in FEATURES.items():
-        if f in realised or (feat.dimension, feat.direction) in taken:
+        if f in realised or f in NOT_FRONTAL or (feat.dimension, feat.direction) in taken:
             continue
         value = dims.get(feat.dimension, 0.0)
         if feat.kind != CATEGORICAL and value * feat.direction >= DISTRACTOR_MAX_SD:
