@@ -1,0 +1,45 @@
+"""Crash durability: a server killed (SIGKILL) in the middle of a quiz loses no answer it confirmed,
+leaves a consistent database, and the next server starts on it and serves the learner's history."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+
+from gradio_client import Client
+
+from tests.app_server import Server
+
+QUIZ = ("Robin", "syndrome", ["down", "noonan", "kabuki"], False, 6, 3, 1.0, "similar", "phenotype", "7")
+
+
+def test_answers_survive_a_killed_server(tmp_path):
+    first = Server(tmp_path)
+    db = first.home / ".phenoface" / "quiz.sqlite3"
+    try:
+        client = Client(first.url, verbose=False, download_files=False)
+        client.predict(*QUIZ, api_name="/quiz_start")
+        for _ in range(3):
+            client.predict("down", [], 3, api_name="/quiz_answer")
+            client.predict(api_name="/quiz_next")
+        # a fourth answer is sent and the server is killed while it may still be writing
+        job = client.submit("noonan", [], 2, api_name="/quiz_answer")
+    finally:
+        first.stop(signal.SIGKILL)
+    del job
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        saved = con.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    assert saved in (3, 4)  # every confirmed answer; the one in flight is all there or not at all
+
+    second = Server(tmp_path)
+    try:
+        client = Client(second.url, verbose=False, download_files=False)
+        progress = client.predict("Robin", api_name="/quiz_progress")
+        assert "Welcome back, Robin" in progress and f"{saved} questions answered" in progress
+        client.predict(*QUIZ, api_name="/quiz_start")  # and the learner can go on
+        client.predict("kabuki", [], 4, api_name="/quiz_answer")
+    finally:
+        second.stop()
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == saved + 1
