@@ -31,6 +31,7 @@ SOURCES = {
     "generator": "assets/generator/quality.json",
     "experiment": "assets/experiments/paper/results.csv",
     "judge": "assets/experiments/paper/synthetic_check.json",
+    "load": "benchmarks/results/load.json",
 }
 
 
@@ -82,6 +83,12 @@ def rows() -> list[tuple[str, str, str]]:
         ("Saliency and classification time", f"Integrated Gradients map at the app's settings {ig:.2f} s; one "
          f"classification {inf['float32']:.1f} ms as the app runs it, eager float32 ({a['threads']} threads)",
          _link("saliency"))
+    )  # fmt: skip
+    ld = _json("load")
+    out.append(
+        ("Waiting under load", f"{ld['users']} users at once, {ld['requests_per_user']} Generate requests each (two "
+         f"faces): median wait {ld['median_wait_s']:g} s, 95th percentile {ld['p95_wait_s']:g} s, "
+         f"{ld['failed']} failed", _link("load"))
     )  # fmt: skip
     g = _json("generator")
     per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])

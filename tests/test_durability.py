@@ -1,4 +1,4 @@
-"""Crash durability: a server killed (SIGKILL) in the middle of a quiz loses no answer it confirmed,
+"""Crash durability and load: a server killed (SIGKILL) in the middle of a quiz loses no answer it confirmed,
 leaves a consistent database, and the next server starts on it and serves the learner's history."""
 
 from __future__ import annotations
@@ -43,3 +43,9 @@ def test_answers_survive_a_killed_server(tmp_path):
         second.stop()
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == saved + 1
+
+
+def test_many_users_at_once_are_all_answered():
+    from benchmarks import load
+
+    assert load.main(["--users", "3", "--requests", "2"]) == 0  # exit 1 if any request failed
