@@ -67,3 +67,15 @@ def test_the_preview_command_writes_a_marked_sheet(tmp_path):
     from PIL import Image
 
     assert Image.open(out).size == (3 * 64, 4 * 64) and read_png_metadata(out)["synthetic"] == "true"
+
+
+def test_brows_take_the_hair_colour_and_sit_above_the_eyes(head):
+    m, v = head
+    blond = render_head(v, m.faces, m.face_region, "frontal", 256, Look(hair=(0.74, 0.60, 0.38)))
+    black = render_head(v, m.faces, m.face_region, "frontal", 256, Look(hair=(0.05, 0.05, 0.045)))
+    changed = np.abs(blond.astype(int) - black.astype(int)).sum(axis=2) > 30
+    assert 30 < changed.sum() < 0.03 * changed.size  # the brows and lash lines, nothing else
+    rows = np.flatnonzero(changed.any(axis=1))
+    eyes = render_head(v, m.faces, m.face_region, "frontal", 256, Look(iris=(0.2, 0.4, 0.8)))
+    iris_rows = np.flatnonzero((np.abs(eyes.astype(int) - blond.astype(int)).sum(axis=2) > 30).any(axis=1))
+    assert np.median(rows) < np.median(iris_rows)  # above the eyes (image rows grow downwards)

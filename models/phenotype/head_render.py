@@ -4,12 +4,14 @@ The first rendering path of the 3D engine: moderngl on an EGL context, which Deb
 software (llvmpipe) on a machine without a GPU. It draws the head's skin with a wrapped diffuse term
 (a cheap stand-in for subsurface scattering: light bleeds past the terminator as it does through
 skin), a soft key and fill light, a small specular sheen and ambient occlusion from the mesh's
-concavity; the eyes as sclera, iris of the chosen colour, pupil and a catch-light; the mouth cavity
-dark. Views: frontal, three-quarter and right profile of the same head, through a portrait lens
-(30 degrees of vertical field of view) framed on the head.
+concavity; the eyes as sclera, iris of the chosen colour and pupil; brows and the upper lash line
+painted on the skin in the hair colour, placed from each eye's position and width; the mouth cavity
+dark. Darker skin is exposed as a portrait photographer meters on the face (`exposure_for`). Views:
+frontal, three-quarter and right profile of the same head, through a portrait lens (30 degrees of
+vertical field of view) framed on the head.
 
-Not yet drawn (the phenotype-engine issue): brows, lashes, hair, clothing, skin detail; until they
-are, these images are previews of the geometry, not faces to show a family.
+Not yet drawn (the phenotype-engine issue): hair, lashes as geometry, clothing, skin detail, shadows;
+until they are, these images are previews of the geometry, not faces to show a family.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ in vec3 normal;
 in float region;
 in float occlusion;
 in vec3 eye_local;
+in float brow;
 out vec3 v_normal;
 out float v_region;
 out float v_occlusion;
 out vec3 v_eye;
+out float v_brow;
 void main() {
+    v_brow = brow;
     gl_Position = mvp * vec4(position, 1.0);
     v_normal = rot * normal;
     v_region = region;
@@ -50,6 +55,9 @@ uniform vec3 skin;
 uniform vec3 iris;
 uniform vec3 key_dir;
 uniform vec3 fill_dir;
+uniform float exposure;
+uniform vec3 hair;
+in float v_brow;
 in vec3 v_normal;
 in float v_region;
 in float v_occlusion;
@@ -66,6 +74,9 @@ void main() {
         float r = length(v_eye.xy);
         albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? to_linear(iris) * (0.75 + 0.5 * r) : vec3(0.78, 0.76, 0.74));
         shine = 0.5;
+    } else if (region == 1 && v_brow > 0.0) {  // brows and the lash line, painted on the skin
+        albedo = mix(albedo, to_linear(hair), clamp(v_brow, 0.0, 0.9));
+        shine = 0.02;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
         albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30)) : to_linear(vec3(0.25, 0.10, 0.10)) * 0.4;
         shine = 0.0;
@@ -77,7 +88,8 @@ void main() {
     vec3 h = normalize(key_dir + view);
     float spec = shine * pow(max(dot(n, h), 0.0), 40.0);
     float ao = mix(0.55, 1.0, v_occlusion);
-    vec3 lit = albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface + vec3(spec);
+    vec3 lit = (albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface + vec3(spec)) * exposure;
+    lit = lit / (1.0 + 0.25 * max(lit - 0.8, 0.0));  // a soft shoulder, so raised exposure does not clip
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
 """
@@ -111,12 +123,22 @@ class Look:
     Attributes:
         skin: skin colour (e.g. a Monk Skin Tone swatch, `models.phenotype.appearance.MONK_HEX`).
         iris: iris colour.
+        hair: hair colour, used for the brows and lashes.
         backdrop: background colour.
     """
 
     skin: tuple[float, float, float] = (0.92, 0.85, 0.73)
     iris: tuple[float, float, float] = (0.36, 0.21, 0.11)
+    hair: tuple[float, float, float] = (0.15, 0.095, 0.06)
     backdrop: tuple[float, float, float] = (0.80, 0.81, 0.83)
+
+
+def exposure_for(skin: tuple[float, float, float]) -> float:
+    """Exposure for a skin colour, as a portrait photographer meters on the face: darker skin gets more light,
+    up to 2.5 stops' worth of gain (1.0 for the lightest Monk tones), so its detail is not lost in shadow."""
+    linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
+    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return float(np.clip((0.35 / max(luminance, 1e-4)) ** 0.45, 1.0, 2.5))
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -153,6 +175,27 @@ def _eye_coordinates(vertices: np.ndarray, faces: np.ndarray, regions: np.ndarra
         radius = np.abs(vertices[side, [0]] - centre[0]).max()
         out[side, 0] = (vertices[side, 0] - centre[0]) / radius
         out[side, 1] = (vertices[side, 2] - centre[2]) / radius
+    return out
+
+
+def _brows(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """(V,) float32 in [0, 1]: how much brow (an arch above each eye) and lash line (the upper lid margin)
+    covers each skin vertex, placed from the eyes' own position and width so it follows every head."""
+    out = np.zeros(len(vertices), dtype=np.float32)
+    eyes = np.unique(faces[regions == 2])
+    skin = np.unique(faces[regions == 1])
+    front = normals[skin, 1] < -0.2  # facing the camera (the face looks towards -y)
+    for side in (eyes[vertices[eyes, 0] < 0], eyes[vertices[eyes, 0] >= 0]):
+        if not len(side):
+            continue
+        centre = vertices[side].mean(0)
+        width = max(np.ptp(vertices[side, 0]), 1e-3)
+        dx = (vertices[skin, 0] - centre[0]) / width * np.sign(centre[0] or 1.0)  # + towards the temple
+        dz = (vertices[skin, 2] - centre[2]) / width
+        arch = 0.62 + 0.1 * (1 - np.clip((dx - 0.1) / 1.0, -1, 1) ** 2)  # highest over the pupil's outer half
+        brow = np.exp(-(((dz - arch) / 0.12) ** 2)) * np.clip(1.4 - np.abs(dx - 0.1) / 0.75, 0, 1)
+        lash = 0.8 * np.exp(-(((dz - 0.3) / 0.07) ** 2)) * np.clip(1.0 - np.abs(dx) / 0.7, 0, 1)
+        out[skin] = np.maximum(out[skin], np.where(front, np.maximum(brow, lash), 0.0))
     return out
 
 
@@ -218,6 +261,7 @@ def render_head(
             per_vertex_region[:, None],
             _occlusion(v, normals, faces)[:, None],
             _eye_coordinates(v, faces, face_region, 2),
+            _brows(v, normals, faces, face_region)[:, None],
         ]
     ).astype(np.float32)
     with _lock:
@@ -226,13 +270,17 @@ def render_head(
         program["mvp"].write(mvp.T.tobytes())
         program["rot"].write(rot.astype(np.float32).T.tobytes())
         program["skin"].value = tuple(look.skin)
+        program["exposure"].value = exposure_for(look.skin)
+        program["hair"].value = tuple(look.hair)
         program["iris"].value = tuple(look.iris)
         program["key_dir"].value = tuple(_unit([-0.45, 0.55, 0.70]))
         program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
         vbo = ctx.buffer(attributes.tobytes())
         ibo = ctx.buffer(np.asarray(faces, dtype=np.int32).tobytes())
         vao = ctx.vertex_array(
-            program, [(vbo, "3f 3f 1f 1f 3f", "position", "normal", "region", "occlusion", "eye_local")], ibo
+            program,
+            [(vbo, "3f 3f 1f 1f 3f 1f", "position", "normal", "region", "occlusion", "eye_local", "brow")],
+            ibo,
         )
         fbo = ctx.simple_framebuffer((size * 2, size * 2), components=3)  # 2x supersampled, then averaged
         fbo.use()
@@ -253,20 +301,20 @@ def _unit(v) -> np.ndarray:
 def preview_sheet(size: int = 192) -> np.ndarray:
     """Heads at 1, 5, 10 and 15 years (girls and boys, three ancestries, Monk tones 2 to 8), each frontal,
     three-quarter and in profile: a (4 * size, 3 * size, 3) uint8 sheet for looking at the engine's geometry."""
-    from models.phenotype.appearance import EYE_RGB, MONK_HEX
+    from models.phenotype.appearance import EYE_RGB, HAIR_RGB, MONK_HEX
     from models.phenotype.head_model import HeadModel, HeadParams
 
     model = HeadModel.load()
     rows = []
-    for years, sex, ancestry, tone, eye in (
-        (1, "female", "european", 2, "blue"),
-        (5, "male", "african", 8, "dark-brown"),
-        (10, "female", "asian", 5, "brown"),
-        (15, "male", "european", 3, "green"),
+    for years, sex, ancestry, tone, eye, hair in (
+        (1, "female", "european", 2, "blue", "blond"),
+        (5, "male", "african", 8, "dark-brown", "black"),
+        (10, "female", "asian", 5, "brown", "black"),
+        (15, "male", "european", 3, "green", "brown"),
     ):
         skin = tuple(int(MONK_HEX[tone - 1][i : i + 2], 16) / 255 for i in (0, 2, 4))
         v = model.vertices(HeadParams(years, sex, ancestry))
-        look = Look(skin=skin, iris=EYE_RGB[eye])
+        look = Look(skin=skin, iris=EYE_RGB[eye], hair=HAIR_RGB[hair])
         rows.append(np.hstack([render_head(v, model.faces, model.face_region, view, size, look) for view in VIEWS]))
     return np.vstack(rows)
 
