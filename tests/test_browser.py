@@ -72,3 +72,22 @@ def test_explain_draws_a_saliency_map_in_the_browser(page):
     )
     assert len(shown) >= 2 and min(shown) >= 112
     assert "Integrated Gradients" in page.content()
+
+
+def test_an_uploaded_image_is_explained_in_the_browser(page, tmp_path):
+    from models.faces import draw_face
+    from models.phenotype.spec import RenderSpec
+
+    photo = tmp_path / "child.png"
+    Image.fromarray(draw_face(RenderSpec(syndrome="noonan", age=7, seed=3, size=256)).unmarked).save(photo)
+    page.get_by_role("tab", name="Explain").click()
+    page.get_by_text("Upload an image").click()
+    with page.expect_file_chooser() as chooser:  # as a user does: click the upload box, pick a file
+        page.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(photo))
+    page.wait_for_function(  # the upload is explained as soon as it arrives
+        "document.body.innerText.includes('ranking is hidden for uploaded images')", timeout=120_000
+    )
+    text = page.inner_text("body")
+    assert "top-1 class (hidden)" in text and "not uploaded to this server" not in text
+    assert "Noonan syndrome (OMIM" not in text  # no syndrome is named for an upload outside research mode
