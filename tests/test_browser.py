@@ -91,3 +91,16 @@ def test_an_uploaded_image_is_explained_in_the_browser(page, tmp_path):
     text = page.inner_text("body")
     assert "top-1 class (hidden)" in text and "not uploaded to this server" not in text
     assert "Noonan syndrome (OMIM" not in text  # no syndrome is named for an upload outside research mode
+
+
+def test_the_quiz_face_is_described_for_screen_readers(page):
+    page.get_by_role("tab", name="Quiz").click()
+    page.get_by_label("Your name").fill("Sam")
+    page.get_by_role("button", name="Start quiz").click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('#phenoface-quiz-face img')].some(i => i.complete && i.naturalWidth > 0)",
+        timeout=120_000,
+    )
+    alts = page.eval_on_selector_all("#phenoface-quiz-face img", "els => els.map(e => e.alt)")
+    assert alts and all("Synthetic face" in a for a in alts)
+    assert not any(word in " ".join(alts) for word in ("syndrome", "Down", "Noonan"))  # no answer given away

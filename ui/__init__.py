@@ -20,6 +20,27 @@ __all__ = ["MAX_UPLOAD_BYTES", "build_app"]
 DELETE_CACHE = (600, 1800)
 
 
+#: Gradio 6's Image has no alt text; this names the pictures that carry meaning for screen readers,
+#: without giving a quiz answer away (the quiz face is described, never named).
+ALT_TEXT_SCRIPT = """<script>
+(() => {
+  const alts = {
+    "phenoface-quiz-face": "Synthetic face of the child in this question, marked SYNTHETIC",
+    "phenoface-quiz-saliency": "Saliency map over the synthetic face: brighter areas moved the classifier more",
+  };
+  const name = () => {
+    for (const [id, text] of Object.entries(alts)) {
+      document.querySelectorAll(`#${id} img`).forEach((img) => { if (!img.alt) img.alt = text; });
+      document.querySelectorAll(`#${id} button`).forEach((b) => {
+        if (!b.getAttribute("aria-label") && !b.textContent.trim()) b.setAttribute("aria-label", text);
+      });
+    }
+  };
+  new MutationObserver(name).observe(document.documentElement, { childList: true, subtree: true });
+})();
+</script>"""
+
+
 def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool = True) -> gr.Blocks:
     """Build the app (not launched, no queue set).
 
@@ -31,7 +52,10 @@ def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool =
         the Blocks; the caller sets ``queue(...)`` and calls ``launch(...)``.
     """
     with gr.Blocks(
-        title="PhenoFace: synthetic faces for genetics education", delete_cache=DELETE_CACHE, analytics_enabled=False
+        title="PhenoFace: synthetic faces for genetics education",
+        delete_cache=DELETE_CACHE,
+        analytics_enabled=False,
+        head=ALT_TEXT_SCRIPT,
     ) as demo:
         gr.Markdown(notice.HEADER_MARKDOWN)
         with gr.Tabs():

@@ -356,7 +356,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
         status = gr.Markdown(latex_delimiters=[])
         with gr.Row(visible=False) as question_box:
             face = gr.Image(label="Synthetic face", type="filepath", format="png", height=380, interactive=False,
-                            scale=1)
+                            scale=1, elem_id="phenoface-quiz-face")
             with gr.Column(scale=1):
                 prompt = gr.Markdown()
                 syndrome_answer = gr.Radio([], label="Your answer")
@@ -370,7 +370,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
                     features = gr.Dataframe(headers=FEATURE_COLUMNS, label="HPO features this face shows",
                                             interactive=False, wrap=True, column_widths=["15%", "25%", "60%"])
                 with gr.Column(scale=2):
-                    saliency = gr.Image(label="Classifier saliency (synthetic face)", height=336, interactive=False)
+                    saliency = gr.Image(label="Classifier saliency (synthetic face)", height=336, interactive=False,
+                                        elem_id="phenoface-quiz-saliency")
                     saliency_note = gr.Markdown()
             contrast = gr.Dataframe(label="What tells them apart (frequency: how often children with the syndrome "
                                     "have the feature, from HPO annotations)", interactive=False, wrap=True,
