@@ -1,7 +1,7 @@
 """One way to draw the faces PhenoFace shows: `draw_faces(FaceRequest) -> list[Face]`.
 
-Every caller that shows or writes a face (the app's Generate, Explain and Quiz tabs today; the
-command lines, benchmarks and experiment as they move over) asks here, so that drawing a child,
+Every caller that shows or writes a face (the app's Generate, Explain and Quiz tabs, the command
+lines, the cohort writer, the benchmarks and the experiment) asks here, so that drawing a child,
 pairing it with the same child without the syndrome, upscaling, marking it SYNTHETIC, writing its
 provenance and applying the memorisation filter happen in one place. The generators are a small
 registry (`GENERATORS`, name -> drawing function), as timm registers its models by name; a new
