@@ -393,3 +393,14 @@ def test_a_generator_with_pickled_weights_or_a_broken_index_is_refused(generator
     with pytest.raises(ValueError, match="could not be loaded"):
         load_generator(generator_folder)
     assert not marker.exists()
+
+
+def test_a_bad_init_checkpoint_for_training_is_refused_unread(model, tmp_path):
+    from models.classifier.train import load_init_checkpoint
+
+    marker = tmp_path / "pickle_ran"
+    for name in ("init.safetensors", "init.pt"):
+        _pickle_to(tmp_path / name, marker)
+        with pytest.raises(ValueError, match="not a readable state dict"):
+            load_init_checkpoint(model, tmp_path / name)
+    assert not marker.exists()

@@ -144,14 +144,30 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def load_init_checkpoint(model: Classifier, path: Path) -> list[str]:
-    """Load a local state dict into the backbone, skipping tensors whose shape differs; returns skipped keys."""
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    """Load a local state dict into the backbone, skipping tensors whose shape differs; returns skipped keys.
 
-        state = load_file(str(path))
-    else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state = state.get("state_dict", state) if isinstance(state, dict) else state
+    A ``.pt``/``.pth`` file is read with ``weights_only=True``, so a pickle that would run code is refused.
+
+    Raises:
+        ValueError: the file is not a readable safetensors file or weights-only state dict.
+    """
+    import pickle
+
+    from safetensors import SafetensorError
+
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = state.get("state_dict", state) if isinstance(state, dict) else state
+    except (SafetensorError, pickle.UnpicklingError, OSError, RuntimeError, EOFError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ValueError(f"--init-checkpoint {path} is not a readable state dict ({first[:200]})") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"--init-checkpoint {path} holds no state dict")
     own = model.net.state_dict()
     keep = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     model.net.load_state_dict(keep, strict=False)
