@@ -17,11 +17,16 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 #: Prefix of every process folder, in the system's temporary folder.
 PREFIX = "phenoface-"
 _NAME = re.compile(rf"^{re.escape(PREFIX)}(\d+)-[a-z0-9_]+$")
+#: Folders that earlier PhenoFace versions made per tab, without a pid, and left behind when killed.
+_LEGACY = re.compile(rf"^{re.escape(PREFIX)}(quiz|explain|downloads)-[a-z0-9_]+$")
+#: A legacy folder untouched this long can belong to no running server of those versions.
+LEGACY_AGE_S = 24 * 3600
 
 _root: Path | None = None
 _lock = threading.Lock()
@@ -41,15 +46,6 @@ def process_root() -> Path:
         return _root
 
 
-def remove_process_root() -> None:
-    """Remove this process's folder now (it is made anew on the next `process_root` call)."""
-    global _root
-    with _lock:
-        if _root is not None:
-            shutil.rmtree(_root, ignore_errors=True)
-            _root = None
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -67,7 +63,8 @@ def remove_stale(folder: str | os.PathLike | None = None) -> list[Path]:
     """Remove the process folders of PhenoFace processes that no longer run.
 
     A folder whose process is still alive (or whose pid was reused by another live process) is
-    kept: removing a running server's uploads would break its users' sessions.
+    kept: removing a running server's uploads would break its users' sessions. Folders of earlier
+    versions, which carry no pid, go once untouched for `LEGACY_AGE_S`.
 
     Args:
         folder: where to look; the system's temporary folder by default.
@@ -77,12 +74,16 @@ def remove_stale(folder: str | os.PathLike | None = None) -> list[Path]:
     """
     base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
     removed = []
+    now = time.time()
     for path in base.glob(f"{PREFIX}*"):
-        match = _NAME.match(path.name)
-        if not match or not path.is_dir() or path.is_symlink():
+        if not path.is_dir() or path.is_symlink():
             continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or _alive(pid):
+        match = _NAME.match(path.name)
+        if match:
+            pid = int(match.group(1))
+            if pid == os.getpid() or _alive(pid):
+                continue
+        elif not _LEGACY.match(path.name) or now - path.stat().st_mtime < LEGACY_AGE_S:
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)

@@ -300,10 +300,13 @@ def test_remove_stale_keeps_folders_of_running_processes(tmp_path):
     dead_pid = 2**22 + 7  # above the kernel's pid_max default of 4,194,304
     dead = tmp_path / f"{tempfiles.PREFIX}{dead_pid}-xyz"
     other = tmp_path / "phenoface-notes"
-    for p in (alive, dead, other):
+    old_quiz, new_quiz = tmp_path / "phenoface-quiz-abc123", tmp_path / "phenoface-quiz-def456"  # earlier versions
+    for p in (alive, dead, other, old_quiz, new_quiz):
         p.mkdir()
-    assert tempfiles.remove_stale(tmp_path) == [dead]
-    assert alive.is_dir() and other.is_dir() and not dead.exists()
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old_quiz, (two_days_ago, two_days_ago))
+    assert sorted(tempfiles.remove_stale(tmp_path)) == sorted([dead, old_quiz])
+    assert alive.is_dir() and other.is_dir() and new_quiz.is_dir() and not dead.exists() and not old_quiz.exists()
 
 
 # --- 7. broken model folders: one clear message, and no pickle ever runs -------------------------------------
