@@ -12,7 +12,7 @@ import gradio as gr
 from ui import about, explain, generate, notice, quiz
 from ui.explain_files import MAX_UPLOAD_BYTES
 
-__all__ = ["MAX_UPLOAD_BYTES", "build_app"]
+__all__ = ["ALT_TEXT_SCRIPT", "MAX_UPLOAD_BYTES", "build_app"]
 
 #: Uploaded and generated files older than 30 minutes are removed from Gradio's cache every 10
 #: minutes; uploads are also deleted right after processing (see `ui.explain_files`), and the whole
@@ -20,8 +20,9 @@ __all__ = ["MAX_UPLOAD_BYTES", "build_app"]
 DELETE_CACHE = (600, 1800)
 
 
-#: Gradio 6's Image has no alt text; this names the pictures that carry meaning for screen readers,
-#: without giving a quiz answer away (the quiz face is described, never named).
+#: Gradio 6's Image has no alt text; this script (passed to ``launch(head=...)``) names the pictures
+#: that carry meaning for screen readers, without giving a quiz answer away (the face is described,
+#: never named).
 ALT_TEXT_SCRIPT = """<script>
 (() => {
   const alts = {
@@ -55,7 +56,6 @@ def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool =
         title="PhenoFace: synthetic faces for genetics education",
         delete_cache=DELETE_CACHE,
         analytics_enabled=False,
-        head=ALT_TEXT_SCRIPT,
     ) as demo:
         gr.Markdown(notice.HEADER_MARKDOWN)
         with gr.Tabs():
