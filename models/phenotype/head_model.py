@@ -169,6 +169,21 @@ class HeadModel:
             local[2 * i], local[2 * i + 1] = max(float(value), 0.0), max(-float(value), 0.0)
         return np.concatenate([weights @ self._projection, actions, local])
 
+    def change_region(self, name: str) -> np.ndarray:
+        """(V,) float32 in [0, 1]: how far a local change moves each vertex, relative to its largest move.
+
+        A vertex group for free: ``change_region("mouth-upperlip-volume-incr")`` is the upper lip,
+        ``change_region("l-ear-scale-incr")`` the left ear.
+
+        Raises:
+            ValueError: an unknown local change.
+        """
+        if name not in self.local_changes:
+            raise ValueError(f"unknown local change {name!r}")
+        k = self._projection.shape[1] + len(self.facial_actions) + 2 * self.local_changes.index(name)
+        moved = np.linalg.norm(self._deltas[k].reshape(-1, 3) + self._shift[k], axis=1)
+        return (moved / max(float(moved.max()), 1e-12)).astype(np.float32)
+
     def vertices(self, p: HeadParams) -> np.ndarray:
         """(V, 3) float32 vertex positions in metres (+z up, the face towards -y), for one head."""
         c = self.coefficients(p)

@@ -33,19 +33,24 @@ in vec3 normal;
 in float region;
 in float occlusion;
 in vec3 eye_local;
-in float brow;
+in vec4 paint;
+uniform mat4 light_vp;
+out vec4 v_light;
 out vec3 v_normal;
+out vec3 v_position;
 out float v_region;
 out float v_occlusion;
 out vec3 v_eye;
-out float v_brow;
+out vec4 v_paint;
 void main() {
-    v_brow = brow;
     gl_Position = mvp * vec4(position, 1.0);
+    v_position = position;
     v_normal = rot * normal;
     v_region = region;
     v_occlusion = occlusion;
     v_eye = eye_local;
+    v_paint = paint;
+    v_light = light_vp * vec4(position, 1.0);
 }
 """
 
@@ -57,39 +62,147 @@ uniform vec3 key_dir;
 uniform vec3 fill_dir;
 uniform float exposure;
 uniform vec3 hair;
-in float v_brow;
+uniform vec3 cloth;
+uniform float detail;
+in vec3 v_position;
 in vec3 v_normal;
 in float v_region;
 in float v_occlusion;
 in vec3 v_eye;
+in vec4 v_paint;  // brow and lash line, scalp, lips, fabric
+in vec4 v_light;
 out vec4 colour;
+uniform sampler2DShadow shadow_map;
+float lit_by_key(vec4 light_pos) {  // percentage-closer filtering over 5 x 5 texels: a soft studio shadow
+    vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
+    float sum = 0.0;
+    for (int i = -2; i <= 2; i++)
+        for (int j = -2; j <= 2; j++)
+            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 1.5 / 1024.0, p.z - 0.004));
+    return sum / 25.0;
+}
+
 vec3 to_linear(vec3 c) { return pow(c, vec3(2.2)); }
+float hash(vec3 p) { return fract(sin(dot(p, vec3(127.1, 311.7, 74.7))) * 43758.5453); }
+float noise(vec3 p) {  // value noise, smooth between lattice points
+    vec3 i = floor(p); vec3 f = fract(p); f = f * f * (3.0 - 2.0 * f);
+    vec2 e = vec2(1.0, 0.0);
+    float a = mix(mix(hash(i), hash(i + e.xyy), f.x), mix(hash(i + e.yxy), hash(i + e.xxy), f.x), f.y);
+    float b = mix(mix(hash(i + e.yyx), hash(i + e.xyx), f.x), mix(hash(i + e.yxx), hash(i + e.xxx), f.x), f.y);
+    return mix(a, b, f.z);
+}
 void main() {
     vec3 n = normalize(v_normal);
     vec3 view = vec3(0.0, 0.0, 1.0);
     int region = int(v_region + 0.5);
     vec3 albedo = to_linear(skin);
     float shine = 0.06;
-    if (region == 2) {  // eye front: pupil, iris, sclera by distance from the eye's axis
+    float skin_w = 1.0;
+    if (region == 2) {  // eye front: pupil, iris (with radial fibres and a dark limbal ring), sclera
         float r = length(v_eye.xy);
-        albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? to_linear(iris) * (0.75 + 0.5 * r) : vec3(0.78, 0.76, 0.74));
-        shine = 0.5;
-    } else if (region == 1 && v_brow > 0.0) {  // brows and the lash line, painted on the skin
-        albedo = mix(albedo, to_linear(hair), clamp(v_brow, 0.0, 0.9));
-        shine = 0.02;
+        float fibres = 0.85 + 0.3 * noise(vec3(atan(v_eye.y, v_eye.x) * 9.0, r * 20.0, 0.0));
+        vec3 ir = to_linear(iris) * (0.7 + 0.6 * r) * fibres * (r > 0.36 ? 0.55 : 1.0);
+        albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75));
+        shine = 0.9;
+        skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
         albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30)) : to_linear(vec3(0.25, 0.10, 0.10)) * 0.4;
         shine = 0.0;
+        skin_w = 0.0;
+    } else {
+        // skin: faint mottling and, past infancy, finer texture (no pores on an infant)
+        float mottle = noise(v_position * 180.0) - 0.5;
+        float fine = noise(v_position * 1400.0) - 0.5;
+        albedo *= 1.0 + 0.08 * mottle + 0.06 * detail * fine;
+        vec3 lips = albedo * vec3(0.92, 0.62, 0.62);
+        albedo = mix(albedo, lips, clamp(v_paint.z, 0.0, 1.0));
+        albedo = mix(albedo, to_linear(hair) * 0.7, clamp(v_paint.y, 0.0, 1.0));
+        albedo = mix(albedo, to_linear(hair), clamp(v_paint.x, 0.0, 0.9));
+        shine = mix(0.06, 0.02, max(v_paint.x, v_paint.y)) + 0.08 * v_paint.z;
+        if (v_paint.w > 0.0) {  // fabric: a matte weave
+            float weave = 0.92 + 0.08 * noise(v_position * vec3(2200.0, 2200.0, 600.0));
+            albedo = mix(albedo, to_linear(cloth) * weave, clamp(v_paint.w, 0.0, 1.0));
+            shine *= 1.0 - v_paint.w;
+            skin_w = 1.0 - v_paint.w;
+        }
     }
     // wrapped diffuse: light reaches past the terminator, as through skin (w = 0.35)
-    float key = max((dot(n, key_dir) + 0.35) / 1.35, 0.0);
+    float key = max((dot(n, key_dir) + 0.35 * skin_w) / (1.0 + 0.35 * skin_w), 0.0);
+    key *= mix(0.3, 1.0, lit_by_key(v_light));
     float fill = max((dot(n, fill_dir) + 0.5) / 1.5, 0.0);
-    vec3 subsurface = vec3(1.0, 0.55, 0.45) * 0.08 * (1.0 - abs(dot(n, key_dir)));
+    vec3 subsurface = vec3(1.0, 0.55, 0.45) * 0.10 * skin_w * (1.0 - abs(dot(n, key_dir)));
     vec3 h = normalize(key_dir + view);
-    float spec = shine * pow(max(dot(n, h), 0.0), 40.0);
+    float spec = shine * pow(max(dot(n, h), 0.0), region == 2 ? 200.0 : 40.0) * (region == 2 ? 3.0 : 1.0);
     float ao = mix(0.55, 1.0, v_occlusion);
     vec3 lit = (albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface + vec3(spec)) * exposure;
     lit = lit / (1.0 + 0.25 * max(lit - 0.8, 0.0));  // a soft shoulder, so raised exposure does not clip
+    colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
+}
+"""
+
+_HAIR_VERTEX = """
+#version 330
+uniform mat4 mvp;
+uniform mat3 rot;
+in vec3 position;
+in vec3 tangent;
+in vec2 uv;
+in vec2 shade;
+uniform mat4 light_vp;
+out vec4 v_light;
+out vec3 v_tangent;
+out vec2 v_uv;
+out vec2 v_shade;
+void main() {
+    gl_Position = mvp * vec4(position, 1.0);
+    v_tangent = rot * tangent;
+    v_uv = uv;
+    v_shade = shade;
+    v_light = light_vp * vec4(position, 1.0);
+}
+"""
+
+_HAIR_FRAGMENT = """
+#version 330
+uniform vec3 hair;
+uniform vec3 key_dir;
+uniform vec3 fill_dir;
+uniform float exposure;
+uniform float strands;
+in vec3 v_tangent;
+in vec2 v_uv;
+in vec2 v_shade;
+in vec4 v_light;
+out vec4 colour;
+uniform sampler2DShadow shadow_map;
+float lit_by_key(vec4 light_pos) {  // percentage-closer filtering over 5 x 5 texels: a soft studio shadow
+    vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
+    float sum = 0.0;
+    for (int i = -2; i <= 2; i++)
+        for (int j = -2; j <= 2; j++)
+            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 1.5 / 1024.0, p.z - 0.004));
+    return sum / 25.0;
+}
+float hash(float x) { return fract(sin(x * 91.345 + 7.13) * 43758.5453); }
+void main() {
+    // many hairs across a card: each a thin stripe with its own length and brightness
+    float s = (v_uv.x * 0.5 + 0.5) * strands + v_shade.x * 13.0;
+    float id = floor(s);
+    float h = hash(id + floor(v_shade.x * 997.0));
+    float across = abs(fract(s) - 0.5);
+    if (across > 0.18 + 0.22 * (1.0 - v_uv.y) || v_uv.y > 1.0 - 0.35 * h || abs(v_uv.x) > 0.97) discard;
+    vec3 t = normalize(v_tangent);
+    vec3 view = vec3(0.0, 0.0, 1.0);
+    float sin_tl = sqrt(max(1.0 - pow(dot(t, key_dir), 2.0), 0.0));
+    float sin_tf = sqrt(max(1.0 - pow(dot(t, fill_dir), 2.0), 0.0));
+    vec3 hv = normalize(key_dir + view);
+    float sin_th = sqrt(max(1.0 - pow(dot(t, hv), 2.0), 0.0));
+    vec3 base = pow(hair, vec3(2.2)) * (0.8 + 0.4 * h) * v_shade.x;
+    float depth = mix(0.35, 1.0, v_shade.y) * mix(0.65, 1.0, v_uv.y);  // inner and root hair in shadow
+    float shadow = mix(0.4, 1.0, lit_by_key(v_light));
+    vec3 lit = base * (0.75 * sin_tl * shadow + 0.3 * sin_tf + 0.12) * depth;
+    lit += (vec3(0.05) * pow(sin_th, 90.0) + base * 0.8 * pow(sin_th, 18.0)) * depth * shadow;  // two highlights
+    lit *= exposure;
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
 """
@@ -118,19 +231,40 @@ def _gl():
 
 @dataclass(frozen=True)
 class Look:
-    """What is not geometry: colours as sRGB in [0, 1].
+    """What is not geometry: colours as sRGB in [0, 1], and the skin's age.
 
     Attributes:
         skin: skin colour (e.g. a Monk Skin Tone swatch, `models.phenotype.appearance.MONK_HEX`).
         iris: iris colour.
-        hair: hair colour, used for the brows and lashes.
+        hair: hair colour, used for the hair, brows and lashes.
         backdrop: background colour.
+        cloth: colour of the top.
+        detail: 0 to 1, how much fine skin texture shows (0 for an infant's smooth skin).
     """
 
     skin: tuple[float, float, float] = (0.92, 0.85, 0.73)
     iris: tuple[float, float, float] = (0.36, 0.21, 0.11)
     hair: tuple[float, float, float] = (0.15, 0.095, 0.06)
     backdrop: tuple[float, float, float] = (0.80, 0.81, 0.83)
+    cloth: tuple[float, float, float] = (0.55, 0.56, 0.58)
+    detail: float = 0.5
+
+
+@dataclass
+class Dressing:
+    """What is drawn with the head: hair, shoulders in a top, and per-vertex paint of the head.
+
+    Attributes:
+        hair: hair cards (`models.phenotype.hair3d.grow`), or None.
+        torso: shoulders and top (`models.phenotype.body3d.build_torso`), or None.
+        scalp: (V,) float in [0, 1], hair colour painted on the scalp under the cards.
+        lips: (V,) float in [0, 1], vermilion of the lips.
+    """
+
+    hair: object | None = None
+    torso: object | None = None
+    scalp: np.ndarray | None = None
+    lips: np.ndarray | None = None
 
 
 def exposure_for(skin: tuple[float, float, float]) -> float:
@@ -199,6 +333,45 @@ def _brows(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions
     return out
 
 
+def camera(head: np.ndarray, view: str, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The portrait camera framed on a head: a 30-degree lens, the eyes a little above the centre.
+
+    Args:
+        head: (V, 3) head vertices, metres (+z up, the face towards -y). view: a key of `VIEWS`. size: pixels.
+
+    Returns:
+        (offset (3,), rotation (3, 3), mvp (4, 4)) float64: a point p of the scene projects to
+        ``mvp @ [rot-free p - offset, 1]`` in clip space (see `project`).
+    """
+    offset = (head.min(0) + head.max(0)) / 2
+    v = head - offset
+    yaw = np.radians(VIEWS[view])
+    to_camera = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=np.float64)
+    turn = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
+    rot = turn @ to_camera
+    cam = v @ rot.T
+    height = cam[:, 1].max() - cam[:, 1].min()
+    fov = np.radians(30.0)
+    distance = 0.72 * height / np.tan(fov / 2) + cam[:, 2].max()
+    f = 1 / np.tan(fov / 2)
+    near, far = 0.05, distance + 1.0
+    proj = np.array(
+        [[f, 0, 0, 0], [0, f, 0, 0], [0, 0, (far + near) / (near - far), 2 * far * near / (near - far)], [0, 0, -1, 0]]
+    )
+    view_m = np.eye(4)
+    view_m[:3, :3] = rot
+    view_m[2, 3] = -distance
+    view_m[1, 3] = -0.12 * height  # the eyes a little above the centre, shoulders in the frame
+    return offset, rot, proj @ view_m
+
+
+def project(points: np.ndarray, offset: np.ndarray, mvp: np.ndarray, size: int) -> np.ndarray:
+    """(N, 2) float32 pixel coordinates (x right, y down) of scene points (N, 3) in an image of `size` pixels."""
+    p = np.hstack([np.asarray(points, np.float64) - offset, np.ones((len(points), 1))]) @ mvp.T
+    ndc = p[:, :2] / p[:, 3:4]
+    return np.stack([(ndc[:, 0] + 1) / 2 * size, (1 - ndc[:, 1]) / 2 * size], axis=1).astype(np.float32)
+
+
 def render_head(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -206,6 +379,8 @@ def render_head(
     view: str = "frontal",
     size: int = 256,
     look: Look = Look(),
+    dressing: Dressing | None = None,
+    ids: bool = False,
 ) -> np.ndarray:
     """A studio portrait of a head.
 
@@ -216,9 +391,12 @@ def render_head(
         view: a key of `VIEWS`.
         size: image width and height in pixels, 64 to 1024.
         look: colours.
+        dressing: hair, shoulders and paint drawn with the head, or None for the bare head.
+        ids: return, instead of the portrait, which head vertex each pixel shows ((size, size) int32, -1
+            where no head vertex is in front: backdrop, hair or clothing), for region masks.
 
     Returns:
-        (size, size, 3) uint8 RGB.
+        (size, size, 3) uint8 RGB (or the vertex-id image when `ids`).
 
     Raises:
         ValueError: an unknown view or a size out of range.
@@ -228,69 +406,202 @@ def render_head(
         raise ValueError(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     if not 64 <= size <= 1024:
         raise ValueError(f"size must be 64 to 1024 pixels, not {size}")
+    dressing = dressing or Dressing()
     v = np.asarray(vertices, dtype=np.float64)
-    v = v - (v.min(0) + v.max(0)) / 2
-    # camera space: x right, y up, z towards the camera; the model's face looks towards -y
-    yaw = np.radians(VIEWS[view])
-    to_camera = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=np.float64)
-    turn = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
-    rot = turn @ to_camera
-    cam = v @ rot.T
+    offset, rot, mvp = camera(v, view, size)
     normals = vertex_normals(v, faces)
-    height = cam[:, 1].max() - cam[:, 1].min()
-    fov = np.radians(30.0)
-    distance = 0.62 * height / np.tan(fov / 2) + cam[:, 2].max()
-    f = 1 / np.tan(fov / 2)
-    near, far = 0.05, distance + 1.0
-    proj = np.array(
-        [[f, 0, 0, 0], [0, f, 0, 0], [0, 0, (far + near) / (near - far), 2 * far * near / (near - far)], [0, 0, -1, 0]]
-    )
-    view_m = np.eye(4)
-    view_m[:3, :3] = rot
-    view_m[2, 3] = -distance
-    view_m[1, 3] = -0.04 * height  # the eyes a little above the centre, as portraits frame them
-    mvp = (proj @ view_m).astype(np.float32)
-
     per_vertex_region = np.zeros(len(v), dtype=np.float32)
     for r in np.unique(face_region):
         per_vertex_region[np.unique(faces[face_region == r])] = r
+    zeros = np.zeros(len(v), np.float32)
+    paint = np.stack(
+        [
+            _brows(v, normals, faces, face_region),
+            zeros if dressing.scalp is None else dressing.scalp,
+            zeros if dressing.lips is None else dressing.lips,
+            zeros,
+        ],
+        axis=1,
+    )
     attributes = np.hstack(
         [
-            v.astype(np.float32),
+            (v - offset).astype(np.float32),
             normals,
             per_vertex_region[:, None],
             _occlusion(v, normals, faces)[:, None],
             _eye_coordinates(v, faces, face_region, 2),
-            _brows(v, normals, faces, face_region)[:, None],
+            paint,
         ]
     ).astype(np.float32)
+    triangles = np.asarray(faces, dtype=np.int32)
+    torso = dressing.torso
+    if torso is not None:  # the torso joins the same buffers, painted as fabric below its neckline
+        t_attr = np.zeros((len(torso.positions), attributes.shape[1]), np.float32)
+        t_attr[:, 0:3] = torso.positions - offset
+        t_attr[:, 3:6] = torso.normals
+        t_attr[:, 6] = 1
+        t_attr[:, 7] = 1
+        t_attr[:, 14] = torso.cloth
+        triangles = np.vstack([triangles, torso.triangles + len(v)])
+        attributes = np.vstack([attributes, t_attr])
+    scale = 3 if size <= 384 else 2  # supersampled, then averaged: smooth edges and fine hairs
     with _lock:
         ctx = _gl()
-        program = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
-        program["mvp"].write(mvp.T.tobytes())
-        program["rot"].write(rot.astype(np.float32).T.tobytes())
-        program["skin"].value = tuple(look.skin)
-        program["exposure"].value = exposure_for(look.skin)
-        program["hair"].value = tuple(look.hair)
-        program["iris"].value = tuple(look.iris)
-        program["key_dir"].value = tuple(_unit([-0.45, 0.55, 0.70]))
-        program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
-        vbo = ctx.buffer(attributes.tobytes())
-        ibo = ctx.buffer(np.asarray(faces, dtype=np.int32).tobytes())
-        vao = ctx.vertex_array(
-            program,
-            [(vbo, "3f 3f 1f 1f 3f 1f", "position", "normal", "region", "occlusion", "eye_local", "brow")],
-            ibo,
-        )
-        fbo = ctx.simple_framebuffer((size * 2, size * 2), components=3)  # 2x supersampled, then averaged
+        fbo = ctx.simple_framebuffer((size * scale, size * scale), components=4)
         fbo.use()
         fbo.clear(*look.backdrop, 1.0, depth=1.0)
-        vao.render()
-        data = np.frombuffer(fbo.read(components=3), dtype=np.uint8).reshape(size * 2, size * 2, 3)
-        for obj in (vao, vbo, ibo, program, fbo):
+        released = [fbo]
+        if ids:
+            data, more = _draw_ids(ctx, mvp, v - offset, faces, dressing, offset, fbo, size * scale)
+            released += more
+        else:
+            light_vp = _light_matrix(rot, attributes[:, :3])
+            meshes = [(attributes[:, :3], triangles)]
+            if dressing.hair is not None and len(dressing.hair.triangles):
+                meshes.append((dressing.hair.positions - offset, dressing.hair.triangles))
+            shadow = _shadow_map(ctx, light_vp, meshes, released)
+            fbo.use()
+            shadow.use(location=0)
+            program = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
+            program["shadow_map"].value = 0
+            program["light_vp"].write(light_vp.T.tobytes())
+            program["mvp"].write(mvp.astype(np.float32).T.tobytes())
+            program["rot"].write(rot.astype(np.float32).T.tobytes())
+            program["skin"].value = tuple(look.skin)
+            program["exposure"].value = exposure_for(look.skin)
+            program["hair"].value = tuple(look.hair)
+            program["iris"].value = tuple(look.iris)
+            program["cloth"].value = tuple(look.cloth)
+            program["detail"].value = float(np.clip(look.detail, 0, 1))
+            program["key_dir"].value = tuple(_unit(KEY_LIGHT))
+            program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
+            vbo = ctx.buffer(attributes.tobytes())
+            ibo = ctx.buffer(triangles.tobytes())
+            vao = ctx.vertex_array(
+                program,
+                [(vbo, "3f 3f 1f 1f 3f 4f", "position", "normal", "region", "occlusion", "eye_local", "paint")],
+                ibo,
+            )
+            vao.render()
+            released += [vao, vbo, ibo, program]
+            if dressing.hair is not None and len(dressing.hair.triangles):
+                released += _draw_hair(ctx, mvp, rot, dressing.hair, offset, look, light_vp)
+            data = np.frombuffer(fbo.read(components=3), dtype=np.uint8).reshape(size * scale, size * scale, 3)
+        for obj in released:
             obj.release()
-    image = data[::-1].reshape(size, 2, size, 2, 3).mean(axis=(1, 3))
+    if ids:
+        return data[scale // 2 :: scale, scale // 2 :: scale].astype(np.int32)
+    image = data[::-1].reshape(size, scale, size, scale, 3).mean(axis=(1, 3))
     return np.round(image).astype(np.uint8)
+
+
+def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
+    program = ctx.program(vertex_shader=_HAIR_VERTEX, fragment_shader=_HAIR_FRAGMENT)
+    program["shadow_map"].value = 0
+    program["light_vp"].write(light_vp.T.tobytes())
+    program["mvp"].write(mvp.astype(np.float32).T.tobytes())
+    program["rot"].write(rot.astype(np.float32).T.tobytes())
+    program["hair"].value = tuple(look.hair)
+    program["exposure"].value = exposure_for(look.skin)
+    program["strands"].value = 9.0
+    program["key_dir"].value = tuple(_unit(KEY_LIGHT))
+    program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
+    data = np.hstack([hair.positions - offset, hair.tangents, hair.uv, hair.shade]).astype(np.float32)
+    vbo = ctx.buffer(data.tobytes())
+    ibo = ctx.buffer(hair.triangles.astype(np.int32).tobytes())
+    vao = ctx.vertex_array(program, [(vbo, "3f 3f 2f 2f", "position", "tangent", "uv", "shade")], ibo)
+    vao.render()
+    return [vao, vbo, ibo, program]
+
+
+KEY_LIGHT = (-0.45, 0.55, 0.70)  # camera space: from the upper left, in front
+SHADOW_SIZE = 1024
+
+_DEPTH_VERTEX = """
+#version 330
+uniform mat4 light_vp;
+in vec3 position;
+void main() { gl_Position = light_vp * vec4(position, 1.0); }
+"""
+_DEPTH_FRAGMENT = """
+#version 330
+void main() {}
+"""
+
+
+def _light_matrix(rot: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(4, 4) float32 orthographic view-projection of the key light, covering `points` (scene space)."""
+    w = rot.T @ _unit(KEY_LIGHT).astype(np.float64)  # towards the light, in the scene's frame
+    u = np.cross([0.0, 0.0, 1.0], w)
+    u /= np.linalg.norm(u)
+    up = np.cross(w, u)
+    radius = float(np.linalg.norm(points, axis=1).max()) * 1.05
+    m = np.eye(4)
+    m[0, :3], m[1, :3], m[2, :3] = u / radius, up / radius, -w / radius
+    return m.astype(np.float32)
+
+
+def _shadow_map(ctx, light_vp: np.ndarray, meshes, released: list):
+    """Depth of the scene seen from the key light, as a comparison texture for shadow lookups."""
+    depth = ctx.depth_texture((SHADOW_SIZE, SHADOW_SIZE))
+    depth.compare_func = "<="
+    depth.repeat_x = depth.repeat_y = False
+    fbo = ctx.framebuffer(depth_attachment=depth)
+    fbo.use()
+    fbo.clear(depth=1.0)
+    program = ctx.program(vertex_shader=_DEPTH_VERTEX, fragment_shader=_DEPTH_FRAGMENT)
+    program["light_vp"].write(light_vp.T.tobytes())
+    released += [depth, fbo, program]
+    for positions, triangles in meshes:
+        vbo = ctx.buffer(np.asarray(positions, np.float32).tobytes())
+        ibo = ctx.buffer(np.asarray(triangles, np.int32).tobytes())
+        vao = ctx.vertex_array(program, [(vbo, "3f", "position")], ibo)
+        vao.render()
+        released += [vao, vbo, ibo]
+    return depth
+
+
+#: Codes of `render_head(..., ids=True)` where no head vertex shows.
+ID_BACKDROP, ID_TORSO, ID_HAIR = -1, -2, -3
+
+_ID_VERTEX = """
+#version 330
+uniform mat4 mvp;
+in vec3 position;
+in float code;
+flat out int v_code;
+void main() { gl_Position = mvp * vec4(position, 1.0); v_code = int(code + 0.5); }
+"""
+_ID_FRAGMENT = """
+#version 330
+flat in int v_code;
+out vec4 colour;
+void main() {
+    colour = vec4(float(v_code & 255), float((v_code >> 8) & 255), float((v_code >> 16) & 255), 255.0) / 255.0;
+}
+"""
+
+
+def _draw_ids(ctx, mvp, head, faces, dressing, offset, fbo, full) -> tuple[np.ndarray, list]:
+    """(full, full) int32: the head vertex each pixel shows (each triangle flat with its first vertex), or
+    `ID_BACKDROP`, `ID_TORSO`, `ID_HAIR` (hair cards count whole, as the hair region)."""
+    program = ctx.program(vertex_shader=_ID_VERTEX, fragment_shader=_ID_FRAGMENT)
+    program["mvp"].write(mvp.astype(np.float32).T.tobytes())
+    released = [program]
+    tri = np.asarray(faces)
+    parts = [(head[tri.reshape(-1)], np.repeat(tri[:, 0] + 3, 3))]
+    for code, part in ((1, dressing.torso), (2, dressing.hair)):
+        if part is not None and len(part.triangles):
+            parts.append(((part.positions - offset)[part.triangles.reshape(-1)], np.full(part.triangles.size, code)))
+    fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+    for p, code in parts:
+        vbo = ctx.buffer(np.hstack([p, code[:, None]]).astype(np.float32).tobytes())
+        vao = ctx.vertex_array(program, [(vbo, "3f 1f", "position", "code")])
+        vao.render()
+        released += [vao, vbo]
+    raw = np.frombuffer(fbo.read(components=4), dtype=np.uint8).reshape(full, full, 4)[::-1].astype(np.int32)
+    code = raw[..., 0] + (raw[..., 1] << 8) + (raw[..., 2] << 16)
+    return np.where(code >= 3, code - 3, np.choose(np.clip(code, 0, 2), [ID_BACKDROP, ID_TORSO, ID_HAIR])), released
 
 
 def _unit(v) -> np.ndarray:
@@ -299,23 +610,29 @@ def _unit(v) -> np.ndarray:
 
 
 def preview_sheet(size: int = 192) -> np.ndarray:
-    """Heads at 1, 5, 10 and 15 years (girls and boys, three ancestries, Monk tones 2 to 8), each frontal,
-    three-quarter and in profile: a (4 * size, 3 * size, 3) uint8 sheet for looking at the engine's geometry."""
+    """Children at 1, 5, 10 and 15 years (girls and boys, three ancestries, Monk tones 2 to 8), each frontal,
+    three-quarter and in profile: a (4 * size, 3 * size, 3) uint8 sheet for looking at the engine."""
     from models.phenotype.appearance import EYE_RGB, HAIR_RGB, MONK_HEX
     from models.phenotype.head_model import HeadModel, HeadParams
+    from models.phenotype.portrait3d import dress
 
     model = HeadModel.load()
     rows = []
-    for years, sex, ancestry, tone, eye, hair in (
-        (1, "female", "european", 2, "blue", "blond"),
-        (5, "male", "african", 8, "dark-brown", "black"),
-        (10, "female", "asian", 5, "brown", "black"),
-        (15, "male", "european", 3, "green", "brown"),
+    for seed, (years, sex, ancestry, tone, eye, hair) in enumerate(
+        (
+            (1, "female", "european", 2, "blue", "blond"),
+            (5, "male", "african", 8, "dark-brown", "black"),
+            (10, "female", "asian", 5, "brown", "black"),
+            (15, "male", "european", 3, "green", "brown"),
+        )
     ):
         skin = tuple(int(MONK_HEX[tone - 1][i : i + 2], 16) / 255 for i in (0, 2, 4))
         v = model.vertices(HeadParams(years, sex, ancestry))
-        look = Look(skin=skin, iris=EYE_RGB[eye], hair=HAIR_RGB[hair])
-        rows.append(np.hstack([render_head(v, model.faces, model.face_region, view, size, look) for view in VIEWS]))
+        dressing, cloth = dress(model, v, years, sex, np.random.default_rng(seed))
+        look = Look(skin=skin, iris=EYE_RGB[eye], hair=HAIR_RGB[hair], cloth=cloth, detail=min(years / 14, 1))
+        rows.append(
+            np.hstack([render_head(v, model.faces, model.face_region, view, size, look, dressing) for view in VIEWS])
+        )
     return np.vstack(rows)
 
 

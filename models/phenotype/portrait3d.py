@@ -1,0 +1,53 @@
+"""Dress a 3D head for its portrait: hair in a style for the child's age and sex, shoulders in a top, lips.
+
+`dress` turns a head (`models.phenotype.head_model`) into the `Dressing` the renderer
+(`models.phenotype.head_render`) draws with it. Everything is drawn from the identity's generator, so
+the same child keeps its hairstyle, parting and top from view to view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .body3d import build_torso, clothing_colour
+from .hair3d import HairStyle, choose_style, grow, scalp_weights
+from .head_model import HeadModel
+from .head_render import Dressing, vertex_normals
+
+
+def dress(
+    model: HeadModel,
+    vertices: np.ndarray,
+    age: float,
+    sex: str,
+    rng: np.random.Generator,
+    style: HairStyle | None = None,
+) -> tuple[Dressing, tuple[float, float, float]]:
+    """Hair, torso and paint for one head.
+
+    Args:
+        model: the head model (for its vertex groups). vertices: (V, 3) the child's head, metres.
+        age: years. sex: ``"female"`` or ``"male"``. rng: the identity's generator.
+        style: a hairstyle, or None to draw one for the age and sex (`models.phenotype.hair3d.choose_style`).
+
+    Returns:
+        (the `Dressing`, the top's sRGB colour).
+    """
+    v = np.asarray(vertices, np.float64)
+    faces = model.faces
+    normals = vertex_normals(v, faces)
+    skin = np.zeros(len(v), bool)
+    skin[np.unique(faces[model.face_region == model.face_regions.index("skin")])] = True
+    ears = np.maximum(model.change_region("l-ear-trans-forward"), model.change_region("r-ear-trans-forward"))
+    lips = np.maximum(
+        model.change_region("mouth-upperlip-volume-incr"), model.change_region("mouth-lowerlip-volume-incr")
+    )
+    lips = np.clip((lips - 0.12) / 0.3, 0, 1) * skin
+    style = style or choose_style(age, sex, rng)
+    eyes = np.unique(faces[model.face_region == model.face_regions.index("eye_front")])
+    scalp = scalp_weights(v, skin, ears, float(v[eyes, 2].mean()))
+    torso = build_torso(v, faces, age, sex, rng)
+    brows = model.change_region("eyebrows-trans-up") > 0.5
+    brow_z = float(v[brows, 2].mean()) if brows.any() else None
+    hair = grow(v, normals, faces, scalp, style, rng, shoulders=torso.shoulders, brow_z=brow_z)
+    return Dressing(hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32)), clothing_colour(rng)
