@@ -32,10 +32,12 @@ import numpy as np
 
 from benchmarks.common import Timer, bounded, grid, json_flag, random_specs, run_benchmark, save_sheet, write_result
 from models.constants import age_band
-from models.faces import draw_face
+from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face
 from models.phenotype.spec import RenderSpec
 
 TARGETS = {"mediapipe_short": 0.99, "haar": 0.95}  # fraction of faces found
+#: The 3D engine's targets (the phenotype-engine issue): MediaPipe >= 99.5 %, Haar >= 97 % in every Monk band.
+TARGETS_3D = {"mediapipe_short": 0.995, "haar": 0.97}
 
 
 def make_detectors(min_confidence: float) -> dict[str, Callable[[np.ndarray], bool]]:
@@ -60,11 +62,11 @@ def make_detectors(min_confidence: float) -> dict[str, Callable[[np.ndarray], bo
     return detectors
 
 
-def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec]) -> dict:
+def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec], targets: dict = TARGETS) -> dict:
     """Print the detection rate of one detector overall and per syndrome, skin tone and age band; return them."""
     rate = float(np.mean(hits))
-    figures = {"found": int(sum(hits)), "n": len(hits), "rate": round(rate, 4), "target": TARGETS.get(name)}
-    target = TARGETS.get(name)
+    figures = {"found": int(sum(hits)), "n": len(hits), "rate": round(rate, 4), "target": targets.get(name)}
+    target = targets.get(name)
     verdict = "" if target is None else f"  target {target:.0%}: {'PASS' if rate >= target else 'FAIL'}"
     print(f"\n== {name}: {sum(hits)}/{len(hits)} = {rate:.1%}{verdict}")
     for title, key, order in (
@@ -103,16 +105,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("out/bench/detection"),
         help="folder for the contact sheets of misses (default: out/bench/detection)",
     )
+    p.add_argument(
+        "--engine",
+        choices=(PHENOTYPE, PHENOTYPE_3D),
+        default=PHENOTYPE,
+        help="the phenotype engine to draw with (default: %(default)s; phenotype_3d: the 3D child)",
+    )
     json_flag(p, "detection")
     args = p.parse_args(argv)
 
     specs = random_specs(args.n, args.seed, size=args.size, view="frontal")
+    targets = TARGETS_3D if args.engine == PHENOTYPE_3D else TARGETS
     detectors = make_detectors(args.min_confidence)
     render_time = Timer()
     hits: dict[str, list[bool]] = {name: [] for name in detectors}
     misses: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in detectors}
     for spec in specs:
-        image = render_time(draw_face, spec).unmarked
+        image = render_time(draw_face, spec, args.engine).unmarked
         for name, detect in detectors.items():
             found = detect(image)
             hits[name].append(found)
@@ -120,8 +129,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 misses[name].append((image, f"{spec.syndrome[:14]} {spec.age:.0f}y t{spec.skin_tone}"))
 
     print(f"{args.n} frontal renders at {args.size} px: {render_time.rate:.1f} renders/s (rendering only)")
-    figures = {name: report(name, hits[name], specs) for name in detectors}
-    write_result(args.json, {"n": args.n, "size_px": args.size, "detectors": figures}, p.prog, argv)
+    figures = {name: report(name, hits[name], specs, targets) for name in detectors}
+    by_tone = figures["haar"]["by_skin_tone"]
+    worst = min(by_tone, key=lambda k: by_tone[k]["rate"])
+    print(f"haar's weakest Monk band: {worst} at {by_tone[worst]['rate']:.1%}")
+    result = {"engine": args.engine, "n": args.n, "size_px": args.size, "detectors": figures}
+    result["haar_weakest_monk_band"] = {"tone": int(worst), **by_tone[worst]}
+    write_result(args.json, result, p.prog, argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, missed in misses.items():
         if missed:

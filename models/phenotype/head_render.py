@@ -113,7 +113,7 @@ void main() {
         // skin: faint mottling and, past infancy, finer texture (no pores on an infant)
         float mottle = noise(v_position * 180.0) - 0.5;
         float fine = noise(v_position * 1400.0) - 0.5;
-        albedo *= 1.0 + 0.08 * mottle + 0.06 * detail * fine;
+        albedo *= 1.0 + 0.035 * mottle + 0.03 * detail * fine;
         vec3 lips = albedo * vec3(0.92, 0.62, 0.62);
         albedo = mix(albedo, lips, clamp(v_paint.z, 0.0, 1.0));
         albedo = mix(albedo, to_linear(hair) * 0.7, clamp(v_paint.y, 0.0, 1.0));

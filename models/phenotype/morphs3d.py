@@ -15,29 +15,96 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: HPO id -> {local change: amount at intensity 1}. Left and right are changed together.
-FEATURE_CHANGES: dict[str, dict[str, float]] = {
-    "HP:0000316": {"l-eye-trans-out": 1.0, "r-eye-trans-out": 1.0},  # Hypertelorism
-    "HP:0000601": {"l-eye-trans-out": -1.0, "r-eye-trans-out": -1.0},  # Hypotelorism
-    "HP:0000154": {"mouth-scale-horiz-incr": 1.0},  # Wide mouth
-    "HP:0000160": {"mouth-scale-horiz-incr": -1.0},  # Narrow mouth
-    "HP:0000343": {"mouth-trans-up": -0.6, "nose-trans-up": 0.3},  # Long philtrum
-    "HP:0000322": {"mouth-trans-up": 0.6, "nose-trans-up": -0.3},  # Short philtrum
+import numpy as np
+
+from .morphology import FEATURES
+
+#: The amount of a feature at a typical shift: a realised feature moves its dimension by about this many SD
+#: (`models.phenotype.sampler.SHIFT_MEAN`), so a dimension's change per SD is its amount below / TYPICAL_SD.
+TYPICAL_SD = 2.9
+
+
+def _both(name: str, amount: float) -> dict[str, float]:
+    return {f"l-{name}": amount, f"r-{name}": amount}
+
+
+#: Morphology dimension (`models.phenotype.morphology.DIMENSIONS`) -> {local change: amount at +TYPICAL_SD}.
+#: Continuous dimensions scale with the child's SD score (identity variation and features alike);
+#: categorical ones (epicanthus) with their 0-1.5 presence.
+DIMENSION_CHANGES: dict[str, dict[str, float]] = {
+    "interpupillary": _both("eye-trans-out", 1.0),  # hypertelorism +, hypotelorism -
     # corner2 is the outer canthus: raising it (and lowering the inner one) slants the fissure up
-    "HP:0000582": {
-        "l-eye-corner2-up": -1.0,
-        "r-eye-corner2-up": -1.0,
-        "l-eye-corner1-up": 0.5,
-        "r-eye-corner1-up": 0.5,
-    },
-    "HP:0000494": {
-        "l-eye-corner2-up": 1.0,
-        "r-eye-corner2-up": 1.0,
-        "l-eye-corner1-up": -0.5,
-        "r-eye-corner1-up": -0.5,
-    },
-    "HP:0000445": {"nose-scale-horiz-incr": 1.0, "nose-flaring-incr": 0.5},  # Wide nose
+    "canthal_tilt": {**_both("eye-corner2-up", -1.0), **_both("eye-corner1-up", 0.5)},
+    "epicanthus": _both("eye-epicanthus-out", 1.0),
+    "alar_width": {"nose-scale-horiz-incr": 1.0, "nose-flaring-incr": 0.5},
+    "nose_length": {"nose-scale-vert-incr": 1.0},
+    "nares_anteversion": {"nose-point-up": 1.0},
+    "nasal_tip_width": {"nose-point-width-incr": 1.0},
+    "philtrum_length": {"mouth-trans-up": -0.6, "nose-trans-up": 0.3},
+    "upper_lip_height": {"mouth-upperlip-height-incr": 1.0, "mouth-upperlip-volume-incr": 0.6},
+    "lower_lip_height": {"mouth-lowerlip-height-incr": 1.0, "mouth-lowerlip-volume-incr": 0.8},
+    "mouth_width": {"mouth-scale-horiz-incr": 1.0},
+    "mouth_corners": {"mouth-angles-up": 1.0},
+    "mandible_length": {"chin-prognathism-incr": 1.0, "chin-height-incr": 0.3},  # micrognathia -
+    "chin_pointed": {"chin-width-incr": -1.0},
+    "malar_prominence": _both("cheek-bones-incr", 1.0),
+    "midface_projection": {"nose-trans-forward": 0.5, **_both("cheek-bones-incr", 0.4)},
+    "cheek_fullness": _both("cheek-volume-incr", 1.0),
+    "face_length": {"chin-height-incr": 0.6, "head-scale-vert-incr": 0.5},
+    "face_roundness": {"head-scale-horiz-incr": 0.5, "head-fat-incr": 0.5},
+    "frontal_bossing": {"forehead-trans-forward": 0.6, "forehead-nubian-incr": 0.6},
+    "forehead_height": {"forehead-scale-vert-incr": 1.0},
+    "forehead_width": {"forehead-temple-incr": 1.0},
+    "cephalic_index": {"head-scale-depth-incr": -0.8, "head-back-scale-depth-incr": -0.6},  # brachycephaly +
+    "ear_height": _both("ear-trans-up", 1.0),  # low-set ears -
+    "ear_rotation": _both("ear-rot-forward", -1.0),  # posteriorly rotated +
+    "ear_length": {**_both("ear-scale-vert-incr", 1.0), **_both("ear-scale-incr", 0.3)},
+    "ear_protrusion": _both("ear-wing-incr", 1.0),
 }
+#: Dimensions drawn with facial action units (ARKit names): {action: amount at +TYPICAL_SD or presence 1}.
+DIMENSION_ACTIONS: dict[str, dict[str, float]] = {
+    "ptosis": {"eyeBlinkLeft": 0.35, "eyeBlinkRight": 0.35},
+    "open_mouth": {"jawOpen": 0.3},
+    "protruding_tongue": {"jawOpen": 0.25, "tongueOut": 0.7},
+}
+_CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
+
+
+def head_changes(
+    dims: Mapping[str, float], identity: Mapping[str, float] | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """A child's local changes and facial action units from its morphology.
+
+    Args:
+        dims: dimension -> SD score (continuous) or presence 0-1.5 (categorical), as
+            `models.phenotype.sampler.sample_child` draws them; dimensions without a 3D form are ignored.
+        identity: identity-only local changes to add (changes no dimension uses), or None.
+
+    Returns:
+        (local change -> amount, facial action -> 0 to 1), for `models.phenotype.head_model.HeadParams`.
+    """
+    local: dict[str, float] = dict(identity or {})
+    actions: dict[str, float] = {}
+    for table, out in ((DIMENSION_CHANGES, local), (DIMENSION_ACTIONS, actions)):
+        for dim, changes in table.items():
+            value = float(dims.get(dim, 0.0))
+            scale = value if dim in _CATEGORICAL else value / TYPICAL_SD
+            if scale == 0.0 or dim in _CATEGORICAL and value <= 0:
+                continue
+            for name, amount in changes.items():
+                out[name] = out.get(name, 0.0) + amount * scale
+    actions = {k: float(np.clip(v, 0.0, 1.0)) for k, v in actions.items()}
+    return local, actions
+
+
+#: HPO id -> {local change: amount at intensity 1}: the first features checked on the rendered image.
+FEATURE_CHANGES: dict[str, dict[str, float]] = {
+    hpo_id: {k: v * FEATURES[hpo_id].direction for k, v in DIMENSION_CHANGES[FEATURES[hpo_id].dimension].items()}
+    for hpo_id in (
+        "HP:0000316", "HP:0000601", "HP:0000154", "HP:0000160", "HP:0000343", "HP:0000322", "HP:0000582",
+        "HP:0000494", "HP:0000445",
+    )
+}  # fmt: skip
 
 
 def local_changes(features: Mapping[str, float]) -> dict[str, float]:

@@ -49,5 +49,6 @@ def dress(
     torso = build_torso(v, faces, age, sex, rng)
     brows = model.change_region("eyebrows-trans-up") > 0.5
     brow_z = float(v[brows, 2].mean()) if brows.any() else None
-    hair = grow(v, normals, faces, scalp, style, rng, shoulders=torso.shoulders, brow_z=brow_z)
+    ear_front = float(v[ears > 0.5, 1].min()) if (ears > 0.5).any() else None
+    hair = grow(v, normals, faces, scalp, style, rng, shoulders=torso.shoulders, brow_z=brow_z, tuck_y=ear_front)
     return Dressing(hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32)), clothing_colour(rng)

@@ -29,6 +29,8 @@ REGIONS: tuple[str, ...] = (
 SEXES: tuple[str, ...] = ("female", "male")
 VIEWS: tuple[str, ...] = ("frontal", "profile")
 EYE_COLOURS: tuple[str, ...] = ("brown", "dark-brown", "hazel", "green", "blue", "grey")
+#: Ancestry of the 3D engine's head: MakeHuman's artistic targets, not anthropometric norms.
+ANCESTRIES: tuple[str, ...] = ("african", "asian", "european", "mixed")
 HAIR_COLOURS: tuple[str, ...] = ("black", "dark-brown", "brown", "light-brown", "blond", "red")
 
 MIN_AGE, MAX_AGE = 0.0, 18.0  # years
@@ -56,6 +58,8 @@ class RenderSpec:
             or None to sample them.
         view: ``"frontal"`` or ``"profile"``.
         size: output width and height in pixels, 128 to 512.
+        ancestry: one of `ANCESTRIES` for the 3D engine's head shape, or None to draw one from the seed
+            (the 2.5D engine does not vary morphology with ancestry and ignores it).
     """
 
     syndrome: str = UNAFFECTED
@@ -69,6 +73,7 @@ class RenderSpec:
     features: tuple[str, ...] | None = None
     view: str = "frontal"
     size: int = 256
+    ancestry: str | None = None
 
 
 @dataclass

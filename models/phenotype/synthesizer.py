@@ -19,6 +19,7 @@ from .frontal import Frontal, render_frontal
 from .morphology import FEATURES
 from .sampler import Child, sample_child
 from .spec import (
+    ANCESTRIES,
     EYE_COLOURS,
     HAIR_COLOURS,
     MAX_AGE,
@@ -42,7 +43,7 @@ def validate_spec(spec: RenderSpec) -> RenderSpec:
     Raises:
         ValueError: with a one-line message naming the bad field (unknown syndrome, unknown or
             not rendered HPO id, age outside 0-18 years, size outside 128-512 px, intensity outside
-            0-1.5, skin tone outside Monk 1-10, unknown sex, view, eye or hair colour).
+            0-1.5, skin tone outside Monk 1-10, unknown sex, view, eye or hair colour, ancestry).
     """
     try:
         syndrome = load_catalog().get(str(spec.syndrome)).key
@@ -60,6 +61,8 @@ def validate_spec(spec: RenderSpec) -> RenderSpec:
         raise ValueError(f"hair colour must be one of {', '.join(HAIR_COLOURS)}, not {spec.hair_colour!r}")
     if not isinstance(spec.intensity, (int, float)) or not 0.0 <= float(spec.intensity) <= MAX_INTENSITY:
         raise ValueError(f"intensity must be between 0 and {MAX_INTENSITY:g}, not {spec.intensity!r}")
+    if spec.ancestry is not None and spec.ancestry not in ANCESTRIES:
+        raise ValueError(f"ancestry must be one of {', '.join(ANCESTRIES)}, not {spec.ancestry!r}")
     if spec.view not in VIEWS:
         raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {spec.view!r}")
     if not isinstance(spec.size, (int, np.integer)) or not MIN_SIZE <= int(spec.size) <= MAX_SIZE:
@@ -159,6 +162,12 @@ def present_terms(spec: RenderSpec) -> tuple[str, ...]:
     spec = validate_spec(spec)
     child = _sample(spec)
     return child.present
+
+
+def child_of(spec: RenderSpec) -> Child:
+    """The child's morphology (SD scores) and features for a validated `spec`: the draw `render` draws, which
+    the 3D engine (`models.phenotype.engine3d`) builds in 3D."""
+    return _sample(spec)
 
 
 def _sample(spec: RenderSpec) -> Child:

@@ -1,0 +1,249 @@
+"""The phenotype engine on a 3D child: ``render3d(spec) -> FaceSample``, the same contract as `synthesizer.render`.
+
+A child is drawn as the rule-based engine draws it (`synthesizer.child_of`: the identity's morphology in
+SD scores and the syndrome's features at their HPO frequencies, `sampler`), then built in 3D: its SD
+scores become anny's local changes and facial action units (`morphs3d.head_changes`), on anny's head for
+its age (through anny's morphological-age mapping), sex, ancestry and body build (drawn from anny's
+age- and sex-conditioned distributions); the head is dressed (hair in a style for age and sex, shoulders
+in a top; `portrait3d`) and rendered on the CPU (`head_render`). Landmarks are the head's own vertices
+projected into the image; region masks come from a vertex-id pass, so hair and clothing occlude them
+as they occlude the face.
+
+Only features with a 3D form (`morphs3d.DIMENSION_CHANGES`) are drawn; ``hpo_realised`` and
+``hpo_present`` list only those, so nothing downstream is told a child shows what it does not. Views:
+frontal, three-quarter and profile of the same child.
+
+Ancestry: MakeHuman's African, Asian and European targets are artistic blends, not anthropometric
+norms; PhenoFace's SD scores are measured against mostly European-derived norms (`norms`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .appearance import draw_appearance
+from .head_model import HeadModel, HeadParams
+from .head_render import ID_HAIR, Dressing, Look, camera, project, render_head
+from .morphology import FEATURES
+from .morphs3d import DIMENSION_CHANGES, head_changes
+from .portrait3d import dress
+from .spec import REGIONS, FaceSample, RenderSpec
+from .synthesizer import child_of, validate_spec
+
+#: Views the 3D engine draws (the 2.5D engine draws the first and last).
+VIEWS_3D: tuple[str, ...] = ("frontal", "three_quarter", "profile")
+#: Drawn when the spec names no ancestry, with these probabilities.
+ANCESTRY_DRAW: dict[str, float] = {"african": 0.25, "asian": 0.25, "european": 0.25, "mixed": 0.25}
+
+
+def render3d(spec: RenderSpec) -> FaceSample:
+    """Render one synthetic child in 3D.
+
+    Args:
+        spec: what to draw (`RenderSpec`); ``view`` may also be ``"three_quarter"``; ``ancestry`` None
+            draws one from the seed (`ANCESTRY_DRAW`).
+
+    Returns:
+        `FaceSample`: image (size, size, 3) uint8 RGB; landmarks (2,) float32 pixels (Farkas names:
+        ``pupil_l``, ``endocanthion_r``, ``cheilion_l``, ``subnasale``, ``gnathion``, ...; points the view
+        hides are projected all the same); masks (size, size) bool per `spec.REGIONS`; HPO terms realised
+        and present (only those with a 3D form); measurements (SD scores); the spec with its colours and
+        ancestry.
+
+    Raises:
+        ValueError: a bad spec (`synthesizer.validate_spec`) or view.
+        RuntimeError: no OpenGL on this machine (`head_render`).
+    """
+    view = spec.view
+    if view not in VIEWS_3D:
+        raise ValueError(f"view must be one of {', '.join(VIEWS_3D)}, not {view!r}")
+    spec = dataclasses.replace(validate_spec(dataclasses.replace(spec, view="frontal")), view=view)
+    child = child_of(spec)
+    app = draw_appearance(
+        spec.seed, spec.skin_tone, spec.sex, spec.age, spec.eye_colour, spec.hair_colour,
+        child.dims["skin_hypopigmentation"],
+    )  # fmt: skip
+    rng = np.random.default_rng([spec.seed, 307])  # the 3D identity: the same seed, the same child
+    names = list(ANCESTRY_DRAW)
+    drawn = names[int(rng.choice(len(names), p=list(ANCESTRY_DRAW.values())))]
+    ancestry = spec.ancestry or drawn
+    model = HeadModel.load()
+    local, actions = head_changes(child.dims, identity=_identity_changes(model, rng))
+    body = {what: model.body_sample(what, spec.age, spec.sex, rng) for what in ("weight", "muscle", "proportions")}
+    v = model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body))
+    dressing, cloth = dress(model, v, spec.age, spec.sex, rng)
+    look = Look(
+        skin=tuple(float(c) for c in app.skin),
+        iris=tuple(float(c) for c in app.eye),
+        hair=tuple(float(c) for c in app.hair),
+        cloth=cloth,
+        detail=float(np.clip(spec.age / 14, 0, 1)),
+    )
+    image = render_head(v, model.faces, model.face_region, view, spec.size, look, dressing)
+    ids = render_head(v, model.faces, model.face_region, view, spec.size, look, dressing, ids=True)
+    offset, _, mvp = camera(v.astype(np.float64), view, spec.size)
+    points = landmarks_3d(model, v, dressing)
+    xy = project(np.stack(list(points.values())), offset, mvp, spec.size)
+    drawn_3d = {f for f, feat in FEATURES.items() if feat.dimension in DIMENSION_CHANGES}
+    return FaceSample(
+        image=image,
+        landmarks=dict(zip(points, xy, strict=True)),
+        masks=_masks(model, dressing, ids),
+        hpo_realised=tuple(f for f in child.realised if f in drawn_3d),
+        hpo_present=tuple(f for f in child.present if f in drawn_3d),
+        measurements=dict(child.dims),
+        spec=dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry),
+    )
+
+
+#: Local changes that vary between children but define no feature of the table (identity only), with the
+#: SD of their draw: a child's nose, ears, chin and brows are its own.
+IDENTITY_CHANGES: dict[str, float] = {
+    "nose-hump-incr": 0.25, "nose-curve-convex": 0.25, "nose-greek-incr": 0.2, "nose-nostrils-width-incr": 0.25,
+    "nose-septumangle-incr": 0.2, "nose-volume-incr": 0.25, "chin-cleft-incr": 0.15, "chin-bones-incr": 0.25,
+    "l-ear-shape-round": 0.3, "l-ear-lobe-incr": 0.3, "l-ear-shape-triangle": 0.3, "eyebrows-angle-up": 0.3,
+    "eyebrows-trans-forward": 0.2, "mouth-cupidsbow-incr": 0.3, "mouth-dimples-out": 0.2, "l-eye-bag-incr": 0.15,
+    "l-eye-height2-incr": 0.25, "l-eye-eyefold-up": 0.25, "l-cheek-inner-incr": 0.25, "head-angle-out": 0.15,
+    "mouth-upperlip-middle-up": 0.25, "mouth-lowerlip-middle-up": 0.25, "nose-width1-incr": 0.2,
+}  # fmt: skip
+
+
+def _identity_changes(model: HeadModel, rng: np.random.Generator) -> dict[str, float]:
+    """Identity-only local changes, left and right drawn together (faces are nearly symmetric)."""
+    out = {}
+    for name, sd in IDENTITY_CHANGES.items():
+        value = float(np.clip(rng.normal(0, sd), -2.5 * sd, 2.5 * sd))
+        out[name] = value
+        if name.startswith("l-") and "r-" + name[2:] in model.local_changes:
+            out["r-" + name[2:]] = value
+    return out
+
+
+def landmarks_3d(model: HeadModel, v: np.ndarray, dressing: Dressing) -> dict[str, np.ndarray]:
+    """Named anthropometric landmarks (Farkas 1994) of one head, as (3,) float64 points in metres.
+
+    Found on the head's own geometry: the canthi and cheilia are the extreme points of the lid and
+    mouth openings (skin vertices bordering the eye and mouth cavities), the pupils the front of each
+    eye, the midline points from the midline profile (pronasale most anterior, subnasale and nasion the
+    deepest points above and below it), alare and zygion the widest points of nose and face, the ear
+    points the top and bottom of each ear, trichion where the hair starts on the midline.
+    """
+    g = _groups(model)
+    v = np.asarray(v, np.float64)
+    out: dict[str, np.ndarray] = {}
+    for side, sign in (("r", -1), ("l", 1)):  # the child's right is the image's left (x < 0)
+        lid = g["lid"][np.sign(v[g["lid"], 0]) == sign]
+        eye = g["eye_front"][np.sign(v[g["eye_front"], 0]) == sign]
+        out[f"pupil_{side}"] = v[eye[np.argmin(v[eye, 1])]]
+        out[f"endocanthion_{side}"] = v[lid[np.argmin(np.abs(v[lid, 0]))]]
+        out[f"exocanthion_{side}"] = v[lid[np.argmax(np.abs(v[lid, 0]))]]
+        mouth = g["mouth_ring"][np.sign(v[g["mouth_ring"], 0]) == sign]
+        out[f"cheilion_{side}"] = v[mouth[np.argmax(np.abs(v[mouth, 0]))]]
+        ear = g["ear"][np.sign(v[g["ear"], 0]) == sign]
+        out[f"superaurale_{side}"] = v[ear[np.argmax(v[ear, 2])]]
+        out[f"subaurale_{side}"] = v[ear[np.argmin(v[ear, 2])]]
+    mid = g["skin"][np.abs(v[g["skin"], 0]) < 0.0025]
+    front = mid[v[mid, 1] < np.median(v[g["skin"], 1])]
+    eye_z = float(v[g["eye_front"], 2].mean())
+    stomion_z = float(v[g["mouth_ring"], 2].mean())
+    out["stomion"] = np.array([0.0, v[g["mouth_ring"], 1].min(), stomion_z])
+    nose = front[(v[front, 2] < eye_z) & (v[front, 2] > stomion_z)]
+    prn = nose[np.argmin(v[nose, 1])]
+    out["pronasale"] = v[prn]
+    below = nose[v[nose, 2] < v[prn, 2]]
+    out["subnasale"] = v[below[np.argmax(v[below, 1])]] if len(below) else v[prn]
+    above = front[(v[front, 2] > v[prn, 2]) & (v[front, 2] < eye_z + 0.02)]
+    out["nasion"] = v[above[np.argmax(v[above, 1])]] if len(above) else v[prn]
+    lips = front[g["lips"][front] > 0.3]
+    out["labiale_superius"] = v[lips[np.argmax(v[lips, 2])]] if len(lips) else out["stomion"]
+    out["labiale_inferius"] = v[lips[np.argmin(v[lips, 2])]] if len(lips) else out["stomion"]
+    chin = front[(v[front, 2] < stomion_z) & (g["normal_y"][front] < -0.2)]
+    out["gnathion"] = v[chin[np.argmin(v[chin, 2])]] if len(chin) else out["stomion"]
+    out["vertex"] = v[g["skin"][np.argmax(v[g["skin"], 2])]]
+    if dressing.scalp is not None:
+        line = front[(dressing.scalp[front] > 0.2) & (dressing.scalp[front] < 0.8) & (v[front, 2] > eye_z)]
+        out["trichion"] = v[line].mean(0) if len(line) else out["vertex"]
+    nose_w = g["nose"][np.abs(v[g["nose"], 2] - out["subnasale"][2]) < 0.006]
+    skin_z = v[g["skin"], 2]
+    face = g["skin"][(skin_z > out["subnasale"][2]) & (skin_z < eye_z) & ~np.isin(g["skin"], g["ear"])]
+    face = face[v[face, 1] < np.median(v[g["skin"], 1])]
+    for side, sign in (("r", -1), ("l", 1)):
+        n_side = nose_w[np.sign(v[nose_w, 0]) == sign]
+        out[f"alare_{side}"] = v[n_side[np.argmax(np.abs(v[n_side, 0]))]] if len(n_side) else out["subnasale"]
+        f_side = face[np.sign(v[face, 0]) == sign]
+        out[f"zygion_{side}"] = v[f_side[np.argmax(np.abs(v[f_side, 0]))]]
+    return out
+
+
+def _groups(model: HeadModel) -> dict[str, np.ndarray]:
+    """Vertex groups of the head model's topology (indices; the same for every child), cached on the model."""
+    cached = getattr(model, "_phenoface_groups", None)
+    if cached is not None:
+        return cached
+    f, r = model.faces, model.face_region
+    regions = model.face_regions
+
+    def verts(name: str) -> np.ndarray:
+        return np.unique(f[r == regions.index(name)])
+
+    def moved(*changes: str) -> np.ndarray:  # (V,) how far any of these local changes moves each vertex
+        return np.maximum.reduce([model.change_region(c) for c in changes])
+
+    def member(ids: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(model.template), bool)
+        out[ids] = True
+        return out
+
+    skin = verts("skin")
+    lid = np.intersect1d(skin, verts("eye_cavity"))
+    mouth_ring = np.intersect1d(skin, verts("mouth_cavity"))
+    ear = np.where(moved("l-ear-trans-forward", "r-ear-trans-forward") > 0.5)[0]
+    lips = moved("mouth-upperlip-volume-incr", "mouth-lowerlip-volume-incr")
+    nose = np.where(moved("nose-scale-horiz-incr", "nose-scale-vert-incr", "nose-flaring-incr") > 0.3)[0]
+    eyes = member(np.concatenate([verts("eye_front"), verts("eye_cavity"), verts("eye_back")]))
+    template_normals = _normals(model.template, f)
+    label = np.full(len(model.template), -1, np.int16)  # region index of each vertex, for the masks
+    order = (  # later entries win where groups overlap
+        ("forehead", moved("forehead-scale-vert-incr") > 0.3),
+        ("cheeks", moved("l-cheek-volume-incr", "r-cheek-volume-incr") > 0.3),
+        ("chin", moved("chin-height-incr", "chin-prognathism-incr") > 0.3),
+        ("ears", member(ear)),
+        ("mouth", (moved("mouth-scale-horiz-incr") > 0.3) | member(verts("mouth_cavity")) | member(verts("tongue"))),
+        ("nose", member(nose)),
+        ("brows", moved("eyebrows-trans-up") > 0.45),
+        ("eyes", (moved("l-eye-scale-incr", "r-eye-scale-incr") > 0.3) | eyes),
+    )
+    for name, member in order:
+        label[member] = REGIONS.index(name)
+    groups = {
+        "skin": skin, "lid": lid, "mouth_ring": mouth_ring, "ear": ear, "eye_front": verts("eye_front"),
+        "nose": nose, "lips": lips, "normal_y": template_normals[:, 1], "label": label,
+    }  # fmt: skip
+    model._phenoface_groups = groups
+    return groups
+
+
+def _normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
+    from .head_render import vertex_normals
+
+    return vertex_normals(np.asarray(v, np.float64), f)
+
+
+def _masks(model: HeadModel, dressing: Dressing, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Region masks (size, size) bool from the vertex-id image: each visible vertex's region; hair where
+    hair cards or the painted scalp show."""
+    label = _groups(model)["label"]
+    visible = ids >= 0
+    per_pixel = np.full(ids.shape, -1, np.int16)
+    per_pixel[visible] = label[ids[visible]]
+    masks = {name: per_pixel == i for i, name in enumerate(REGIONS)}
+    hair = ids == ID_HAIR
+    if dressing.scalp is not None:
+        hair |= visible & (dressing.scalp[np.where(visible, ids, 0)] > 0.5)
+    masks["hair"] = hair
+    for name in REGIONS:
+        if name != "hair":
+            masks[name] &= ~hair
+    return masks

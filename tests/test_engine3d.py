@@ -1,0 +1,98 @@
+"""The 3D phenotype engine keeps the contract (`RenderSpec` -> `FaceSample`) and draws features the defined way."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from models.faces import PHENOTYPE_3D, FaceRequest, draw_faces
+from models.phenotype.engine3d import VIEWS_3D, render3d
+from models.phenotype.morphology import FEATURES
+from models.phenotype.morphs3d import DIMENSION_CHANGES
+from models.phenotype.spec import REGIONS, RenderSpec
+
+SPEC = RenderSpec(syndrome="unaffected", age=7, sex="female", skin_tone=5, seed=3, size=192, ancestry="mixed")
+
+
+@pytest.fixture(scope="module")
+def frontal():
+    return render3d(SPEC)
+
+
+def _distance(sample, a: str, b: str) -> float:
+    return float(np.linalg.norm(sample.landmarks[a] - sample.landmarks[b]))
+
+
+def test_the_sample_keeps_the_contract(frontal):
+    s = frontal
+    assert s.image.shape == (192, 192, 3) and s.image.dtype == np.uint8
+    assert set(s.masks) == set(REGIONS)
+    assert all(m.shape == (192, 192) and m.dtype == bool for m in s.masks.values())
+    for name in ("pupil_r", "pupil_l", "endocanthion_r", "exocanthion_l", "cheilion_r", "subnasale", "gnathion"):
+        x, y = s.landmarks[name]
+        assert 0 <= x < 192 and 0 <= y < 192, name
+    # the child's right is the image's left; eyes above nose above mouth above chin
+    assert s.landmarks["pupil_r"][0] < s.landmarks["pupil_l"][0]
+    assert s.landmarks["exocanthion_r"][0] < s.landmarks["endocanthion_r"][0] < s.landmarks["endocanthion_l"][0]
+    ys = [s.landmarks[n][1] for n in ("pupil_l", "subnasale", "stomion", "gnathion")]
+    assert ys == sorted(ys)
+    # the masks lie where the landmarks are
+    for name, region in (("pupil_l", "eyes"), ("pronasale", "nose"), ("cheilion_r", "mouth")):
+        x, y = np.round(s.landmarks[name]).astype(int)
+        assert s.masks[region][y - 2 : y + 3, x - 2 : x + 3].any(), name
+    hair_rows = np.where(s.masks["hair"].any(1))[0]
+    assert hair_rows.min() < s.landmarks["pupil_l"][1] - 20
+    assert s.spec.ancestry == "mixed" and s.hpo_realised == () and s.hpo_present == ()
+
+
+def test_the_same_spec_gives_the_same_bytes_and_other_seeds_other_children(frontal):
+    assert np.array_equal(render3d(SPEC).image, frontal.image)
+    other = render3d(dataclasses.replace(SPEC, seed=4))
+    assert np.abs(other.image.astype(int) - frontal.image.astype(int)).mean() > 3
+
+
+def test_every_view_draws_the_same_child():
+    images = [render3d(dataclasses.replace(SPEC, view=v, size=128)).image for v in VIEWS_3D]
+    assert all(i.shape == (128, 128, 3) for i in images)
+    assert np.abs(images[0].astype(int) - images[2].astype(int)).mean() > 5
+    with pytest.raises(ValueError, match="view"):
+        render3d(dataclasses.replace(SPEC, view="top"))
+    with pytest.raises(ValueError, match="ancestry"):
+        render3d(dataclasses.replace(SPEC, ancestry="martian"))
+
+
+def test_only_features_with_a_3d_form_are_reported():
+    s = render3d(dataclasses.replace(SPEC, syndrome="down", seed=8))
+    assert s.hpo_realised, "Down syndrome draws some 3D features"
+    assert all(FEATURES[f].dimension in DIMENSION_CHANGES for f in s.hpo_realised)
+    assert set(s.hpo_present) <= set(s.hpo_realised)
+
+
+@pytest.mark.parametrize(
+    ("hpo_id", "view", "measure", "sign"),
+    [
+        ("HP:0000316", "frontal", lambda s: _distance(s, "pupil_r", "pupil_l"), 1),  # hypertelorism
+        ("HP:0000154", "frontal", lambda s: _distance(s, "cheilion_r", "cheilion_l"), 1),  # wide mouth
+        # micrognathia in profile: the chin falls back towards the neck (the face looks to the right)
+        ("HP:0000347", "profile", lambda s: s.landmarks["gnathion"][0] - s.landmarks["subnasale"][0], -1),
+        # low-set ears in profile: the top of the ear drops relative to the eyes (image y grows downwards)
+        ("HP:0000369", "profile", lambda s: s.landmarks["superaurale_r"][1] - s.landmarks["pupil_r"][1], 1),
+    ],
+)
+def test_a_feature_moves_the_childs_own_landmarks_the_defined_way(hpo_id, view, measure, sign):
+    for seed in (1, 2):
+        spec = dataclasses.replace(SPEC, seed=seed, view=view, size=256, features=(hpo_id,), syndrome="unaffected")
+        with_it, without = render3d(spec), render3d(dataclasses.replace(spec, intensity=0.0))
+        assert hpo_id in with_it.hpo_realised and not without.hpo_realised
+        assert sign * (measure(with_it) - measure(without)) > 1.0, (hpo_id, seed)
+
+
+def test_draw_faces_pairs_the_3d_child_with_itself_without_the_syndrome():
+    spec = dataclasses.replace(SPEC, syndrome="williams_beuren", ancestry=None, size=128)
+    face, pair = draw_faces(FaceRequest(spec=spec, generator=PHENOTYPE_3D))
+    assert not face.without and pair.without
+    assert face.spec.ancestry == pair.spec.ancestry is not None  # drawn from the seed, the same for both
+    assert "anny" in face.info["head_model"] and "phenotype3d" in face.info["generator"]
+    assert np.abs(face.image.astype(int) - pair.image.astype(int)).mean() > 0.5
