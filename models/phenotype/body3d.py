@@ -9,6 +9,7 @@ nothing below the neckline is measured or changed by any feature.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +58,7 @@ def neck_loop(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: the mesh has no open boundary low on the neck.
     """
-    edges = np.sort(np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
-    unique, count = np.unique(edges, axis=0, return_counts=True)
-    ids = np.unique(unique[count == 1])
+    ids = _open_vertices(np.ascontiguousarray(faces, np.int64).tobytes())
     if not len(ids):
         raise ValueError("the head mesh has no open neck to attach shoulders to")
     low = vertices[ids, 2].min()
@@ -67,6 +66,15 @@ def neck_loop(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     centre = vertices[ids].mean(0)
     angle = np.arctan2(vertices[ids, 1] - centre[1], vertices[ids, 0] - centre[0])
     return ids[np.argsort(angle)]
+
+
+@functools.lru_cache(maxsize=8)
+def _open_vertices(faces_key: bytes) -> np.ndarray:
+    """Vertices on the open boundary of a triangle list (edges used by one triangle), cached per topology."""
+    faces = np.frombuffer(faces_key, dtype=np.int64).reshape(-1, 3)
+    edges = np.sort(np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    unique, count = np.unique(edges, axis=0, return_counts=True)
+    return np.unique(unique[count == 1])
 
 
 def build_torso(vertices: np.ndarray, faces: np.ndarray, age: float, sex: str, rng: np.random.Generator) -> Torso:

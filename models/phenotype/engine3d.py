@@ -71,7 +71,16 @@ def render3d(spec: RenderSpec) -> FaceSample:
     ancestry = spec.ancestry or drawn
     model = HeadModel.load()
     local, actions = head_changes(child.dims, identity=_identity_changes(model, rng))
-    body = {what: model.body_sample(what, spec.age, spec.sex, rng) for what in ("weight", "muscle", "proportions")}
+    # body build: anny's draw for the age and sex, pulled halfway to its mean (its tails give faces bloated or
+    # gaunt beyond what a portrait of a healthy child shows)
+    body = {
+        what: 0.5
+        * (
+            model.body_sample(what, spec.age, spec.sex, rng)
+            + model.body_mean(what, model.anny_age(spec.age), spec.sex)
+        )
+        for what in ("weight", "muscle", "proportions")
+    }
     v = model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body))
     dressing, cloth = dress(model, v, spec.age, spec.sex, rng)
     look = Look(

@@ -44,11 +44,11 @@ class HairStyle:
 
 
 STYLES: dict[str, HairStyle] = {
-    "infant": HairStyle("infant", 0.02, 0.0015, 1200, 0.006, 0.35, None),
-    "cropped": HairStyle("cropped", 0.035, 0.003, 1800, 0.012, 0.95, None),
-    "short": HairStyle("short", 0.08, 0.006, 1800, 0.015, 1.0, 0.45),
-    "bob": HairStyle("bob", 0.17, 0.008, 2200, 0.018, 1.0, 0.0),
-    "long": HairStyle("long", 0.30, 0.009, 2400, 0.018, 1.0, 0.3),
+    "infant": HairStyle("infant", 0.016, 0.001, 1500, 0.004, 0.6, None),
+    "cropped": HairStyle("cropped", 0.035, 0.003, 1400, 0.013, 0.95, None),
+    "short": HairStyle("short", 0.08, 0.006, 1400, 0.017, 1.0, 0.45),
+    "bob": HairStyle("bob", 0.17, 0.008, 1700, 0.02, 1.0, 0.0),
+    "long": HairStyle("long", 0.30, 0.009, 1800, 0.02, 1.0, 0.3),
 }
 
 
@@ -183,12 +183,14 @@ def grow(
     flow += rng.normal(0, 0.004, flow.shape)
     direction = _tangential(flow, root_n)
 
-    lengths = style.length * rng.uniform(0.8, 1.1, style.cards)
+    # lengths are for a head of about 20 cm (vertex to chin); smaller heads grow proportionally shorter hair
+    head = float(v[:, 2].max() - v[:, 2].min())
+    lengths = style.length * min(1.0, head / 0.2) * rng.uniform(0.8, 1.1, style.cards)
     if brow_z is not None:  # a fringe: hair falling forward over the forehead stops above the brows
         forward = direction[:, 1] < -0.3
         room = np.clip(roots[:, 2] - (brow_z + 0.008), 0.004, None) * 1.15
         lengths = np.where(forward, np.minimum(lengths, room), lengths)
-    steps = 8 if style.length < 0.05 else 20
+    steps = 6 if style.length < 0.05 else 12
     layer = rng.uniform(0.0, 1.0, style.cards)  # outer cards stand further off the scalp
     lift = style.lift * (0.35 + 0.65 * layer) + 0.001
     # hair lies on the skull down to about the ear lobes; below that it hangs free
@@ -197,15 +199,19 @@ def grow(
     points = np.empty((style.cards, steps + 1, 3))
     points[:, 0] = roots + root_n * 0.0005
     d = direction
+    stopped = np.zeros(style.cards, bool)
     for k in range(1, steps + 1):
         seg = (lengths / steps)[:, None]
         p = points[:, k - 1] + d * seg
         p = _follow(p, tree, v, n, lift * min(1.0, 0.4 + k / 3), attached=p[:, 2] > hang_z)
-        if shoulders is not None:
-            p = _keep_off_torso(p, shoulders, lift)
+        if shoulders is not None:  # hair that reaches the shoulders ends there
+            stopped |= _on_shoulders(p, shoulders)
         if tuck_y is not None and brow_z is not None and style.length > 0.1:
             side = (p[:, 2] < brow_z) & (np.abs(p[:, 0]) > 0.4 * half_width)
             p[:, 1] = np.where(side, np.maximum(p[:, 1], tuck_y), p[:, 1])
+        if tuck_y is not None and brow_z is not None:  # no strand crosses the face: it ends where it would
+            stopped |= (p[:, 2] < brow_z) & (np.abs(p[:, 0]) < 0.45 * half_width) & (p[:, 1] < tuck_y)
+            p[stopped] = points[stopped, k - 1]
         d = p - points[:, k - 1]
         d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
         d = d + np.array([0.0, 0.0, -1.0]) * stiffness * (1 + k / steps)  # gravity bends the strand down
@@ -222,7 +228,7 @@ def _tangential(flow: np.ndarray, normal: np.ndarray) -> np.ndarray:
 def _follow(p: np.ndarray, tree, v: np.ndarray, n: np.ndarray, lift: np.ndarray, attached: np.ndarray) -> np.ndarray:
     """Keep points `lift` off the head: attached points are held on that shell (hair lying on the skull),
     free ones are only pushed out when they would sink closer."""
-    _, idx = tree.query(p, k=6)
+    _, idx = tree.query(p, k=4)
     q = v[idx].mean(1)
     nq = n[idx].mean(1)
     nq /= np.linalg.norm(nq, axis=1, keepdims=True)
@@ -231,16 +237,11 @@ def _follow(p: np.ndarray, tree, v: np.ndarray, n: np.ndarray, lift: np.ndarray,
     return p + nq * move[:, None]
 
 
-def _keep_off_torso(p: np.ndarray, shoulders: tuple[float, float, float], lift: np.ndarray) -> np.ndarray:
-    """Rest points on the shoulders: an elliptic cylinder below the shoulder line, rounded above it."""
+def _on_shoulders(p: np.ndarray, shoulders: tuple[float, float, float]) -> np.ndarray:
+    """(N,) bool: points that reach the torso (an elliptic cylinder below the shoulder line)."""
     z0, half_w, half_d = shoulders
-    out = p.copy()
-    below = p[:, 2] < z0
     r = np.sqrt((p[:, 0] / half_w) ** 2 + (p[:, 1] / half_d) ** 2)
-    inside = below & (r < 1.0) & (np.abs(p[:, 0]) > 0.35 * half_w)
-    # on top of the shoulder: lift the point to the shoulder line, plus the lift
-    out[inside, 2] = z0 + np.asarray(lift)[inside] * 0.5
-    return out
+    return (p[:, 2] < z0) & (r < 1.0)
 
 
 def _cards(points, root_normals, style, layer, rng, n_head, scalp) -> HairCards:

@@ -16,6 +16,7 @@ until they are, these images are previews of the geometry, not faces to show a f
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -73,13 +74,13 @@ in vec4 v_paint;  // brow and lash line, scalp, lips, fabric
 in vec4 v_light;
 out vec4 colour;
 uniform sampler2DShadow shadow_map;
-float lit_by_key(vec4 light_pos) {  // percentage-closer filtering over 5 x 5 texels: a soft studio shadow
+float lit_by_key(vec4 light_pos) {  // percentage-closer filtering, 3 x 3 bilinear taps: a soft studio shadow
     vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
     float sum = 0.0;
-    for (int i = -2; i <= 2; i++)
-        for (int j = -2; j <= 2; j++)
-            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 1.5 / 1024.0, p.z - 0.004));
-    return sum / 25.0;
+    for (int i = -1; i <= 1; i++)
+        for (int j = -1; j <= 1; j++)
+            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 2.0 / 1024.0, p.z - 0.004));
+    return sum / 9.0;
 }
 
 vec3 to_linear(vec3 c) { return pow(c, vec3(2.2)); }
@@ -101,8 +102,9 @@ void main() {
     if (region == 2) {  // eye front: pupil, iris (with radial fibres and a dark limbal ring), sclera
         float r = length(v_eye.xy);
         float fibres = 0.85 + 0.3 * noise(vec3(atan(v_eye.y, v_eye.x) * 9.0, r * 20.0, 0.0));
-        vec3 ir = to_linear(iris) * (0.7 + 0.6 * r) * fibres * (r > 0.36 ? 0.55 : 1.0);
-        albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75));
+        vec3 ir = to_linear(iris) * (0.7 + 0.6 * r) * fibres * (r > 0.36 ? 0.55 : 1.0) * min(1.0, 0.8 / exposure);
+        // the sclera is metered with the eye, not the skin: it stays below white however dark the skin
+        albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75) * min(1.0, 0.65 / exposure));
         shine = 0.9;
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
@@ -116,8 +118,10 @@ void main() {
         albedo *= 1.0 + 0.035 * mottle + 0.03 * detail * fine;
         vec3 lips = albedo * vec3(0.92, 0.62, 0.62);
         albedo = mix(albedo, lips, clamp(v_paint.z, 0.0, 1.0));
-        albedo = mix(albedo, to_linear(hair) * 0.7, clamp(v_paint.y, 0.0, 1.0));
-        albedo = mix(albedo, to_linear(hair), clamp(v_paint.x, 0.0, 0.9));
+        albedo *= mix(vec3(1.0), vec3(1.0, 0.84, 0.82), clamp(v_eye.z, 0.0, 1.0));  // cheeks' warmth (blush)
+        vec3 hair_lin = to_linear(hair) * min(1.0, 1.6 / exposure);  // as photographed (see _draw_hair)
+        albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
+        albedo = mix(albedo, hair_lin, clamp(v_paint.x, 0.0, 0.9));
         shine = mix(0.06, 0.02, max(v_paint.x, v_paint.y)) + 0.08 * v_paint.z;
         if (v_paint.w > 0.0) {  // fabric: a matte weave
             float weave = 0.92 + 0.08 * noise(v_position * vec3(2200.0, 2200.0, 600.0));
@@ -130,7 +134,7 @@ void main() {
     float key = max((dot(n, key_dir) + 0.35 * skin_w) / (1.0 + 0.35 * skin_w), 0.0);
     key *= mix(0.3, 1.0, lit_by_key(v_light));
     float fill = max((dot(n, fill_dir) + 0.5) / 1.5, 0.0);
-    vec3 subsurface = vec3(1.0, 0.55, 0.45) * 0.10 * skin_w * (1.0 - abs(dot(n, key_dir)));
+    vec3 subsurface = vec3(1.0, 0.45, 0.35) * 0.22 * skin_w * (1.0 - 0.6 * abs(dot(n, key_dir)));
     vec3 h = normalize(key_dir + view);
     float spec = shine * pow(max(dot(n, h), 0.0), region == 2 ? 200.0 : 40.0) * (region == 2 ? 3.0 : 1.0);
     float ao = mix(0.55, 1.0, v_occlusion);
@@ -175,13 +179,13 @@ in vec2 v_shade;
 in vec4 v_light;
 out vec4 colour;
 uniform sampler2DShadow shadow_map;
-float lit_by_key(vec4 light_pos) {  // percentage-closer filtering over 5 x 5 texels: a soft studio shadow
+float lit_by_key(vec4 light_pos) {  // percentage-closer filtering, 3 x 3 bilinear taps: a soft studio shadow
     vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
     float sum = 0.0;
-    for (int i = -2; i <= 2; i++)
-        for (int j = -2; j <= 2; j++)
-            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 1.5 / 1024.0, p.z - 0.004));
-    return sum / 25.0;
+    for (int i = -1; i <= 1; i++)
+        for (int j = -1; j <= 1; j++)
+            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 2.0 / 1024.0, p.z - 0.004));
+    return sum / 9.0;
 }
 float hash(float x) { return fract(sin(x * 91.345 + 7.13) * 43758.5453); }
 void main() {
@@ -209,6 +213,17 @@ void main() {
 
 _lock = threading.Lock()
 _context = None
+
+
+_programs: dict[tuple[str, str], object] = {}
+
+
+def _program(ctx, vertex: str, fragment: str):
+    """A compiled shader program, compiled once per process (llvmpipe compiles slowly)."""
+    key = (vertex, fragment)
+    if key not in _programs:
+        _programs[key] = ctx.program(vertex_shader=vertex, fragment_shader=fragment)
+    return _programs[key]
 
 
 def _gl():
@@ -259,46 +274,88 @@ class Dressing:
         torso: shoulders and top (`models.phenotype.body3d.build_torso`), or None.
         scalp: (V,) float in [0, 1], hair colour painted on the scalp under the cards.
         lips: (V,) float in [0, 1], vermilion of the lips.
+        blush: (V,) float in [0, 1], the cheeks' warmer colour.
     """
 
     hair: object | None = None
     torso: object | None = None
     scalp: np.ndarray | None = None
     lips: np.ndarray | None = None
+    blush: np.ndarray | None = None
 
 
 def exposure_for(skin: tuple[float, float, float]) -> float:
-    """Exposure for a skin colour, as a portrait photographer meters on the face: darker skin gets more light,
-    up to 2.5 stops' worth of gain (1.0 for the lightest Monk tones), so its detail is not lost in shadow."""
+    """Exposure for a skin colour, as a portrait photographer meters on the face.
+
+    The lit face is placed at ``0.62 * L ** 0.38`` in linear light (L: the skin's linear luminance): light
+    skin about one stop over middle grey, the darkest Monk tones about 1.3 stops under it, so that
+    light skin does not burn out and dark skin keeps its shading and detail instead of turning black.
+    The gain is kept within 0.5 to 8 (clothes and hair are exposed with the face, as in a photograph).
+    """
     linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
-    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
-    return float(np.clip((0.35 / max(luminance, 1e-4)) ** 0.45, 1.0, 2.5))
+    luminance = max(float(linear @ np.array([0.2126, 0.7152, 0.0722])), 1e-4)
+    face_light = 0.9  # what the key, fill and ambient lights give a face-on surface (see _FRAGMENT)
+    return float(np.clip(0.62 * luminance**0.38 / (luminance * face_light), 0.5, 8.0))
+
+
+@functools.lru_cache(maxsize=8)
+def _topology(key: bytes, n_vertices: int):
+    """Sparse matrices of a triangle list (cached: every child of the head model shares its topology):
+    vertex-by-face incidence, and the row-normalised vertex adjacency (each row averages the neighbours)."""
+    from scipy import sparse
+
+    faces = np.frombuffer(key, dtype=np.int64).reshape(-1, 3)
+    f = len(faces)
+    incidence = sparse.csr_matrix(
+        (np.ones(3 * f), (faces.reshape(-1), np.repeat(np.arange(f), 3))), shape=(n_vertices, f)
+    )
+    pairs = ((0, 1), (1, 2), (2, 0), (1, 0), (2, 1), (0, 2))
+    rows = np.concatenate([faces[:, a] for a, _ in pairs])
+    cols = np.concatenate([faces[:, b] for _, b in pairs])
+    adjacency = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_vertices, n_vertices))
+    count = np.asarray(adjacency.sum(1)).ravel()
+    mean = sparse.diags(1 / np.maximum(count, 1)) @ adjacency
+    return incidence, mean.tocsr()
+
+
+@functools.lru_cache(maxsize=8)
+def _vertex_regions(faces_key: bytes, regions_key: bytes, n_vertices: int) -> np.ndarray:
+    """(V,) float32 region of each vertex (the last region among its triangles'), cached per topology."""
+    faces = np.frombuffer(faces_key, dtype=np.int64).reshape(-1, 3)
+    regions = np.frombuffer(regions_key, dtype=np.int64)
+    out = np.zeros(n_vertices, dtype=np.float32)
+    for r in np.unique(regions):
+        out[np.unique(faces[regions == r])] = r
+    return out
+
+
+def _topology_of(faces: np.ndarray, n_vertices: int):
+    return _topology(np.ascontiguousarray(faces, dtype=np.int64).tobytes(), n_vertices)
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(V, 3) float32 unit normals, area-weighted over each vertex's triangles."""
     tri = vertices[faces]  # (F, 3, 3)
     face_n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    n = np.zeros_like(vertices, dtype=np.float64)
-    for k in range(3):
-        np.add.at(n, faces[:, k], face_n)
+    n = _topology_of(faces, len(vertices))[0] @ face_n
     return (n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _occlusion(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(V,) float32 in [0, 1], 1 where open: how far a vertex sits out of its neighbours' mean (concavity)."""
-    total = np.zeros_like(vertices, dtype=np.float64)
-    count = np.zeros(len(vertices))
-    for a, b in ((0, 1), (1, 2), (2, 0), (1, 0), (2, 1), (0, 2)):
-        np.add.at(total, faces[:, a], vertices[faces[:, b]])
-        np.add.at(count, faces[:, a], 1)
-    offset = ((vertices - total / np.maximum(count, 1)[:, None]) * normals).sum(1)  # >0 convex, <0 concave
+    neighbours = _topology_of(faces, len(vertices))[1] @ vertices
+    offset = ((vertices - neighbours) * normals).sum(1)  # >0 convex, <0 concave
     return np.clip(0.5 + offset / 0.004, 0.0, 1.0).astype(np.float32)
 
 
-def _eye_coordinates(vertices: np.ndarray, faces: np.ndarray, regions: np.ndarray, eye_region: int) -> np.ndarray:
-    """(V, 3): for eye-front vertices, (x, z) offset from their eye's axis in eye radii; zeros elsewhere."""
+def _eye_coordinates(
+    vertices: np.ndarray, faces: np.ndarray, regions: np.ndarray, eye_region: int, blush: np.ndarray | None = None
+) -> np.ndarray:
+    """(V, 3): for eye-front vertices, (x, z) offset from their eye's axis in eye radii, zeros elsewhere; the third
+    column carries the skin's blush (the shader reads it on skin only)."""
     out = np.zeros((len(vertices), 3), dtype=np.float32)
+    if blush is not None:
+        out[:, 2] = blush
     ids = np.unique(faces[regions == eye_region])
     if not len(ids):
         return out
@@ -409,10 +466,18 @@ def render_head(
     dressing = dressing or Dressing()
     v = np.asarray(vertices, dtype=np.float64)
     offset, rot, mvp = camera(v, view, size)
+    if ids:  # one sample per pixel: masks at the image's own resolution
+        with _lock:
+            ctx = _gl()
+            fbo = ctx.simple_framebuffer((size, size), components=4)
+            fbo.use()
+            data, released = _draw_ids(ctx, mvp, v - offset, faces, dressing, offset, fbo, size)
+            for obj in [fbo, *released]:
+                obj.release()
+        return data
     normals = vertex_normals(v, faces)
-    per_vertex_region = np.zeros(len(v), dtype=np.float32)
-    for r in np.unique(face_region):
-        per_vertex_region[np.unique(faces[face_region == r])] = r
+    per_vertex_region = _vertex_regions(np.ascontiguousarray(faces, np.int64).tobytes(),
+                                        np.ascontiguousarray(face_region, np.int64).tobytes(), len(v))  # fmt: skip
     zeros = np.zeros(len(v), np.float32)
     paint = np.stack(
         [
@@ -429,7 +494,7 @@ def render_head(
             normals,
             per_vertex_region[:, None],
             _occlusion(v, normals, faces)[:, None],
-            _eye_coordinates(v, faces, face_region, 2),
+            _eye_coordinates(v, faces, face_region, 2, dressing.blush),
             paint,
         ]
     ).astype(np.float32)
@@ -444,65 +509,60 @@ def render_head(
         t_attr[:, 14] = torso.cloth
         triangles = np.vstack([triangles, torso.triangles + len(v)])
         attributes = np.vstack([attributes, t_attr])
-    scale = 3 if size <= 384 else 2  # supersampled, then averaged: smooth edges and fine hairs
+    scale = 2  # supersampled, then averaged: smooth edges and fine hairs
     with _lock:
         ctx = _gl()
         fbo = ctx.simple_framebuffer((size * scale, size * scale), components=4)
         fbo.use()
         fbo.clear(*look.backdrop, 1.0, depth=1.0)
         released = [fbo]
-        if ids:
-            data, more = _draw_ids(ctx, mvp, v - offset, faces, dressing, offset, fbo, size * scale)
-            released += more
-        else:
-            light_vp = _light_matrix(rot, attributes[:, :3])
-            meshes = [(attributes[:, :3], triangles)]
-            if dressing.hair is not None and len(dressing.hair.triangles):
-                meshes.append((dressing.hair.positions - offset, dressing.hair.triangles))
-            shadow = _shadow_map(ctx, light_vp, meshes, released)
-            fbo.use()
-            shadow.use(location=0)
-            program = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
-            program["shadow_map"].value = 0
-            program["light_vp"].write(light_vp.T.tobytes())
-            program["mvp"].write(mvp.astype(np.float32).T.tobytes())
-            program["rot"].write(rot.astype(np.float32).T.tobytes())
-            program["skin"].value = tuple(look.skin)
-            program["exposure"].value = exposure_for(look.skin)
-            program["hair"].value = tuple(look.hair)
-            program["iris"].value = tuple(look.iris)
-            program["cloth"].value = tuple(look.cloth)
-            program["detail"].value = float(np.clip(look.detail, 0, 1))
-            program["key_dir"].value = tuple(_unit(KEY_LIGHT))
-            program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
-            vbo = ctx.buffer(attributes.tobytes())
-            ibo = ctx.buffer(triangles.tobytes())
-            vao = ctx.vertex_array(
-                program,
-                [(vbo, "3f 3f 1f 1f 3f 4f", "position", "normal", "region", "occlusion", "eye_local", "paint")],
-                ibo,
-            )
-            vao.render()
-            released += [vao, vbo, ibo, program]
-            if dressing.hair is not None and len(dressing.hair.triangles):
-                released += _draw_hair(ctx, mvp, rot, dressing.hair, offset, look, light_vp)
-            data = np.frombuffer(fbo.read(components=3), dtype=np.uint8).reshape(size * scale, size * scale, 3)
+        light_vp = _light_matrix(rot, attributes[:, :3])
+        meshes = [(attributes[:, :3], triangles)]
+        if dressing.hair is not None and len(dressing.hair.triangles):
+            meshes.append((dressing.hair.positions - offset, dressing.hair.triangles))
+        shadow = _shadow_map(ctx, light_vp, meshes, released)
+        fbo.use()
+        shadow.use(location=0)
+        program = _program(ctx, _VERTEX, _FRAGMENT)
+        program["shadow_map"].value = 0
+        program["light_vp"].write(light_vp.T.tobytes())
+        program["mvp"].write(mvp.astype(np.float32).T.tobytes())
+        program["rot"].write(rot.astype(np.float32).T.tobytes())
+        program["skin"].value = tuple(look.skin)
+        program["exposure"].value = exposure_for(look.skin)
+        program["hair"].value = tuple(look.hair)
+        program["iris"].value = tuple(look.iris)
+        program["cloth"].value = tuple(look.cloth)
+        program["detail"].value = float(np.clip(look.detail, 0, 1))
+        program["key_dir"].value = tuple(_unit(KEY_LIGHT))
+        program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
+        vbo = ctx.buffer(attributes.tobytes())
+        ibo = ctx.buffer(triangles.tobytes())
+        vao = ctx.vertex_array(
+            program,
+            [(vbo, "3f 3f 1f 1f 3f 4f", "position", "normal", "region", "occlusion", "eye_local", "paint")],
+            ibo,
+        )
+        vao.render()
+        released += [vao, vbo, ibo]
+        if dressing.hair is not None and len(dressing.hair.triangles):
+            released += _draw_hair(ctx, mvp, rot, dressing.hair, offset, look, light_vp)
+        data = np.frombuffer(fbo.read(components=3), dtype=np.uint8).reshape(size * scale, size * scale, 3)
         for obj in released:
             obj.release()
-    if ids:
-        return data[scale // 2 :: scale, scale // 2 :: scale].astype(np.int32)
     image = data[::-1].reshape(size, scale, size, scale, 3).mean(axis=(1, 3))
     return np.round(image).astype(np.uint8)
 
 
 def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
-    program = ctx.program(vertex_shader=_HAIR_VERTEX, fragment_shader=_HAIR_FRAGMENT)
+    program = _program(ctx, _HAIR_VERTEX, _HAIR_FRAGMENT)
     program["shadow_map"].value = 0
     program["light_vp"].write(light_vp.T.tobytes())
     program["mvp"].write(mvp.astype(np.float32).T.tobytes())
     program["rot"].write(rot.astype(np.float32).T.tobytes())
     program["hair"].value = tuple(look.hair)
-    program["exposure"].value = exposure_for(look.skin)
+    # hair colours are as photographed: the face's extra exposure for dark skin lightens them only a little
+    program["exposure"].value = min(exposure_for(look.skin), 1.6)
     program["strands"].value = 9.0
     program["key_dir"].value = tuple(_unit(KEY_LIGHT))
     program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
@@ -511,7 +571,7 @@ def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
     ibo = ctx.buffer(hair.triangles.astype(np.int32).tobytes())
     vao = ctx.vertex_array(program, [(vbo, "3f 3f 2f 2f", "position", "tangent", "uv", "shade")], ibo)
     vao.render()
-    return [vao, vbo, ibo, program]
+    return [vao, vbo, ibo]
 
 
 KEY_LIGHT = (-0.45, 0.55, 0.70)  # camera space: from the upper left, in front
@@ -543,15 +603,18 @@ def _light_matrix(rot: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def _shadow_map(ctx, light_vp: np.ndarray, meshes, released: list):
     """Depth of the scene seen from the key light, as a comparison texture for shadow lookups."""
+    import moderngl
+
     depth = ctx.depth_texture((SHADOW_SIZE, SHADOW_SIZE))
     depth.compare_func = "<="
     depth.repeat_x = depth.repeat_y = False
+    depth.filter = (moderngl.LINEAR, moderngl.LINEAR)  # hardware 2 x 2 comparison per tap
     fbo = ctx.framebuffer(depth_attachment=depth)
     fbo.use()
     fbo.clear(depth=1.0)
-    program = ctx.program(vertex_shader=_DEPTH_VERTEX, fragment_shader=_DEPTH_FRAGMENT)
+    program = _program(ctx, _DEPTH_VERTEX, _DEPTH_FRAGMENT)
     program["light_vp"].write(light_vp.T.tobytes())
-    released += [depth, fbo, program]
+    released += [depth, fbo]
     for positions, triangles in meshes:
         vbo = ctx.buffer(np.asarray(positions, np.float32).tobytes())
         ibo = ctx.buffer(np.asarray(triangles, np.int32).tobytes())
@@ -585,9 +648,9 @@ void main() {
 def _draw_ids(ctx, mvp, head, faces, dressing, offset, fbo, full) -> tuple[np.ndarray, list]:
     """(full, full) int32: the head vertex each pixel shows (each triangle flat with its first vertex), or
     `ID_BACKDROP`, `ID_TORSO`, `ID_HAIR` (hair cards count whole, as the hair region)."""
-    program = ctx.program(vertex_shader=_ID_VERTEX, fragment_shader=_ID_FRAGMENT)
+    program = _program(ctx, _ID_VERTEX, _ID_FRAGMENT)
     program["mvp"].write(mvp.astype(np.float32).T.tobytes())
-    released = [program]
+    released = []
     tri = np.asarray(faces)
     parts = [(head[tri.reshape(-1)], np.repeat(tri[:, 0] + 3, 3))]
     for code, part in ((1, dressing.torso), (2, dressing.hair)):

@@ -51,4 +51,7 @@ def dress(
     brow_z = float(v[brows, 2].mean()) if brows.any() else None
     ear_front = float(v[ears > 0.5, 1].min()) if (ears > 0.5).any() else None
     hair = grow(v, normals, faces, scalp, style, rng, shoulders=torso.shoulders, brow_z=brow_z, tuck_y=ear_front)
-    return Dressing(hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32)), clothing_colour(rng)
+    cheeks = np.maximum(model.change_region("l-cheek-volume-incr"), model.change_region("r-cheek-volume-incr"))
+    blush = (np.clip((cheeks - 0.2) / 0.6, 0, 1) * skin * rng.uniform(0.4, 1.0)).astype(np.float32)
+    dressing = Dressing(hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32), blush=blush)
+    return dressing, clothing_colour(rng)
