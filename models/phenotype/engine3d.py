@@ -158,23 +158,27 @@ def landmarks_3d(model: HeadModel, v: np.ndarray, dressing: Dressing) -> dict[st
     eye_z = float(v[g["eye_front"], 2].mean())
     stomion_z = float(v[g["mouth_ring"], 2].mean())
     out["stomion"] = np.array([0.0, v[g["mouth_ring"], 1].min(), stomion_z])
-    nose = front[(v[front, 2] < eye_z) & (v[front, 2] > stomion_z)]
-    prn = nose[np.argmin(v[nose, 1])]
-    out["pronasale"] = v[prn]
-    below = nose[v[nose, 2] < v[prn, 2]]
-    out["subnasale"] = v[below[np.argmax(v[below, 1])]] if len(below) else v[prn]
-    above = front[(v[front, 2] > v[prn, 2]) & (v[front, 2] < eye_z + 0.02)]
-    out["nasion"] = v[above[np.argmax(v[above, 1])]] if len(above) else v[prn]
     lips = front[g["lips"][front] > 0.3]
     out["labiale_superius"] = v[lips[np.argmax(v[lips, 2])]] if len(lips) else out["stomion"]
     out["labiale_inferius"] = v[lips[np.argmin(v[lips, 2])]] if len(lips) else out["stomion"]
+    ls_z = float(out["labiale_superius"][2])
+    nose = front[(v[front, 2] < eye_z) & (v[front, 2] > ls_z)]
+    prn = nose[np.argmin(v[nose, 1])]
+    out["pronasale"] = v[prn]
+    # subnasale: the deepest midline point where the columella meets the upper lip, below the tip
+    below = nose[(v[nose, 2] < v[prn, 2]) & (v[nose, 2] > ls_z + 0.25 * (v[prn, 2] - ls_z))]
+    out["subnasale"] = v[below[np.argmax(v[below, 1])]] if len(below) else v[prn]
+    # nasion: the deepest midline point between the nose and the brows
+    above = front[(v[front, 2] > v[prn, 2] + 0.3 * (eye_z - v[prn, 2])) & (v[front, 2] < eye_z + 0.012)]
+    out["nasion"] = v[above[np.argmax(v[above, 1])]] if len(above) else v[prn]
     chin = front[(v[front, 2] < stomion_z) & (g["normal_y"][front] < -0.2)]
     out["gnathion"] = v[chin[np.argmin(v[chin, 2])]] if len(chin) else out["stomion"]
     out["vertex"] = v[g["skin"][np.argmax(v[g["skin"], 2])]]
     if dressing.scalp is not None:
         line = front[(dressing.scalp[front] > 0.2) & (dressing.scalp[front] < 0.8) & (v[front, 2] > eye_z)]
         out["trichion"] = v[line].mean(0) if len(line) else out["vertex"]
-    nose_w = g["nose"][np.abs(v[g["nose"], 2] - out["subnasale"][2]) < 0.006]
+    sn_z = out["subnasale"][2]
+    nose_w = g["nose"][(v[g["nose"], 2] > sn_z - 0.002) & (v[g["nose"], 2] < sn_z + 0.008)]
     skin_z = v[g["skin"], 2]
     face = g["skin"][(skin_z > out["subnasale"][2]) & (skin_z < eye_z) & ~np.isin(g["skin"], g["ear"])]
     face = face[v[face, 1] < np.median(v[g["skin"], 1])]

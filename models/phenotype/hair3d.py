@@ -46,7 +46,7 @@ class HairStyle:
 STYLES: dict[str, HairStyle] = {
     "infant": HairStyle("infant", 0.016, 0.001, 1500, 0.004, 0.6, None),
     "cropped": HairStyle("cropped", 0.035, 0.003, 1400, 0.013, 0.95, None),
-    "short": HairStyle("short", 0.08, 0.006, 1400, 0.017, 1.0, 0.45),
+    "short": HairStyle("short", 0.06, 0.005, 1400, 0.016, 1.0, 0.45),
     "bob": HairStyle("bob", 0.17, 0.008, 1700, 0.02, 1.0, 0.0),
     "long": HairStyle("long", 0.30, 0.009, 1800, 0.02, 1.0, 0.3),
 }
@@ -55,14 +55,14 @@ STYLES: dict[str, HairStyle] = {
 def choose_style(age: float, sex: str, rng: np.random.Generator) -> HairStyle:
     """A hairstyle for a child of this age (years) and sex, drawn with `rng`.
 
-    Children under 18 months get sparse infant hair; otherwise boys get cropped (60 %) or short hair,
+    Children under 18 months get sparse infant hair; otherwise boys get cropped (75 %) or short hair,
     and girls short (20 %), bob (40 %) or long hair (40 %; not before 3 years). A portrait convention
     of this project, not a clinical fact.
     """
     if age < 1.5:
         return STYLES["infant"]
     if sex == "male":
-        return STYLES["cropped"] if rng.random() < 0.6 else STYLES["short"]
+        return STYLES["cropped"] if rng.random() < 0.75 else STYLES["short"]
     draw = rng.random()
     if draw < 0.2 or age < 3 and draw < 0.6:
         return STYLES["short"] if draw < 0.2 else STYLES["bob"]

@@ -265,6 +265,26 @@ class Look:
     detail: float = 0.5
 
 
+@dataclass(frozen=True)
+class Brows:
+    """A child's brows and lash line, in units of the eye's width.
+
+    Attributes:
+        height: height of the brow above the eye's centre. arch: how much higher its peak is than its ends.
+        peak: where the peak sits, towards the temple from the pupil. thickness: half-height of the brow.
+        length: how far the brow reaches towards the temple. density: how fully it covers the skin, 0 to 1.
+        lashes: darkness of the upper lash line, 0 to 1.
+    """
+
+    height: float = 0.62
+    arch: float = 0.1
+    peak: float = 0.1
+    thickness: float = 0.12
+    length: float = 0.75
+    density: float = 1.0
+    lashes: float = 0.8
+
+
 @dataclass
 class Dressing:
     """What is drawn with the head: hair, shoulders in a top, and per-vertex paint of the head.
@@ -275,6 +295,7 @@ class Dressing:
         scalp: (V,) float in [0, 1], hair colour painted on the scalp under the cards.
         lips: (V,) float in [0, 1], vermilion of the lips.
         blush: (V,) float in [0, 1], the cheeks' warmer colour.
+        brows: the brows' shape and the lash line (`Brows`).
     """
 
     hair: object | None = None
@@ -282,6 +303,7 @@ class Dressing:
     scalp: np.ndarray | None = None
     lips: np.ndarray | None = None
     blush: np.ndarray | None = None
+    brows: Brows = Brows()
 
 
 def exposure_for(skin: tuple[float, float, float]) -> float:
@@ -369,7 +391,9 @@ def _eye_coordinates(
     return out
 
 
-def _brows(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray) -> np.ndarray:
+def _brows(
+    vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray, b: Brows = Brows()
+) -> np.ndarray:
     """(V,) float32 in [0, 1]: how much brow (an arch above each eye) and lash line (the upper lid margin)
     covers each skin vertex, placed from the eyes' own position and width so it follows every head."""
     out = np.zeros(len(vertices), dtype=np.float32)
@@ -383,9 +407,11 @@ def _brows(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions
         width = max(np.ptp(vertices[side, 0]), 1e-3)
         dx = (vertices[skin, 0] - centre[0]) / width * np.sign(centre[0] or 1.0)  # + towards the temple
         dz = (vertices[skin, 2] - centre[2]) / width
-        arch = 0.62 + 0.1 * (1 - np.clip((dx - 0.1) / 1.0, -1, 1) ** 2)  # highest over the pupil's outer half
-        brow = np.exp(-(((dz - arch) / 0.12) ** 2)) * np.clip(1.4 - np.abs(dx - 0.1) / 0.75, 0, 1)
-        lash = 0.8 * np.exp(-(((dz - 0.3) / 0.07) ** 2)) * np.clip(1.0 - np.abs(dx) / 0.7, 0, 1)
+        arch = b.height + b.arch * (1 - np.clip((dx - b.peak) / 1.0, -1, 1) ** 2)  # highest near the peak
+        # thicker at the head of the brow (medially), tapering towards its tail
+        thick = b.thickness * (1.25 - 0.5 * np.clip((dx + 0.5) / 1.5, 0, 1))
+        brow = b.density * np.exp(-(((dz - arch) / thick) ** 2)) * np.clip(1.4 - np.abs(dx - 0.1) / b.length, 0, 1)
+        lash = b.lashes * np.exp(-(((dz - 0.3) / 0.07) ** 2)) * np.clip(1.0 - np.abs(dx) / 0.7, 0, 1)
         out[skin] = np.maximum(out[skin], np.where(front, np.maximum(brow, lash), 0.0))
     return out
 
@@ -481,7 +507,7 @@ def render_head(
     zeros = np.zeros(len(v), np.float32)
     paint = np.stack(
         [
-            _brows(v, normals, faces, face_region),
+            _brows(v, normals, faces, face_region, dressing.brows),
             zeros if dressing.scalp is None else dressing.scalp,
             zeros if dressing.lips is None else dressing.lips,
             zeros,

@@ -12,7 +12,7 @@ import numpy as np
 from .body3d import build_torso, clothing_colour
 from .hair3d import HairStyle, choose_style, grow, scalp_weights
 from .head_model import HeadModel
-from .head_render import Dressing, vertex_normals
+from .head_render import Brows, Dressing, vertex_normals
 
 
 def dress(
@@ -43,15 +43,29 @@ def dress(
         model.change_region("mouth-upperlip-volume-incr"), model.change_region("mouth-lowerlip-volume-incr")
     )
     lips = np.clip((lips - 0.12) / 0.3, 0, 1) * skin
-    style = style or choose_style(age, sex, rng)
+    # one stream per part, so that a child keeps its top, brows and parting when its age changes its style
+    base = int(rng.integers(2**62))
+    part_rng = {k: np.random.default_rng([base, i]) for i, k in enumerate(("style", "torso", "hair", "face", "cloth"))}
+    style = style or choose_style(age, sex, part_rng["style"])
     eyes = np.unique(faces[model.face_region == model.face_regions.index("eye_front")])
     scalp = scalp_weights(v, skin, ears, float(v[eyes, 2].mean()))
-    torso = build_torso(v, faces, age, sex, rng)
+    torso = build_torso(v, faces, age, sex, part_rng["torso"])
     brows = model.change_region("eyebrows-trans-up") > 0.5
     brow_z = float(v[brows, 2].mean()) if brows.any() else None
     ear_front = float(v[ears > 0.5, 1].min()) if (ears > 0.5).any() else None
-    hair = grow(v, normals, faces, scalp, style, rng, shoulders=torso.shoulders, brow_z=brow_z, tuck_y=ear_front)
+    hair = grow(
+        v, normals, faces, scalp, style, part_rng["hair"], shoulders=torso.shoulders, brow_z=brow_z, tuck_y=ear_front
+    )
+    rng = part_rng["face"]
     cheeks = np.maximum(model.change_region("l-cheek-volume-incr"), model.change_region("r-cheek-volume-incr"))
     blush = (np.clip((cheeks - 0.2) / 0.6, 0, 1) * skin * rng.uniform(0.4, 1.0)).astype(np.float32)
-    dressing = Dressing(hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32), blush=blush)
-    return dressing, clothing_colour(rng)
+    grown = float(np.clip(age / 14, 0, 1))  # brows fill in through childhood
+    brows = Brows(
+        height=rng.uniform(0.55, 0.72), arch=rng.uniform(0.02, 0.16), peak=rng.uniform(-0.1, 0.35),
+        thickness=rng.uniform(0.08, 0.13) + 0.05 * grown * rng.random(), length=rng.uniform(0.6, 0.9),
+        density=rng.uniform(0.55, 0.8) + 0.2 * grown, lashes=rng.uniform(0.6, 0.95),
+    )  # fmt: skip
+    dressing = Dressing(
+        hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32), blush=blush, brows=brows
+    )
+    return dressing, clothing_colour(part_rng["cloth"])
