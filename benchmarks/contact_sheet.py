@@ -11,8 +11,11 @@ Writes three PNG sheets (each kept under 3 MB, see `benchmarks.common.save_sheet
   syndrome) beside intensity 1, for a few ages and tones: what the syndrome changes.
 
 Within a row, the child's identity seed and sex are fixed, so columns differ only in age and
-tone; the row label gives the syndrome's display name. Thumbnails are rendered directly at
-`--thumb` pixels (no resampling) and carry no SYNTHETIC label: the sheet as a whole is labelled.
+tone; the row label gives the syndrome's display name. ``--engine phenotype_3d`` draws the 3D engine's
+children into ``frontal_3d.png``, ``three_quarter_3d.png``, ``profile_3d.png`` and ``pairs_3d.png``,
+each row in one of three ancestries (African, Asian, European in turn, named in the row label).
+Thumbnails are rendered directly at `--thumb` pixels (no resampling) and carry no SYNTHETIC label:
+the sheet as a whole is labelled.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
-from models.faces import draw_face
+from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 
@@ -36,8 +39,26 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",")]
 
 
+ROW_ANCESTRIES = ("african", "asian", "european")
+
+
+def _ancestry(engine: str, row: int) -> str | None:
+    return ROW_ANCESTRIES[row % 3] if engine == PHENOTYPE_3D else None
+
+
+def _label(name: str, row: int, engine: str) -> str:
+    ancestry = _ancestry(engine, row)
+    return f"{name} ({('F', 'M')[row % 2]}{', ' + ancestry if ancestry else ''})"
+
+
 def sheet_for_view(
-    keys: Sequence[str], view: str, ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int
+    keys: Sequence[str],
+    view: str,
+    ages: Sequence[float],
+    tones: Sequence[int],
+    thumb: int,
+    seed: int,
+    engine: str = PHENOTYPE,
 ) -> np.ndarray:
     """Syndromes (rows) x (age, tone) columns in one view; (H, W, 3) uint8."""
     catalog = load_catalog()
@@ -53,10 +74,11 @@ def sheet_for_view(
                     seed=seed + r,
                     view=view,
                     size=thumb,
+                    ancestry=_ancestry(engine, r),
                 )
-                tiles.append(draw_face(spec).unmarked)
+                tiles.append(draw_face(spec, engine).unmarked)
                 captions.append(f"{age:g} y, tone {tone}")
-    labels = [f"{catalog.get(k).name} ({('F', 'M')[r % 2]})" for r, k in enumerate(keys)]
+    labels = [_label(catalog.get(k).name, r, engine) for r, k in enumerate(keys)]
     return grid(
         tiles,
         captions,
@@ -66,7 +88,9 @@ def sheet_for_view(
     )
 
 
-def pairs_sheet(keys: Sequence[str], ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int) -> np.ndarray:
+def pairs_sheet(
+    keys: Sequence[str], ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int, engine: str = PHENOTYPE
+) -> np.ndarray:
     """Per syndrome row: (intensity 0, intensity 1) pairs of the same child at several ages and tones."""
     catalog = load_catalog()
     tiles, captions = [], []
@@ -74,12 +98,13 @@ def pairs_sheet(keys: Sequence[str], ages: Sequence[float], tones: Sequence[int]
     for r, key in enumerate(keys):
         for age, tone in columns:
             spec = RenderSpec(
-                syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r, size=thumb
-            )
-            sample = draw_face(spec).sample
-            tiles += [draw_face(replace(spec, intensity=0.0)).unmarked, sample.image]
+                syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r, size=thumb,
+                ancestry=_ancestry(engine, r),
+            )  # fmt: skip
+            sample = draw_face(spec, engine).sample
+            tiles += [draw_face(replace(spec, intensity=0.0), engine).unmarked, sample.image]
             captions += [f"{age:g} y unaffected", f"{len(sample.hpo_present)} HPO present"]
-    labels = [catalog.get(k).name for k in keys]
+    labels = [_label(catalog.get(k).name, r, engine) for r, k in enumerate(keys)]
     return grid(
         tiles,
         captions,
@@ -121,7 +146,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="comma-separated catalogue keys (default: every syndrome, unaffected first)",
     )
-    p.add_argument("--views", type=str, default="frontal,profile", help="which view sheets to draw (default: both)")
+    p.add_argument(
+        "--views",
+        type=str,
+        default=None,
+        help="which view sheets to draw (default: frontal,profile; with the 3D engine also three_quarter)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=(PHENOTYPE, PHENOTYPE_3D),
+        default=PHENOTYPE,
+        help="the phenotype engine to draw with (default: %(default)s)",
+    )
     p.add_argument("--max-mb", type=bounded(float, 0.1), default=3.0, help="size limit per sheet in MB (default: 3)")
     args = p.parse_args(argv)
 
@@ -129,12 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     limit = int(args.max_mb * 1e6)
     t0 = time.perf_counter()
-    for view in args.views.split(","):
-        path = args.out / f"{view}.png"
-        size = save_sheet(sheet_for_view(keys, view, args.ages, args.tones, args.thumb, args.seed), path, limit)
+    three_d = args.engine == PHENOTYPE_3D
+    views = args.views or ("frontal,three_quarter,profile" if three_d else "frontal,profile")
+    suffix = "_3d" if three_d else ""
+    for view in views.split(","):
+        path = args.out / f"{view}{suffix}.png"
+        sheet = sheet_for_view(keys, view, args.ages, args.tones, args.thumb, args.seed, args.engine)
+        size = save_sheet(sheet, path, limit)
         print(f"{path}: {size / 1e6:.2f} MB")
-    path = args.out / "pairs.png"
-    size = save_sheet(pairs_sheet(keys, args.ages, args.tones, args.thumb, args.seed), path, limit)
+    path = args.out / f"pairs{suffix}.png"
+    size = save_sheet(pairs_sheet(keys, args.ages, args.tones, args.thumb, args.seed, args.engine), path, limit)
     print(f"{path}: {size / 1e6:.2f} MB ({time.perf_counter() - t0:.0f} s)")
     return 0
 

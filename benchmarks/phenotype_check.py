@@ -27,6 +27,13 @@ Indices (all ratios are unitless; the angle is in degrees):
     Upslanted HP:0000582 (+), Downslanted HP:0000494 (-) palpebral fissures: canthal axis angle
         (inner to outer canthus, mean of both eyes, positive = outer canthus higher).
     Wide nose HP:0000445 (+): alar width / face width.
+    Long face HP:0000276 (+): nasion (168, the top of the nasal bridge between the eyes) to menton (152)
+        / face width.
+    Short nose HP:0003196 (-): nasion (168) to subnasale (2) / nasion to menton.
+    Thin upper lip vermilion HP:0000219 (-): labiale superius (0) to the upper lip's inner margin at the
+        midline (13) / nasion to menton.
+
+``--engine phenotype_3d`` checks the 3D engine (`models.phenotype.engine3d`) the same way.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, json_flag, random_specs, run_benchmark, write_result
-from models.faces import draw_face
+from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face
 from models.phenotype.morphology import FEATURES
 
 IRIS_R, IRIS_L = 468, 473  # iris centres (refine_landmarks=True)
@@ -51,6 +58,7 @@ CHEILION_R, CHEILION_L = 61, 291
 SUBNASALE, LABIALE_SUPERIUS = 2, 0
 EN_R, EX_R, EN_L, EX_L = 133, 33, 362, 263  # endocanthion / exocanthion
 ALARE = (64, 294)  # most lateral alar points (FACEMESH_NOSE); 129/358 lie on the alar-facial groove
+NASION, STOMION_UPPER = 168, 13
 TARGET = 0.95
 
 
@@ -95,6 +103,21 @@ def alar_index(lm: np.ndarray) -> float:
     return _dist(lm, *ALARE) / face_width(lm)
 
 
+def face_length_index(lm: np.ndarray) -> float:
+    """Nasion-menton / face width."""
+    return _dist(lm, NASION, FACE_BOTTOM) / face_width(lm)
+
+
+def nose_length_index(lm: np.ndarray) -> float:
+    """Nasion-subnasale / nasion-menton."""
+    return _dist(lm, NASION, SUBNASALE) / _dist(lm, NASION, FACE_BOTTOM)
+
+
+def upper_lip_index(lm: np.ndarray) -> float:
+    """Upper vermilion height at the midline / nasion-menton."""
+    return _dist(lm, LABIALE_SUPERIUS, STOMION_UPPER) / _dist(lm, NASION, FACE_BOTTOM)
+
+
 @dataclass(frozen=True)
 class Check:
     """One feature and the index that must move for it."""
@@ -115,6 +138,9 @@ CHECKS: tuple[Check, ...] = (
     Check("HP:0000582", canthal_angle, +1, "deg"),
     Check("HP:0000494", canthal_angle, -1, "deg"),
     Check("HP:0000445", alar_index, +1, "ratio"),
+    Check("HP:0000276", face_length_index, +1, "ratio"),
+    Check("HP:0003196", nose_length_index, -1, "ratio"),
+    Check("HP:0000219", upper_lip_index, -1, "ratio"),
 )
 
 
@@ -187,7 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--features",
         type=str,
         default=None,
-        help="comma-separated HPO ids to check, a subset of the nine above (default: all)",
+        help="comma-separated HPO ids to check, a subset of those above (default: all)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=(PHENOTYPE, PHENOTYPE_3D),
+        default=PHENOTYPE,
+        help="the phenotype engine to check (default: %(default)s)",
     )
     p.add_argument(
         "--show-landmarks",
@@ -208,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         replace(s, features=(), intensity=1.0)
         for s in random_specs(args.pairs, args.seed, size=args.size, syndromes=["unaffected"])
     ]
-    base = [mesh(draw_face(s).unmarked) for s in children]
+    base = [mesh(draw_face(s, args.engine).unmarked) for s in children]
     print(
         f"{args.pairs} unaffected children at {args.size} px; mesh found on {sum(b is not None for b in base)} "
         "without features"
@@ -218,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for check in checks:
         deltas, no_mesh = [], 0
         for spec, lm0 in zip(children, base, strict=True):
-            lm1 = mesh(draw_face(replace(spec, features=(check.hpo_id,))).unmarked)
+            lm1 = mesh(draw_face(replace(spec, features=(check.hpo_id,)), args.engine).unmarked)
             if lm0 is None or lm1 is None:
                 no_mesh += 1
                 continue
@@ -235,9 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "unit": check.unit, "pairs": len(deltas), "moved": round(moved, 4), "no_mesh": no_mesh,
             "mean_change": round(float(deltas_arr.mean()), 4) if len(deltas) else None,
         })  # fmt: skip
-    write_result(
-        args.json, {"pairs": args.pairs, "size_px": args.size, "target": TARGET, "features": results}, p.prog, argv
-    )
+    figures = {"engine": args.engine, "pairs": args.pairs, "size_px": args.size, "target": TARGET}
+    write_result(args.json, {**figures, "features": results}, p.prog, argv)
     return 0
 
 

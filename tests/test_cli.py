@@ -136,6 +136,8 @@ def test_help_explains_every_flag():
         ("benchmarks.generator_quality", ["--guidance", "-1"], "must be at least 0.0"),
         ("benchmarks.generator_quality", ["--model", "/nonexistent"], "error: /nonexistent is not a generator folder"),
         ("benchmarks.saliency_speed", ["--model", "/nonexistent"], "not a classifier folder"),
+        ("benchmarks.profile_check", ["--pairs", "0"], "argument --pairs: 0 is out of range: must be at least 1"),
+        ("benchmarks.speed3d", ["--n", "1"], "argument --n: 1 is out of range: must be at least 2"),
     ],
 )
 def test_benchmarks_refuse_bad_arguments_in_one_line(module, args, message, capsys):

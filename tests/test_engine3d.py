@@ -96,3 +96,30 @@ def test_draw_faces_pairs_the_3d_child_with_itself_without_the_syndrome():
     assert face.spec.ancestry == pair.spec.ancestry is not None  # drawn from the seed, the same for both
     assert "anny" in face.info["head_model"] and "phenotype3d" in face.info["generator"]
     assert np.abs(face.image.astype(int) - pair.image.astype(int)).mean() > 0.5
+
+
+def test_the_expression_switch_smiles_where_the_literature_describes_a_smile():
+    spec = dataclasses.replace(SPEC, syndrome="williams_beuren", size=256)
+    neutral, smiling = render3d(spec), render3d(dataclasses.replace(spec, expression=True))
+    width = [_distance(s, "cheilion_r", "cheilion_l") for s in (neutral, smiling)]
+    assert width[1] > width[0] + 2  # a smile widens the mouth
+    # corners rise towards the nose (image y grows downwards)
+    rise = [
+        s.landmarks["stomion"][1] - (s.landmarks["cheilion_r"][1] + s.landmarks["cheilion_l"][1]) / 2
+        for s in (neutral, smiling)
+    ]
+    assert rise[1] > rise[0]
+    # no expression is described for unaffected children: the switch changes nothing
+    plain = dataclasses.replace(SPEC, size=128)
+    assert np.array_equal(render3d(plain).image, render3d(dataclasses.replace(plain, expression=True)).image)
+
+
+def test_micrognathia_recedes_the_chin_on_the_profile_silhouette():
+    from benchmarks.profile_check import lower_face, read_profile
+
+    spec = dataclasses.replace(SPEC, view="profile", size=256, features=())
+    without = read_profile(render3d(spec).image)
+    with_it = read_profile(render3d(dataclasses.replace(spec, features=("HP:0000347",))).image)
+    assert without is not None and with_it is not None
+    assert 0.4 * 256 > without.unit > 0.15 * 256  # pronasale found well below the top of the head
+    assert lower_face(with_it) < lower_face(without) - 0.02

@@ -79,3 +79,16 @@ def test_brows_take_the_hair_colour_and_sit_above_the_eyes(head):
     eyes = render_head(v, m.faces, m.face_region, "frontal", 256, Look(iris=(0.2, 0.4, 0.8)))
     iris_rows = np.flatnonzero((np.abs(eyes.astype(int) - blond.astype(int)).sum(axis=2) > 30).any(axis=1))
     assert np.median(rows) < np.median(iris_rows)  # above the eyes (image rows grow downwards)
+
+
+def test_torch_compiler_stack_imports_after_the_gl_context_without_crashing():
+    # Mesa's llvmpipe and triton bundle clashing LLVM builds; loaded GL-first, importing triton segfaulted
+    import subprocess
+    import sys
+
+    code = (
+        "from models.phenotype.head_render import _gl; _gl(); "
+        "import importlib.util; importlib.util.find_spec('triton') and __import__('triton'); print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-500:]

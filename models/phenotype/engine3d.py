@@ -71,6 +71,9 @@ def render3d(spec: RenderSpec) -> FaceSample:
     ancestry = spec.ancestry or drawn
     model = HeadModel.load()
     local, actions = head_changes(child.dims, identity=_identity_changes(model, rng))
+    if spec.expression and spec.syndrome in EXPRESSIONS:
+        for name, amount in EXPRESSIONS[spec.syndrome][0].items():
+            actions[name] = max(actions.get(name, 0.0), amount)
     # body build: anny's draw for the age and sex, pulled halfway to its mean (its tails give faces bloated or
     # gaunt beyond what a portrait of a healthy child shows)
     body = {
@@ -106,6 +109,20 @@ def render3d(spec: RenderSpec) -> FaceSample:
         spec=dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry),
     )
 
+
+#: Expressions the literature describes as part of a syndrome's gestalt, as facial action units (ARKit names),
+#: shown when `RenderSpec.expression` is set.
+EXPRESSIONS: dict[str, tuple[dict[str, float], str]] = {
+    "williams_beuren": (
+        {"mouthSmileLeft": 0.7, "mouthSmileRight": 0.7, "jawOpen": 0.12},
+        "a wide, friendly smile (Morris CA, Williams syndrome, GeneReviews; Strømme et al. 2002)",
+    ),
+    "angelman": (
+        {"mouthSmileLeft": 0.8, "mouthSmileRight": 0.8, "jawOpen": 0.35},
+        "a happy demeanour with frequent smiling and a wide open mouth (Williams CA et al. 2006, Angelman "
+        "syndrome consensus criteria, AJMG A 140A:413-418)",
+    ),
+}
 
 #: Local changes that vary between children but define no feature of the table (identity only), with the
 #: SD of their draw: a child's nose, ears, chin and brows are its own.

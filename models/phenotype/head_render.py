@@ -108,7 +108,9 @@ void main() {
         shine = 0.9;
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
-        albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30)) : to_linear(vec3(0.25, 0.10, 0.10)) * 0.4;
+        // tongue; the mouth's lining pink at the lips, darkening with depth (its occlusion); the eye cavity dark
+        albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30))
+               : region == 5 ? to_linear(vec3(0.62, 0.34, 0.33)) : to_linear(vec3(0.25, 0.10, 0.10)) * 0.4;
         shine = 0.0;
         skin_w = 0.0;
     } else {
@@ -137,8 +139,9 @@ void main() {
     vec3 subsurface = vec3(1.0, 0.45, 0.35) * 0.22 * skin_w * (1.0 - 0.6 * abs(dot(n, key_dir)));
     vec3 h = normalize(key_dir + view);
     float spec = shine * pow(max(dot(n, h), 0.0), region == 2 ? 200.0 : 40.0) * (region == 2 ? 3.0 : 1.0);
-    float ao = mix(0.55, 1.0, v_occlusion);
+    float ao = region == 5 ? mix(0.3, 1.0, v_occlusion) : mix(0.55, 1.0, v_occlusion);
     vec3 lit = (albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface + vec3(spec)) * exposure;
+    if (region == 5) lit = albedo * 0.6 * ao * exposure;  // the mouth's lining: lit from the opening, by depth
     lit = lit / (1.0 + 0.25 * max(lit - 0.8, 0.0));  // a soft shoulder, so raised exposure does not clip
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
@@ -226,10 +229,26 @@ def _program(ctx, vertex: str, fragment: str):
     return _programs[key]
 
 
+def _load_triton_first() -> None:
+    """Load triton's bundled LLVM before Mesa's llvmpipe brings its own, when triton is installed (torch pulls it in).
+
+    The two LLVM builds export the same symbols: loaded in the other order (a GL context first, then torch's
+    compiler stack imports triton) the process crashes with a segmentation fault. This order is safe.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("triton") is not None:
+        try:
+            import triton._C.libtriton  # noqa: F401
+        except Exception:  # noqa: BLE001 - a broken triton is torch's concern, not the renderer's
+            pass
+
+
 def _gl():
     """One software OpenGL context per process (EGL, Mesa's llvmpipe on a CPU)."""
     global _context
     if _context is None:
+        _load_triton_first()
         import moderngl
 
         try:
@@ -416,6 +435,21 @@ def _brows(
     return out
 
 
+def _mouth_depth(v: np.ndarray, faces: np.ndarray, face_region: np.ndarray, occlusion: np.ndarray) -> np.ndarray:
+    """Occlusion with the inside of the mouth graded by depth: 1 at the lips' edge, 0 from 8 mm inside, so the
+    lining seen at a closed mouth's corners reads as lip, not as a black hole."""
+    cavity = np.unique(faces[face_region == 5])
+    ring = np.intersect1d(cavity, np.unique(faces[face_region != 5]))
+    if not len(ring):
+        return occlusion
+    from scipy.spatial import cKDTree
+
+    depth, _ = cKDTree(v[ring]).query(v[cavity])
+    out = occlusion.copy()
+    out[cavity] = np.clip(1.0 - depth / 0.008, 0.0, 1.0)
+    return out
+
+
 def camera(head: np.ndarray, view: str, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The portrait camera framed on a head: a 30-degree lens, the eyes a little above the centre.
 
@@ -519,7 +553,7 @@ def render_head(
             (v - offset).astype(np.float32),
             normals,
             per_vertex_region[:, None],
-            _occlusion(v, normals, faces)[:, None],
+            _mouth_depth(v, faces, face_region, _occlusion(v, normals, faces))[:, None],
             _eye_coordinates(v, faces, face_region, 2, dressing.blush),
             paint,
         ]

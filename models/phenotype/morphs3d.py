@@ -48,11 +48,11 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "mandible_length": {"chin-prognathism-incr": 1.0, "chin-height-incr": 0.3},  # micrognathia -
     "chin_pointed": {"chin-width-incr": -1.0},
     "malar_prominence": _both("cheek-bones-incr", 1.0),
-    "midface_projection": {"nose-trans-forward": 0.5, **_both("cheek-bones-incr", 0.4)},
+    "midface_projection": {"nose-trans-forward": 0.75, **_both("cheek-bones-incr", 0.4)},
     "cheek_fullness": _both("cheek-volume-incr", 1.0),
     "face_length": {"chin-height-incr": 0.6, "head-scale-vert-incr": 0.5},
     "face_roundness": {"head-scale-horiz-incr": 0.5, "head-fat-incr": 0.5},
-    "frontal_bossing": {"forehead-trans-forward": 0.6, "forehead-nubian-incr": 0.6},
+    "frontal_bossing": {"forehead-trans-forward": 1.0},  # forehead-nubian-incr slopes it back: not this
     "forehead_height": {"forehead-scale-vert-incr": 1.0},
     "forehead_width": {"forehead-temple-incr": 1.0},
     "cephalic_index": {"head-scale-depth-incr": -0.8, "head-back-scale-depth-incr": -0.6},  # brachycephaly +

@@ -60,6 +60,9 @@ class RenderSpec:
         size: output width and height in pixels, 128 to 512.
         ancestry: one of `ANCESTRIES` for the 3D engine's head shape, or None to draw one from the seed
             (the 2.5D engine does not vary morphology with ancestry and ignores it).
+        expression: show the facial expression the literature describes for the syndrome, where it
+            describes one (3D engine; `models.phenotype.engine3d.EXPRESSIONS`); the same child without the
+            syndrome shows it too, so that the pair differs in morphology only.
     """
 
     syndrome: str = UNAFFECTED
@@ -74,6 +77,7 @@ class RenderSpec:
     view: str = "frontal"
     size: int = 256
     ancestry: str | None = None
+    expression: bool = False
 
 
 @dataclass

@@ -1,0 +1,143 @@
+"""Check features judged in profile on the profile *silhouette* of the 3D engine's image, not its own landmarks.
+
+    python -m benchmarks.profile_check --pairs 100 --json benchmarks/results/profile_check_3d.json
+
+For each feature, `--pairs` unaffected children (random age, sex, skin tone, ancestry and identity, the
+same children for every feature) are drawn in right profile twice, without and with the feature, and an
+index is read from the image alone: the foreground is every pixel that differs from the backdrop (taken
+from the image's top corner), the facial profile is its front edge (the rightmost foreground pixel of
+each row; the child faces right), pronasale is the most anterior point of rows 47-69 % down the image, and
+``L``, the distance from pronasale up to the top of the head, is the unit. We count the pairs where the
+index moves the defined way (target >= 95 %).
+
+Indices (anterior distances are in units of L, from pronasale's column):
+    Micrognathia HP:0000347 (-), Retrognathia HP:0000278 (-), Mandibular prognathia HP:0000303 (+):
+        the most anterior point of the lower face (0.35 L to 0.8 L below pronasale).
+    Frontal bossing HP:0002007 (+): the most anterior point of the forehead (0.45 L to 0.85 L above
+        pronasale).
+    Midface retrusion HP:0011800 (-): pronasale's projection beyond the mean of the forehead's and the
+        lower face's most anterior points.
+
+Not measurable on a silhouette, so not here: ear position and rotation (the ear lies inside the head's
+outline), and the nasal bridge (the 3D engine has no form for it yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from benchmarks.common import bounded, json_flag, random_specs, run_benchmark, write_result
+from models.faces import PHENOTYPE_3D, draw_face
+from models.phenotype.morphology import FEATURES
+
+TARGET = 0.95
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The facial profile read from an image: ``x[row]`` the front edge, pronasale's row and column, and L."""
+
+    x: np.ndarray
+    prn_row: int
+    prn_x: float
+    unit: float
+
+    def anterior(self, below_from: float, below_to: float) -> float:
+        """Most anterior point of the rows from `below_from` L to `below_to` L below pronasale (negative: above),
+        relative to pronasale's column, in L."""
+        a, b = sorted((self.prn_row + below_from * self.unit, self.prn_row + below_to * self.unit))
+        rows = self.x[int(max(a, 0)) : int(min(b, len(self.x) - 1)) + 1]
+        rows = rows[rows >= 0]
+        return float((rows.max() - self.prn_x) / self.unit) if len(rows) else float("nan")
+
+
+def read_profile(rgb: np.ndarray) -> Profile | None:
+    """The profile of a right-facing portrait, or None when no head stands out from the backdrop."""
+    image = rgb.astype(np.int16)
+    backdrop = np.median(image[:6, :6].reshape(-1, 3), axis=0)
+    fg = np.abs(image - backdrop).max(axis=2) > 12
+    h = fg.shape[0]
+    cols = np.arange(fg.shape[1])
+    x = np.where(fg.any(axis=1), np.where(fg, cols[None, :], -1).max(axis=1), -1).astype(np.float64)
+    # pronasale: the most anterior point of the rows where the portrait's framing puts the nose (below the
+    # forehead, above the chin, for every age: the camera frames the head by its height)
+    band = x[int(0.47 * h) : int(0.69 * h)]
+    if (band < 0).all():
+        return None
+    prn_row = int(0.47 * h) + int(np.argmax(band))
+    top = int(np.argmax(fg.any(axis=1)))
+    unit = float(prn_row - top)
+    return Profile(x, prn_row, float(x[prn_row]), unit) if unit > 10 else None
+
+
+def lower_face(p: Profile) -> float:
+    return p.anterior(0.35, 0.8)
+
+
+def forehead(p: Profile) -> float:
+    return p.anterior(-0.85, -0.45)
+
+
+def midface(p: Profile) -> float:
+    return -(forehead(p) + lower_face(p)) / 2  # pronasale's projection beyond the two
+
+
+@dataclass(frozen=True)
+class Check:
+    hpo_id: str
+    index: Callable[[Profile], float]
+    direction: int
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("HP:0000347", lower_face, -1),
+    Check("HP:0000278", lower_face, -1),
+    Check("HP:0000303", lower_face, +1),
+    Check("HP:0002007", forehead, +1),
+    Check("HP:0011800", midface, -1),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.profile_check", description=__doc__.split("\n\n")[0])
+    p.add_argument("--pairs", type=bounded(int, 1), default=100, help="children per feature (default: 100)")
+    p.add_argument("--seed", type=bounded(int, 0), default=0, help="benchmark seed (default: 0)")
+    p.add_argument("--size", type=bounded(int, 128), default=256, help="render size in pixels (default: 256)")
+    json_flag(p, "profile_check_3d")
+    args = p.parse_args(argv)
+
+    children = [
+        replace(s, features=(), intensity=1.0, view="profile")
+        for s in random_specs(args.pairs, args.seed, size=args.size, syndromes=["unaffected"])
+    ]
+    base = [read_profile(draw_face(s, PHENOTYPE_3D).unmarked) for s in children]
+    print(f"{args.pairs} unaffected children in profile at {args.size} px (3D engine)")
+    print(f"{'feature':<40} {'pairs':>5} {'moved':>7} {'mean change':>12}  target {TARGET:.0%}")
+    results = []
+    for check in CHECKS:
+        deltas = []
+        for spec, p0 in zip(children, base, strict=True):
+            p1 = read_profile(draw_face(replace(spec, features=(check.hpo_id,)), PHENOTYPE_3D).unmarked)
+            if p0 is not None and p1 is not None:
+                deltas.append(check.index(p1) - check.index(p0))
+        d = np.array(deltas)
+        moved = float(np.mean(np.sign(d) == check.direction)) if len(d) else float("nan")
+        label = f"{FEATURES[check.hpo_id].name} {check.hpo_id} ({'+' if check.direction > 0 else '-'})"
+        verdict = "PASS" if moved >= TARGET else "FAIL"
+        print(f"{label:<40} {len(d):>5} {moved:>7.1%} {d.mean():>+9.4f} L  {verdict}")
+        results.append({
+            "hpo_id": check.hpo_id, "name": FEATURES[check.hpo_id].name, "direction": check.direction,
+            "pairs": len(d), "moved": round(moved, 4), "mean_change_L": round(float(d.mean()), 4),
+        })  # fmt: skip
+    figures = {"engine": PHENOTYPE_3D, "pairs": args.pairs, "size_px": args.size, "target": TARGET}
+    write_result(args.json, {**figures, "features": results}, p.prog, argv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_benchmark(main))
