@@ -97,14 +97,12 @@ def head_changes(
     return local, actions
 
 
-#: HPO id -> {local change: amount at intensity 1}: the first features checked on the rendered image.
+#: HPO id -> {local change: amount at intensity 1}, for every feature whose dimension has a local-change form.
 FEATURE_CHANGES: dict[str, dict[str, float]] = {
-    hpo_id: {k: v * FEATURES[hpo_id].direction for k, v in DIMENSION_CHANGES[FEATURES[hpo_id].dimension].items()}
-    for hpo_id in (
-        "HP:0000316", "HP:0000601", "HP:0000154", "HP:0000160", "HP:0000343", "HP:0000322", "HP:0000582",
-        "HP:0000494", "HP:0000445",
-    )
-}  # fmt: skip
+    hpo_id: {k: v * feature.direction for k, v in DIMENSION_CHANGES[feature.dimension].items()}
+    for hpo_id, feature in FEATURES.items()
+    if feature.dimension in DIMENSION_CHANGES
+}
 
 
 def local_changes(features: Mapping[str, float]) -> dict[str, float]:
