@@ -111,6 +111,7 @@ def main(args: argparse.Namespace) -> None:
             share=False,
             max_file_size=ui.MAX_UPLOAD_BYTES,
             head=ui.ALT_TEXT_SCRIPT,
+            theme=ui.THEME,
             quiet=True,
             prevent_thread_lock=True,
         )

@@ -104,3 +104,17 @@ def test_the_quiz_face_is_described_for_screen_readers(page):
     alts = page.eval_on_selector_all("#phenoface-quiz-face img", "els => els.map(e => e.alt)")
     assert alts and all("Synthetic face" in a for a in alts)
     assert not any(word in " ".join(alts) for word in ("syndrome", "Down", "Noonan"))  # no answer given away
+
+
+@pytest.mark.parametrize("tab", ["Generate", "Explain", "Quiz", "About"])
+def test_every_tab_has_no_critical_or_serious_accessibility_finding(page, tab):
+    # axe-core (vendored by axe-playwright-python) on each tab as the earlier tests left it: faces drawn,
+    # a map explained, a quiz started
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.get_by_role("tab", name=tab).click()
+    page.wait_for_timeout(1000)
+    violations = Axe().run(page).response["violations"]
+    severe = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
+    severe = [s for s in severe if s[1] in ("critical", "serious")]
+    assert not severe, severe

@@ -12,12 +12,27 @@ import gradio as gr
 from ui import about, explain, generate, notice, quiz
 from ui.explain_files import MAX_UPLOAD_BYTES
 
-__all__ = ["ALT_TEXT_SCRIPT", "MAX_UPLOAD_BYTES", "build_app"]
+__all__ = ["ALT_TEXT_SCRIPT", "MAX_UPLOAD_BYTES", "THEME", "build_app"]
 
 #: Uploaded and generated files older than 30 minutes are removed from Gradio's cache every 10
 #: minutes; uploads are also deleted right after processing (see `ui.explain_files`), and the whole
 #: cache with the process's folder at shutdown (`models.tempfiles`).
 DELETE_CACHE = (600, 1800)
+
+
+#: Gradio's default theme with enough contrast to read (WCAG 2.1 AA, 4.5:1; axe-core's color-contrast rule):
+#: its subdued text (slider limits, info lines, the footer) #bbbbc2 on white is 1.9:1, #5f5f6b is 6.3:1; white on
+#: its primary orange #f97316 is 2.8:1, on #c2410c 5.2:1.
+THEME = gr.themes.Default().set(
+    body_text_color_subdued="#5f5f6b",
+    body_text_color_subdued_dark="#c8c8d0",
+    button_primary_background_fill="#c2410c",
+    button_primary_background_fill_hover="#9a3412",
+    button_primary_background_fill_dark="#c2410c",
+    button_primary_background_fill_hover_dark="#9a3412",
+    button_primary_text_color="#ffffff",
+    button_primary_text_color_dark="#ffffff",
+)
 
 
 #: Gradio 6's Image has no alt text; this script (passed to ``launch(head=...)``) names the pictures
