@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
 from pathlib import Path
@@ -27,6 +28,26 @@ def whole_number(value, what: str, low: int, high: int) -> int:
     if not ok:
         raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}.")
     return int(number)
+
+
+def number_in(value, what: str, low: float, high: float, unit: str = "") -> float:
+    """`value` as a finite float in ``[low, high]``.
+
+    Args:
+        value: a number or numeric string; booleans, None, NaN and infinities are refused.
+        what: how to name it in the message, e.g. ``"The age"``.
+        low, high: inclusive bounds. unit: appended to the bounds in the message, e.g. ``" years"``.
+
+    Raises:
+        ValueError: e.g. "The age must be a number from 0 to 18 years, not 'five'."
+    """
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError, OverflowError):
+        number = float("nan")
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ValueError(f"{what} must be a number from {low:g} to {high:g}{unit}, not {value!r}.")
+    return number
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -407,3 +407,39 @@ def test_a_bad_init_checkpoint_for_training_is_refused_unread(model, tmp_path):
         with pytest.raises(ValueError, match="not a readable state dict"):
             load_init_checkpoint(model, tmp_path / name)
     assert not marker.exists()
+
+
+GOOD_GENERATE = ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype"]
+
+
+@pytest.mark.parametrize(
+    ("slot", "value", "named"),
+    [
+        (8, float("nan"), "seed"),
+        (8, float("inf"), "seed"),
+        (1, "five", "age"),
+        (1, float("nan"), "age"),
+        (1, True, "age"),
+        (7, None, "number of faces"),
+        (3, "x", "skin tone"),
+        (6, "high", "intensity"),
+        (2, 5, "sex"),
+        (4, 3, "eye colour"),
+        (9, "top", "view"),
+        (10, ["x"], "generator"),
+    ],
+)
+def test_a_wrong_typed_generate_value_gets_one_clear_sentence(server, slot, value, named):
+    data = list(GOOD_GENERATE)
+    data[slot] = value
+    # sent as raw JSON, as curl would: NaN and Infinity are not JSON, but Python's parser (and Gradio) take them
+    body = json.dumps({"data": data}, allow_nan=True)
+    r = httpx.post(f"{server.url}/gradio_api/call/generate", content=body,
+                   headers={"content-type": "application/json"}, timeout=60)  # fmt: skip
+    assert r.status_code == 200, r.text
+    text = httpx.get(f"{server.url}/gradio_api/call/generate/{r.json()['event_id']}", timeout=300).text
+    kind = "complete" if "event: complete" in text else "error"
+    payload = next((json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ")), None)
+    assert kind == "error" and isinstance(payload, dict)
+    message = payload.get("error") or ""
+    assert named in message.lower() and "\n" not in message, payload  # not Gradio's {"error": null}

@@ -63,7 +63,7 @@ from ui.generate_tables import (
     resolve_syndrome,
     syndrome_choices,
 )
-from ui.session import Refusal, safe, whole
+from ui.session import Refusal, number, safe, whole
 
 MAX_FACES = 8
 DEFAULT_SIZE = 256  # pixels
@@ -94,7 +94,7 @@ def skin_tone_html(level: int | float | None = None) -> str:
     """
     cells = []
     for i, hex_colour in enumerate(MONK_HEX, start=1):
-        chosen = level is not None and int(level) == i
+        chosen = isinstance(level, (int, float)) and not isinstance(level, bool) and level == i
         outline = "outline:3px solid #2563eb;outline-offset:2px;" if chosen else ""
         cells.append(
             f'<div style="display:inline-block;text-align:center;margin:0 3px;font-size:12px">'
@@ -179,7 +179,11 @@ def generate(
         gr.Error: on any invalid input, or an unavailable generator, with a one-line message.
     """
     generator = generator or PHENOTYPE
-    if generator not in GENERATOR_NAMES or (generator == EXTERNAL and runtime.paths().external_pipeline is None):
+    if (
+        not isinstance(generator, str)
+        or generator not in GENERATOR_NAMES
+        or (generator == EXTERNAL and runtime.paths().external_pipeline is None)
+    ):
         raise Refusal("Choose a generator from the list.")
     if generator == LEARNED and not runtime.generator_available():
         raise Refusal("The learned diffusion model is not installed on this server; choose the phenotype model.")
@@ -187,8 +191,16 @@ def generate(
     seed = whole(seed, "The seed", 0, 2**31 - 1)
     n_faces = whole(n_faces, "The number of faces", 1, MAX_FACES)
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
-    if age is None or intensity is None:
-        raise Refusal("Set an age and a feature intensity.")
+    age = number(age, "The age", 0, 18, " years")
+    intensity = number(intensity, "The feature intensity", 0, 1.5)
+    for value, what, allowed in (
+        (sex, "The sex", SEXES),
+        (view, "The view", VIEWS),
+        (eye_colour, "The eye colour", (None, RANDOM, *EYE_COLOURS)),
+        (hair_colour, "The hair colour", (None, RANDOM, *HAIR_COLOURS)),
+    ):
+        if not isinstance(value, (str, type(None))) or value not in allowed:
+            raise Refusal(f"{what} must be one of {', '.join(a for a in allowed if a)}, not {value!r}.")
     affected = entry.key != UNAFFECTED
     base = RenderSpec(
         syndrome=entry.key,
@@ -355,9 +367,13 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
     inputs = [syndrome, age, sex, skin_tone, eye, hair, intensity, n_faces, seed, view, session_dir, generator]
     outputs = [gallery, summary, features, not_depicted, download, session_dir, archive, gallery_note, features_label,
                toggles, face, toggled, strip, strip_button, average, tools_note]  # fmt: skip
-    button.click(callback, inputs, outputs, api_name="generate")
+    # preprocess=False: the callbacks check every value themselves, so a wrong-typed API value (age "five",
+    # seed NaN) gets one clear sentence instead of Gradio's message-less error
+    button.click(callback, inputs, outputs, api_name="generate", preprocess=False)
     generator.change(generator_note, generator, generator_info, api_name="generator_note", queue=False)
-    skin_tone.change(skin_tone_html, skin_tone, skin_strip, api_name="skin_tone_swatches", queue=False)
+    skin_tone.change(
+        skin_tone_html, skin_tone, skin_strip, api_name="skin_tone_swatches", queue=False, preprocess=False
+    )
     toggles.input(
         _safe(_reveal(toggle_features)), [toggles, face, session_dir], [toggled, toggled_note, archive, face],
         api_name="toggle_features", trigger_mode="always_last",
@@ -369,4 +385,4 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
         api_name="average_portrait",
     )  # fmt: skip
     if generate_on_load:
-        demo.load(callback, inputs, outputs, api_name="generate_example")
+        demo.load(callback, inputs, outputs, api_name="generate_example", preprocess=False)

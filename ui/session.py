@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from models import tempfiles
-from models.checks import whole_number
+from models.checks import number_in, whole_number
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,14 @@ def whole(value, what: str, low: int, high: int) -> int:
     """`models.checks.whole_number`, failing with ``gr.Error`` (shown to the user as one line)."""
     try:
         return whole_number(value, what, low, high)
+    except ValueError as err:
+        raise Refusal(str(err)) from None
+
+
+def number(value, what: str, low: float, high: float, unit: str = "") -> float:
+    """`models.checks.number_in`, failing with ``gr.Error`` (shown to the user as one line)."""
+    try:
+        return number_in(value, what, low, high, unit)
     except ValueError as err:
         raise Refusal(str(err)) from None
 
