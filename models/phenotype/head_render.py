@@ -10,8 +10,11 @@ dark. Darker skin is exposed as a portrait photographer meters on the face (`exp
 frontal, three-quarter and right profile of the same head, through a portrait lens (30 degrees of
 vertical field of view) framed on the head.
 
-Not yet drawn (the phenotype-engine issue): hair, lashes as geometry, clothing, skin detail, shadows;
-until they are, these images are previews of the geometry, not faces to show a family.
+With a `Dressing` (`models.phenotype.portrait3d.dress`) it also draws hair as strand cards with an
+anisotropic highlight (Kajiya and Kay 1989) over a scalp painted in the hair colour, shoulders in a
+top, lips, blush, brows per child, skin texture by age, and a soft shadow of the key light (a shadow
+map with percentage-closer filtering). ``ids=True`` renders which head vertex each pixel shows, for
+region masks. Not yet drawn (the phenotype-engine issue): lashes as geometry, teeth, eyelid creases.
 """
 
 from __future__ import annotations
@@ -24,6 +27,18 @@ import numpy as np
 
 #: Yaw of the head for each view, degrees (positive turns the face towards the viewer's left).
 VIEWS: dict[str, float] = {"frontal": 0.0, "three_quarter": 35.0, "profile": 90.0}
+
+_SHADOW_GLSL = """
+uniform sampler2DShadow shadow_map;
+float lit_by_key(vec4 light_pos) {  // percentage-closer filtering, 3 x 3 bilinear taps: a soft studio shadow
+    vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
+    float sum = 0.0;
+    for (int i = -1; i <= 1; i++)
+        for (int j = -1; j <= 1; j++)
+            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 2.0 / 1024.0, p.z - 0.004));
+    return sum / 9.0;
+}
+"""
 
 _VERTEX = """
 #version 330
@@ -55,7 +70,8 @@ void main() {
 }
 """
 
-_FRAGMENT = """
+_FRAGMENT = (
+    """
 #version 330
 uniform vec3 skin;
 uniform vec3 iris;
@@ -73,15 +89,9 @@ in vec3 v_eye;
 in vec4 v_paint;  // brow and lash line, scalp, lips, fabric
 in vec4 v_light;
 out vec4 colour;
-uniform sampler2DShadow shadow_map;
-float lit_by_key(vec4 light_pos) {  // percentage-closer filtering, 3 x 3 bilinear taps: a soft studio shadow
-    vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
-    float sum = 0.0;
-    for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 2.0 / 1024.0, p.z - 0.004));
-    return sum / 9.0;
-}
+"""
+    + _SHADOW_GLSL
+    + """
 
 vec3 to_linear(vec3 c) { return pow(c, vec3(2.2)); }
 float hash(vec3 p) { return fract(sin(dot(p, vec3(127.1, 311.7, 74.7))) * 43758.5453); }
@@ -146,6 +156,7 @@ void main() {
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
 """
+)
 
 _HAIR_VERTEX = """
 #version 330
@@ -169,7 +180,8 @@ void main() {
 }
 """
 
-_HAIR_FRAGMENT = """
+_HAIR_FRAGMENT = (
+    """
 #version 330
 uniform vec3 hair;
 uniform vec3 key_dir;
@@ -181,15 +193,9 @@ in vec2 v_uv;
 in vec2 v_shade;
 in vec4 v_light;
 out vec4 colour;
-uniform sampler2DShadow shadow_map;
-float lit_by_key(vec4 light_pos) {  // percentage-closer filtering, 3 x 3 bilinear taps: a soft studio shadow
-    vec3 p = light_pos.xyz / light_pos.w * 0.5 + 0.5;
-    float sum = 0.0;
-    for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-            sum += texture(shadow_map, vec3(p.xy + vec2(i, j) * 2.0 / 1024.0, p.z - 0.004));
-    return sum / 9.0;
-}
+"""
+    + _SHADOW_GLSL
+    + """
 float hash(float x) { return fract(sin(x * 91.345 + 7.13) * 43758.5453); }
 void main() {
     // many hairs across a card: each a thin stripe with its own length and brightness
@@ -213,6 +219,7 @@ void main() {
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
 }
 """
+)
 
 _lock = threading.Lock()
 _context = None
