@@ -106,6 +106,23 @@ def test_the_quiz_face_is_described_for_screen_readers(page):
     assert not any(word in " ".join(alts) for word in ("syndrome", "Down", "Noonan"))  # no answer given away
 
 
+def test_after_next_question_focus_is_on_the_new_question(page):
+    page.get_by_role("tab", name="Quiz").click()
+    page.locator("#phenoface-quiz-answer input[type=radio]").first.check()
+    page.locator("#phenoface-quiz-confidence input[type=radio]").nth(2).check()
+    page.get_by_role("button", name="Submit answer").click()
+    page.get_by_role("button", name="Next question").wait_for(state="visible", timeout=60_000)
+    before = page.inner_text("#phenoface-quiz-prompt")
+    page.get_by_role("button", name="Next question").click()
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.closest('#phenoface-quiz-prompt') !== null", timeout=60_000
+    )
+    assert page.inner_text("#phenoface-quiz-prompt")  # a question is shown where the focus is
+    page.keyboard.press("Tab")  # and the answers are the next stop, not 35 presses away
+    focused = page.evaluate("document.activeElement.closest('#phenoface-quiz-answer') !== null")
+    assert focused, before
+
+
 @pytest.mark.parametrize("tab", ["Generate", "Explain", "Quiz", "About"])
 def test_every_tab_has_no_critical_or_serious_accessibility_finding(page, tab):
     # axe-core (vendored by axe-playwright-python) on each tab as the earlier tests left it: faces drawn,

@@ -63,6 +63,16 @@ OUTPUTS = (
     "summary_box", "summary", "per_syndrome", "calibration", "calibration_plot", "missed", "csv", "progress",
 )  # fmt: skip
 
+#: After a new question, move keyboard focus to it (a screen reader reads it; the next Tab reaches the
+#: answers) instead of leaving it on the button, from where the answers were 35 Tab presses away.
+FOCUS_QUESTION = """() => {
+  const prompt = document.querySelector('#phenoface-quiz-prompt');
+  if (!prompt) return;
+  prompt.setAttribute('tabindex', '-1');
+  prompt.focus({ preventScroll: true });
+  prompt.scrollIntoView({ block: 'center' });
+}"""
+
 
 def setup_note(mode: str, generator: str) -> str:
     """What the chosen mode and generator allow, as Markdown (empty when nothing to say)."""
@@ -358,10 +368,11 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
             face = gr.Image(label="Synthetic face", type="filepath", format="png", height=380, interactive=False,
                             scale=1, elem_id="phenoface-quiz-face")
             with gr.Column(scale=1):
-                prompt = gr.Markdown()
-                syndrome_answer = gr.Radio([], label="Your answer")
+                prompt = gr.Markdown(elem_id="phenoface-quiz-prompt")
+                syndrome_answer = gr.Radio([], label="Your answer", elem_id="phenoface-quiz-answer")
                 feature_answer = gr.CheckboxGroup([], label="Features this face shows", visible=False)
-                confidence = gr.Radio(CONFIDENCE_CHOICES, label="How sure are you? (required)")
+                confidence = gr.Radio(CONFIDENCE_CHOICES, label="How sure are you? (required)",
+                                      elem_id="phenoface-quiz-confidence")  # fmt: skip
                 submit = gr.Button("Submit answer", variant="primary")
         with gr.Column(visible=False) as feedback_box:
             with gr.Row():
@@ -401,10 +412,14 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     # fmt: on
     outputs = [components[n] for n in OUTPUTS]
     setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed]
-    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start")
+    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start").then(
+        None, None, None, js=FOCUS_QUESTION, api_name=False
+    )
     answer = [state, syndrome_answer, feature_answer, confidence]
     submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer")
-    next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next")
+    next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next").then(
+        None, None, None, js=FOCUS_QUESTION, api_name=False
+    )
     name.submit(learner_progress, name, progress, api_name="quiz_progress")
     name.blur(learner_progress, name, progress, api_name=False)
     for control in (mode, generator):
