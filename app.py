@@ -110,7 +110,7 @@ def main(args: argparse.Namespace) -> None:
             server_port=args.port,
             share=False,
             max_file_size=ui.MAX_UPLOAD_BYTES,
-            head=ui.ALT_TEXT_SCRIPT,
+            head=ui.ACCESSIBILITY_SCRIPT,
             theme=ui.THEME,
             quiet=True,
             prevent_thread_lock=True,

@@ -60,6 +60,19 @@ def test_the_first_page_shows_the_notice_and_a_pair_of_faces(page, tmp_path):
     assert pixels.size[0] >= 1000 and hi - lo > 100  # a real page, not a blank one
 
 
+def test_arrow_keys_move_between_the_choices_of_a_radio_group(page):
+    page.get_by_role("tab", name="Explain").click()
+    draw = page.get_by_label("Draw a synthetic face")
+    draw.check()
+    draw.focus()
+    page.keyboard.press("ArrowDown")
+    assert page.get_by_label("Upload an image").is_checked()
+    page.get_by_text("Click to Upload").wait_for(state="visible", timeout=10_000)  # the app saw the change
+    page.keyboard.press("ArrowUp")
+    assert draw.is_checked()
+    page.get_by_text("Click to Upload").wait_for(state="hidden", timeout=10_000)
+
+
 def test_explain_draws_a_saliency_map_in_the_browser(page):
     page.get_by_role("tab", name="Explain").click()
     page.get_by_role("button", name="Explain", exact=True).click()

@@ -12,7 +12,7 @@ import gradio as gr
 from ui import about, explain, generate, notice, quiz
 from ui.explain_files import MAX_UPLOAD_BYTES
 
-__all__ = ["ALT_TEXT_SCRIPT", "MAX_UPLOAD_BYTES", "THEME", "build_app"]
+__all__ = ["ACCESSIBILITY_SCRIPT", "MAX_UPLOAD_BYTES", "THEME", "build_app"]
 
 #: Uploaded and generated files older than 30 minutes are removed from Gradio's cache every 10
 #: minutes; uploads are also deleted right after processing (see `ui.explain_files`), and the whole
@@ -35,16 +35,24 @@ THEME = gr.themes.Default().set(
 )
 
 
-#: Gradio 6's Image has no alt text; this script (passed to ``launch(head=...)``) names the pictures
-#: that carry meaning for screen readers, without giving a quiz answer away (the face is described,
-#: never named).
-ALT_TEXT_SCRIPT = """<script>
+#: Two accessibility repairs of Gradio 6's markup, run in the page (passed to ``launch(head=...)``):
+#: its Image has no alt text, so the pictures that carry meaning are named for screen readers, without giving
+#: a quiz answer away (the face is described, never named); and each radio button of a group has its own
+#: ``name``, so the arrow keys did not move between the choices: the buttons of one group get one name.
+ACCESSIBILITY_SCRIPT = """<script>
 (() => {
   const alts = {
     "phenoface-quiz-face": "Synthetic face of the child in this question, marked SYNTHETIC",
     "phenoface-quiz-saliency": "Saliency map over the synthetic face: brighter areas moved the classifier more",
   };
   const name = () => {
+    document.querySelectorAll("fieldset").forEach((group) => {
+      const radios = group.querySelectorAll("input[type=radio]");
+      if (radios.length > 1 && new Set([...radios].map((r) => r.name)).size > 1) {
+        const shared = "phenoface-" + radios[0].name;
+        radios.forEach((r) => { r.name = shared; });
+      }
+    });
     for (const [id, text] of Object.entries(alts)) {
       document.querySelectorAll(`#${id} img`).forEach((img) => { if (!img.alt) img.alt = text; });
       document.querySelectorAll(`#${id} button`).forEach((b) => {
