@@ -136,6 +136,16 @@ def test_after_next_question_focus_is_on_the_new_question(page):
     assert focused, before
 
 
+def test_a_dropdown_list_closes_when_the_keyboard_moves_on(page):
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_label("Eye colour").click()
+    for _ in range(3):  # past the hair colour dropdown too
+        page.keyboard.press("Tab")
+    page.wait_for_timeout(300)
+    open_lists = page.eval_on_selector_all("[role=listbox]", "els => els.filter(e => e.offsetParent !== null).length")
+    assert open_lists == 0
+
+
 @pytest.mark.parametrize("tab", ["Generate", "Explain", "Quiz", "About"])
 def test_every_tab_has_no_critical_or_serious_accessibility_finding(page, tab):
     # axe-core (vendored by axe-playwright-python) on each tab as the earlier tests left it: faces drawn,

@@ -35,10 +35,11 @@ THEME = gr.themes.Default().set(
 )
 
 
-#: Two accessibility repairs of Gradio 6's markup, run in the page (passed to ``launch(head=...)``):
+#: Three accessibility repairs of Gradio 6's markup, run in the page (passed to ``launch(head=...)``):
 #: its Image has no alt text, so the pictures that carry meaning are named for screen readers, without giving
 #: a quiz answer away (the face is described, never named); and each radio button of a group has its own
-#: ``name``, so the arrow keys did not move between the choices: the buttons of one group get one name.
+#: ``name``, so the arrow keys did not move between the choices: the buttons of one group get one name; and a
+#: dropdown's list stayed open over the page when the keyboard moved on: it is closed when focus leaves it.
 ACCESSIBILITY_SCRIPT = """<script>
 (() => {
   const alts = {
@@ -61,6 +62,17 @@ ACCESSIBILITY_SCRIPT = """<script>
     }
   };
   new MutationObserver(name).observe(document.documentElement, { childList: true, subtree: true });
+  // a dropdown's list stays open when the keyboard leaves it; close every list whose dropdown lost focus
+  document.addEventListener("focusin", () => {
+    document.querySelectorAll("[role=listbox]").forEach((list) => {
+      const block = list.closest(".block");
+      const input = block && block.querySelector("input");
+      if (input && !block.contains(document.activeElement) && list.offsetParent !== null) {
+        input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+        input.dispatchEvent(new FocusEvent("blur"));
+      }
+    });
+  });
 })();
 </script>"""
 
