@@ -40,6 +40,8 @@ from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import FaceSample, RenderSpec
 
 PHENOTYPE, PHENOTYPE_3D, LEARNED, EXTERNAL_TEXT = "phenotype", "phenotype_3d", "learned", "external_text"
+#: The command lines' ``--engine`` names of the phenotype engines.
+CLI_ENGINES: dict[str, str] = {"2.5d": PHENOTYPE, "3d": PHENOTYPE_3D}
 
 
 @dataclass(frozen=True)
@@ -167,18 +169,11 @@ def draw_phenotype_3d(request: FaceRequest) -> list[Face]:
         RuntimeError: no OpenGL on this machine.
     """
     from models.phenotype import engine3d
-
-    def validate(spec: RenderSpec) -> RenderSpec:
-        if spec.view not in engine3d.VIEWS_3D:
-            raise ValueError(f"view must be one of {', '.join(engine3d.VIEWS_3D)}, not {spec.view!r}")
-        from models.phenotype.synthesizer import validate_spec
-
-        return replace(validate_spec(replace(spec, view="frontal")), view=spec.view)
-
     from models.phenotype.head_model import HeadModel
 
     label = engine_name().replace("phenotype", "phenotype3d")
-    return _draw_rule_based(request, engine3d.render3d, validate, label, {"head_model": HeadModel.load().notice})
+    notice = {"head_model": HeadModel.load().notice}
+    return _draw_rule_based(request, engine3d.render3d, engine3d.validate_spec_3d, label, notice)
 
 
 def _draw_rule_based(request: FaceRequest, render, validate, label: str, extra: dict | None = None) -> list[Face]:

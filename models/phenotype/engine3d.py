@@ -38,6 +38,17 @@ VIEWS_3D: tuple[str, ...] = ("frontal", "three_quarter", "profile")
 ANCESTRY_DRAW: dict[str, float] = {"african": 0.25, "asian": 0.25, "european": 0.25, "mixed": 0.25}
 
 
+def validate_spec_3d(spec: RenderSpec) -> RenderSpec:
+    """`synthesizer.validate_spec` for the 3D engine, which also draws the three-quarter view.
+
+    Raises:
+        ValueError: a bad spec, or a view not in `VIEWS_3D`.
+    """
+    if spec.view not in VIEWS_3D:
+        raise ValueError(f"view must be one of {', '.join(VIEWS_3D)}, not {spec.view!r}")
+    return dataclasses.replace(validate_spec(dataclasses.replace(spec, view="frontal")), view=spec.view)
+
+
 def render3d(spec: RenderSpec) -> FaceSample:
     """Render one synthetic child in 3D.
 
@@ -56,10 +67,8 @@ def render3d(spec: RenderSpec) -> FaceSample:
         ValueError: a bad spec (`synthesizer.validate_spec`) or view.
         RuntimeError: no OpenGL on this machine (`head_render`).
     """
+    spec = validate_spec_3d(spec)
     view = spec.view
-    if view not in VIEWS_3D:
-        raise ValueError(f"view must be one of {', '.join(VIEWS_3D)}, not {view!r}")
-    spec = dataclasses.replace(validate_spec(dataclasses.replace(spec, view="frontal")), view=view)
     child = child_of(spec)
     app = draw_appearance(
         spec.seed, spec.skin_tone, spec.sex, spec.age, spec.eye_colour, spec.hair_colour,

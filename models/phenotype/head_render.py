@@ -591,18 +591,11 @@ def render_head(
         fbo.use()
         shadow.use(location=0)
         program = _program(ctx, _VERTEX, _FRAGMENT)
-        program["shadow_map"].value = 0
-        program["light_vp"].write(light_vp.T.tobytes())
-        program["mvp"].write(mvp.astype(np.float32).T.tobytes())
-        program["rot"].write(rot.astype(np.float32).T.tobytes())
+        _set_camera_and_lights(program, mvp, rot, light_vp, look.hair, exposure_for(look.skin))
         program["skin"].value = tuple(look.skin)
-        program["exposure"].value = exposure_for(look.skin)
-        program["hair"].value = tuple(look.hair)
         program["iris"].value = tuple(look.iris)
         program["cloth"].value = tuple(look.cloth)
         program["detail"].value = float(np.clip(look.detail, 0, 1))
-        program["key_dir"].value = tuple(_unit(KEY_LIGHT))
-        program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
         vbo = ctx.buffer(attributes.tobytes())
         ibo = ctx.buffer(triangles.tobytes())
         vao = ctx.vertex_array(
@@ -621,18 +614,23 @@ def render_head(
     return np.round(image).astype(np.uint8)
 
 
-def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
-    program = _program(ctx, _HAIR_VERTEX, _HAIR_FRAGMENT)
+def _set_camera_and_lights(program, mvp, rot, light_vp, hair, exposure: float) -> None:
+    """The uniforms the skin and hair shaders share: camera, key-light shadow, lights, hair colour, exposure."""
     program["shadow_map"].value = 0
     program["light_vp"].write(light_vp.T.tobytes())
     program["mvp"].write(mvp.astype(np.float32).T.tobytes())
     program["rot"].write(rot.astype(np.float32).T.tobytes())
-    program["hair"].value = tuple(look.hair)
-    # hair colours are as photographed: the face's extra exposure for dark skin lightens them only a little
-    program["exposure"].value = min(exposure_for(look.skin), 1.6)
-    program["strands"].value = 9.0
+    program["hair"].value = tuple(hair)
+    program["exposure"].value = float(exposure)
     program["key_dir"].value = tuple(_unit(KEY_LIGHT))
-    program["fill_dir"].value = tuple(_unit([0.6, 0.1, 0.8]))
+    program["fill_dir"].value = tuple(_unit(FILL_LIGHT))
+
+
+def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
+    program = _program(ctx, _HAIR_VERTEX, _HAIR_FRAGMENT)
+    _set_camera_and_lights(program, mvp, rot, light_vp, look.hair, min(exposure_for(look.skin), 1.6))
+    # hair colours are as photographed: the face's extra exposure for dark skin lightens them only a little
+    program["strands"].value = 9.0
     data = np.hstack([hair.positions - offset, hair.tangents, hair.uv, hair.shade]).astype(np.float32)
     vbo = ctx.buffer(data.tobytes())
     ibo = ctx.buffer(hair.triangles.astype(np.int32).tobytes())
@@ -642,6 +640,7 @@ def _draw_hair(ctx, mvp, rot, hair, offset, look, light_vp) -> list:
 
 
 KEY_LIGHT = (-0.45, 0.55, 0.70)  # camera space: from the upper left, in front
+FILL_LIGHT = (0.6, 0.1, 0.8)  # camera space: from the right, softer
 SHADOW_SIZE = 1024
 
 _DEPTH_VERTEX = """
