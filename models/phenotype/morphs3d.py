@@ -42,7 +42,8 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "nasal_tip_width": {"nose-point-width-incr": 1.0},
     "philtrum_length": {"mouth-trans-up": -0.6, "nose-trans-up": 0.3},
     "upper_lip_height": {"mouth-upperlip-height-incr": 1.0, "mouth-upperlip-volume-incr": 0.6},
-    "lower_lip_height": {"mouth-lowerlip-height-incr": 1.0, "mouth-lowerlip-volume-incr": 0.8},
+    # at 1.0 and 0.8 a typical feature moved the lower lip about 5 SD (a 3D probe): halved
+    "lower_lip_height": {"mouth-lowerlip-height-incr": 0.5, "mouth-lowerlip-volume-incr": 0.4},
     "mouth_width": {"mouth-scale-horiz-incr": 1.0},
     "mouth_corners": {"mouth-angles-up": 1.0},
     "mandible_length": {"chin-prognathism-incr": 1.0, "chin-height-incr": 0.3},  # micrognathia -
@@ -65,7 +66,7 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
 DIMENSION_ACTIONS: dict[str, dict[str, float]] = {
     "ptosis": {"eyeBlinkLeft": 0.35, "eyeBlinkRight": 0.35},
     "open_mouth": {"jawOpen": 0.3},
-    "protruding_tongue": {"jawOpen": 0.25, "tongueOut": 0.7},
+    "protruding_tongue": {"jawOpen": 0.15, "tongueOut": 0.45},  # the tip past the lips, not a grimace
 }
 _CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
 
