@@ -79,7 +79,7 @@ def render3d(spec: RenderSpec) -> FaceSample:
     drawn = names[int(rng.choice(len(names), p=list(ANCESTRY_DRAW.values())))]
     ancestry = spec.ancestry or drawn
     model = HeadModel.load()
-    local, actions = head_changes(child.dims, identity=_identity_changes(model, rng))
+    local, actions = head_changes(child.dims, _identity_changes(model, rng), spec.age, spec.sex)
     if spec.expression and spec.syndrome in EXPRESSIONS:
         for name, amount in EXPRESSIONS[spec.syndrome][0].items():
             actions[name] = max(actions.get(name, 0.0), amount)
@@ -176,7 +176,7 @@ def landmarks_3d(model: HeadModel, v: np.ndarray, dressing: Dressing) -> dict[st
         out[f"exocanthion_{side}"] = v[lid[np.argmax(np.abs(v[lid, 0]))]]
         mouth = g["mouth_ring"][np.sign(v[g["mouth_ring"], 0]) == sign]
         out[f"cheilion_{side}"] = v[mouth[np.argmax(np.abs(v[mouth, 0]))]]
-        ear = g["ear"][np.sign(v[g["ear"], 0]) == sign]
+        ear = g["ear_extent"][np.sign(v[g["ear_extent"], 0]) == sign]
         out[f"superaurale_{side}"] = v[ear[np.argmax(v[ear, 2])]]
         out[f"subaurale_{side}"] = v[ear[np.argmin(v[ear, 2])]]
     mid = g["skin"][np.abs(v[g["skin"], 0]) < 0.0025]
@@ -191,8 +191,10 @@ def landmarks_3d(model: HeadModel, v: np.ndarray, dressing: Dressing) -> dict[st
     nose = front[(v[front, 2] < eye_z) & (v[front, 2] > ls_z)]
     prn = nose[np.argmin(v[nose, 1])]
     out["pronasale"] = v[prn]
-    # subnasale: the deepest midline point where the columella meets the upper lip, below the tip
-    below = nose[(v[nose, 2] < v[prn, 2]) & (v[nose, 2] > ls_z + 0.25 * (v[prn, 2] - ls_z))]
+    # subnasale: where the columella meets the upper lip: the deepest midline point below the tip whose surface
+    # still faces down (the nose's underside), not the deepest point of the philtrum's groove
+    normals = _normals(v, model.faces)
+    below = nose[(v[nose, 2] < v[prn, 2]) & (normals[nose, 2] < -0.3)]
     out["subnasale"] = v[below[np.argmax(v[below, 1])]] if len(below) else v[prn]
     # nasion: the deepest midline point between the nose and the brows
     above = front[(v[front, 2] > v[prn, 2] + 0.3 * (eye_z - v[prn, 2])) & (v[front, 2] < eye_z + 0.012)]
@@ -203,14 +205,14 @@ def landmarks_3d(model: HeadModel, v: np.ndarray, dressing: Dressing) -> dict[st
     if dressing.scalp is not None:
         line = front[(dressing.scalp[front] > 0.2) & (dressing.scalp[front] < 0.8) & (v[front, 2] > eye_z)]
         out["trichion"] = v[line].mean(0) if len(line) else out["vertex"]
-    sn_z = out["subnasale"][2]
-    nose_w = g["nose"][(v[g["nose"], 2] > sn_z - 0.002) & (v[g["nose"], 2] < sn_z + 0.008)]
     skin_z = v[g["skin"], 2]
-    face = g["skin"][(skin_z > out["subnasale"][2]) & (skin_z < eye_z) & ~np.isin(g["skin"], g["ear"])]
-    face = face[v[face, 1] < np.median(v[g["skin"], 1])]
+    # zygion: the widest point of the cheekbones' level, in front of the ears (not on the skull behind them)
+    ears = np.concatenate([g["ear"], g["ear_extent"]])
+    face = g["skin"][(skin_z > out["subnasale"][2]) & (skin_z < eye_z) & ~np.isin(g["skin"], ears)]
+    face = face[v[face, 1] < v[ears, 1].min()]
     for side, sign in (("r", -1), ("l", 1)):
-        n_side = nose_w[np.sign(v[nose_w, 0]) == sign]
-        out[f"alare_{side}"] = v[n_side[np.argmax(np.abs(v[n_side, 0]))]] if len(n_side) else out["subnasale"]
+        n_side = g["alae"][np.sign(v[g["alae"], 0]) == sign]
+        out[f"alare_{side}"] = v[n_side[np.argmax(np.abs(v[n_side, 0]))]]
         f_side = face[np.sign(v[face, 0]) == sign]
         out[f"zygion_{side}"] = v[f_side[np.argmax(np.abs(v[f_side, 0]))]]
     return out
@@ -241,6 +243,9 @@ def _groups(model: HeadModel) -> dict[str, np.ndarray]:
     ear = np.where(moved("l-ear-trans-forward", "r-ear-trans-forward") > 0.5)[0]
     lips = moved("mouth-upperlip-volume-incr", "mouth-lowerlip-volume-incr")
     nose = np.where(moved("nose-scale-horiz-incr", "nose-scale-vert-incr", "nose-flaring-incr") > 0.3)[0]
+    # what flaring moves most is the alae; what scaling the ear vertically moves most, its top and bottom
+    alae = np.where(moved("nose-flaring-incr") > 0.5)[0]
+    ear_extent = np.where(moved("l-ear-scale-vert-incr", "r-ear-scale-vert-incr") > 0.6)[0]
     eyes = member(np.concatenate([verts("eye_front"), verts("eye_cavity"), verts("eye_back")]))
     template_normals = _normals(model.template, f)
     label = np.full(len(model.template), -1, np.int16)  # region index of each vertex, for the masks
@@ -258,7 +263,8 @@ def _groups(model: HeadModel) -> dict[str, np.ndarray]:
         label[member] = REGIONS.index(name)
     groups = {
         "skin": skin, "lid": lid, "mouth_ring": mouth_ring, "ear": ear, "eye_front": verts("eye_front"),
-        "nose": nose, "lips": lips, "normal_y": template_normals[:, 1], "label": label,
+        "nose": nose, "alae": alae, "ear_extent": ear_extent, "lips": lips, "normal_y": template_normals[:, 1],
+        "label": label,
     }  # fmt: skip
     model._phenoface_groups = groups
     return groups

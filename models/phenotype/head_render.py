@@ -4,9 +4,11 @@ The first rendering path of the 3D engine: moderngl on an EGL context, which Deb
 software (llvmpipe) on a machine without a GPU. It draws the head's skin with a wrapped diffuse term
 (a cheap stand-in for subsurface scattering: light bleeds past the terminator as it does through
 skin), a soft key and fill light, a small specular sheen and ambient occlusion from the mesh's
-concavity; the eyes as sclera, iris of the chosen colour and pupil; brows and the upper lash line
-painted on the skin in the hair colour, placed from each eye's position and width; the mouth cavity
-dark. Darker skin is exposed as a portrait photographer meters on the face (`exposure_for`). Views:
+concavity; the eyes as sclera, iris of the chosen colour and pupil, with the cornea's highlight; brows,
+the lash lines and the crease of the upper lid computed per pixel from coordinates relative to each eye
+and its lid margins (`_lid_coordinates`), so they stay sharp on a head of a few thousand vertices; each
+triangle keeps its own region, so the skin at the lid margin and the lips' edge is skin; the mouth
+cavity dark. Darker skin is exposed as a portrait photographer meters on the face (`exposure_for`). Views:
 frontal, three-quarter and right profile of the same head, through a portrait lens (30 degrees of
 vertical field of view) framed on the head.
 
@@ -14,7 +16,7 @@ With a `Dressing` (`models.phenotype.portrait3d.dress`) it also draws hair as st
 anisotropic highlight (Kajiya and Kay 1989) over a scalp painted in the hair colour, shoulders in a
 top, lips, blush, brows per child, skin texture by age, and a soft shadow of the key light (a shadow
 map with percentage-closer filtering). ``ids=True`` renders which head vertex each pixel shows, for
-region masks. Not yet drawn (the phenotype-engine issue): lashes as geometry, teeth, eyelid creases.
+region masks. Not yet drawn (the phenotype-engine issue): lashes as geometry, teeth.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import numpy as np
 
 #: Yaw of the head for each view, degrees (positive turns the face towards the viewer's left).
 VIEWS: dict[str, float] = {"frontal": 0.0, "three_quarter": 35.0, "profile": 90.0}
+#: Camera distance in head heights (through the lens's half field of view): smaller frames the head tighter.
+FRAMING = 0.72
 
 _SHADOW_GLSL = """
 uniform sampler2DShadow shadow_map;
@@ -50,6 +54,7 @@ in float region;
 in float occlusion;
 in vec3 eye_local;
 in vec4 paint;
+in vec4 lids;
 uniform mat4 light_vp;
 out vec4 v_light;
 out vec3 v_normal;
@@ -58,6 +63,7 @@ out float v_region;
 out float v_occlusion;
 out vec3 v_eye;
 out vec4 v_paint;
+out vec4 v_lids;
 void main() {
     gl_Position = mvp * vec4(position, 1.0);
     v_position = position;
@@ -66,6 +72,7 @@ void main() {
     v_occlusion = occlusion;
     v_eye = eye_local;
     v_paint = paint;
+    v_lids = lids;
     v_light = light_vp * vec4(position, 1.0);
 }
 """
@@ -81,12 +88,15 @@ uniform float exposure;
 uniform vec3 hair;
 uniform vec3 cloth;
 uniform float detail;
+uniform vec4 brow_shape;  // height, arch, peak, thickness (eye widths; see Brows)
+uniform vec3 brow_more;   // length, density, lashes
+in vec4 v_lids;  // (dx, dz) from the nearer eye, distance above the upper and below the lower lid margin
 in vec3 v_position;
 in vec3 v_normal;
 in float v_region;
 in float v_occlusion;
 in vec3 v_eye;
-in vec4 v_paint;  // brow and lash line, scalp, lips, fabric
+in vec4 v_paint;  // unused, scalp, lips, fabric
 in vec4 v_light;
 out vec4 colour;
 """
@@ -101,6 +111,33 @@ float noise(vec3 p) {  // value noise, smooth between lattice points
     float a = mix(mix(hash(i), hash(i + e.xyy), f.x), mix(hash(i + e.yxy), hash(i + e.xxy), f.x), f.y);
     float b = mix(mix(hash(i + e.yyx), hash(i + e.xyx), f.x), mix(hash(i + e.yxx), hash(i + e.xxx), f.x), f.y);
     return mix(a, b, f.z);
+}
+// The brows, lash line, lashes and lid crease are computed here, per pixel, from coordinates the vertices
+// carry (linear in position, so interpolation keeps them exact): painted per vertex on a head of a few
+// thousand vertices they were soft blurs.
+float brow_hairs() {
+    float dx = v_lids.x, dz = v_lids.y;  // eye widths; dx grows towards the temple
+    float arch = brow_shape.x + brow_shape.y * (1.0 - pow(clamp(dx - brow_shape.z, -1.0, 1.0), 2.0));
+    float thick = brow_shape.w * mix(1.25, 0.35, clamp((dx + 0.5) / (brow_more.x + 0.5), 0.0, 1.0));  // to a tail
+    float band = exp(-pow((dz - arch) / thick, 4.0));  // a flat-topped band: a brow has edges
+    // from its head above the inner canthus to its tail past the outer one
+    float extent = smoothstep(-0.62, -0.45, dx) * smoothstep(brow_more.x + 0.15, brow_more.x - 0.25, dx);
+    // hairs grow upwards at the brow's head and lie flatter towards its tail
+    float angle = mix(1.35, 0.3, clamp((dx + 0.7) / 1.5, 0.0, 1.0));
+    vec2 along = vec2(cos(angle), sin(angle));
+    vec2 p = vec2(dot(vec2(dx, dz), vec2(-along.y, along.x)), dot(vec2(dx, dz), along));
+    float hair = noise(vec3(p.x * 90.0, p.y * 12.0, 3.0));  // streaks along the hairs, finer than a pixel
+    return clamp(brow_more.y * band * extent * mix(0.6, 1.15, hair), 0.0, 1.0);
+}
+float lashes() {
+    float up = v_lids.z, low = v_lids.w;  // eye widths from the lid margins, >= 0 on the skin
+    float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
+    // the lid's rim turns into the opening, so the skin seen at the margin starts about 0.08 eye widths from it
+    float line = smoothstep(0.12 + 0.04 * outer, 0.07, up);  // the upper lash line, heavier laterally
+    float strokes = step(0.55, fract(v_lids.x * 30.0 + 0.4 * noise(vec3(v_lids.x * 40.0, 0.0, 1.0))))
+                  * smoothstep(0.2 + 0.06 * outer, 0.1, up);
+    float lower = 0.4 * smoothstep(0.09, 0.05, low);
+    return brow_more.z * clamp(max(max(line, 0.8 * strokes), lower), 0.0, 1.0);
 }
 void main() {
     vec3 n = normalize(v_normal);
@@ -133,8 +170,13 @@ void main() {
         albedo *= mix(vec3(1.0), vec3(1.0, 0.84, 0.82), clamp(v_eye.z, 0.0, 1.0));  // cheeks' warmth (blush)
         vec3 hair_lin = to_linear(hair) * min(1.0, 1.6 / exposure);  // as photographed (see _draw_hair)
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
-        albedo = mix(albedo, hair_lin, clamp(v_paint.x, 0.0, 0.9));
-        shine = mix(0.06, 0.02, max(v_paint.x, v_paint.y)) + 0.08 * v_paint.z;
+        // the fold above the upper lid casts a soft crease
+        albedo *= 1.0 - 0.18 * exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
+        float brow = brow_hairs();
+        albedo = mix(albedo, hair_lin * 0.8, 0.95 * brow);
+        float lash = lashes();  // lashes are darker than the scalp hair
+        albedo = mix(albedo, mix(hair_lin, vec3(0.004), 0.7) * min(1.0, 1.0 / exposure), 0.95 * lash);
+        shine = mix(0.06, 0.02, max(max(brow, lash), v_paint.y)) + 0.08 * v_paint.z;
         if (v_paint.w > 0.0) {  // fabric: a matte weave
             float weave = 0.92 + 0.08 * noise(v_position * vec3(2200.0, 2200.0, 600.0));
             albedo = mix(albedo, to_linear(cloth) * weave, clamp(v_paint.w, 0.0, 1.0));
@@ -366,17 +408,6 @@ def _topology(key: bytes, n_vertices: int):
     return incidence, mean.tocsr()
 
 
-@functools.lru_cache(maxsize=8)
-def _vertex_regions(faces_key: bytes, regions_key: bytes, n_vertices: int) -> np.ndarray:
-    """(V,) float32 region of each vertex (the last region among its triangles'), cached per topology."""
-    faces = np.frombuffer(faces_key, dtype=np.int64).reshape(-1, 3)
-    regions = np.frombuffer(regions_key, dtype=np.int64)
-    out = np.zeros(n_vertices, dtype=np.float32)
-    for r in np.unique(regions):
-        out[np.unique(faces[regions == r])] = r
-    return out
-
-
 def _topology_of(faces: np.ndarray, n_vertices: int):
     return _topology(np.ascontiguousarray(faces, dtype=np.int64).tobytes(), n_vertices)
 
@@ -417,28 +448,43 @@ def _eye_coordinates(
     return out
 
 
-def _brows(
-    vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray, b: Brows = Brows()
-) -> np.ndarray:
-    """(V,) float32 in [0, 1]: how much brow (an arch above each eye) and lash line (the upper lid margin)
-    covers each skin vertex, placed from the eyes' own position and width so it follows every head."""
-    out = np.zeros(len(vertices), dtype=np.float32)
+def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """(V, 4) float32 per vertex, for the shader's brows and lashes, in units of the nearer eye's width:
+    (dx towards the temple, dz up) from that eye's centre, and the height above the upper lid margin and
+    the depth below the lower one (where the vertex lies over the eye's width). Far from the eyes, or facing
+    away from the camera's side of the head, the values are large (no brow, no lash). Linear in position
+    near the eyes, so the fragment shader can draw sharp brows and lash lines from their interpolation."""
+    far = 9.0
+    out = np.full((len(vertices), 4), far, dtype=np.float32)
     eyes = np.unique(faces[regions == 2])
     skin = np.unique(faces[regions == 1])
-    front = normals[skin, 1] < -0.2  # facing the camera (the face looks towards -y)
-    for side in (eyes[vertices[eyes, 0] < 0], eyes[vertices[eyes, 0] >= 0]):
-        if not len(side):
+    margin = np.intersect1d(skin, np.unique(faces[regions == 4]))  # the skin that borders the eye's opening
+    front = skin[normals[skin, 1] < -0.2]  # facing the camera (the face looks towards -y)
+    for sign in (-1.0, 1.0):
+        side = eyes[np.sign(vertices[eyes, 0]) == sign]
+        ring = margin[np.sign(vertices[margin, 0]) == sign]
+        if not len(side) or len(ring) < 4:
             continue
         centre = vertices[side].mean(0)
-        width = max(np.ptp(vertices[side, 0]), 1e-3)
-        dx = (vertices[skin, 0] - centre[0]) / width * np.sign(centre[0] or 1.0)  # + towards the temple
-        dz = (vertices[skin, 2] - centre[2]) / width
-        arch = b.height + b.arch * (1 - np.clip((dx - b.peak) / 1.0, -1, 1) ** 2)  # highest near the peak
-        # thicker at the head of the brow (medially), tapering towards its tail
-        thick = b.thickness * (1.25 - 0.5 * np.clip((dx + 0.5) / 1.5, 0, 1))
-        brow = b.density * np.exp(-(((dz - arch) / thick) ** 2)) * np.clip(1.4 - np.abs(dx - 0.1) / b.length, 0, 1)
-        lash = b.lashes * np.exp(-(((dz - 0.3) / 0.07) ** 2)) * np.clip(1.0 - np.abs(dx) / 0.7, 0, 1)
-        out[skin] = np.maximum(out[skin], np.where(front, np.maximum(brow, lash), 0.0))
+        width = max(float(np.ptp(vertices[side, 0])), 1e-3)
+        # the skin facing the camera on this side, and all of the lids (whose rims turn into the opening)
+        near = skin[(np.linalg.norm(vertices[skin] - centre, axis=1) < 0.8 * width) & (vertices[skin, 1] < centre[1])]
+        mine = np.union1d(front, near)
+        mine = mine[np.sign(vertices[mine, 0]) == sign]
+        x, z = vertices[mine, 0], vertices[mine, 2]
+        out[mine, 0] = (x - centre[0]) / width * sign
+        out[mine, 1] = (z - centre[2]) / width
+        for col, upper in ((2, True), (3, False)):
+            lid = ring[(vertices[ring, 2] > centre[2]) == upper]
+            if len(lid) < 2:
+                continue
+            order = np.argsort(vertices[lid, 0])
+            lx, lz = vertices[lid[order], 0], vertices[lid[order], 2]
+            over = (x >= lx[0]) & (x <= lx[-1])
+            edge = np.interp(x, lx, lz)
+            d = ((z - edge) if upper else (edge - z)) / width
+            d = np.where(d >= 0, d, far)  # the other side of the margin: the opening, the other lid, the cheek
+            out[mine[over], col] = d[over]
     return out
 
 
@@ -476,7 +522,7 @@ def camera(head: np.ndarray, view: str, size: int) -> tuple[np.ndarray, np.ndarr
     cam = v @ rot.T
     height = cam[:, 1].max() - cam[:, 1].min()
     fov = np.radians(30.0)
-    distance = 0.72 * height / np.tan(fov / 2) + cam[:, 2].max()
+    distance = FRAMING * height / np.tan(fov / 2) + cam[:, 2].max()
     f = 1 / np.tan(fov / 2)
     near, far = 0.05, distance + 1.0
     proj = np.array(
@@ -543,12 +589,10 @@ def render_head(
                 obj.release()
         return data
     normals = vertex_normals(v, faces)
-    per_vertex_region = _vertex_regions(np.ascontiguousarray(faces, np.int64).tobytes(),
-                                        np.ascontiguousarray(face_region, np.int64).tobytes(), len(v))  # fmt: skip
     zeros = np.zeros(len(v), np.float32)
     paint = np.stack(
         [
-            _brows(v, normals, faces, face_region, dressing.brows),
+            zeros,
             zeros if dressing.scalp is None else dressing.scalp,
             zeros if dressing.lips is None else dressing.lips,
             zeros,
@@ -559,13 +603,15 @@ def render_head(
         [
             (v - offset).astype(np.float32),
             normals,
-            per_vertex_region[:, None],
+            np.zeros((len(v), 1), np.float32),  # the region: set per triangle below
             _mouth_depth(v, faces, face_region, _occlusion(v, normals, faces))[:, None],
             _eye_coordinates(v, faces, face_region, 2, dressing.blush),
             paint,
+            _lid_coordinates(v, normals, faces, face_region),
         ]
     ).astype(np.float32)
     triangles = np.asarray(faces, dtype=np.int32)
+    regions = np.asarray(face_region, dtype=np.float32)
     torso = dressing.torso
     if torso is not None:  # the torso joins the same buffers, painted as fabric below its neckline
         t_attr = np.zeros((len(torso.positions), attributes.shape[1]), np.float32)
@@ -574,8 +620,15 @@ def render_head(
         t_attr[:, 6] = 1
         t_attr[:, 7] = 1
         t_attr[:, 14] = torso.cloth
+        t_attr[:, 15:19] = 9.0  # no brows or lashes on the clothes
         triangles = np.vstack([triangles, torso.triangles + len(v)])
+        regions = np.concatenate([regions, np.ones(len(torso.triangles), np.float32)])
         attributes = np.vstack([attributes, t_attr])
+    # each triangle its own three vertices, so that its region is its own: shared vertices made the skin at the
+    # lid margin and the lips' edge half eye, half cavity
+    attributes = attributes[triangles.reshape(-1)]
+    attributes[:, 6] = np.repeat(regions, 3)
+    triangles = np.arange(len(attributes), dtype=np.int32).reshape(-1, 3)
     scale = 2  # supersampled, then averaged: smooth edges and fine hairs
     with _lock:
         ctx = _gl()
@@ -596,11 +649,14 @@ def render_head(
         program["iris"].value = tuple(look.iris)
         program["cloth"].value = tuple(look.cloth)
         program["detail"].value = float(np.clip(look.detail, 0, 1))
+        b = dressing.brows
+        program["brow_shape"].value = (b.height, b.arch, b.peak, b.thickness)
+        program["brow_more"].value = (b.length, b.density, b.lashes)
         vbo = ctx.buffer(attributes.tobytes())
         ibo = ctx.buffer(triangles.tobytes())
         vao = ctx.vertex_array(
             program,
-            [(vbo, "3f 3f 1f 1f 3f 4f", "position", "normal", "region", "occlusion", "eye_local", "paint")],
+            [(vbo, "3f 3f 1f 1f 3f 4f 4f", "position", "normal", "region", "occlusion", "eye_local", "paint", "lids")],
             ibo,
         )
         vao.render()

@@ -6,17 +6,24 @@ definitions: Allanson et al. 2009, Hall et al. 2009, Carey et al. 2009, Hennekam
 AJMG A 149A). At intensity 1 each combination moves MediaPipe's face mesh, measured on the rendered
 image, the way the feature is defined, for every child tried (`tests/test_morphs3d.py`).
 
-Not yet done (the phenotype-engine issue): the amounts are not calibrated in SD units of the
-population for age and sex (Farkas; Hall et al.), and the other features of the table (ears, nasal
-bridge, midface, chin, forehead, eyes' depth, ...) have no 3D form yet.
+Calibration (`models.phenotype.calibrate3d`, its table in ``assets/phenotype/calibration_3d.json``):
+dimensions with a linear measurement in the norms (Farkas 1994; Hall et al. 2007; inner canthal
+distance, nasal width and height, lip heights, mouth width, face height and width, ear length) move
+that measurement by one SD of the norm for the child's age and sex per SD score; the widths and the ear
+also start from the norm's mean. The others move ``1 / TYPICAL_SD`` of their changes per SD, an
+amount checked only against the image (the phenotype check), not against norms.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
+from . import norms
 from .morphology import FEATURES
 
 #: The amount of a feature at a typical shift: a realised feature moves its dimension by about this many SD
@@ -71,8 +78,49 @@ DIMENSION_ACTIONS: dict[str, dict[str, float]] = {
 _CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
 
 
+#: The calibration table `models.phenotype.calibrate3d` writes: per dimension with a norm, the mm one unit of
+#: its changes moves the measurement, and the mean correction, by age and sex.
+CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "assets" / "phenotype" / "calibration_3d.json"
+#: Largest amount of a dimension's changes: MakeHuman's targets are shaped for moderate amounts.
+MAX_UNITS = 3.0
+
+
+@functools.cache
+def calibration() -> dict:
+    """The committed calibration table (`models.phenotype.calibrate3d`), or an empty one where it is missing."""
+    try:
+        return json.loads(CALIBRATION_PATH.read_text())
+    except FileNotFoundError:
+        return {"ages": [], "dimensions": {}}
+
+
+def dimension_amount(dim: str, value: float, age: float | None, sex: str | None, table: dict | None = None) -> float:
+    """Amount of a dimension's changes (`DIMENSION_CHANGES`: 1 = its listed amounts) for an SD score.
+
+    Calibrated dimensions (those in `table`, default `calibration()`), at a known age and sex: the amount
+    that moves the dimension's measurement by ``value`` SD of the norm for that age and sex (Farkas 1994;
+    Hall et al. 2007, `models.phenotype.norms`), plus the amount that brings the neutral head to the
+    norm's mean. Others, or without age and sex: ``value / TYPICAL_SD``. Clipped to +-`MAX_UNITS`.
+
+    Args:
+        dim: a key of `DIMENSION_CHANGES`. value: SD score. age: years. sex: "female" or "male".
+    """
+    table = calibration() if table is None else table
+    entry = table["dimensions"].get(dim)
+    if entry is None or age is None or sex not in ("female", "male"):
+        return float(np.clip(value / TYPICAL_SD, -MAX_UNITS, MAX_UNITS))
+    ages = np.asarray(table["ages"], dtype=np.float64)
+    per_unit = float(np.interp(age, ages, entry["mm_per_unit"][sex]))
+    offset = float(np.interp(age, ages, entry["offset_units"][sex]))
+    sd = norms.norm(entry["measurement"], age, sex)[1]
+    return float(np.clip(value * sd / per_unit + offset, -MAX_UNITS, MAX_UNITS))
+
+
 def head_changes(
-    dims: Mapping[str, float], identity: Mapping[str, float] | None = None
+    dims: Mapping[str, float],
+    identity: Mapping[str, float] | None = None,
+    age: float | None = None,
+    sex: str | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """A child's local changes and facial action units from its morphology.
 
@@ -80,6 +128,8 @@ def head_changes(
         dims: dimension -> SD score (continuous) or presence 0-1.5 (categorical), as
             `models.phenotype.sampler.sample_child` draws them; dimensions without a 3D form are ignored.
         identity: identity-only local changes to add (changes no dimension uses), or None.
+        age, sex: the child's, for the dimensions calibrated against norms (`dimension_amount`); without
+            them every dimension moves ``1 / TYPICAL_SD`` of its changes per SD.
 
     Returns:
         (local change -> amount, facial action -> 0 to 1), for `models.phenotype.head_model.HeadParams`.
@@ -89,8 +139,11 @@ def head_changes(
     for table, out in ((DIMENSION_CHANGES, local), (DIMENSION_ACTIONS, actions)):
         for dim, changes in table.items():
             value = float(dims.get(dim, 0.0))
-            scale = value if dim in _CATEGORICAL else value / TYPICAL_SD
-            if scale == 0.0 or dim in _CATEGORICAL and value <= 0:
+            if dim in _CATEGORICAL:
+                scale = value if value > 0 else 0.0
+            else:
+                scale = dimension_amount(dim, value, age, sex)
+            if scale == 0.0:
                 continue
             for name, amount in changes.items():
                 out[name] = out.get(name, 0.0) + amount * scale

@@ -7,6 +7,8 @@ the same child keeps its hairstyle, parting and top from view to view.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .body3d import build_torso, clothing_colour
@@ -59,12 +61,25 @@ def dress(
     rng = part_rng["face"]
     cheeks = np.maximum(model.change_region("l-cheek-volume-incr"), model.change_region("r-cheek-volume-incr"))
     blush = (np.clip((cheeks - 0.2) / 0.6, 0, 1) * skin * rng.uniform(0.4, 1.0)).astype(np.float32)
-    grown = float(np.clip(age / 14, 0, 1))  # brows fill in through childhood
+    grown = float(np.clip(age / 14, 0, 1))
+    # an infant's brows are sparse and fair, and fill in through childhood (drawn crisply per pixel, full brows
+    # on an infant made an age estimator read infants as about 6 years old)
+    fill = 0.2 + 0.8 * float(np.clip(age / 8, 0, 1)) ** 1.5
     brows = Brows(
         height=rng.uniform(0.55, 0.72), arch=rng.uniform(0.02, 0.16), peak=rng.uniform(-0.1, 0.35),
-        thickness=rng.uniform(0.08, 0.13) + 0.05 * grown * rng.random(), length=rng.uniform(0.6, 0.9),
-        density=rng.uniform(0.55, 0.8) + 0.2 * grown, lashes=rng.uniform(0.6, 0.95),
+        thickness=(rng.uniform(0.07, 0.12) + 0.05 * grown * rng.random()) * (0.7 + 0.3 * fill),
+        length=rng.uniform(0.6, 0.9), density=fill * (rng.uniform(0.55, 0.8) + 0.15 * grown),
+        lashes=rng.uniform(0.6, 0.95) * (0.6 + 0.4 * fill),
     )  # fmt: skip
+    # from puberty brows differ by sex: boys' thicker, lower and straighter, girls' finer and more arched
+    # (Farkas 1994, brow measurements by sex; a cue face models read for sex)
+    sexed = float(np.clip((age - 9) / 5, 0, 1))
+    if sex == "male":
+        brows = replace(brows, thickness=brows.thickness * (1 + 0.45 * sexed), arch=brows.arch * (1 - 0.6 * sexed),
+                        height=brows.height - 0.06 * sexed, density=min(1.0, brows.density + 0.1 * sexed))  # fmt: skip
+    else:
+        brows = replace(brows, thickness=brows.thickness * (1 - 0.15 * sexed), arch=brows.arch + 0.05 * sexed,
+                        height=brows.height + 0.03 * sexed)  # fmt: skip
     dressing = Dressing(
         hair=hair, torso=torso, scalp=hair.scalp, lips=lips.astype(np.float32), blush=blush, brows=brows
     )
