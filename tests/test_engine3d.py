@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from models.faces import PHENOTYPE_3D, FaceRequest, draw_faces
-from models.phenotype.engine3d import VIEWS_3D, render3d
+from models.phenotype.engine3d import DRAWN_3D, VIEWS_3D, average3d, render3d
 from models.phenotype.morphology import FEATURES
-from models.phenotype.morphs3d import DIMENSION_CHANGES
+from models.phenotype.morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES
 from models.phenotype.spec import REGIONS, RenderSpec
 
 SPEC = RenderSpec(syndrome="unaffected", age=7, sex="female", skin_tone=5, seed=3, size=192, ancestry="mixed")
@@ -66,7 +66,8 @@ def test_every_view_draws_the_same_child():
 def test_only_features_with_a_3d_form_are_reported():
     s = render3d(dataclasses.replace(SPEC, syndrome="down", seed=8))
     assert s.hpo_realised, "Down syndrome draws some 3D features"
-    assert all(FEATURES[f].dimension in DIMENSION_CHANGES for f in s.hpo_realised)
+    assert all(f in DRAWN_3D for f in s.hpo_realised)
+    assert all(FEATURES[f].dimension in {*DIMENSION_CHANGES, *DIMENSION_ACTIONS} for f in DRAWN_3D)
     assert set(s.hpo_present) <= set(s.hpo_realised)
 
 
@@ -123,3 +124,23 @@ def test_micrognathia_recedes_the_chin_on_the_profile_silhouette():
     assert without is not None and with_it is not None
     assert 0.4 * 256 > without.unit > 0.15 * 256  # pronasale found well below the top of the head
     assert lower_face(with_it) < lower_face(without) - 0.02
+
+
+def test_the_average_portrait_is_one_sharp_face_of_the_mean_shape():
+    import cv2
+
+    spec = dataclasses.replace(SPEC, syndrome="down", size=128, ancestry=None)
+    avg = average3d(spec, 4)
+    blur = np.mean([render3d(dataclasses.replace(spec, seed=spec.seed + i)).image for i in range(4)], axis=0)
+
+    def sharpness(image: np.ndarray) -> float:
+        grey = cv2.cvtColor(np.round(image).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+        return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+    assert avg.shape == (128, 128, 3) and avg.dtype == np.uint8
+    assert sharpness(avg) > 1.3 * sharpness(blur)  # a face, not a pixel blur of four
+    assert np.array_equal(avg, average3d(spec, 4))
+    without = average3d(dataclasses.replace(spec, intensity=0.0), 4)
+    assert np.abs(avg.astype(int) - without.astype(int)).mean() > 0.5
+    with pytest.raises(ValueError, match="number of children"):
+        average3d(spec, 0)

@@ -92,3 +92,16 @@ def test_torch_compiler_stack_imports_after_the_gl_context_without_crashing():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-500:]
+
+
+def test_a_thread_other_than_the_first_renders_the_same_portrait(head):
+    # an EGL context drew only in the thread that made it: the app's second worker thread failed
+    import threading
+
+    m, v = head
+    first = render_head(v, m.faces, m.face_region, "frontal", 128, Look())
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(image=render_head(v, m.faces, m.face_region, "frontal", 128)))
+    worker.start()
+    worker.join()
+    np.testing.assert_array_equal(out["image"], first)

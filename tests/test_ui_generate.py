@@ -52,7 +52,8 @@ def _call(syndrome, n_faces=2, seed=3, intensity=1.0, session_dir=None, generato
     args.update(kw)
     return generate.generate(
         syndrome, args["age"], args["sex"], args["skin_tone"], args["eye_colour"], args["hair_colour"],
-        intensity, n_faces, seed, args["view"], session_dir, generator, size=SIZE, steps=2,
+        intensity, n_faces, seed, args["view"], session_dir, generator, kw.get("ancestry", "random"), size=SIZE,
+        steps=2,
     )  # fmt: skip
 
 
@@ -261,6 +262,33 @@ def test_average_portraits_are_marked_and_captioned(syndromic):
         generate_phenotype.average_portraits(syndromic.face, 1, syndromic.session_dir)
 
 
+def test_the_3d_child_is_offered_with_its_own_features_ages_and_mean_shape_average():
+    from models.phenotype.engine3d import DRAWN_3D
+
+    out = _call(_syndrome_key(), n_faces=1, generator=generate_choice.PHENOTYPE_3D, view="three_quarter",
+                ancestry="asian")  # fmt: skip
+    try:
+        assert len(out.gallery) == 2 and "asian head shape" in out.summary and "three-quarter" in out.summary
+        meta = provenance.read_png_metadata(out.gallery[0][0])
+        assert "engine3d" in meta["generator"] and json.loads(meta["spec"])["ancestry"] == "asian"
+        choices = [hpo for _, hpo in out.toggles["choices"]]
+        assert choices and set(choices) <= DRAWN_3D
+        assert set(out.features["HPO id"]) <= DRAWN_3D
+        gallery, _ = generate_phenotype.age_strip(out.face, out.session_dir)
+        assert all("engine3d" in provenance.read_png_metadata(p)["generator"] for p, _ in gallery)
+        average, _ = generate_phenotype.average_portraits(out.face, 3, out.session_dir)
+        meta = provenance.read_png_metadata(average[0][0])
+        assert meta["method"] == "mean 3D shape, rendered once" and meta["synthetic"] == "true"
+        toggled, note, _, _ = generate_phenotype.toggle_features(choices[:1], out.face, out.session_dir)
+        assert len(toggled) == 2 and "1 feature" in note
+    finally:
+        generate_downloads.remove_session_dir(out.session_dir)
+    with pytest.raises(gr.Error, match="three-quarter view needs"):
+        _call(_syndrome_key(), n_faces=1, view="three_quarter")
+    with pytest.raises(gr.Error, match="ancestry"):
+        _call(_syndrome_key(), n_faces=1, generator=generate_choice.PHENOTYPE_3D, ancestry="martian")
+
+
 def _zip_contents(path):
     with zipfile.ZipFile(path) as archive:
         pngs = [name for name in archive.namelist() if name.endswith(".png")]
@@ -327,7 +355,7 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
     from models.generator import sample as gen
 
     runtime.configure(generator_dir=tiny_generator)
-    assert generate_choice.generator_choices()[1] == ("Learned diffusion model", generate_choice.LEARNED)
+    assert ("Learned diffusion model", generate_choice.LEARNED) in generate_choice.generator_choices()
     out = _call(_syndrome_key(), n_faces=2, seed=7, generator=generate_choice.LEARNED)
     try:
         assert len(out.gallery) == 4
@@ -409,14 +437,14 @@ def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, mo
 
 def test_learned_model_not_installed_gives_a_clear_message(tmp_path, paths):
     runtime.configure(generator_dir=tmp_path)
-    assert "not installed" in generate_choice.generator_choices()[1][0]
+    assert any("not installed" in label for label, key in generate_choice.generator_choices() if key == "learned")
     assert "not installed" in generate_choice.generator_note(generate_choice.LEARNED)
     with pytest.raises(gr.Error, match="not installed"):
         _call(_syndrome_key(), generator=generate_choice.LEARNED)
     with pytest.raises(gr.Error, match="Choose a generator"):
         _call(_syndrome_key(), generator=generate_choice.EXTERNAL)  # no --external-pipeline given
     offered = [value for _, value in generate_choice.generator_choices()]
-    assert offered == [generate_choice.PHENOTYPE, generate_choice.LEARNED]
+    assert offered == [generate_choice.PHENOTYPE, generate_choice.PHENOTYPE_3D, generate_choice.LEARNED]
 
 
 def test_external_phenoface_pipeline_is_loaded_with_load_generator(tiny_generator, paths):
@@ -495,5 +523,9 @@ def test_generate_through_gradio_client(tmp_path):
         with pytest.raises(Exception, match="Unknown syndrome"):
             client.predict("no such syndrome", 5.0, "male", 7, "random", "random", 1.0, 1, 11, "frontal",
                            "phenotype", api_name="/generate")  # fmt: skip
+        # the 3D child through the API, with a head shape by ancestry
+        out = client.predict(_syndrome_key(), 5.0, "male", 7, "random", "random", 1.0, 1, 11, "three_quarter",
+                             "phenotype_3d", "african", api_name="/generate")  # fmt: skip
+        assert len(out[0]) == 2 and "african head shape" in out[1]
     finally:
         demo.close()

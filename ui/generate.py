@@ -24,7 +24,18 @@ import gradio as gr
 import pandas as pd
 
 from models import runtime
-from models.phenotype.spec import EYE_COLOURS, HAIR_COLOURS, MAX_AGE, MAX_INTENSITY, MIN_AGE, SEXES, VIEWS, RenderSpec
+from models.phenotype.engine3d import VIEWS_3D
+from models.phenotype.spec import (
+    ANCESTRIES,
+    EYE_COLOURS,
+    HAIR_COLOURS,
+    MAX_AGE,
+    MAX_INTENSITY,
+    MIN_AGE,
+    SEXES,
+    VIEWS,
+    RenderSpec,
+)
 from ui import generate_downloads as downloads
 from ui.generate_choice import (
     EXTERNAL,
@@ -32,6 +43,8 @@ from ui.generate_choice import (
     LEARNED,
     NO_SAME_CHILD,
     PHENOTYPE,
+    PHENOTYPE_3D,
+    SAME_CHILD,
     generator_choices,
     generator_note,
 )
@@ -143,6 +156,7 @@ def generate(
     view: str,
     session_dir: str | None = None,
     generator: str | None = PHENOTYPE,
+    ancestry: str | None = RANDOM,
     size: int = DEFAULT_SIZE,
     steps: int = DIFFUSION_STEPS,
 ) -> GenerateResult:
@@ -162,9 +176,12 @@ def generate(
         intensity: 0 to 1.5; above 1 is exaggerated for teaching; phenotype model only.
         n_faces: number of children, 1 to `MAX_FACES`.
         seed: identity (or noise) seed of the first child, a whole number >= 0.
-        view: ``"frontal"`` or ``"profile"`` (the diffusion models draw frontal faces only).
+        view: ``"frontal"``, ``"profile"`` or, for the 3D child, ``"three_quarter"`` (the diffusion models
+            draw frontal faces only).
         session_dir: this session's download folder (``gr.State``), or None to create one.
-        generator: `PHENOTYPE`, `LEARNED` or `EXTERNAL`.
+        generator: `PHENOTYPE`, `PHENOTYPE_3D`, `LEARNED` or `EXTERNAL`.
+        ancestry: for the 3D child, one of `ANCESTRIES` (MakeHuman's artistic head shapes) or ``"random"``
+            (drawn from the seed); the other generators ignore it.
         size: image width and height in pixels (diffusion outputs are upsampled to it).
         steps: sampler steps of the learned model.
 
@@ -195,11 +212,14 @@ def generate(
     intensity = number(intensity, "The feature intensity", 0, 1.5)
     for value, what, allowed in (
         (sex, "The sex", SEXES),
-        (view, "The view", VIEWS),
+        (view, "The view", VIEWS_3D if generator == PHENOTYPE_3D else VIEWS),
+        (ancestry, "The ancestry", (None, RANDOM, *ANCESTRIES)),
         (eye_colour, "The eye colour", (None, RANDOM, *EYE_COLOURS)),
         (hair_colour, "The hair colour", (None, RANDOM, *HAIR_COLOURS)),
     ):
         if not isinstance(value, (str, type(None))) or value not in allowed:
+            if value == "three_quarter":
+                raise Refusal("The three-quarter view needs the phenotype model's 3D child.")
             raise Refusal(f"{what} must be one of {', '.join(a for a in allowed if a)}, not {value!r}.")
     affected = entry.key != UNAFFECTED
     base = RenderSpec(
@@ -213,8 +233,9 @@ def generate(
         intensity=float(intensity) if affected else 0.0,
         view=view,
         size=size,
+        ancestry=None if ancestry in (None, RANDOM) or generator != PHENOTYPE_3D else ancestry,
     )
-    base = validated(base)
+    base = validated(base, generator if generator in SAME_CHILD else PHENOTYPE)
 
     folder = downloads.session_dir(session_dir)
     # gallery faces are served as PNG files that carry the provenance metadata too, so a face saved
@@ -222,15 +243,15 @@ def generate(
     for section in SECTIONS:
         fresh_section(folder, section)
     shown = folder / SECTIONS[0]
-    if generator == PHENOTYPE:
-        drawn = draw_phenotype(entry, base, n_faces, shown)
+    if generator in SAME_CHILD:
+        drawn = draw_phenotype(entry, base, n_faces, shown, generator)
     else:
         drawn = draw_diffusion(generator, entry, base, n_faces, shown, int(steps))
 
     image, info = drawn.first
     png = save_download(image, info, f"phenoface_{entry.key}_seed{seed}_synthetic.png", folder)
     archive = write_set_zip(folder, archive_name(entry.key, seed))
-    phenotype = generator == PHENOTYPE
+    phenotype = generator in SAME_CHILD
     return GenerateResult(
         gallery=drawn.gallery,
         summary=drawn.summary,
@@ -241,7 +262,7 @@ def generate(
         archive=str(archive),
         gallery_note=drawn.gallery_note,
         features_label=drawn.features_label,
-        toggles=toggles_update(entry, base, drawn.realised, phenotype),
+        toggles=toggles_update(entry, base, drawn.realised, generator),
         face={"generator": generator, "spec": asdict(base)},
         toggled=_hidden(),
         strip=_hidden(),
@@ -319,8 +340,14 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                     n_faces = gr.Slider(1, MAX_FACES, value=2, step=1, label="Number of faces")
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                 view = gr.Radio(
-                    list(VIEWS), value=VIEWS[0], label="View", info="The diffusion models draw frontal faces only."
-                )
+                    [(v.replace("_", "-"), v) for v in VIEWS_3D], value=VIEWS[0], label="View",
+                    info="Three-quarter: the 3D child only. The diffusion models draw frontal faces only.",
+                )  # fmt: skip
+                ancestry = gr.Dropdown(
+                    [("chosen by the seed", RANDOM)] + [(a, a) for a in ANCESTRIES], value=RANDOM,
+                    label="Head shape by ancestry (3D child only)",
+                    info="MakeHuman's African, Asian and European head shapes are artistic, not anthropometric norms.",
+                )  # fmt: skip
                 button = gr.Button("Generate", variant="primary")
             with gr.Column(scale=2):
                 gallery_note = gr.Markdown(
@@ -364,7 +391,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                                          visible=False, **gallery_style)  # fmt: skip
 
     callback = _safe(functools.partial(generate, size=render_size))
-    inputs = [syndrome, age, sex, skin_tone, eye, hair, intensity, n_faces, seed, view, session_dir, generator]
+    inputs = [syndrome, age, sex, skin_tone, eye, hair, intensity, n_faces, seed, view, session_dir, generator,
+              ancestry]  # fmt: skip
     outputs = [gallery, summary, features, not_depicted, download, session_dir, archive, gallery_note, features_label,
                toggles, face, toggled, strip, strip_button, average, tools_note]  # fmt: skip
     # preprocess=False: the callbacks check every value themselves, so a wrong-typed API value (age "five",

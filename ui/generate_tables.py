@@ -17,6 +17,7 @@ from models.constants import UNAFFECTED
 from models.phenotype import catalog as catalog_lib
 from models.phenotype.morphology import FEATURES
 from ui import notice
+from ui.generate_choice import PHENOTYPE, PHENOTYPE_3D
 from ui.session import Refusal
 
 FEATURE_COLUMNS = ["HPO id", "Feature", "What it means", "Frequency"]
@@ -145,11 +146,17 @@ def not_depicted_table(syndrome) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=NOT_DEPICTED_COLUMNS)
 
 
-def feature_choices(syndrome) -> list[tuple[str, str]]:
-    """Checkbox choices ``(label, HPO id)`` of the features the renderer draws for a syndrome.
+def feature_choices(syndrome, generator: str = PHENOTYPE) -> list[tuple[str, str]]:
+    """Checkbox choices ``(label, HPO id)`` of the features a phenotype engine draws for a syndrome.
 
     One per rendered feature, most frequent first; labels read ``"HP:0000316 Hypertelorism (45%)"``.
+    `PHENOTYPE_3D` keeps only the features the 3D child draws (`engine3d.DRAWN_3D`).
     """
     frequency = rendered_frequencies(syndrome)
-    ids = dict.fromkeys(term.renders_as for term in syndrome.depicted_terms if term.renders_as in FEATURES)
+    drawable = FEATURES
+    if generator == PHENOTYPE_3D:
+        from models.phenotype.engine3d import DRAWN_3D
+
+        drawable = DRAWN_3D
+    ids = dict.fromkeys(term.renders_as for term in syndrome.depicted_terms if term.renders_as in drawable)
     return [(f"{i} {FEATURES[i].name} ({frequency_text(frequency.get(i))})", i) for i in ids]

@@ -9,9 +9,10 @@ in a top; `portrait3d`) and rendered on the CPU (`head_render`). Landmarks are t
 projected into the image; region masks come from a vertex-id pass, so hair and clothing occlude them
 as they occlude the face.
 
-Only features with a 3D form (`morphs3d.DIMENSION_CHANGES`) are drawn; ``hpo_realised`` and
-``hpo_present`` list only those, so nothing downstream is told a child shows what it does not. Views:
-frontal, three-quarter and profile of the same child.
+Only features with a 3D form (`DRAWN_3D`: `morphs3d.DIMENSION_CHANGES` and `DIMENSION_ACTIONS`) are
+drawn; ``hpo_realised`` and ``hpo_present`` list only those, so nothing downstream is told a child shows
+what it does not. Views: frontal, three-quarter and profile of the same child. `average3d` renders the
+mean 3D shape of several children once (an average portrait that is a face, not a blur).
 
 Ancestry: MakeHuman's African, Asian and European targets are artistic blends, not anthropometric
 norms; PhenoFace's SD scores are measured against mostly European-derived norms (`norms`).
@@ -27,13 +28,17 @@ from .appearance import draw_appearance
 from .head_model import HeadModel, HeadParams
 from .head_render import ID_HAIR, Dressing, Look, camera, project, render_head
 from .morphology import FEATURES
-from .morphs3d import DIMENSION_CHANGES, head_changes
+from .morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES, head_changes
 from .portrait3d import dress
 from .spec import REGIONS, FaceSample, RenderSpec
 from .synthesizer import child_of, validate_spec
 
 #: Views the 3D engine draws (the 2.5D engine draws the first and last).
 VIEWS_3D: tuple[str, ...] = ("frontal", "three_quarter", "profile")
+#: HPO features the 3D engine draws: those whose dimension has a 3D form (local changes or facial action units).
+DRAWN_3D: frozenset[str] = frozenset(
+    f for f, feat in FEATURES.items() if feat.dimension in DIMENSION_CHANGES or feat.dimension in DIMENSION_ACTIONS
+)
 #: Drawn when the spec names no ancestry, with these probabilities.
 ANCESTRY_DRAW: dict[str, float] = {"african": 0.25, "asian": 0.25, "european": 0.25, "mixed": 0.25}
 
@@ -68,7 +73,39 @@ def render3d(spec: RenderSpec) -> FaceSample:
         RuntimeError: no OpenGL on this machine (`head_render`).
     """
     spec = validate_spec_3d(spec)
-    view = spec.view
+    head = _build(spec)
+    model, v, dressing = head.model, head.vertices, head.dressing
+    image = render_head(v, model.faces, model.face_region, spec.view, spec.size, head.look, dressing)
+    ids = render_head(v, model.faces, model.face_region, spec.view, spec.size, head.look, dressing, ids=True)
+    offset, _, mvp = camera(v.astype(np.float64), spec.view, spec.size)
+    points = landmarks_3d(model, v, dressing)
+    xy = project(np.stack(list(points.values())), offset, mvp, spec.size)
+    child = head.child
+    return FaceSample(
+        image=image,
+        landmarks=dict(zip(points, xy, strict=True)),
+        masks=_masks(model, dressing, ids),
+        hpo_realised=tuple(f for f in child.realised if f in DRAWN_3D),
+        hpo_present=tuple(f for f in child.present if f in DRAWN_3D),
+        measurements=dict(child.dims),
+        spec=head.spec,
+    )
+
+
+@dataclasses.dataclass
+class _Head:
+    """One child built in 3D, before rendering."""
+
+    spec: RenderSpec  # with its colours and ancestry
+    child: object  # synthesizer.child_of's child: dims, realised and present features
+    model: HeadModel
+    vertices: np.ndarray  # (V, 3) float32 metres
+    dressing: Dressing
+    look: Look
+
+
+def _build(spec: RenderSpec) -> _Head:
+    """A validated spec's child: morphology, identity, ancestry, body build, head, dressing and colours."""
     child = child_of(spec)
     app = draw_appearance(
         spec.seed, spec.skin_tone, spec.sex, spec.age, spec.eye_colour, spec.hair_colour,
@@ -102,21 +139,37 @@ def render3d(spec: RenderSpec) -> FaceSample:
         cloth=cloth,
         detail=float(np.clip(spec.age / 14, 0, 1)),
     )
-    image = render_head(v, model.faces, model.face_region, view, spec.size, look, dressing)
-    ids = render_head(v, model.faces, model.face_region, view, spec.size, look, dressing, ids=True)
-    offset, _, mvp = camera(v.astype(np.float64), view, spec.size)
-    points = landmarks_3d(model, v, dressing)
-    xy = project(np.stack(list(points.values())), offset, mvp, spec.size)
-    drawn_3d = {f for f, feat in FEATURES.items() if feat.dimension in DIMENSION_CHANGES}
-    return FaceSample(
-        image=image,
-        landmarks=dict(zip(points, xy, strict=True)),
-        masks=_masks(model, dressing, ids),
-        hpo_realised=tuple(f for f in child.realised if f in drawn_3d),
-        hpo_present=tuple(f for f in child.present if f in drawn_3d),
-        measurements=dict(child.dims),
-        spec=dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry),
-    )
+    named = dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry)
+    return _Head(named, child, model, v, dressing, look)
+
+
+def average3d(spec: RenderSpec, n: int) -> np.ndarray:
+    """The average portrait of ``n`` children as one face: their mean 3D shape, rendered once.
+
+    Child ``i`` is `spec` with seed ``spec.seed + i`` (each with its own identity, ancestry when the spec
+    names none, and the features drawn for it). Their heads share one topology, so the average is the
+    mean of their vertices: a sharp face with the shape the group has in common, not a blur of pixels.
+    The average is dressed, coloured and lit as the first child is (hair, top, skin, eye and hair colour).
+
+    Args:
+        spec: the first child (`RenderSpec`; any view the 3D engine draws).
+        n: number of children, 1 or more.
+
+    Returns:
+        (size, size, 3) uint8 RGB, not marked SYNTHETIC (callers that show or save it must mark it).
+
+    Raises:
+        ValueError: a bad spec or ``n`` below 1.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"the number of children must be a whole number of at least 1, not {n!r}")
+    spec = validate_spec_3d(spec)
+    heads = [_build(dataclasses.replace(spec, seed=spec.seed + i)) for i in range(int(n))]
+    first = heads[0]
+    mean = np.mean([h.vertices for h in heads], axis=0).astype(np.float32)
+    dressing, cloth = dress(first.model, mean, spec.age, spec.sex, np.random.default_rng([spec.seed, 307, 1]))
+    look = dataclasses.replace(first.look, skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()))
+    return render_head(mean, first.model.faces, first.model.face_region, spec.view, spec.size, look, dressing)
 
 
 #: Expressions the literature describes as part of a syndrome's gestalt, as facial action units (ARKit names),

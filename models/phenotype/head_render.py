@@ -264,18 +264,17 @@ void main() {
 )
 
 _lock = threading.Lock()
-_context = None
-
-
-_programs: dict[tuple[str, str], object] = {}
+# An EGL context is current in the thread that made it, and another thread cannot draw with it ("cannot create
+# renderbuffer"): each thread that renders (the app's worker threads) gets its own, with its compiled programs.
+_local = threading.local()
 
 
 def _program(ctx, vertex: str, fragment: str):
-    """A compiled shader program, compiled once per process (llvmpipe compiles slowly)."""
+    """A compiled shader program, compiled once per thread's context (llvmpipe compiles slowly)."""
     key = (vertex, fragment)
-    if key not in _programs:
-        _programs[key] = ctx.program(vertex_shader=vertex, fragment_shader=fragment)
-    return _programs[key]
+    if key not in _local.programs:
+        _local.programs[key] = ctx.program(vertex_shader=vertex, fragment_shader=fragment)
+    return _local.programs[key]
 
 
 def _load_triton_first() -> None:
@@ -294,22 +293,23 @@ def _load_triton_first() -> None:
 
 
 def _gl():
-    """One software OpenGL context per process (EGL, Mesa's llvmpipe on a CPU)."""
-    global _context
-    if _context is None:
+    """This thread's software OpenGL context (EGL, Mesa's llvmpipe on a CPU), made on first use."""
+    context = getattr(_local, "context", None)
+    if context is None:
         _load_triton_first()
         import moderngl
 
         try:
             # the versioned names: the unversioned ones come only with the -dev packages
-            _context = moderngl.create_standalone_context(backend="egl", libgl="libGL.so.1", libegl="libEGL.so.1")
+            context = moderngl.create_standalone_context(backend="egl", libgl="libGL.so.1", libegl="libEGL.so.1")
         except Exception as err:  # noqa: BLE001 - any GL failure becomes one sentence
             raise RuntimeError(
                 f"no OpenGL available for the 3D renderer ({err}); install Mesa's EGL (Debian: libegl1 "
                 "libgl1-mesa-dri)"
             ) from None
-        _context.enable(moderngl.DEPTH_TEST)
-    return _context
+        context.enable(moderngl.DEPTH_TEST)
+        _local.context, _local.programs = context, {}
+    return context
 
 
 @dataclass(frozen=True)

@@ -54,17 +54,20 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "mouth_width": {"mouth-scale-horiz-incr": 1.0},
     "mouth_corners": {"mouth-angles-up": 1.0},
     "mandible_length": {"chin-prognathism-incr": 1.0, "chin-height-incr": 0.3},  # micrognathia -
-    "chin_pointed": {"chin-width-incr": -1.0},
-    "malar_prominence": _both("cheek-bones-incr", 1.0),
-    "midface_projection": {"nose-trans-forward": 0.75, **_both("cheek-bones-incr", 0.4)},
-    "cheek_fullness": _both("cheek-volume-incr", 1.0),
+    # the cheeks' and chin's targets at full amount, together (Williams-Beuren: full cheeks, malar flattening,
+    # pointed chin, wide open mouth) pushed the lower face out like a muzzle in the three-quarter view: reduced
+    "chin_pointed": {"chin-width-incr": -0.7},
+    "malar_prominence": _both("cheek-bones-incr", 0.7),
+    "midface_projection": {"nose-trans-forward": 0.75, **_both("cheek-bones-incr", 0.3)},
+    "cheek_fullness": _both("cheek-volume-incr", 0.6),
     "face_length": {"chin-height-incr": 0.6, "head-scale-vert-incr": 0.5},
     "face_roundness": {"head-scale-horiz-incr": 0.5, "head-fat-incr": 0.5},
     "frontal_bossing": {"forehead-trans-forward": 1.0},  # forehead-nubian-incr slopes it back: not this
-    "forehead_height": {"forehead-scale-vert-incr": 1.0},
+    # at 1.0 a typical high forehead raised the vertex about 40 mm and made the skull a cone: reduced
+    "forehead_height": {"forehead-scale-vert-incr": 0.4},
     "forehead_width": {"forehead-temple-incr": 1.0},
     "cephalic_index": {"head-scale-depth-incr": -0.8, "head-back-scale-depth-incr": -0.6},  # brachycephaly +
-    "ear_height": _both("ear-trans-up", 1.0),  # low-set ears -
+    "ear_height": _both("ear-trans-up", 0.6),  # low-set ears -; at 1.0 a typical feature moved the ears 20 mm
     "ear_rotation": _both("ear-rot-forward", -1.0),  # posteriorly rotated +
     "ear_length": {**_both("ear-scale-vert-incr", 1.0), **_both("ear-scale-incr", 0.3)},
     "ear_protrusion": _both("ear-wing-incr", 1.0),
@@ -82,7 +85,7 @@ _CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
 #: its changes moves the measurement, and the mean correction, by age and sex.
 CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "assets" / "phenotype" / "calibration_3d.json"
 #: Largest amount of a dimension's changes: MakeHuman's targets are shaped for moderate amounts.
-MAX_UNITS = 3.0
+MAX_UNITS = 1.25
 
 
 @functools.cache
