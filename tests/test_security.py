@@ -87,7 +87,7 @@ def test_explain_never_reads_or_deletes_a_file_the_payload_names(server, tmp_pat
 
 def test_explain_never_deletes_a_face_or_download_the_app_made(server):
     kind, out = server.call(
-        "generate", ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype"]
+        "generate", ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype", "random"]
     )
     assert kind == "complete"
     outputs = [item["image"]["path"] for item in out[0]] + [out[4]["path"], out[6]["path"]]  # faces, PNG, ZIP
@@ -409,7 +409,7 @@ def test_a_bad_init_checkpoint_for_training_is_refused_unread(model, tmp_path):
     assert not marker.exists()
 
 
-GOOD_GENERATE = ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype"]
+GOOD_GENERATE = ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal", "phenotype", "random"]
 
 
 @pytest.mark.parametrize(
@@ -427,6 +427,7 @@ GOOD_GENERATE = ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal
         (4, 3, "eye colour"),
         (9, "top", "view"),
         (10, ["x"], "generator"),
+        (11, 7, "ancestry"),
     ],
 )
 def test_a_wrong_typed_generate_value_gets_one_clear_sentence(server, slot, value, named):

@@ -84,7 +84,8 @@ _CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
 #: The calibration table `models.phenotype.calibrate3d` writes: per dimension with a norm, the mm one unit of
 #: its changes moves the measurement, and the mean correction, by age and sex.
 CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "assets" / "phenotype" / "calibration_3d.json"
-#: Largest amount of a dimension's changes: MakeHuman's targets are shaped for moderate amounts.
+#: Largest amount of a dimension's changes for its SD score (beside a calibrated mean correction): MakeHuman's targets
+#: are shaped for amounts of about -1 to 1.
 MAX_UNITS = 1.25
 
 
@@ -103,7 +104,8 @@ def dimension_amount(dim: str, value: float, age: float | None, sex: str | None,
     Calibrated dimensions (those in `table`, default `calibration()`), at a known age and sex: the amount
     that moves the dimension's measurement by ``value`` SD of the norm for that age and sex (Farkas 1994;
     Hall et al. 2007, `models.phenotype.norms`), plus the amount that brings the neutral head to the
-    norm's mean. Others, or without age and sex: ``value / TYPICAL_SD``. Clipped to +-`MAX_UNITS`.
+    norm's mean. Others, or without age and sex: ``value / TYPICAL_SD``. The SD score's part is clipped to
+    +-`MAX_UNITS`.
 
     Args:
         dim: a key of `DIMENSION_CHANGES`. value: SD score. age: years. sex: "female" or "male".
@@ -116,7 +118,7 @@ def dimension_amount(dim: str, value: float, age: float | None, sex: str | None,
     per_unit = float(np.interp(age, ages, entry["mm_per_unit"][sex]))
     offset = float(np.interp(age, ages, entry["offset_units"][sex]))
     sd = norms.norm(entry["measurement"], age, sex)[1]
-    return float(np.clip(value * sd / per_unit + offset, -MAX_UNITS, MAX_UNITS))
+    return float(np.clip(value * sd / per_unit, -MAX_UNITS, MAX_UNITS)) + offset
 
 
 def head_changes(
