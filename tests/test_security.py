@@ -444,3 +444,41 @@ def test_a_wrong_typed_generate_value_gets_one_clear_sentence(server, slot, valu
     assert kind == "error" and isinstance(payload, dict)
     message = payload.get("error") or ""
     assert named in message.lower() and "\n" not in message, payload  # not Gradio's {"error": null}
+
+
+GOOD_QUIZ = ["Ann", "syndrome", ["down", "noonan"], False, 2, 2, 1.0, "dissimilar", "phenotype", 1]
+
+
+@pytest.mark.parametrize(
+    ("api", "good", "slot", "value", "named"),
+    [
+        ("quiz_start", GOOD_QUIZ, 1, 5, "quiz mode"),
+        ("quiz_start", GOOD_QUIZ, 2, "down", "syndromes"),
+        ("quiz_start", GOOD_QUIZ, 3, "yes", "without a syndrome"),
+        ("quiz_start", GOOD_QUIZ, 4, "five", "number of questions"),
+        ("quiz_start", GOOD_QUIZ, 4, None, "number of questions"),
+        ("quiz_start", GOOD_QUIZ, 5, ["x"], "number of choices"),
+        ("quiz_start", GOOD_QUIZ, 6, "high", "intensity"),
+        ("quiz_start", GOOD_QUIZ, 7, None, "distractor"),
+        ("quiz_start", GOOD_QUIZ, 8, 3, "generator"),
+        ("quiz_start", GOOD_QUIZ, 9, ["x"], "seed"),
+        ("average_portrait", [12], 0, "five", "number of children"),
+        ("average_portrait", [12], 0, None, "number of children"),
+        ("toggle_features", [["HP:0000316"]], 0, "HP:0000316", "list of hpo ids"),
+        ("toggle_features", [["HP:0000316"]], 0, [3], "list of hpo ids"),
+    ],
+)
+def test_a_wrong_typed_value_on_other_endpoints_gets_one_clear_sentence(server, api, good, slot, value, named):
+    # a sweep of wrong-typed values found these endpoints answering with no message at all (Gradio's own
+    # preprocessing failed before our checks) or running with the value silently
+    data = list(good)
+    data[slot] = value
+    kind, payload = server.call(api, data)
+    assert kind == "error" and isinstance(payload, dict), payload
+    message = payload.get("error") or ""
+    assert named in message.lower() and "\n" not in message, payload
+
+
+def test_a_good_quiz_start_through_the_raw_api_still_starts_a_quiz(server):
+    kind, out = server.call("quiz_start", GOOD_QUIZ)
+    assert kind == "complete", out

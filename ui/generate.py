@@ -404,13 +404,13 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
     )
     toggles.input(
         _safe(_reveal(toggle_features)), [toggles, face, session_dir], [toggled, toggled_note, archive, face],
-        api_name="toggle_features", trigger_mode="always_last",
+        api_name="toggle_features", trigger_mode="always_last", preprocess=False,
         concurrency_limit=1,  # two switches at once would rebuild the same session folder together
     )  # fmt: skip
     strip_button.click(_safe(_reveal(age_strip)), [face, session_dir], [strip, archive], api_name="age_strip")
     average_button.click(
         _safe(_reveal(average_portraits)), [face, n_average, session_dir], [average, archive],
-        api_name="average_portrait",
+        api_name="average_portrait", preprocess=False,
     )  # fmt: skip
     if generate_on_load:
         demo.load(callback, inputs, outputs, api_name="generate_example", preprocess=False)

@@ -206,6 +206,8 @@ def toggle_features(selected: list[str] | None, face: dict | None, session_dir: 
     Raises:
         gr.Error: no face generated yet, a diffusion model's face, or contradictory features.
     """
+    if selected is not None and (not isinstance(selected, list) or not all(isinstance(f, str) for f in selected)):
+        raise Refusal("The features must be a list of HPO ids, e.g. ['HP:0000316'].")
     spec, folder = _face_spec(face, session_dir, "features")
     entry = resolve_syndrome(spec.syndrome)
     generator = _engine(face)
@@ -276,8 +278,8 @@ def average_portraits(face: dict | None, n_children: float, session_dir: str | N
     Raises:
         gr.Error: no face generated yet, or a bad number of children.
     """
-    spec, folder = _face_spec(face, session_dir, "average")
     n = whole(n_children, "The number of children", 2, MAX_AVERAGE_CHILDREN)
+    spec, folder = _face_spec(face, session_dir, "average")
     entry = resolve_syndrome(spec.syndrome)
     affected = entry.key != UNAFFECTED
     out = fresh_section(folder, "average")

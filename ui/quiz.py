@@ -34,7 +34,7 @@ from ui.quiz_feedback import (
     syndrome_name,
 )
 from ui.quiz_results import CONFIDENCE_CHOICES, MODE_CHOICES, learner_progress, quiz_store, summary_view
-from ui.session import Refusal, SessionFolders, as_text
+from ui.session import Refusal, SessionFolders, as_text, whole
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,18 @@ def start_quiz(
     Raises:
         gr.Error: a one-line message for any bad setting.
     """
+    # the raw values (preprocess=False): an API caller may send anything, and each gets one clear sentence
+    if syndromes is not None and (not isinstance(syndromes, list) or not all(isinstance(k, str) for k in syndromes)):
+        raise Refusal("The syndromes must be a list of syndrome names or keys.")
+    if include_unaffected not in (None, True, False):
+        raise Refusal("Whether to include children without a syndrome must be true or false.")
+    for value, what in ((mode, "quiz mode"), (difficulty, "distractor setting"), (generator, "generator")):
+        if not isinstance(value, str):
+            raise Refusal(f"The {what} must be a word from the list, not {value!r}.")
+    if quiz_seed is not None and (isinstance(quiz_seed, bool) or not isinstance(quiz_seed, (str, int, float))):
+        raise Refusal(f"The quiz seed must be a whole number, not {quiz_seed!r}.")
+    if isinstance(quiz_seed, float) and quiz_seed.is_integer():  # a number field's 3.0
+        quiz_seed = int(quiz_seed)
     try:
         learner = quiz_lib.clean_name(name)
     except ValueError as err:
@@ -256,6 +268,13 @@ def submit_answer(
         raise Refusal("You have answered this question; press Next.")
     if confidence in (None, ""):
         raise Refusal("Rate how sure you are, from 1 (guessing) to 5 (certain), before you submit.")
+    confidence = whole(confidence, "Your confidence", 1, 5)
+    if syndrome_answer is not None and not isinstance(syndrome_answer, str):
+        raise Refusal(f"The answer must be one of the syndromes offered, not {syndrome_answer!r}.")
+    if feature_answer is not None and (
+        not isinstance(feature_answer, list) or not all(isinstance(f, str) for f in feature_answer)
+    ):
+        raise Refusal("The features ticked must be a list of HPO ids.")
     question: quiz_lib.Question = state["questions"][state["position"]]
     answer = syndrome_answer if question.mode == "syndrome" else list(feature_answer or [])
     try:
@@ -412,11 +431,12 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     # fmt: on
     outputs = [components[n] for n in OUTPUTS]
     setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed]
-    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start").then(
+    # preprocess=False: the callbacks check every value themselves (one clear sentence for a wrong-typed API value)
+    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start", preprocess=False).then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )
     answer = [state, syndrome_answer, feature_answer, confidence]
-    submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer")
+    submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer", preprocess=False)
     next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next").then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )

@@ -117,6 +117,7 @@ float noise(vec3 p) {  // value noise, smooth between lattice points
 // thousand vertices they were soft blurs.
 float brow_hairs() {
     float dx = v_lids.x, dz = v_lids.y;  // eye widths; dx grows towards the temple
+    if (dx < -0.7 || dx > brow_more.x + 0.2 || abs(dz - brow_shape.x - 0.1) > 0.45) return 0.0;  // far from it
     float arch = brow_shape.x + brow_shape.y * (1.0 - pow(clamp(dx - brow_shape.z, -1.0, 1.0), 2.0));
     float thick = brow_shape.w * mix(1.25, 0.35, clamp((dx + 0.5) / (brow_more.x + 0.5), 0.0, 1.0));  // to a tail
     float band = exp(-pow((dz - arch) / thick, 4.0));  // a flat-topped band: a brow has edges
@@ -131,6 +132,7 @@ float brow_hairs() {
 }
 float lashes() {
     float up = v_lids.z, low = v_lids.w;  // eye widths from the lid margins, >= 0 on the skin
+    if (up > 0.3 && low > 0.1) return 0.0;  // away from the lids: the common case, skipped cheaply
     float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
     // the lid's rim turns into the opening, so the skin seen at the margin starts about 0.08 eye widths from it
     float line = smoothstep(0.12 + 0.04 * outer, 0.07, up);  // the upper lash line, heavier laterally
@@ -171,7 +173,8 @@ void main() {
         vec3 hair_lin = to_linear(hair) * min(1.0, 1.6 / exposure);  // as photographed (see _draw_hair)
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
         // the fold above the upper lid casts a soft crease
-        albedo *= 1.0 - 0.18 * exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
+        if (v_lids.z < 0.7)
+            albedo *= 1.0 - 0.18 * exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
         float brow = brow_hairs();
         albedo = mix(albedo, hair_lin * 0.8, 0.95 * brow);
         float lash = lashes();  // lashes are darker than the scalp hair
