@@ -158,3 +158,22 @@ def test_every_tab_has_no_critical_or_serious_accessibility_finding(page, tab):
     severe = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
     severe = [s for s in severe if s[1] in ("critical", "serious")]
     assert not severe, severe
+
+
+def test_a_failed_upload_shows_one_message_not_an_error_on_every_output(page, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not an image at all")
+    page.get_by_role("tab", name="Explain").click()
+    page.get_by_text("Upload an image").click()
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(broken))
+    page.wait_for_function("document.body.innerText.includes('Could not read the file')", timeout=60_000)
+    # Gradio marks each output of a failed event with its status tracker's "Error" (six did); now only the
+    # message box does, beside the one toast that says what went wrong
+    badges = page.eval_on_selector_all(
+        ".error",
+        "els => els.filter(e => e.offsetParent !== null && e.innerText.trim() === 'Error')"
+        ".map(e => e.className.includes('toast') ? 'toast' : 'output')",
+    )
+    assert badges.count("toast") == 1 and badges.count("output") <= 1, badges

@@ -331,7 +331,10 @@ def build_tab(demo: gr.Blocks) -> None:
     on_explain.__name__ = "explain_outputs"  # the upload event's API name, as before
     # preprocess=False: the callback gets the upload's file payload and reports unreadable files itself;
     # one explanation at a time, since attribution hooks the one shared classifier
-    button.click(_safe(on_explain), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1)
+    # progress, and an error, show on the message box alone: Gradio otherwise stamps "Error" on every output
+    shown_on = {"show_progress_on": settings}
+    button.click(_safe(on_explain), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1,
+                 **shown_on)  # fmt: skip
     # an upload is explained (and so deleted) as soon as it arrives, so no file waits on the server for a
     # click that may never come
-    upload.upload(_safe(on_explain), inputs, outputs, preprocess=False, concurrency_limit=1)
+    upload.upload(_safe(on_explain), inputs, outputs, preprocess=False, concurrency_limit=1, **shown_on)
