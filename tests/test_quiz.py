@@ -18,6 +18,7 @@ from models.quiz import (
     QuizSettings,
     QuizStore,
     QuizStoreError,
+    answer_credit,
     calibration,
     check_answer,
     contrast,
@@ -132,6 +133,29 @@ def test_answer_checking():
     assert not check_answer(fq, list(fq.choices))  # ticking everything is wrong: one offered feature is absent
 
 
+def test_feature_answers_get_partial_credit_per_feature_offered():
+    settings = QuizSettings(
+        syndromes=("down", "noonan", "kabuki"), n_questions=1, n_choices=6, seed=3, mode="features"
+    )
+    (q,) = make_quiz(settings)
+    shown, absent = list(q.correct), [c for c in q.choices if c not in q.correct]
+    assert shown and absent
+    n = len(q.choices)
+
+    def credit(answer):
+        return make_record(q, answer, check_answer(q, answer), 3, "Ada").credit
+
+    assert credit(shown) == 1.0
+    assert credit(list(q.choices)) == pytest.approx(len(shown) / n)  # every absent one ticked wrongly
+    one_short = shown[:-1] or [absent[0]]
+    assert 0.0 < credit(one_short) < 1.0 and not check_answer(q, one_short)
+    assert credit(shown[:1] + absent[:1]) == pytest.approx((n - (len(shown) - 1) - 1) / n)
+    assert answer_credit("syndrome", ("down", "noonan"), ("down",), ("noonan",)) == 0.0
+    records = [make_record(q, a, check_answer(q, a), 3, "Ada") for a in (shown, list(q.choices))]
+    total = score(records)
+    assert total.n_correct == 1 and total.mean_credit == pytest.approx((1 + len(shown) / n) / 2)
+
+
 def test_contrast_names_features_of_each_side():
     mine, theirs = contrast("williams_beuren", "noonan")
     assert mine and theirs
@@ -201,6 +225,7 @@ def test_csv_export(tmp_path):
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 4
     assert [int(r["correct"]) for r in rows] == [1, 0, 1, 0]
+    assert [float(r["credit"]) for r in rows] == [1.0, 0.0, 1.0, 0.0]  # syndrome questions: all or nothing
     assert {r["syndrome_name"] for r in rows} == {"Down syndrome", "noonan"}
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left over
 

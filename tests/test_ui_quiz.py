@@ -125,11 +125,18 @@ def test_feature_questions(app_paths):
     assert view["feature_answer"]["visible"] and not view["syndrome_answer"]["visible"]
     assert "Tick all that apply" in view["prompt"]
     feedback = quiz.submit_answer(view["state"], None, list(question.correct), 3)
-    assert "Right." in feedback["feedback"]
+    assert "Right." in feedback["feedback"] and "Partial credit: 6 of 6 features judged right" in feedback["feedback"]
     assert all(FEATURES[f].name in feedback["feedback"] for f in question.choices)
     assert not feedback["contrast"]["visible"]  # syndromes are not compared in feature questions
     summary = quiz.next_question(view["state"])
-    assert "1 of 1" in summary["summary"]
+    assert "1 of 1" in summary["summary"] and "Partial credit, feature by feature: 100" in summary["summary"]
+    assert "Partial credit" in list(summary["per_syndrome"].columns)
+    # ticking every feature offered: wrong as a whole, but each feature the child shows still counts
+    view = _start(mode="features", n_questions=1, n_choices=6, syndromes=["williams_beuren", UNAFFECTED])
+    question = view["state"]["questions"][0]
+    feedback = quiz.submit_answer(view["state"], None, list(question.choices), 3)
+    right = len(question.correct)
+    assert "Not quite." in feedback["feedback"] and f"Partial credit: {right} of 6" in feedback["feedback"]
 
 
 def test_bad_input_and_an_unusable_database(app_paths, tmp_path):

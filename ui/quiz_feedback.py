@@ -78,7 +78,9 @@ def feedback_text(question: quiz_lib.Question, record: quiz_lib.AnswerRecord, fa
         lines.append(
             ("**Right.**" if record.correct else "**Not quite.**")
             + f" This is {who}. Of the features offered it shows {len(shown)}; you ticked "
-            f"{len(picked & shown)} of them and {len(picked - shown)} it does not show."
+            f"{len(picked & shown)} of them and {len(picked - shown)} it does not show. Partial credit: "
+            f"{round(record.credit * len(question.choices))} of {len(question.choices)} features judged right "
+            f"({record.credit:.0%})."
         )
         lines.append(
             "\n".join(

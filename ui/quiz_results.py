@@ -73,6 +73,9 @@ def summary_view(state: dict) -> dict:
     total = quiz_lib.score(records)
     settings: quiz_lib.QuizSettings = state["settings"]
     lines, progress = [f"## Your score: {total.n_correct} of {total.n} ({percent(total.accuracy)})"], ""
+    features = settings.mode == "features"
+    if features:  # each offered feature counts: ticked when the child shows it, left unticked when not
+        lines.append(f"Partial credit, feature by feature: {percent(total.mean_credit)}.")
     lines.append(
         f"{dict((v, k) for k, v in MODE_CHOICES)[settings.mode]}; intensity {settings.intensity:g}; "
         f"{settings.difficulty} distractors; {settings.generator} model; quiz seed {settings.seed}."
@@ -93,8 +96,12 @@ def summary_view(state: dict) -> dict:
     else:
         lines.append("These results were not saved to the database (see the note above); download them as CSV.")
     per = pd.DataFrame(
-        [[syndrome_name(a.group), a.n, a.n_correct, percent(a.accuracy)] for a in quiz_lib.per_syndrome(records)],
-        columns=["Syndrome", "Questions", "Right", "Accuracy"],
+        [
+            [syndrome_name(a.group), a.n, a.n_correct, percent(a.accuracy)]
+            + ([percent(a.mean_credit)] if features else [])
+            for a in quiz_lib.per_syndrome(records)
+        ],
+        columns=["Syndrome", "Questions", "Right", "Accuracy"] + (["Partial credit"] if features else []),
     )
     labels = {v: k for k, v in CONFIDENCE_CHOICES}
     levels = quiz_lib.calibration(records)

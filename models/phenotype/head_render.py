@@ -173,8 +173,10 @@ void main() {
         vec3 hair_lin = to_linear(hair) * min(1.0, 1.6 / exposure);  // as photographed (see _draw_hair)
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
         // the fold above the upper lid casts a soft crease
-        if (v_lids.z < 0.7)
-            albedo *= 1.0 - 0.18 * exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
+        if (v_lids.z < 0.7) {
+            float crease = exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
+            albedo *= 1.0 - 0.18 * crease;
+        }
         float brow = brow_hairs();
         albedo = mix(albedo, hair_lin * 0.8, 0.95 * brow);
         float lash = lashes();  // lashes are darker than the scalp hair

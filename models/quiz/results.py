@@ -62,6 +62,25 @@ class AnswerRecord:
     confidence: int
     answered_at: str
 
+    @property
+    def credit(self) -> float:
+        """Credit in [0, 1]: 1 or 0 for a syndrome question; for a feature question, the share of the offered
+        features judged right (ticked if the child shows it, left unticked if not), each offered feature
+        an item of its own, as multiple true-false items are scored. Derived from the stored choices,
+        answer and right answer, so answers saved before partial credit existed get it too."""
+        return answer_credit(self.mode, self.choices, self.correct_answer, self.answer)
+
+
+def answer_credit(mode: str, choices: Sequence[str], correct: Sequence[str], answer: Sequence[str]) -> float:
+    """See `AnswerRecord.credit`. Example: 5 features offered, the child shows 2, the learner ticks one of
+    them and one it does not show: 3 of 5 judged right, credit 0.6."""
+    if mode != "features":
+        return float(set(answer) == set(correct))
+    if not choices:
+        return 0.0
+    shown, picked = set(correct), set(answer)
+    return sum((f in picked) == (f in shown) for f in choices) / len(choices)
+
 
 def now_utc() -> str:
     """The current UTC time, ISO 8601 to the second (e.g. ``"2025-05-01T09:30:00+00:00"``)."""
@@ -118,25 +137,31 @@ class Accuracy:
     group: str
     n: int
     n_correct: int
+    credit: float | None = None
 
     @property
     def accuracy(self) -> float | None:
         """Fraction right in [0, 1], or None for an empty group."""
         return self.n_correct / self.n if self.n else None
 
+    @property
+    def mean_credit(self) -> float | None:
+        """Mean partial credit in [0, 1] (`AnswerRecord.credit`), or None for an empty group."""
+        return self.credit / self.n if self.n and self.credit is not None else None
+
 
 def score(records: Iterable[AnswerRecord]) -> Accuracy:
-    """All answers together (group ``"all"``)."""
+    """All answers together (group ``"all"``), with their summed partial credit."""
     records = list(records)
-    return Accuracy("all", len(records), sum(r.correct for r in records))
+    return Accuracy("all", len(records), sum(r.correct for r in records), sum(r.credit for r in records))
 
 
 def per_syndrome(records: Iterable[AnswerRecord]) -> list[Accuracy]:
-    """Accuracy per syndrome of the child shown, in the order syndromes first appear."""
-    groups: dict[str, list[bool]] = {}
+    """Accuracy and partial credit per syndrome of the child shown, in the order syndromes first appear."""
+    groups: dict[str, list[AnswerRecord]] = {}
     for r in records:
-        groups.setdefault(r.syndrome, []).append(r.correct)
-    return [Accuracy(key, len(v), sum(v)) for key, v in groups.items()]
+        groups.setdefault(r.syndrome, []).append(r)
+    return [Accuracy(key, len(v), sum(r.correct for r in v), sum(r.credit for r in v)) for key, v in groups.items()]
 
 
 def calibration(records: Iterable[AnswerRecord]) -> list[Accuracy]:
@@ -151,13 +176,14 @@ def calibration(records: Iterable[AnswerRecord]) -> list[Accuracy]:
 
 
 #: Columns of the exported CSV, in order.
-CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AnswerRecord)) + ("syndrome_name",)
+CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AnswerRecord)) + ("credit", "syndrome_name")
 
 
 def export_csv(records: Iterable[AnswerRecord], path: str | Path, names: Mapping[str, str] | None = None) -> Path:
     """Write answers to a CSV file atomically (a reader never sees a half-written file).
 
-    Lists (choices, answers) are written as ``;``-separated text; ``correct`` as 1 or 0. A text cell
+    Lists (choices, answers) are written as ``;``-separated text; ``correct`` as 1 or 0; ``credit`` is the
+    partial credit (`AnswerRecord.credit`). A text cell
     that a spreadsheet would run as a formula (a learner named ``=HYPERLINK(...)``) is written as text
     (`models.spreadsheet.safe_cell`).
 
@@ -182,6 +208,7 @@ def export_csv(records: Iterable[AnswerRecord], path: str | Path, names: Mapping
             for key in ("choices", "correct_answer", "answer"):
                 row[key] = ";".join(row[key])
             row["correct"] = int(r.correct)
+            row["credit"] = round(r.credit, 4)
             row["syndrome_name"] = names.get(r.syndrome, r.syndrome)
             writer.writerow(safe_row(row))
     return path
