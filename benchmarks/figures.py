@@ -32,6 +32,7 @@ SOURCES = {
     "experiment": "assets/experiments/paper/results.csv",
     "judge": "assets/experiments/paper/synthetic_check.json",
     "load": "benchmarks/results/load.json",
+    "latency": "benchmarks/results/latency.json",
     "speed3d": "benchmarks/results/speed3d.json",
     "detection3d": "benchmarks/results/detection_3d.json",
     "phenotype3d": "benchmarks/results/phenotype_check_3d.json",
@@ -96,6 +97,23 @@ def rows() -> list[tuple[str, str, str]]:
         ("Waiting under load", f"{ld['users']} users at once, {ld['requests_per_user']} Generate requests each (two "
          f"faces): median wait {ld['median_wait_s']:g} s, 95th percentile {ld['p95_wait_s']:g} s, "
          f"{ld['failed']} failed", _link("load"))
+    )  # fmt: skip
+    lt = _json("latency")
+    alone, loaded = lt["alone"], lt["under_load"]
+
+    def p50_p95(table: dict, name: str) -> str:
+        return f"{table[name]['p50_s']:.2f}/{table[name]['p95_s']:.2f} s"
+
+    maps = ", ".join(f"{m.removeprefix('explain_').replace('_', ' ')} {alone[m]['p50_s']:.2f} s"
+                     for m in alone if m.startswith("explain_"))  # fmt: skip
+    out.append(
+        ("Waiting for each action (p50/p95)", f"first answer {lt['first_answer_s']:g} s after the server is ready; "
+         f"alone: Generate 1 face {p50_p95(alone, 'generate_1')}, 4 faces {p50_p95(alone, 'generate_4')}, 3D child "
+         f"{p50_p95(alone, 'generate_3d_1')}, age strip {p50_p95(alone, 'age_strip')}, average portrait "
+         f"{p50_p95(alone, 'average_portrait')}, quiz answer {p50_p95(alone, 'quiz_answer')}, next "
+         f"{p50_p95(alone, 'quiz_next')}; saliency maps p50: {maps}; {lt['users']} users at once: Generate "
+         f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, "
+         f"{lt['failed_under_load']} failed", _link("latency"))
     )  # fmt: skip
     g = _json("generator")
     per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])
