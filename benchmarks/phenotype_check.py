@@ -32,6 +32,8 @@ Indices (all ratios are unitless; the angle is in degrees):
     Short nose HP:0003196 (-): nasion (168) to subnasale (2) / nasion to menton.
     Thin upper lip vermilion HP:0000219 (-): labiale superius (0) to the upper lip's inner margin at the
         midline (13) / nasion to menton.
+    Telecanthus HP:0000506 (+): inner canthal distance (133 to 362) / inter-pupillary distance (the iris
+        centres), so that it measures the inner canthi's displacement, not the eyes' spacing.
 
 ``--engine phenotype_3d`` checks the 3D engine (`models.phenotype.engine3d`) the same way.
 """
@@ -73,6 +75,11 @@ def face_width(lm: np.ndarray) -> float:
 def ipd_index(lm: np.ndarray) -> float:
     """Inter-pupillary distance / face width."""
     return _dist(lm, IRIS_R, IRIS_L) / face_width(lm)
+
+
+def intercanthal_index(lm: np.ndarray) -> float:
+    """Inner canthal distance / inter-pupillary distance: telecanthus widens the first, not the second."""
+    return _dist(lm, EN_R, EN_L) / _dist(lm, IRIS_R, IRIS_L)
 
 
 def mouth_index(lm: np.ndarray) -> float:
@@ -141,6 +148,7 @@ CHECKS: tuple[Check, ...] = (
     Check("HP:0000276", face_length_index, +1, "ratio"),
     Check("HP:0003196", nose_length_index, -1, "ratio"),
     Check("HP:0000219", upper_lip_index, -1, "ratio"),
+    Check("HP:0000506", intercanthal_index, +1, "ratio"),
 )
 
 

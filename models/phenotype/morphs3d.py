@@ -40,6 +40,10 @@ def _both(name: str, amount: float) -> dict[str, float]:
 #: categorical ones (epicanthus) with their 0-1.5 presence.
 DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "interpupillary": _both("eye-trans-out", 1.0),  # hypertelorism +, hypotelorism -
+    # telecanthus +: MakeHuman's push2 moves the inner canthus alone (pulled in, it lengthens the fissure
+    # medially; the pupils and outer canthi stay), the lateral displacement of the inner canthi the
+    # definition asks for
+    "intercanthal": _both("eye-push2-out", -1.0),
     # corner2 is the outer canthus: raising it (and lowering the inner one) slants the fissure up
     "canthal_tilt": {**_both("eye-corner2-up", -1.0), **_both("eye-corner1-up", 0.5)},
     "epicanthus": _both("eye-epicanthus-out", 1.0),
