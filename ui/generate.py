@@ -293,7 +293,8 @@ def _reveal(fn):
 AVERAGE_TEXT = (
     "The average of many synthetic children with the syndrome, each first aligned to the group's mean "
     "landmarks (the composite-face method of dysmorphology research), beside the average of the same children "
-    "without the syndrome. What stays sharp is what the children share. Same age, sex and skin tone as face 1."
+    "without the syndrome. What stays sharp is what the children share. Same age, sex and skin tone as face 1. "
+    "For the 3D child it is the children's mean 3D shape, rendered once as one face."
 )
 
 
