@@ -144,3 +144,11 @@ def test_the_average_portrait_is_one_sharp_face_of_the_mean_shape():
     assert np.abs(avg.astype(int) - without.astype(int)).mean() > 0.5
     with pytest.raises(ValueError, match="number of children"):
         average3d(spec, 0)
+
+
+def test_the_same_child_keeps_its_top_and_colours_as_it_grows():
+    from models.phenotype.engine3d import _build
+
+    heads = [_build(dataclasses.replace(SPEC, syndrome="down", seed=0, age=a)) for a in (1, 4, 8, 12, 16)]
+    assert len({h.look.cloth for h in heads}) == 1  # the top changed with age before the dressing had its stream
+    assert len({h.look.hair for h in heads[1:]}) == 1 and len({h.look.iris for h in heads}) == 1

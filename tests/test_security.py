@@ -447,6 +447,7 @@ def test_a_wrong_typed_generate_value_gets_one_clear_sentence(server, slot, valu
 
 
 GOOD_QUIZ = ["Ann", "syndrome", ["down", "noonan"], False, 2, 2, 1.0, "dissimilar", "phenotype", 1]
+GOOD_EXPLAIN = ["draw", "down", 5, "female", 4, 0, None, "saliency", "predicted", True, "black", False]
 
 
 @pytest.mark.parametrize(
@@ -466,6 +467,12 @@ GOOD_QUIZ = ["Ann", "syndrome", ["down", "noonan"], False, 2, 2, 1.0, "dissimila
         ("average_portrait", [12], 0, None, "number of children"),
         ("toggle_features", [["HP:0000316"]], 0, "HP:0000316", "list of hpo ids"),
         ("toggle_features", [["HP:0000316"]], 0, [3], "list of hpo ids"),
+        # a new user's sweep: "five" crashed the drawing (a generic message), the others ran silently
+        ("explain", GOOD_EXPLAIN, 2, "five", "age"),
+        ("explain", GOOD_EXPLAIN, 3, None, "sex"),
+        ("explain", GOOD_EXPLAIN, 9, "yes", "subtract the unaffected logit"),
+        ("explain", GOOD_EXPLAIN, 10, "white", "baseline"),
+        ("explain", GOOD_EXPLAIN, 11, None, "research mode"),
     ],
 )
 def test_a_wrong_typed_value_on_other_endpoints_gets_one_clear_sentence(server, api, good, slot, value, named):

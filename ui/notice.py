@@ -21,14 +21,17 @@ Synthetic faces of children with rare genetic syndromes, for genetic counsellors
 #: The page footer: what the faces are drawn from and what they cannot do.
 FOOTER_MARKDOWN = """---
 The faces are drawn by a rule-based renderer from Human Phenotype Ontology (HPO) terms and the
-objective definitions of *Elements of Morphology*, or by a small diffusion model trained only on
-those drawings. They show how features are defined, not how any child looks. A child with a
-syndrome may show few, many or none of its features, and many features of a syndrome cannot be
-seen in a face at all. Do not use this app to suggest or rule out a diagnosis.
+objective definitions of *Elements of Morphology* (in 2.5D, or on a 3D child built from MakeHuman's
+CC0 head), or by a small diffusion model trained only on the 2.5D drawings. They show how features
+are defined, not how any child looks. A child with a syndrome may show few, many or none of its
+features, and many features of a syndrome cannot be seen in a face at all. Do not use this app to
+suggest or rule out a diagnosis.
 
 *Limitation:* facial proportions follow published norms (Farkas 1994; Hall et al. 2007) measured
-mostly in children of European ancestry. Skin tone varies (Monk scale 1-10); facial morphology is
-not varied with ancestry, because no paediatric norms for other populations are built in.
+mostly in children of European ancestry. Skin tone varies (Monk scale 1-10); the rule-based renderer
+does not vary facial morphology with ancestry, because no paediatric norms for other populations are
+built in; the 3D child's "head shape by ancestry" uses MakeHuman's African, Asian and European
+targets, which are artistic, not anthropometric norms.
 """
 
 

@@ -131,7 +131,9 @@ def _build(spec: RenderSpec) -> _Head:
         for what in ("weight", "muscle", "proportions")
     }
     v = model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body))
-    dressing, cloth = dress(model, v, spec.age, spec.sex, rng)
+    # its own stream: the body draws above (Beta sampling) use more or fewer numbers at different ages, which
+    # gave the same child another top and parting at each age of the age strip
+    dressing, cloth = dress(model, v, spec.age, spec.sex, np.random.default_rng([spec.seed, 311]))
     look = Look(
         skin=tuple(float(c) for c in app.skin),
         iris=tuple(float(c) for c in app.eye),
