@@ -13,7 +13,7 @@ def whole_number(value, what: str, low: int, high: int) -> int:
     """`value` as an int in ``[low, high]``.
 
     Args:
-        value: a number or numeric string (``3``, ``3.0``, ``"3"``).
+        value: a number or numeric string (``3``, ``3.0``, ``"3"``); booleans are refused (``True`` is not 1 face).
         what: how to name it in the message, e.g. ``"The seed"``.
         low, high: inclusive bounds.
 
@@ -22,7 +22,7 @@ def whole_number(value, what: str, low: int, high: int) -> int:
     """
     try:
         number = float(value)
-        ok = number == int(number) and low <= number <= high
+        ok = not isinstance(value, bool) and number == int(number) and low <= number <= high
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:

@@ -421,6 +421,7 @@ GOOD_GENERATE = ["down", 5, "female", 3, "random", "random", 1.0, 1, 0, "frontal
         (1, float("nan"), "age"),
         (1, True, "age"),
         (7, None, "number of faces"),
+        (7, True, "number of faces"),
         (3, "x", "skin tone"),
         (6, "high", "intensity"),
         (2, 5, "sex"),
