@@ -194,7 +194,8 @@ def test_bad_upload_gives_one_line_error_and_is_deleted(drawn, tmp_path, content
         ({"syndrome": "no such syndrome"}, "Unknown syndrome"),
         ({"seed": -1}, "seed"),
         ({"skin_tone": 11}, "skin tone"),
-        ({"age": 30.0}, "Age must be"),
+        ({"age": 30.0}, "[Aa]ge must be"),
+        ({"age": "five"}, "age must be"),
     ],
 )
 def test_bad_input_raises_gr_error(one_thread, changes, message):
