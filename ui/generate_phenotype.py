@@ -25,7 +25,7 @@ from ui import notice
 from ui.generate_choice import GENERATOR_NAMES, NO_SAME_CHILD, PHENOTYPE, PHENOTYPE_3D, SAME_CHILD, Drawn
 from ui.generate_downloads import archive_name, attributes, fresh_section, save_face, write_set_zip
 from ui.generate_tables import catalog, feature_choices, features_table, resolve_syndrome, who
-from ui.session import Refusal, whole
+from ui.session import Refusal, texts, whole
 
 #: the PNGs' "generator" text, per phenotype engine
 APP_GENERATOR = {
@@ -206,8 +206,7 @@ def toggle_features(selected: list[str] | None, face: dict | None, session_dir: 
     Raises:
         gr.Error: no face generated yet, a diffusion model's face, or contradictory features.
     """
-    if selected is not None and (not isinstance(selected, list) or not all(isinstance(f, str) for f in selected)):
-        raise Refusal("The features must be a list of HPO ids, e.g. ['HP:0000316'].")
+    selected = texts(selected, "The features must be a list of HPO ids, e.g. ['HP:0000316'].")
     spec, folder = _face_spec(face, session_dir, "features")
     entry = resolve_syndrome(spec.syndrome)
     generator = _engine(face)

@@ -34,7 +34,7 @@ from ui.quiz_feedback import (
     syndrome_name,
 )
 from ui.quiz_results import CONFIDENCE_CHOICES, MODE_CHOICES, learner_progress, quiz_store, summary_view
-from ui.session import Refusal, SessionFolders, as_text, whole
+from ui.session import Refusal, SessionFolders, as_text, texts, whole
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +183,7 @@ def start_quiz(
         gr.Error: a one-line message for any bad setting.
     """
     # the raw values (preprocess=False): an API caller may send anything, and each gets one clear sentence
-    if syndromes is not None and (not isinstance(syndromes, list) or not all(isinstance(k, str) for k in syndromes)):
-        raise Refusal("The syndromes must be a list of syndrome names or keys.")
+    syndromes = texts(syndromes, "The syndromes must be a list of syndrome names or keys.")
     if include_unaffected not in (None, True, False):
         raise Refusal("Whether to include children without a syndrome must be true or false.")
     for value, what in ((mode, "quiz mode"), (difficulty, "distractor setting"), (generator, "generator")):
@@ -271,10 +270,7 @@ def submit_answer(
     confidence = whole(confidence, "Your confidence", 1, 5)
     if syndrome_answer is not None and not isinstance(syndrome_answer, str):
         raise Refusal(f"The answer must be one of the syndromes offered, not {syndrome_answer!r}.")
-    if feature_answer is not None and (
-        not isinstance(feature_answer, list) or not all(isinstance(f, str) for f in feature_answer)
-    ):
-        raise Refusal("The features ticked must be a list of HPO ids.")
+    feature_answer = texts(feature_answer, "The features ticked must be a list of HPO ids.")
     question: quiz_lib.Question = state["questions"][state["position"]]
     answer = syndrome_answer if question.mode == "syndrome" else list(feature_answer or [])
     try:

@@ -79,6 +79,16 @@ def whole(value, what: str, low: int, high: int) -> int:
         raise Refusal(str(err)) from None
 
 
+def texts(value, message: str) -> list[str]:
+    """A raw API value that must be a list of strings (None gives an empty list); ``gr.Error`` with
+    `message` for anything else (a bare string, numbers in the list)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Refusal(message)
+    return value
+
+
 def number(value, what: str, low: float, high: float, unit: str = "") -> float:
     """`models.checks.number_in`, failing with ``gr.Error`` (shown to the user as one line)."""
     try:

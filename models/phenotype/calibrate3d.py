@@ -65,9 +65,9 @@ SEXES = ("female", "male")
 def _measure(model: HeadModel, years: float, sex: str, local: dict[str, float]) -> dict[str, float]:
     v = model.vertices(HeadParams(years, sex, "european", local))
     points = landmarks_3d(model, v, Dressing())
+    axis = {dim: 0 if name in _WIDTHS else 2 for dim, (name, _, _) in CALIBRATED.items()}  # x across, z up
     return {
-        dim: 1000.0 * abs(float(points[a][0 if name in _WIDTHS else 2] - points[b][0 if name in _WIDTHS else 2]))
-        for dim, (name, a, b) in CALIBRATED.items()
+        dim: 1000.0 * abs(float(points[a][axis[dim]] - points[b][axis[dim]])) for dim, (_, a, b) in CALIBRATED.items()
     }
 
 

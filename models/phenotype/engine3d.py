@@ -133,7 +133,7 @@ def _build(spec: RenderSpec) -> _Head:
     v = model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body))
     # its own stream: the body draws above (Beta sampling) use more or fewer numbers at different ages, which
     # gave the same child another top and parting at each age of the age strip
-    dressing, cloth = dress(model, v, spec.age, spec.sex, np.random.default_rng([spec.seed, 311]))
+    dressing, cloth = dress(model, v, spec.age, spec.sex, _dressing_rng(spec.seed))
     look = Look(
         skin=tuple(float(c) for c in app.skin),
         iris=tuple(float(c) for c in app.eye),
@@ -143,6 +143,11 @@ def _build(spec: RenderSpec) -> _Head:
     )
     named = dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry)
     return _Head(named, child, model, v, dressing, look)
+
+
+def _dressing_rng(seed: int) -> np.random.Generator:
+    """The child's hair, top and brows stream: the same child is dressed alike at every age and in its average."""
+    return np.random.default_rng([seed, 311])
 
 
 def average3d(spec: RenderSpec, n: int) -> np.ndarray:
@@ -169,7 +174,7 @@ def average3d(spec: RenderSpec, n: int) -> np.ndarray:
     heads = [_build(dataclasses.replace(spec, seed=spec.seed + i)) for i in range(int(n))]
     first = heads[0]
     mean = np.mean([h.vertices for h in heads], axis=0).astype(np.float32)
-    dressing, cloth = dress(first.model, mean, spec.age, spec.sex, np.random.default_rng([spec.seed, 307, 1]))
+    dressing, _ = dress(first.model, mean, spec.age, spec.sex, _dressing_rng(spec.seed))
     look = dataclasses.replace(first.look, skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()))
     return render_head(mean, first.model.faces, first.model.face_region, spec.view, spec.size, look, dressing)
 
