@@ -105,3 +105,15 @@ def test_a_thread_other_than_the_first_renders_the_same_portrait(head):
     worker.start()
     worker.join()
     np.testing.assert_array_equal(out["image"], first)
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_downsampling_in_integers_equals_the_rounded_float_mean_of_each_block(scale):
+    from models.phenotype.head_render import _downsample
+
+    rng = np.random.default_rng(scale)
+    data = rng.integers(0, 256, (40 * scale, 30 * scale, 3), dtype=np.uint8)
+    means = data.reshape(40, scale, 30, scale, 3).mean(axis=(1, 3))
+    if scale == 2:  # halves occur, both those that round down (2.5) and up (3.5) to even
+        assert (means % 2 == 0.5).any() and (means % 2 == 1.5).any()
+    assert np.array_equal(_downsample(data, scale), np.round(means).astype(np.uint8))

@@ -671,8 +671,22 @@ def render_head(
         data = np.frombuffer(fbo.read(components=3), dtype=np.uint8).reshape(size * scale, size * scale, 3)
         for obj in released:
             obj.release()
-    image = data[::-1].reshape(size, scale, size, scale, 3).mean(axis=(1, 3))
-    return np.round(image).astype(np.uint8)
+    return _downsample(data[::-1], scale)
+
+
+def _downsample(data: np.ndarray, scale: int) -> np.ndarray:
+    """(H / scale, W / scale, 3) uint8: the mean of each scale x scale block of a (H, W, 3) uint8 image, rounded
+    half to even as `np.round` rounds, in integers (the float mean took 20 ms of a 256 px portrait)."""
+    h, w, c = data.shape
+    blocks = scale * scale
+    total = np.zeros((h // scale, w // scale, c), np.uint16)
+    for i in range(scale):
+        for j in range(scale):
+            total += data[i::scale, j::scale]
+    quotient, remainder = np.divmod(total, blocks)
+    half = blocks / 2
+    up = (remainder > half) | ((remainder == half) & (quotient % 2 == 1))
+    return (quotient + up).astype(np.uint8)
 
 
 def _set_camera_and_lights(program, mvp, rot, light_vp, hair, exposure: float) -> None:
