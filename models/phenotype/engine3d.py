@@ -28,17 +28,24 @@ from .appearance import draw_appearance
 from .head_model import HeadModel, HeadParams
 from .head_render import ID_HAIR, Dressing, Look, camera, project, render_head
 from .morphology import FEATURES
-from .morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES, head_changes
-from .portrait3d import dress
+from .morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES, DIMENSION_FIELDS, displace, head_changes
+from .portrait3d import DRESSING_DIMENSIONS, dress
 from .spec import REGIONS, FaceSample, RenderSpec
 from .synthesizer import child_of, validate_spec
 
 #: Views the 3D engine draws (the 2.5D engine draws the first and last).
 VIEWS_3D: tuple[str, ...] = ("frontal", "three_quarter", "profile")
-#: HPO features the 3D engine draws: those whose dimension has a 3D form (local changes or facial action units).
-DRAWN_3D: frozenset[str] = frozenset(
-    f for f, feat in FEATURES.items() if feat.dimension in DIMENSION_CHANGES or feat.dimension in DIMENSION_ACTIONS
-)
+#: Dimensions drawn in the look (`head_render.Look`): the iris's signs, and the skin's colour (`appearance`).
+LOOK_DIMENSIONS: tuple[str, ...] = ("brushfield_spots", "stellate_iris", "iris_coloboma", "strabismus")
+#: Every morphology dimension the 3D engine draws: local changes and facial action units (`morphs3d`), its
+#: own displacement fields (`morphs3d.displace`), the brows, lashes and hairline (`portrait3d`), the iris
+#: and the skin's colour.
+DIMENSIONS_3D: frozenset[str] = frozenset(
+    {*DIMENSION_CHANGES, *DIMENSION_ACTIONS, *DIMENSION_FIELDS, *DRESSING_DIMENSIONS, *LOOK_DIMENSIONS,
+     "skin_hypopigmentation"}
+)  # fmt: skip
+#: HPO features the 3D engine draws: those whose dimension has a 3D form.
+DRAWN_3D: frozenset[str] = frozenset(f for f, feat in FEATURES.items() if feat.dimension in DIMENSIONS_3D)
 #: Drawn when the spec names no ancestry, with these probabilities.
 ANCESTRY_DRAW: dict[str, float] = {"african": 0.25, "asian": 0.25, "european": 0.25, "mixed": 0.25}
 
@@ -130,19 +137,25 @@ def _build(spec: RenderSpec) -> _Head:
         )
         for what in ("weight", "muscle", "proportions")
     }
-    v = model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body))
+    v = displace(model, model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body)), child.dims)
     # its own stream: the body draws above (Beta sampling) use more or fewer numbers at different ages, which
     # gave the same child another top and parting at each age of the age strip
-    dressing, cloth = dress(model, v, spec.age, spec.sex, _dressing_rng(spec.seed))
+    dressing, cloth = dress(model, v, spec.age, spec.sex, _dressing_rng(spec.seed), dims=child.dims)
     look = Look(
         skin=tuple(float(c) for c in app.skin),
         iris=tuple(float(c) for c in app.eye),
         hair=tuple(float(c) for c in app.hair),
         cloth=cloth,
         detail=float(np.clip(spec.age / 14, 0, 1)),
+        iris_signs=iris_signs(child.dims),
     )
     named = dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry)
     return _Head(named, child, model, v, dressing, look)
+
+
+def iris_signs(dims) -> tuple[float, float, float, float]:
+    """`Look.iris_signs` (amounts 0 to 1) from a child's morphology (dimension -> presence 0-1.5)."""
+    return tuple(float(np.clip(dims.get(d, 0.0), 0.0, 1.0)) for d in LOOK_DIMENSIONS)  # type: ignore[return-value]
 
 
 def _dressing_rng(seed: int) -> np.random.Generator:
@@ -156,7 +169,8 @@ def average3d(spec: RenderSpec, n: int) -> np.ndarray:
     Child ``i`` is `spec` with seed ``spec.seed + i`` (each with its own identity, ancestry when the spec
     names none, and the features drawn for it). Their heads share one topology, so the average is the
     mean of their vertices: a sharp face with the shape the group has in common, not a blur of pixels.
-    The average is dressed, coloured and lit as the first child is (hair, top, skin, eye and hair colour).
+    The average is dressed, coloured and lit as the first child is (hair, top, skin, eye and hair colour);
+    its brows, lashes, hairline and irises show the group's mean morphology.
 
     Args:
         spec: the first child (`RenderSpec`; any view the 3D engine draws).
@@ -174,8 +188,11 @@ def average3d(spec: RenderSpec, n: int) -> np.ndarray:
     heads = [_build(dataclasses.replace(spec, seed=spec.seed + i)) for i in range(int(n))]
     first = heads[0]
     mean = np.mean([h.vertices for h in heads], axis=0).astype(np.float32)
-    dressing, _ = dress(first.model, mean, spec.age, spec.sex, _dressing_rng(spec.seed))
-    look = dataclasses.replace(first.look, skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()))
+    dims = {k: float(np.mean([h.child.dims.get(k, 0.0) for h in heads])) for k in first.child.dims}
+    dressing, _ = dress(first.model, mean, spec.age, spec.sex, _dressing_rng(spec.seed), dims=dims)
+    look = dataclasses.replace(
+        first.look, skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()), iris_signs=iris_signs(dims)
+    )
     return render_head(mean, first.model.faces, first.model.face_region, spec.view, spec.size, look, dressing)
 
 

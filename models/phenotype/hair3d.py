@@ -90,7 +90,9 @@ class HairCards:
     scalp: np.ndarray
 
 
-def scalp_weights(vertices: np.ndarray, skin: np.ndarray, ears: np.ndarray, eye_z: float) -> np.ndarray:
+def scalp_weights(
+    vertices: np.ndarray, skin: np.ndarray, ears: np.ndarray, eye_z: float, hairline_mm: float = 0.0
+) -> np.ndarray:
     """(V,) float32 in [0, 1]: where hair grows, 1 well inside the hairline, falling to 0 across about 1 cm.
 
     The hairline follows the head's own landmarks: across the forehead at about 62 % of the way from the
@@ -101,13 +103,14 @@ def scalp_weights(vertices: np.ndarray, skin: np.ndarray, ears: np.ndarray, eye_
         vertices: (V, 3) metres, +z up, the face towards -y.
         skin: (V,) bool, vertices of the skin (not eyes, mouth cavity). ears: (V,) float in [0, 1], ear weight.
         eye_z: height of the eyes' centres, metres.
+        hairline_mm: the front hairline raised (+) or lowered (-) by this many millimetres.
     """
     v = vertices
     top = v[skin, 2].max()
     chin = v[skin & (v[:, 1] < np.percentile(v[skin, 1], 20)), 2].min()
     centre_y = v[skin & (v[:, 2] > eye_z), 1].mean()
     azimuth = np.abs(np.arctan2(v[:, 0], -(v[:, 1] - centre_y)))  # 0 facing forward, pi at the back
-    front = eye_z + 0.62 * (top - eye_z)
+    front = eye_z + 0.62 * (top - eye_z) + hairline_mm / 1000
     side = eye_z + 0.05 * (top - eye_z)
     back = eye_z - 0.45 * (eye_z - chin)
     t = np.clip(azimuth / (np.pi / 2), 0, 2)

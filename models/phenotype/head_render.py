@@ -90,6 +90,8 @@ uniform vec3 cloth;
 uniform float detail;
 uniform vec4 brow_shape;  // height, arch, peak, thickness (eye widths; see Brows)
 uniform vec3 brow_more;   // length, density, lashes
+uniform vec4 brow_signs;  // synophrys, medial flare, lateral sparseness, lash length (see Brows)
+uniform vec4 iris_signs;  // Brushfield spots, stellate iris, iris coloboma, strabismus (see Look)
 in vec4 v_lids;  // (dx, dz) from the nearer eye, distance above the upper and below the lower lid margin
 in vec3 v_position;
 in vec3 v_normal;
@@ -117,12 +119,17 @@ float noise(vec3 p) {  // value noise, smooth between lattice points
 // thousand vertices they were soft blurs.
 float brow_hairs() {
     float dx = v_lids.x, dz = v_lids.y;  // eye widths; dx grows towards the temple
-    if (dx < -0.7 || dx > brow_more.x + 0.2 || abs(dz - brow_shape.x - 0.1) > 0.45) return 0.0;  // far from it
+    float inner = -0.62 - 0.9 * brow_signs.x;  // synophrys: the heads reach the midline and meet
+    if (dx < inner - 0.1 || dx > brow_more.x + 0.2 || abs(dz - brow_shape.x - 0.1) > 0.5) return 0.0;  // far
     float arch = brow_shape.x + brow_shape.y * (1.0 - pow(clamp(dx - brow_shape.z, -1.0, 1.0), 2.0));
+    arch -= 0.06 * brow_signs.x * smoothstep(-0.5, -1.1, dx);  // the bridge between them runs lower
     float thick = brow_shape.w * mix(1.25, 0.35, clamp((dx + 0.5) / (brow_more.x + 0.5), 0.0, 1.0));  // to a tail
+    thick *= 1.0 + 0.9 * brow_signs.y * smoothstep(0.3, -0.45, dx);  // medial flaring: a broad head
+    thick *= 1.0 - 0.45 * brow_signs.x * smoothstep(-0.6, -1.0, dx);  // a finer bridge
     float band = exp(-pow((dz - arch) / thick, 4.0));  // a flat-topped band: a brow has edges
     // from its head above the inner canthus to its tail past the outer one
-    float extent = smoothstep(-0.62, -0.45, dx) * smoothstep(brow_more.x + 0.15, brow_more.x - 0.25, dx);
+    float extent = smoothstep(inner, inner + 0.17, dx) * smoothstep(brow_more.x + 0.15, brow_more.x - 0.25, dx);
+    extent *= 1.0 - 0.85 * brow_signs.z * smoothstep(0.05, 0.45, dx);  // sparse lateral third
     // hairs grow upwards at the brow's head and lie flatter towards its tail
     float angle = mix(1.35, 0.3, clamp((dx + 0.7) / 1.5, 0.0, 1.0));
     vec2 along = vec2(cos(angle), sin(angle));
@@ -136,8 +143,10 @@ float lashes() {
     float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
     // the lid's rim turns into the opening, so the skin seen at the margin starts about 0.08 eye widths from it
     float line = smoothstep(0.12 + 0.04 * outer, 0.07, up);  // the upper lash line, heavier laterally
-    float strokes = step(0.55, fract(v_lids.x * 30.0 + 0.4 * noise(vec3(v_lids.x * 40.0, 0.0, 1.0))))
-                  * smoothstep(0.2 + 0.06 * outer, 0.1, up);
+    float reach = 0.2 + 0.06 * outer + 0.14 * brow_signs.w;  // long lashes reach further from the margin
+    float strokes = step(0.55 - 0.1 * max(brow_signs.w, 0.0),
+                         fract(v_lids.x * 30.0 + 0.4 * noise(vec3(v_lids.x * 40.0, 0.0, 1.0))))
+                  * smoothstep(reach, 0.1, up);
     float lower = 0.4 * smoothstep(0.09, 0.05, low);
     return brow_more.z * clamp(max(max(line, 0.8 * strokes), lower), 0.0, 1.0);
 }
@@ -149,11 +158,31 @@ void main() {
     float shine = 0.06;
     float skin_w = 1.0;
     if (region == 2) {  // eye front: pupil, iris (with radial fibres and a dark limbal ring), sclera
-        float r = length(v_eye.xy);
-        float fibres = 0.85 + 0.3 * noise(vec3(atan(v_eye.y, v_eye.x) * 9.0, r * 20.0, 0.0));
+        float nasal = v_position.x < 0.0 ? 1.0 : -1.0;  // towards the nose, in this eye's local x
+        // strabismus: the child's left eye (the image's right) turned in (esotropia)
+        vec2 e = v_eye.xy - (v_position.x > 0.0 ? vec2(0.22 * nasal * iris_signs.w, 0.0) : vec2(0.0));
+        float r = length(e);
+        float a = atan(e.y, e.x);
+        float fibres = 0.85 + 0.3 * noise(vec3(a * 9.0, r * 20.0, 0.0));
+        // stellate iris: lacy stroma radiating from the pupil like the spokes of a wheel
+        fibres = mix(fibres, 0.55 + 0.9 * pow(abs(sin(a * 9.0 + 0.6 * noise(vec3(a * 3.0, 0.0, 2.0)))), 3.0),
+                     0.8 * iris_signs.y * smoothstep(0.17, 0.24, r));
         vec3 ir = to_linear(iris) * (0.7 + 0.6 * r) * fibres * (r > 0.36 ? 0.55 : 1.0) * min(1.0, 0.8 / exposure);
+        // Brushfield spots: grey-white specks in a ring in the iris's mid-periphery
+        // 18 cells round the ring; most hold a speck of its own size, a little in or out of the ring
+        float cell = floor(a * 2.865);
+        float arc = (fract(a * 2.865) - 0.5) * 0.349 * r;
+        float ring_r = 0.29 + 0.04 * (hash(vec3(cell, 2.0, 5.0)) - 0.5);
+        float speck_r = 0.012 + 0.018 * hash(vec3(cell, 7.0, 1.0));
+        float speck = step(0.3, hash(vec3(cell, 3.0, 9.0)))
+                    * smoothstep(speck_r, 0.5 * speck_r, length(vec2(arc, r - ring_r)));
+        ir = mix(ir, vec3(0.55, 0.56, 0.56) * min(1.0, 0.8 / exposure), 0.75 * iris_signs.x * speck);
+        // iris coloboma: the pupil runs on to the iris's edge, down and towards the nose (a keyhole)
+        vec2 toward = normalize(vec2(0.35 * nasal, -1.0));
+        float gap = smoothstep(0.11, 0.06, abs(dot(e, vec2(-toward.y, toward.x)))) * step(0.0, dot(e, toward));
+        bool pupil = r < 0.17 || (iris_signs.z > 0.5 && gap > 0.5 && r < 0.39);
         // the sclera is metered with the eye, not the skin: it stays below white however dark the skin
-        albedo = r < 0.17 ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75) * min(1.0, 0.65 / exposure));
+        albedo = pupil ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75) * min(1.0, 0.65 / exposure));
         shine = 0.9;
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
@@ -328,6 +357,8 @@ class Look:
         backdrop: background colour.
         cloth: colour of the top.
         detail: 0 to 1, how much fine skin texture shows (0 for an infant's smooth skin).
+        iris_signs: amounts 0 to 1 of Brushfield spots (HP:0001088), a stellate iris (HP:0012775), an iris
+            coloboma (HP:0000612, drawn from 0.5) and strabismus (HP:0000486: the left eye turned in).
     """
 
     skin: tuple[float, float, float] = (0.92, 0.85, 0.73)
@@ -336,6 +367,7 @@ class Look:
     backdrop: tuple[float, float, float] = (0.80, 0.81, 0.83)
     cloth: tuple[float, float, float] = (0.55, 0.56, 0.58)
     detail: float = 0.5
+    iris_signs: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -347,6 +379,10 @@ class Brows:
         peak: where the peak sits, towards the temple from the pupil. thickness: half-height of the brow.
         length: how far the brow reaches towards the temple. density: how fully it covers the skin, 0 to 1.
         lashes: darkness of the upper lash line, 0 to 1.
+        synophrys: 0 to 1, how far the brows' heads reach the midline and meet (HP:0000664).
+        medial_flare: 0 to 1, broadening of the brows' heads (HP:0010747).
+        lateral_sparse: 0 to 1, how sparse the lateral third is (HP:0005338).
+        lash_length: -1 to 1.5, lashes shorter or longer than typical (HP:0000527 Long eyelashes from about 1).
     """
 
     height: float = 0.62
@@ -356,6 +392,10 @@ class Brows:
     length: float = 0.75
     density: float = 1.0
     lashes: float = 0.8
+    synophrys: float = 0.0
+    medial_flare: float = 0.0
+    lateral_sparse: float = 0.0
+    lash_length: float = 0.0
 
 
 @dataclass
@@ -657,6 +697,8 @@ def render_head(
         b = dressing.brows
         program["brow_shape"].value = (b.height, b.arch, b.peak, b.thickness)
         program["brow_more"].value = (b.length, b.density, b.lashes)
+        program["brow_signs"].value = (b.synophrys, b.medial_flare, b.lateral_sparse, b.lash_length)
+        program["iris_signs"].value = tuple(float(x) for x in look.iris_signs)
         vbo = ctx.buffer(attributes.tobytes())
         ibo = ctx.buffer(triangles.tobytes())
         vao = ctx.vertex_array(

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import norms
-from .morphology import FEATURES
+from .morphology import CATEGORICAL, DIMENSIONS, FEATURES
 
 #: The amount of a feature at a typical shift: a realised feature moves its dimension by about this many SD
 #: (`models.phenotype.sampler.SHIFT_MEAN`), so a dimension's change per SD is its amount below / TYPICAL_SD.
@@ -75,6 +75,31 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "ear_rotation": _both("ear-rot-forward", -1.0),  # posteriorly rotated +
     "ear_length": {**_both("ear-scale-vert-incr", 1.0), **_both("ear-scale-incr", 0.3)},
     "ear_protrusion": _both("ear-wing-incr", 1.0),
+    # eyes: push1 is the outer canthus (push2 the inner); pushed out further than 0.6 the eye's cavity showed
+    "fissure_length": _both("eye-push1-out", 0.6),
+    # height1 raises the upper lid, height3 lowers the lower one: both close a narrow fissure
+    "fissure_height": {**_both("eye-height1-incr", 0.7), **_both("eye-height3-incr", 0.4)},
+    "lower_lid_eversion": {**_both("eye-height3-incr", 0.5), **_both("eye-corner2-up", -0.25)},
+    "periorbital_fullness": {**_both("eye-bag-incr", 1.0), **_both("eye-bag-out", 0.5)},
+    # nose: width1 is the root and bridge, width2 the dorsum; greek straightens the root into the forehead
+    "nasal_bridge_width": {"nose-width1-incr": 1.0, "nose-width2-incr": 0.4},
+    "nasal_bridge_height": {"nose-greek-incr": 0.8, "nose-hump-incr": 0.3},
+    "nasal_tip_projection": {"nose-scale-depth-incr": 0.6},
+    "alar_fullness": {"nose-flaring-incr": 0.8, "nose-nostrils-width-incr": 0.5},
+    "columella_low": {"nose-point-up": -0.6, "nose-septumangle-incr": 0.4},  # the tip and columella turned down
+    "philtrum_depth": {"mouth-philtrum-volume-incr": 1.0},
+    # lips
+    "upper_lip_tented": {"mouth-upperlip-middle-up": 1.0},
+    "cupids_bow": {"mouth-cupidsbow-incr": 1.0},
+    # face shape and forehead
+    "face_flatness": {"nose-scale-depth-incr": -0.4, **_both("cheek-bones-incr", -0.3), "chin-prominent-incr": -0.3},
+    "face_triangular": {"forehead-temple-incr": 0.6, "chin-width-incr": -0.6, **_both("cheek-inner-incr", -0.3)},
+    "asymmetry": {"l-eye-trans-up": 0.5, "l-cheek-volume-incr": 0.7, "l-ear-trans-up": -0.6, "mouth-trans-out": 0.3},
+    "forehead_prominence": {"forehead-trans-forward": 0.6, "forehead-nubian-incr": -0.5},
+    # neck: a broad neck stands for the web (its lateral folds are not modelled)
+    "neck_length": {"neck-scale-vert-incr": 1.0, "measure-neck-height-incr": 0.5},
+    # (1.0 of either broadens a child's neck by about 1 cm)
+    "webbed_neck": {"neck-scale-horiz-incr": 0.6, "measure-neck-circ-incr": 0.3},
 }
 #: Dimensions drawn with facial action units (ARKit names): {action: amount at +TYPICAL_SD or presence 1}.
 DIMENSION_ACTIONS: dict[str, dict[str, float]] = {
@@ -82,7 +107,20 @@ DIMENSION_ACTIONS: dict[str, dict[str, float]] = {
     "open_mouth": {"jawOpen": 0.3},
     "protruding_tongue": {"jawOpen": 0.15, "tongueOut": 0.45},  # the tip past the lips, not a grimace
 }
-_CATEGORICAL = {"epicanthus", "open_mouth", "protruding_tongue"}
+_CATEGORICAL = {
+    dim
+    for dim, kind in DIMENSIONS.items()
+    if kind == CATEGORICAL and (dim in DIMENSION_CHANGES or dim in DIMENSION_ACTIONS)
+}
+
+#: Dimensions drawn as displacement fields of PhenoFace's own (`displace`), with their size per SD score.
+#: Head size: occipitofrontal circumference SD is about 2.8 % of its mean from infancy to adolescence (WHO
+#: Child Growth Standards, head circumference-for-age, 2007; Nellhaus 1968), so the cranial vault scales by
+#: 2.8 % per SD. Eye depth: about 1.2 mm per SD, the spread of exophthalmometry in children (12-16 mm at +-2 SD;
+#: Fledelius & Stubgaard 1986), the eyes and lids moving back (deep-set +) or forward (proptosis -).
+DIMENSION_FIELDS: dict[str, float] = {"head_size": 0.028, "eye_depth": 0.0012}
+#: SD scores of the fields are clipped here: beyond it the vault and the orbit stop being a child's.
+MAX_FIELD_SD = 4.0
 
 
 #: The calibration table `models.phenotype.calibrate3d` writes: per dimension with a norm, the mm one unit of
@@ -158,6 +196,50 @@ def head_changes(
                 out[name] = out.get(name, 0.0) + amount * scale
     actions = {k: float(np.clip(v, 0.0, 1.0)) for k, v in actions.items()}
     return local, actions
+
+
+def displace(model, vertices: np.ndarray, dims: Mapping[str, float]) -> np.ndarray:
+    """A head with the dimensions of `DIMENSION_FIELDS` applied: the cranial vault scaled about the skull's
+    centre (head size), the eyes and lids moved back or forward (eye depth).
+
+    Args:
+        model: the `HeadModel` (for its regions). vertices: (V, 3) metres, +z up, the face towards -y.
+        dims: dimension -> SD score; missing dimensions are 0.
+
+    Returns:
+        (V, 3) float32, a new array (the input is not changed).
+    """
+    v = np.asarray(vertices, np.float64).copy()
+    size = float(np.clip(dims.get("head_size", 0.0), -MAX_FIELD_SD, MAX_FIELD_SD)) * DIMENSION_FIELDS["head_size"]
+    depth = float(np.clip(dims.get("eye_depth", 0.0), -MAX_FIELD_SD, MAX_FIELD_SD)) * DIMENSION_FIELDS["eye_depth"]
+    if size:
+        weight, centre = _vault(model, v)
+        v += (size * weight)[:, None] * (v - centre)
+    if depth:
+        v[:, 1] += depth * _orbits(model)
+    return v.astype(np.float32)
+
+
+def _vault(model, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(V,) weight of the cranial vault (1 above the brows, falling to 0 over 3 cm below them, 0 on the ears
+    and the face below the brows) and the (3,) centre it scales about (the skull's centre at brow height)."""
+    brows = model.change_region("eyebrows-trans-up") > 0.5
+    brow_z = float(v[brows, 2].mean())
+    ears = np.maximum(model.change_region("l-ear-trans-forward"), model.change_region("r-ear-trans-forward"))
+    t = np.clip((v[:, 2] - (brow_z - 0.03)) / 0.03, 0.0, 1.0)
+    weight = t * t * (3 - 2 * t) * (1 - np.clip(ears * 2, 0, 1))
+    above = v[:, 2] > brow_z
+    centre = np.array([0.0, float(v[above, 1].mean()), brow_z])
+    return weight, centre
+
+
+def _orbits(model) -> np.ndarray:
+    """(V,) weight of the eyes and lids: 1 on the eyeballs and their cavities, MakeHuman's eye-translation
+    region (smooth) around them."""
+    eyes = np.zeros(len(model.template))
+    eyes[np.unique(model.faces[np.isin(model.face_region, (2, 3, 4))])] = 1.0
+    region = np.maximum(model.change_region("l-eye-trans-out"), model.change_region("r-eye-trans-out"))
+    return np.maximum(eyes, region)
 
 
 #: HPO id -> {local change: amount at intensity 1}, for every feature whose dimension has a local-change form.
