@@ -110,7 +110,8 @@ def scalp_weights(
     chin = v[skin & (v[:, 1] < np.percentile(v[skin, 1], 20)), 2].min()
     centre_y = v[skin & (v[:, 2] > eye_z), 1].mean()
     azimuth = np.abs(np.arctan2(v[:, 0], -(v[:, 1] - centre_y)))  # 0 facing forward, pi at the back
-    front = eye_z + 0.62 * (top - eye_z) + hairline_mm / 1000
+    # a low hairline stops short of the brows (at half the way from the eyes to the vertex)
+    front = max(eye_z + 0.62 * (top - eye_z) + hairline_mm / 1000, eye_z + 0.5 * (top - eye_z))
     side = eye_z + 0.05 * (top - eye_z)
     back = eye_z - 0.45 * (eye_z - chin)
     t = np.clip(azimuth / (np.pi / 2), 0, 2)

@@ -122,10 +122,10 @@ float brow_hairs() {
     float inner = -0.62 - 0.9 * brow_signs.x;  // synophrys: the heads reach the midline and meet
     if (dx < inner - 0.1 || dx > brow_more.x + 0.2 || abs(dz - brow_shape.x - 0.1) > 0.5) return 0.0;  // far
     float arch = brow_shape.x + brow_shape.y * (1.0 - pow(clamp(dx - brow_shape.z, -1.0, 1.0), 2.0));
-    arch -= 0.06 * brow_signs.x * smoothstep(-0.5, -1.1, dx);  // the bridge between them runs lower
+    arch -= 0.03 * brow_signs.x * smoothstep(-0.5, -1.1, dx);  // the bridge between them runs lower
     float thick = brow_shape.w * mix(1.25, 0.35, clamp((dx + 0.5) / (brow_more.x + 0.5), 0.0, 1.0));  // to a tail
     thick *= 1.0 + 0.9 * brow_signs.y * smoothstep(0.3, -0.45, dx);  // medial flaring: a broad head
-    thick *= 1.0 - 0.45 * brow_signs.x * smoothstep(-0.6, -1.0, dx);  // a finer bridge
+    thick *= 1.0 - 0.3 * brow_signs.x * smoothstep(-0.6, -1.0, dx);  // a finer bridge
     float band = exp(-pow((dz - arch) / thick, 4.0));  // a flat-topped band: a brow has edges
     // from its head above the inner canthus to its tail past the outer one
     float extent = smoothstep(inner, inner + 0.17, dx) * smoothstep(brow_more.x + 0.15, brow_more.x - 0.25, dx);

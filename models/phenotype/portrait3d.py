@@ -117,7 +117,7 @@ def brow_signs(brows: Brows, dims: Mapping[str, float]) -> Brows:
                                                                         "lateral_brow_sparse")}  # fmt: skip
     return replace(
         brows,
-        arch=float(np.clip(brows.arch + 0.04 * arch, 0.0, 0.4)),
+        arch=float(np.clip(brows.arch + 0.025 * arch, 0.0, 0.3)),
         thickness=brows.thickness * float(np.clip(1 + 0.15 * thick, 0.5, 2.0)),
         density=float(np.clip(brows.density + 0.05 * thick, 0.1, 1.0)),
         synophrys=presence["synophrys"],
