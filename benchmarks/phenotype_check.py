@@ -34,6 +34,10 @@ Indices (all ratios are unitless; the angle is in degrees):
         midline (13) / nasion to menton.
     Telecanthus HP:0000506 (+): inner canthal distance (133 to 362) / inter-pupillary distance (the iris
         centres), so that it measures the inner canthi's displacement, not the eyes' spacing.
+    Long HP:0000637 (+), Short HP:0012745 (-) palpebral fissure: endocanthion to exocanthion (133-33,
+        362-263) / face width.
+    Narrow palpebral fissure HP:0045025 (-): upper to lower lid margin over the pupil (159-145, 386-374)
+        / fissure length.
 
 ``--engine phenotype_3d`` checks the 3D engine (`models.phenotype.engine3d`) the same way.
 """
@@ -61,6 +65,7 @@ SUBNASALE, LABIALE_SUPERIUS = 2, 0
 EN_R, EX_R, EN_L, EX_L = 133, 33, 362, 263  # endocanthion / exocanthion
 ALARE = (64, 294)  # most lateral alar points (FACEMESH_NOSE); 129/358 lie on the alar-facial groove
 NASION, STOMION_UPPER = 168, 13
+LID_R, LID_L = (159, 145), (386, 374)  # upper and lower lid margins over each pupil
 TARGET = 0.95
 
 
@@ -103,6 +108,16 @@ def canthal_angle(lm: np.ndarray) -> float:
         dy = lm[inner, 1] - lm[outer, 1]
         angles.append(math.degrees(math.atan2(dy, dx)))
     return float(np.mean(angles))
+
+
+def fissure_length_index(lm: np.ndarray) -> float:
+    """Mean palpebral fissure length (endocanthion to exocanthion) / face width."""
+    return (_dist(lm, EN_R, EX_R) + _dist(lm, EN_L, EX_L)) / 2 / face_width(lm)
+
+
+def fissure_height_index(lm: np.ndarray) -> float:
+    """Mean palpebral fissure height (upper to lower lid margin over the pupil) / fissure length."""
+    return (_dist(lm, *LID_R) + _dist(lm, *LID_L)) / (_dist(lm, EN_R, EX_R) + _dist(lm, EN_L, EX_L))
 
 
 def alar_index(lm: np.ndarray) -> float:
@@ -149,6 +164,9 @@ CHECKS: tuple[Check, ...] = (
     Check("HP:0003196", nose_length_index, -1, "ratio"),
     Check("HP:0000219", upper_lip_index, -1, "ratio"),
     Check("HP:0000506", intercanthal_index, +1, "ratio"),
+    Check("HP:0000637", fissure_length_index, +1, "ratio"),
+    Check("HP:0012745", fissure_length_index, -1, "ratio"),
+    Check("HP:0045025", fissure_height_index, -1, "ratio"),
 )
 
 

@@ -17,9 +17,14 @@ Indices (anterior distances are in units of L, from pronasale's column):
         pronasale).
     Midface retrusion HP:0011800 (-): pronasale's projection beyond the mean of the forehead's and the
         lower face's most anterior points.
+    Depressed nasal bridge HP:0005280 (-), Prominent nasal bridge HP:0000426 (+): the nasal root's position
+        relative to the forehead: the most posterior point of the profile between the forehead and the
+        nose (0.38 L to 0.12 L above pronasale, where nasion lies) behind the forehead's most anterior point.
+        A silhouette sees the nasion only where nothing stands in front of it: in a child with a low nasal
+        root the near eye's cornea and lashes often do, so this index misses part of the change.
 
 Not measurable on a silhouette, so not here: ear position and rotation (the ear lies inside the head's
-outline), and the nasal bridge (the 3D engine has no form for it yet).
+outline).
 """
 
 from __future__ import annotations
@@ -87,6 +92,13 @@ def midface(p: Profile) -> float:
     return -(forehead(p) + lower_face(p)) / 2  # pronasale's projection beyond the two
 
 
+def nasal_root(p: Profile) -> float:
+    a, b = int(p.prn_row - 0.38 * p.unit), int(p.prn_row - 0.12 * p.unit)
+    rows = p.x[max(a, 0) : max(b, 0) + 1]
+    rows = rows[rows >= 0]
+    return float((rows.min() - p.prn_x) / p.unit) - forehead(p) if len(rows) else float("nan")
+
+
 @dataclass(frozen=True)
 class Check:
     hpo_id: str
@@ -100,6 +112,8 @@ CHECKS: tuple[Check, ...] = (
     Check("HP:0000303", lower_face, +1),
     Check("HP:0002007", forehead, +1),
     Check("HP:0011800", midface, -1),
+    Check("HP:0005280", nasal_root, -1),
+    Check("HP:0000426", nasal_root, +1),
 )
 
 

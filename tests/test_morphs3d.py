@@ -26,7 +26,13 @@ def measured():
     return landmarks
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=[c.hpo_id for c in CHECKS])
+# MediaPipe's eye corners follow a lengthened or shortened fissure by about a pixel at 256 px, within their own
+# noise for some children: the phenotype check reports how often they move, `tests/test_features3d.py` checks the
+# fissure's length on the head itself
+_FRONTAL = [c for c in CHECKS if c.hpo_id not in ("HP:0000637", "HP:0012745")]
+
+
+@pytest.mark.parametrize("check", _FRONTAL, ids=[c.hpo_id for c in _FRONTAL])
 def test_each_frontal_feature_moves_the_face_mesh_the_defined_way(measured, check):
     assert check.hpo_id in FEATURE_CHANGES
     for years, sex, ancestry in CHILDREN:

@@ -186,9 +186,12 @@ void main() {
         shine = 0.9;
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
-        // tongue; the mouth's lining pink at the lips, darkening with depth (its occlusion); the eye cavity dark
+        // tongue; the mouth's lining pink at the lips, darkening with depth (its occlusion); the eye cavity
+        // dark, but where the open lids show it beside the eyeball (a long fissure's corners), pink conjunctiva
+        vec3 conjunctiva = mix(to_linear(vec3(0.25, 0.10, 0.10)) * 0.4, to_linear(vec3(0.72, 0.50, 0.47)),
+                               smoothstep(0.0, 0.3, v_occlusion));
         albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30))
-               : region == 5 ? to_linear(vec3(0.62, 0.34, 0.33)) : to_linear(vec3(0.25, 0.10, 0.10)) * 0.4;
+               : region == 5 ? to_linear(vec3(0.62, 0.34, 0.33)) : conjunctiva;
         shine = 0.0;
         skin_w = 0.0;
     } else {

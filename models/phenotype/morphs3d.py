@@ -75,15 +75,16 @@ DIMENSION_CHANGES: dict[str, dict[str, float]] = {
     "ear_rotation": _both("ear-rot-forward", -1.0),  # posteriorly rotated +
     "ear_length": {**_both("ear-scale-vert-incr", 1.0), **_both("ear-scale-incr", 0.3)},
     "ear_protrusion": _both("ear-wing-incr", 1.0),
-    # eyes: push1 is the outer canthus (push2 the inner); pushed out further than 0.6 the eye's cavity showed
-    "fissure_length": _both("eye-push1-out", 0.6),
-    # height1 raises the upper lid, height3 lowers the lower one: both close a narrow fissure
-    "fissure_height": {**_both("eye-height1-incr", 0.7), **_both("eye-height3-incr", 0.4)},
+    # eyes: push1 is the outer canthus (push2 the inner): 1.0 lengthens each fissure about 3.5 mm, some 2.3 SD
+    # of its length ((biocular - intercanthal) / 2, Farkas 1994), showing conjunctiva at the lateral corner
+    "fissure_length": _both("eye-push1-out", 1.0),
+    # height2 opens the whole fissure, height3 lowers the lower lid: together about 2 mm at a typical shift
+    "fissure_height": {**_both("eye-height2-incr", 1.0), **_both("eye-height3-incr", 0.5)},
     "lower_lid_eversion": {**_both("eye-height3-incr", 0.5), **_both("eye-corner2-up", -0.25)},
     "periorbital_fullness": {**_both("eye-bag-incr", 1.0), **_both("eye-bag-out", 0.5)},
     # nose: width1 is the root and bridge, width2 the dorsum; greek straightens the root into the forehead
     "nasal_bridge_width": {"nose-width1-incr": 1.0, "nose-width2-incr": 0.4},
-    "nasal_bridge_height": {"nose-greek-incr": 0.8, "nose-hump-incr": 0.3},
+    "nasal_bridge_height": {"nose-greek-incr": 1.2, "nose-hump-incr": 0.2},  # about 4 mm at the nasion
     "nasal_tip_projection": {"nose-scale-depth-incr": 0.6},
     "alar_fullness": {"nose-flaring-incr": 0.8, "nose-nostrils-width-incr": 0.5},
     "columella_low": {"nose-point-up": -0.6, "nose-septumangle-incr": 0.4},  # the tip and columella turned down
