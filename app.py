@@ -1,6 +1,7 @@
 """PhenoFace app entry point: parse options, build the UI, launch.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--classifier-dir DIR] [--generator-dir DIR] [--db FILE]
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--classifier-dir DIR] [--generator-dir DIR]
+                  [--db FILE_OR_URL]
 
 Importing this module builds nothing and loads no catalogue or model.
 """
@@ -50,7 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="a local diffusers pipeline folder to offer as a third generator (off by default; never downloaded)",
     )
-    parser.add_argument("--db", default=None, help="SQLite file for quiz results (default: ~/.phenoface/quiz.sqlite3)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="quiz results: a SQLite file, or a PostgreSQL URL (postgresql+psycopg://user@host/name) for a "
+        "server a class shares (default: ~/.phenoface/quiz.sqlite3)",
+    )
     args = parser.parse_args(argv)
     if args.share:
         parser.error(SHARE_REFUSED)

@@ -24,13 +24,13 @@ class Paths:
         generator_dir: folder of a trained PhenoFace diffusion pipeline (model_index.json, ...).
         external_pipeline: optional local diffusers pipeline folder offered as a third generator
             (set by the operator on the command line, never from the web page).
-        db_path: SQLite file of quiz results.
+        db_path: SQLite file of quiz results, or a database URL (``postgresql+psycopg://...``) kept as text.
     """
 
     classifier_dir: Path = ROOT / "assets" / "classifier"
     generator_dir: Path = ROOT / "assets" / "generator"
     external_pipeline: Path | None = None
-    db_path: Path = Path.home() / ".phenoface" / "quiz.sqlite3"
+    db_path: Path | str = Path.home() / ".phenoface" / "quiz.sqlite3"
 
 
 _paths = Paths()
@@ -41,7 +41,8 @@ _lock = threading.Lock()
 def configure(**changes: Any) -> Paths:
     """Set locations (keyword arguments of `Paths`; None keeps the default) and forget loaded models."""
     global _paths
-    fields = {k: Path(v) for k, v in changes.items() if v is not None}
+    # a database URL stays text (a Path would fold its "//"); everything else is a path
+    fields = {k: v if k == "db_path" and "://" in str(v) else Path(v) for k, v in changes.items() if v is not None}
     unknown = set(fields) - set(Paths.__dataclass_fields__)
     if unknown:
         raise TypeError(f"unknown runtime settings: {sorted(unknown)}")

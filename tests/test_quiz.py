@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sqlite3
 from dataclasses import replace
 
 import numpy as np
@@ -193,31 +192,6 @@ def test_summaries_score_per_syndrome_and_calibration():
         make_record(make_quiz(QuizSettings(syndromes=("down", "noonan"), n_questions=1))[0], "down", True, 0, "Ada")
 
 
-def test_store_round_trips_and_survives_a_restart(tmp_path):
-    path = tmp_path / "sub" / "quiz.sqlite3"
-    store = QuizStore(path)
-    assert path.is_file()
-    settings, _ = _records()
-    quiz_id = store.start_quiz("  Ada  ", settings)
-    _, records = _records(quiz_id=quiz_id)
-    for r in records:
-        store.add_answer(r)
-    store.finish_quiz(quiz_id)
-    assert store.answers(quiz_id=quiz_id) == records
-    # a second store object on the same file (a restarted app) sees them; names match ignoring case
-    again = QuizStore(path)
-    summary = again.learner_summary("ada")
-    assert (summary.name, summary.n_quizzes, summary.n_answers, summary.n_correct) == ("Ada", 1, 4, 2)
-    assert again.answers(learner="ADA") == records
-    assert again.learner_summary("Grace") is None
-    second = again.start_quiz("Ada", settings)
-    again.add_answer(replace(records[0], quiz_id=second))
-    assert again.learner_summary("Ada").n_quizzes == 2
-    # only the name is stored about a learner
-    with sqlite3.connect(path) as con:
-        assert [r[1] for r in con.execute("PRAGMA table_info(learners)")] == ["id", "name", "created_at"]
-
-
 def test_csv_export(tmp_path):
     _, records = _records()
     path = export_csv(records, tmp_path / "results.csv", {"down": "Down syndrome"})
@@ -244,25 +218,6 @@ def test_a_corrupt_or_unwritable_database_gives_a_clear_message(tmp_path):
     store = QuizStore(tmp_path / "ok.sqlite3")
     with pytest.raises(ValueError, match="Enter your name"):
         store.start_quiz("   ", QuizSettings())
-
-
-def test_store_takes_answers_from_several_threads(tmp_path):
-    """Gradio runs callbacks in worker threads: each call opens its own connection."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    store = QuizStore(tmp_path / "quiz.sqlite3")
-    settings, _ = _records()
-
-    def one_learner(name):
-        quiz_id = store.start_quiz(name, settings)
-        for r in _records(learner=name, quiz_id=quiz_id)[1]:
-            store.add_answer(r)
-        return quiz_id
-
-    with ThreadPoolExecutor(4) as pool:
-        ids = list(pool.map(one_learner, [f"learner {i}" for i in range(8)]))
-    assert len(set(ids)) == 8
-    assert all(store.learner_summary(f"learner {i}").n_answers == 4 for i in range(8))
 
 
 def test_feature_questions_never_ask_what_a_frontal_face_cannot_show():

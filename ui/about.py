@@ -69,7 +69,7 @@ def model_cards() -> list[tuple[str, str]]:
 def about_markdown() -> str:
     """What the app is, where its data come from, how it protects privacy, and what it must not be used for."""
     release = load_catalog().hpo_release
-    db_path = runtime.paths().db_path
+    where = _quiz_database(runtime.paths().db_path)
     person_first = notice.with_syndrome("Down syndrome")
     return f"""## About PhenoFace
 
@@ -109,9 +109,21 @@ features of a syndrome cannot be seen in a face at all. We write about people fi
 - The learned generator's memorisation filter keeps only a privacy index of derived vectors (random
   projections of the training faces, never copies of training images); a sample too close to a training
   image is withheld and redrawn.
-- Quiz results are kept in a local SQLite database at `{db_path}`, storing only a learner name and the
-  answers.
+- Quiz results are kept in {where}, storing only a learner name and the answers.
 """
+
+
+def _quiz_database(db) -> str:
+    """Where quiz results are kept, in words, without a password."""
+    from models.quiz.store import QuizStoreError, database_url
+
+    try:
+        url = database_url(db)
+    except QuizStoreError:
+        return "the database named with --db (not usable: results are not saved)"
+    if url.get_backend_name() == "sqlite":
+        return f"a local SQLite database at `{url.database}`"
+    return f"a PostgreSQL database at `{url.render_as_string(hide_password=True)}`"
 
 
 def build_tab(demo: gr.Blocks) -> None:

@@ -6,7 +6,7 @@ This module holds the layout, the form's choices and the callbacks that start a 
 and move on; the feedback after an answer is built in `ui.quiz_feedback`, the results in
 `ui.quiz_results`. Questions, distractors, scoring and storage live in `models.quiz`; faces come from
 the phenotype model or the learned diffusion model; saliency from `models.saliency`. Per-user quiz
-state is a plain dict in ``gr.State``; results go to the SQLite database at ``runtime.paths().db_path``.
+state is a plain dict in ``gr.State``; results go to the quiz database at ``runtime.paths().db_path``.
 Education and research only; not for diagnosis.
 """
 

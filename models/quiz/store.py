@@ -1,13 +1,20 @@
-"""Quiz results in a local SQLite database: learners, quizzes and answers, kept across restarts.
+"""Quiz results in a database: learners, quizzes and answers, kept across restarts.
 
 What is stored: the name a learner types (nothing else about them), each quiz's settings, and per
 answer the question's specification (mode, syndrome, seed, age, sex, skin tone, intensity, generator),
 the choices, the answer, whether it was right, the confidence and the time. Never an image: a face can
 be redrawn from its specification.
 
-Concurrency: Gradio runs callbacks in worker threads, and sqlite3 connections should not cross threads,
-so every call opens its own connection, does its work in one transaction and closes it. SQLite's own
-locking serialises writers (a writer waits up to `TIMEOUT_S` for another).
+Where: a SQLite file (the default: embedded, nothing to run) or a PostgreSQL server for a class sharing
+one PhenoFace (a URL such as ``postgresql+psycopg://phenoface@db.example.org/phenoface``), both through
+SQLAlchemy 2. The schema is kept by Alembic migrations (`models/quiz/migrations`), run when a store
+opens; a SQLite file written by an earlier PhenoFace (schema ``PRAGMA user_version = 1``) is adopted
+as revision 0001.
+
+Concurrency: Gradio runs callbacks in worker threads. Every call takes a connection, does its work in
+one transaction and gives it back; SQLite files get a fresh connection per call (no pool: a SQLite
+connection should not cross threads) and SQLite's own locking serialises writers (a writer waits up
+to `TIMEOUT_S`); PostgreSQL connections come from a pool per URL.
 """
 
 from __future__ import annotations
@@ -15,56 +22,63 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
 from models.quiz.questions import QuizSettings
 from models.quiz.results import AnswerRecord, now_utc, record_from_row, record_to_row
 
-SCHEMA_VERSION = 1
-TIMEOUT_S = 10.0  # seconds a writer waits for another's lock
+#: The newest Alembic revision this PhenoFace writes (`models/quiz/migrations/versions`).
+SCHEMA_REVISION = "0001"
+TIMEOUT_S = 10.0  # seconds a SQLite writer waits for another's lock, or a connection to a server opens
 MAX_NAME_LENGTH = 60  # characters
+#: Database URL schemes the store accepts (SQLAlchemy dialect and driver).
+SCHEMES = ("sqlite", "postgresql+psycopg")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS learners (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS quizzes (
-    id INTEGER PRIMARY KEY,
-    learner_id INTEGER NOT NULL REFERENCES learners(id),
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    settings TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS answers (
-    quiz_id INTEGER NOT NULL REFERENCES quizzes(id),
-    position INTEGER NOT NULL,
-    mode TEXT NOT NULL,
-    syndrome TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    age REAL NOT NULL,
-    sex TEXT NOT NULL,
-    skin_tone INTEGER NOT NULL,
-    intensity REAL NOT NULL,
-    generator TEXT NOT NULL,
-    choices TEXT NOT NULL,
-    correct_answer TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    correct INTEGER NOT NULL,
-    confidence INTEGER NOT NULL,
-    answered_at TEXT NOT NULL,
-    PRIMARY KEY (quiz_id, position)
-);
-"""
-
-_ANSWER_COLUMNS = (
-    "quiz_id", "position", "mode", "syndrome", "seed", "age", "sex", "skin_tone", "intensity", "generator",
-    "choices", "correct_answer", "answer", "correct", "confidence", "answered_at",
-)  # fmt: skip
+_META = sa.MetaData()
+LEARNERS = sa.Table(
+    "learners",
+    _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
+QUIZZES = sa.Table(
+    "quizzes",
+    _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id"), nullable=False),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("settings", sa.Text, nullable=False),
+)
+ANSWERS = sa.Table(
+    "answers",
+    _META,
+    sa.Column("quiz_id", sa.Integer, sa.ForeignKey("quizzes.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("syndrome", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("age", sa.Float, nullable=False),
+    sa.Column("sex", sa.Text, nullable=False),
+    sa.Column("skin_tone", sa.Integer, nullable=False),
+    sa.Column("intensity", sa.Float, nullable=False),
+    sa.Column("generator", sa.Text, nullable=False),
+    sa.Column("choices", sa.Text, nullable=False),
+    sa.Column("correct_answer", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("correct", sa.Integer, nullable=False),
+    sa.Column("confidence", sa.Integer, nullable=False),
+    sa.Column("answered_at", sa.Text, nullable=False),
+)
+_ANSWER_COLUMNS = tuple(c.name for c in ANSWERS.columns)
 
 
 class QuizStoreError(ValueError):
@@ -85,6 +99,62 @@ def clean_name(name: str | None) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise ValueError("The name holds characters that cannot be stored; use letters, digits and spaces.")
     return text
+
+
+def database_url(db: str | Path) -> URL:
+    """The SQLAlchemy URL of a store: a path is a SQLite file; a URL must use one of `SCHEMES`.
+
+    Raises:
+        QuizStoreError: an unparsable URL or another kind of database.
+    """
+    text = str(db)
+    if "://" not in text:
+        return URL.create("sqlite", database=str(Path(text).expanduser().resolve()))
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise QuizStoreError("The quiz database URL cannot be read; give a file path or a database URL.") from None
+    if url.drivername not in SCHEMES:
+        raise QuizStoreError(
+            f"The quiz database must be a SQLite file or a PostgreSQL URL ({' or '.join(SCHEMES)}://...), "
+            f"not {url.drivername}://."
+        )
+    return url
+
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine(url: URL) -> Engine:
+    """One engine per database (pooled for a server; a new connection per call for a SQLite file)."""
+    key = url.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            if url.get_backend_name() == "sqlite":
+                engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": TIMEOUT_S})
+                sa.event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = sa.create_engine(
+                    url, pool_pre_ping=True, pool_size=5, max_overflow=20, connect_args={"connect_timeout": 10}
+                )
+            _ENGINES[key] = engine
+        return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (at shutdown, and in tests that drop a database)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
 
 
 @dataclass(frozen=True)
@@ -112,55 +182,55 @@ class LearnerSummary:
 
 
 class QuizStore:
-    """The quiz database at one path (created with its folder on first use).
+    """The quiz database at one place (a SQLite file, created with its folder on first use, or a server).
 
     Args:
-        path: SQLite file, e.g. ``runtime.paths().db_path``.
+        db: a SQLite file path, e.g. ``runtime.paths().db_path``, or a database URL
+            (``postgresql+psycopg://user:password@host:5432/name``; see `SCHEMES`).
+
+    Attributes:
+        url: the SQLAlchemy URL. where: the place in words, without a password (for messages and the
+            About tab). path: the SQLite file, or None for a server.
 
     Raises:
-        QuizStoreError: the folder cannot be created, or the file is not a usable SQLite database
-            (corrupt, another kind of file, read-only, a folder, ...).
+        QuizStoreError: the folder cannot be created, the database cannot be reached, or it is not a usable
+            quiz database (corrupt, another kind of file, read-only, a folder, written by a newer PhenoFace).
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise QuizStoreError(self._message(err)) from None
+    def __init__(self, db: str | Path) -> None:
+        self.url = database_url(db)
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.path = Path(self.url.database) if sqlite else None
+        self.where = str(self.path) if sqlite else self.url.render_as_string(hide_password=True)
+        if self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise QuizStoreError(self._message(err)) from None
+            if self.path.is_dir():  # SQLAlchemy's message for a folder names no reason a reader can act on
+                raise QuizStoreError(self._message(IsADirectoryError("a folder, not a file")))
+        self._engine = _engine(self.url)
         with self._transaction() as con:
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise QuizStoreError(
-                    f"The quiz database at {self.path} was written by a newer PhenoFace (schema {version}); "
-                    "results are not saved."
-                )
-            con.executescript(_SCHEMA)
-            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            _migrate(con, self.where)
 
     def _message(self, err: Exception) -> str:
-        reason = str(err).strip() or type(err).__name__
+        reason = getattr(err, "orig", None) or err
+        reason = str(reason).strip().splitlines()[0] if str(reason).strip() else type(err).__name__
         return (
-            f"The quiz database at {self.path} cannot be used ({reason}); results are not saved. "
-            "Whoever runs PhenoFace can choose another file with --db."
+            f"The quiz database at {self.where} cannot be used ({reason}); results are not saved. "
+            "Whoever runs PhenoFace can choose another with --db."
         )
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A new connection, one transaction (committed on success, rolled back on error), closed after."""
+    def _transaction(self) -> Iterator[Connection]:
+        """One transaction on its own connection: committed on success, rolled back on error."""
         try:
-            con = sqlite3.connect(self.path, timeout=TIMEOUT_S)
-        except (sqlite3.Error, OSError) as err:
-            raise QuizStoreError(self._message(err)) from None
-        try:
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA foreign_keys = ON")
-            with con:
+            with self._engine.begin() as con:
                 yield con
-        except (sqlite3.Error, OSError) as err:
+        except QuizStoreError:
+            raise
+        except (SQLAlchemyError, OSError) as err:
             raise QuizStoreError(self._message(err)) from None
-        finally:
-            con.close()
 
     def start_quiz(self, learner: str, settings: QuizSettings) -> int:
         """Record a new quiz for a learner (added on first use); returns the quiz id.
@@ -170,14 +240,29 @@ class QuizStore:
             QuizStoreError: the database cannot be written.
         """
         name = clean_name(learner)
-        with self._transaction() as con:
-            con.execute("INSERT OR IGNORE INTO learners (name, created_at) VALUES (?, ?)", (name, now_utc()))
-            learner_id = con.execute("SELECT id FROM learners WHERE name = ?", (name,)).fetchone()[0]
-            cur = con.execute(
-                "INSERT INTO quizzes (learner_id, started_at, settings) VALUES (?, ?, ?)",
-                (learner_id, now_utc(), json.dumps(asdict(settings), sort_keys=True)),
-            )
-            return int(cur.lastrowid)
+        for attempt in range(2):  # two first quizzes of one new name at once: the second finds the first's row
+            try:
+                with self._transaction() as con:
+                    learner_id = _learner_id(con, name)
+                    if learner_id is None:
+                        learner_id = con.execute(
+                            LEARNERS.insert().values(name=name, created_at=now_utc()).returning(LEARNERS.c.id)
+                        ).scalar_one()
+                    return int(
+                        con.execute(
+                            QUIZZES.insert()
+                            .values(
+                                learner_id=learner_id,
+                                started_at=now_utc(),
+                                settings=json.dumps(asdict(settings), sort_keys=True),
+                            )
+                            .returning(QUIZZES.c.id)
+                        ).scalar_one()
+                    )
+            except QuizStoreError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def add_answer(self, record: AnswerRecord) -> None:
         """Store one answer (replacing an earlier answer at the same place of the same quiz).
@@ -189,12 +274,11 @@ class QuizStore:
         if record.quiz_id is None:
             raise ValueError("the answer belongs to no stored quiz (quiz_id is None)")
         row = record_to_row(record)
-        marks = ", ".join("?" for _ in _ANSWER_COLUMNS)
         with self._transaction() as con:
             con.execute(
-                f"INSERT OR REPLACE INTO answers ({', '.join(_ANSWER_COLUMNS)}) VALUES ({marks})",
-                tuple(row[c] for c in _ANSWER_COLUMNS),
+                ANSWERS.delete().where(ANSWERS.c.quiz_id == record.quiz_id, ANSWERS.c.position == record.position)
             )
+            con.execute(ANSWERS.insert().values({c: row[c] for c in _ANSWER_COLUMNS}))
 
     def finish_quiz(self, quiz_id: int) -> None:
         """Mark a quiz finished (now).
@@ -203,7 +287,7 @@ class QuizStore:
             QuizStoreError: the database cannot be written.
         """
         with self._transaction() as con:
-            con.execute("UPDATE quizzes SET finished_at = ? WHERE id = ?", (now_utc(), int(quiz_id)))
+            con.execute(QUIZZES.update().where(QUIZZES.c.id == int(quiz_id)).values(finished_at=now_utc()))
 
     def answers(self, *, quiz_id: int | None = None, learner: str | None = None) -> list[AnswerRecord]:
         """Stored answers of one quiz, or of all of a learner's quizzes, in order.
@@ -218,14 +302,19 @@ class QuizStore:
         """
         if (quiz_id is None) == (learner is None):
             raise ValueError("give exactly one of quiz_id and learner")
-        where, arg = ("q.id = ?", int(quiz_id)) if quiz_id is not None else ("l.name = ?", clean_name(learner))
-        columns = ", ".join(f"a.{c}" for c in _ANSWER_COLUMNS)
+        where = (
+            QUIZZES.c.id == int(quiz_id)
+            if quiz_id is not None
+            else sa.func.lower(LEARNERS.c.name) == clean_name(learner).lower()
+        )
+        query = (
+            sa.select(*ANSWERS.columns, LEARNERS.c.name.label("learner"))
+            .select_from(ANSWERS.join(QUIZZES, QUIZZES.c.id == ANSWERS.c.quiz_id).join(LEARNERS))
+            .where(where)
+            .order_by(ANSWERS.c.quiz_id, ANSWERS.c.position)
+        )
         with self._transaction() as con:
-            rows = con.execute(
-                f"SELECT {columns}, l.name AS learner FROM answers a JOIN quizzes q ON q.id = a.quiz_id "
-                f"JOIN learners l ON l.id = q.learner_id WHERE {where} ORDER BY a.quiz_id, a.position",
-                (arg,),
-            ).fetchall()
+            rows = con.execute(query).mappings().all()
         return [record_from_row(row) for row in rows]
 
     def learner_summary(self, learner: str) -> LearnerSummary | None:
@@ -237,12 +326,58 @@ class QuizStore:
         """
         name = clean_name(learner)
         with self._transaction() as con:
-            found = con.execute("SELECT id, name FROM learners WHERE name = ?", (name,)).fetchone()
-            if found is None:
+            learner_id = _learner_id(con, name)
+            if learner_id is None:
                 return None
+            stored = con.execute(sa.select(LEARNERS.c.name).where(LEARNERS.c.id == learner_id)).scalar_one()
             n_quizzes, n_answers, n_correct, last = con.execute(
-                "SELECT COUNT(DISTINCT a.quiz_id), COUNT(a.quiz_id), COALESCE(SUM(a.correct), 0), MAX(a.answered_at) "
-                "FROM quizzes q JOIN answers a ON a.quiz_id = q.id WHERE q.learner_id = ?",
-                (found["id"],),
-            ).fetchone()
-        return LearnerSummary(found["name"], int(n_quizzes), int(n_answers), int(n_correct), last)
+                sa.select(
+                    sa.func.count(sa.distinct(ANSWERS.c.quiz_id)),
+                    sa.func.count(ANSWERS.c.quiz_id),
+                    sa.func.coalesce(sa.func.sum(ANSWERS.c.correct), 0),
+                    sa.func.max(ANSWERS.c.answered_at),
+                )
+                .select_from(QUIZZES.join(ANSWERS, ANSWERS.c.quiz_id == QUIZZES.c.id))
+                .where(QUIZZES.c.learner_id == learner_id)
+            ).one()
+        return LearnerSummary(stored, int(n_quizzes), int(n_answers), int(n_correct), last)
+
+
+def _learner_id(con: Connection, name: str) -> int | None:
+    return con.execute(sa.select(LEARNERS.c.id).where(sa.func.lower(LEARNERS.c.name) == name.lower())).scalar()
+
+
+def _migrate(con: Connection, where: str) -> None:
+    """Bring the database to `SCHEMA_REVISION` with Alembic, adopting a SQLite file of the first PhenoFace
+    store (tables made by hand, ``PRAGMA user_version = 1``) as revision 0001.
+
+    Raises:
+        QuizStoreError: the database was written by a newer PhenoFace.
+    """
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.attributes["connection"] = con
+    known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
+    inspector = sa.inspect(con)
+    tables = set(inspector.get_table_names())
+    if "alembic_version" in tables:
+        current = con.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        if current is not None and current not in known:
+            raise QuizStoreError(
+                f"The quiz database at {where} was written by a newer PhenoFace (schema {current}); "
+                "results are not saved."
+            )
+    elif {"learners", "quizzes", "answers"} <= tables:
+        if con.dialect.name == "sqlite":
+            version = con.execute(sa.text("PRAGMA user_version")).scalar()
+            if version and version > 1:
+                raise QuizStoreError(
+                    f"The quiz database at {where} was written by a newer PhenoFace (schema {version}); "
+                    "results are not saved."
+                )
+        command.stamp(config, "0001")
+    command.upgrade(config, SCHEMA_REVISION)

@@ -1,0 +1,1 @@
+"""Alembic revisions of the quiz store, oldest first."""
