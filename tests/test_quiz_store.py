@@ -40,7 +40,8 @@ def db(request, tmp_path):
 def _drop_all(url: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as con:
-        con.execute(sa.text("DROP TABLE IF EXISTS answers, quizzes, learners, alembic_version CASCADE"))
+        con.execute(sa.text("DROP SCHEMA public CASCADE"))
+        con.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
 
 
@@ -64,9 +65,9 @@ def test_store_round_trips_and_survives_a_restart(db):
     second = again.start_quiz("Ada", settings)
     again.add_answer(replace(records[0], quiz_id=second))
     assert again.learner_summary("Ada").n_quizzes == 2
-    # only the name is stored about a learner
+    # only the name is stored about a learner (and, for an account, its password's hash and its role)
     columns = [c["name"] for c in sa.inspect(sa.create_engine(again.url)).get_columns("learners")]
-    assert columns == ["id", "name", "created_at"]
+    assert columns == ["id", "name", "created_at", "password_hash", "role"]
 
 
 def test_store_takes_answers_from_several_threads(db):

@@ -35,7 +35,7 @@ from models.quiz.questions import QuizSettings
 from models.quiz.results import AnswerRecord, now_utc, record_from_row, record_to_row
 
 #: The newest Alembic revision this PhenoFace writes (`models/quiz/migrations/versions`).
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 TIMEOUT_S = 10.0  # seconds a SQLite writer waits for another's lock, or a connection to a server opens
 MAX_NAME_LENGTH = 60  # characters
 #: Database URL schemes the store accepts (SQLAlchemy dialect and driver).
@@ -48,6 +48,8 @@ LEARNERS = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text),  # None: a name-only learner of the single-user app
+    sa.Column("role", sa.Text, nullable=False, server_default="learner"),
 )
 QUIZZES = sa.Table(
     "quizzes",
@@ -57,6 +59,36 @@ QUIZZES = sa.Table(
     sa.Column("started_at", sa.Text, nullable=False),
     sa.Column("finished_at", sa.Text),
     sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("set_id", sa.Integer, sa.ForeignKey("quiz_sets.id")),
+)
+CLASSES = sa.Table(
+    "classes",
+    _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("educator_id", sa.Integer, sa.ForeignKey("learners.id"), nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
+CLASS_MEMBERS = sa.Table(
+    "class_members",
+    _META,
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id"), primary_key=True),
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id"), primary_key=True),
+    sa.Column("joined_at", sa.Text, nullable=False),
+)
+QUIZ_SETS = sa.Table(
+    "quiz_sets",
+    _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("educator_id", sa.Integer, sa.ForeignKey("learners.id"), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
 )
 ANSWERS = sa.Table(
     "answers",
@@ -232,18 +264,25 @@ class QuizStore:
         except (SQLAlchemyError, OSError) as err:
             raise QuizStoreError(self._message(err)) from None
 
-    def start_quiz(self, learner: str, settings: QuizSettings) -> int:
+    def start_quiz(
+        self, learner: str, settings: QuizSettings, *, signed_in: bool = False, set_id: int | None = None
+    ) -> int:
         """Record a new quiz for a learner (added on first use); returns the quiz id.
 
+        Args:
+            learner: the name typed, or the signed-in account's name.
+            settings: the quiz's settings. signed_in: the name comes from a sign-in (`ProgrammeStore`), not
+                from a text box. set_id: the educator's quiz set it was taken from, if any.
+
         Raises:
-            ValueError: a bad name (see `clean_name`).
+            ValueError: a bad name (see `clean_name`), or a typed name that belongs to an account.
             QuizStoreError: the database cannot be written.
         """
         name = clean_name(learner)
         for attempt in range(2):  # two first quizzes of one new name at once: the second finds the first's row
             try:
                 with self._transaction() as con:
-                    learner_id = _learner_id(con, name)
+                    learner_id = _learner_id(con, name, signed_in)
                     if learner_id is None:
                         learner_id = con.execute(
                             LEARNERS.insert().values(name=name, created_at=now_utc()).returning(LEARNERS.c.id)
@@ -255,6 +294,7 @@ class QuizStore:
                                 learner_id=learner_id,
                                 started_at=now_utc(),
                                 settings=json.dumps(asdict(settings), sort_keys=True),
+                                set_id=set_id,
                             )
                             .returning(QUIZZES.c.id)
                         ).scalar_one()
@@ -289,24 +329,28 @@ class QuizStore:
         with self._transaction() as con:
             con.execute(QUIZZES.update().where(QUIZZES.c.id == int(quiz_id)).values(finished_at=now_utc()))
 
-    def answers(self, *, quiz_id: int | None = None, learner: str | None = None) -> list[AnswerRecord]:
+    def answers(
+        self, *, quiz_id: int | None = None, learner: str | None = None, signed_in: bool = False
+    ) -> list[AnswerRecord]:
         """Stored answers of one quiz, or of all of a learner's quizzes, in order.
 
         Args:
             quiz_id: one quiz; or
             learner: every quiz of this learner (name matched ignoring case).
+            signed_in: the name comes from a sign-in; a typed name never opens an account's history.
 
         Raises:
-            ValueError: neither or both given, or a bad name.
+            ValueError: neither or both given, a bad name, or a typed name that belongs to an account.
             QuizStoreError: the database cannot be read.
         """
         if (quiz_id is None) == (learner is None):
             raise ValueError("give exactly one of quiz_id and learner")
-        where = (
-            QUIZZES.c.id == int(quiz_id)
-            if quiz_id is not None
-            else sa.func.lower(LEARNERS.c.name) == clean_name(learner).lower()
-        )
+        if quiz_id is None:
+            with self._transaction() as con:
+                learner_id = _learner_id(con, clean_name(learner), signed_in)
+            if learner_id is None:
+                return []
+        where = QUIZZES.c.id == int(quiz_id) if quiz_id is not None else QUIZZES.c.learner_id == learner_id
         query = (
             sa.select(*ANSWERS.columns, LEARNERS.c.name.label("learner"))
             .select_from(ANSWERS.join(QUIZZES, QUIZZES.c.id == ANSWERS.c.quiz_id).join(LEARNERS))
@@ -317,16 +361,16 @@ class QuizStore:
             rows = con.execute(query).mappings().all()
         return [record_from_row(row) for row in rows]
 
-    def learner_summary(self, learner: str) -> LearnerSummary | None:
+    def learner_summary(self, learner: str, *, signed_in: bool = False) -> LearnerSummary | None:
         """A learner's results over all stored quizzes, or None for a name never stored.
 
         Raises:
-            ValueError: a bad name.
+            ValueError: a bad name, or a typed name that belongs to an account (``signed_in`` False).
             QuizStoreError: the database cannot be read.
         """
         name = clean_name(learner)
         with self._transaction() as con:
-            learner_id = _learner_id(con, name)
+            learner_id = _learner_id(con, name, signed_in)
             if learner_id is None:
                 return None
             stored = con.execute(sa.select(LEARNERS.c.name).where(LEARNERS.c.id == learner_id)).scalar_one()
@@ -343,8 +387,21 @@ class QuizStore:
         return LearnerSummary(stored, int(n_quizzes), int(n_answers), int(n_correct), last)
 
 
-def _learner_id(con: Connection, name: str) -> int | None:
-    return con.execute(sa.select(LEARNERS.c.id).where(sa.func.lower(LEARNERS.c.name) == name.lower())).scalar()
+def _learner_id(con: Connection, name: str, signed_in: bool = False) -> int | None:
+    """The row of a learner name (ignoring case), or None. A typed name (not ``signed_in``) that belongs to an
+    account is refused: only its owner, signed in, may add to or read its history.
+
+    Raises:
+        ValueError: a typed name that belongs to an account.
+    """
+    row = con.execute(
+        sa.select(LEARNERS.c.id, LEARNERS.c.password_hash).where(sa.func.lower(LEARNERS.c.name) == name.lower())
+    ).first()
+    if row is None:
+        return None
+    if row.password_hash is not None and not signed_in:
+        raise ValueError(f"The name {name!r} belongs to an account; sign in to use it, or choose another name.")
+    return int(row.id)
 
 
 def _migrate(con: Connection, where: str) -> None:

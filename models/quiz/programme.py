@@ -1,0 +1,433 @@
+"""A training programme on one PhenoFace server: accounts, classes, educator quiz sets, class results.
+
+An educator sets a quiz for a class (a residency or genetic-counselling programme), the learners take it,
+the educator sees who struggles with which syndromes (Waikel et al. 2024, JAMA Netw Open 7:e2354421, had
+residents classify images after different teaching methods and compared sensitivity and confidence per
+method: what a pre- and post-test pair of sets makes possible here).
+
+- Accounts: a learner or an educator signs in with a name and a password, hashed with Argon2id
+  (argon2-cffi; RFC 9106); nothing personal beyond the display name and the answers is stored. A
+  learner sees only their own history; an educator sees the classes they teach.
+- Classes: an educator creates one and shares its short code; learners join with it.
+- Quiz sets: an educator composes a `QuizSettings` (syndromes, mode, number of questions, choices,
+  difficulty, generator and a fixed seed, so that every learner sees the same faces), marks it as
+  practice, pre-test or post-test, and shares it by a short code. Edits are versioned: an educator
+  editing a set another has changed meanwhile gets a `SetConflict`, never a silent overwrite.
+- A learner can export their data (JSON) and delete it.
+
+Everything goes through `QuizStore` (a SQLite file or a PostgreSQL server).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models.quiz.questions import QuizSettings, validate_settings
+from models.quiz.results import now_utc, record_from_row
+from models.quiz.store import (
+    ANSWERS,
+    CLASS_MEMBERS,
+    CLASSES,
+    LEARNERS,
+    QUIZ_SETS,
+    QUIZZES,
+    QuizStore,
+    clean_name,
+)
+
+ROLES = ("learner", "educator")
+PURPOSES = ("practice", "pre-test", "post-test")
+MIN_PASSWORD = 8  # characters (NIST SP 800-63B's minimum for a chosen secret)
+MAX_PASSWORD = 256
+MAX_TITLE = 80
+#: Short codes: six characters a person can read aloud and type (no 0/O, 1/I/L), about 10^9 codes.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+_HASHER = PasswordHasher()  # Argon2id with argon2-cffi's defaults (RFC 9106's second recommendation)
+
+
+class AccessDenied(Exception):
+    """The acting account may not do this (wrong role, or not the owner); the message says why."""
+
+
+class SetConflict(RuntimeError):
+    """The quiz set changed since the editor read it (another educator saved first)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in person: ``name`` (as stored) and ``role`` (one of `ROLES`)."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class QuizSet:
+    """An educator's quiz, shared by its code.
+
+    Attributes:
+        code: the short code learners type. title: its name. purpose: one of `PURPOSES`.
+        educator: the author's name. settings: what every learner gets (same seed, same faces).
+        version: increases with every saved edit (pass it back to `ProgrammeStore.update_set`).
+    """
+
+    code: str
+    title: str
+    purpose: str
+    educator: str
+    settings: QuizSettings
+    version: int
+
+
+def clean_title(title: str | None) -> str:
+    """A set or class title, spaces tidied.
+
+    Raises:
+        ValueError: empty, longer than `MAX_TITLE`, or holding control characters.
+    """
+    text = " ".join(str(title or "").split())
+    if not text:
+        raise ValueError("Give it a title.")
+    if len(text) > MAX_TITLE:
+        raise ValueError(f"Use a title of at most {MAX_TITLE} characters.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("The title holds characters that cannot be stored.")
+    return text
+
+
+def clean_code(code: str | None) -> str:
+    """A short code as typed (spaces and case forgiven).
+
+    Raises:
+        ValueError: not `CODE_LENGTH` characters of `CODE_ALPHABET`.
+    """
+    text = "".join(str(code or "").split()).upper()
+    if len(text) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in text):
+        raise ValueError(f"A code is {CODE_LENGTH} letters and digits, as your educator gave it.")
+    return text
+
+
+def _check_password(password: str | None) -> str:
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise ValueError(f"Choose a password of {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+    return password
+
+
+class ProgrammeStore(QuizStore):
+    """`QuizStore` with accounts, classes and educator quiz sets (same database, same arguments)."""
+
+    # accounts
+
+    def create_account(self, name: str, password: str, role: str = "learner") -> Account:
+        """Register a learner or an educator.
+
+        Raises:
+            ValueError: a bad name, password or role, or a name already taken (ignoring case).
+            QuizStoreError: the database cannot be written.
+        """
+        name = clean_name(name)
+        if role not in ROLES:
+            raise ValueError(f"The role must be one of {', '.join(ROLES)}.")
+        digest = _HASHER.hash(_check_password(password))
+        with self._transaction() as con:
+            if _row(con, name) is not None:
+                raise ValueError(f"The name {name!r} is taken; choose another.")
+            con.execute(LEARNERS.insert().values(name=name, created_at=now_utc(), password_hash=digest, role=role))
+        return Account(name, role)
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The account for a name and password, or None (unknown name, wrong password, or a name-only learner).
+
+        Raises:
+            QuizStoreError: the database cannot be read.
+        """
+        try:
+            name = clean_name(name)
+        except ValueError:
+            return None
+        with self._transaction() as con:
+            row = _row(con, name)
+        if row is None or row.password_hash is None or not isinstance(password, str):
+            _HASHER.hash("spend the same time on an unknown name")  # no timing hint that a name exists
+            return None
+        try:
+            _HASHER.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if _HASHER.check_needs_rehash(row.password_hash):
+            with self._transaction() as con:
+                con.execute(
+                    LEARNERS.update().where(LEARNERS.c.id == row.id).values(password_hash=_HASHER.hash(password))
+                )
+        return Account(row.name, row.role)
+
+    def account(self, name: str) -> Account | None:
+        """The account of a signed-in name (from Gradio's sign-in), or None for a name without one."""
+        with self._transaction() as con:
+            row = _row(con, clean_name(name))
+        return Account(row.name, row.role) if row is not None and row.password_hash is not None else None
+
+    # classes
+
+    def create_class(self, educator: str, title: str) -> str:
+        """A new class taught by `educator`; returns its short code.
+
+        Raises:
+            AccessDenied: not an educator. ValueError: a bad title. QuizStoreError: the database fails.
+        """
+        title = clean_title(title)
+        with self._transaction() as con:
+            owner = _require(con, educator, "educator")
+            code = _new_code(con, CLASSES)
+            con.execute(CLASSES.insert().values(code=code, name=title, educator_id=owner.id, created_at=now_utc()))
+        return code
+
+    def join_class(self, learner: str, code: str) -> str:
+        """Add a signed-in learner to the class with this code; returns the class's title.
+
+        Raises:
+            AccessDenied: no account. ValueError: a bad or unknown code. QuizStoreError: the database fails.
+        """
+        code = clean_code(code)
+        with self._transaction() as con:
+            member = _require(con, learner, None)
+            found = con.execute(sa.select(CLASSES.c.id, CLASSES.c.name).where(CLASSES.c.code == code)).first()
+            if found is None:
+                raise ValueError("No class has this code; check it with your educator.")
+            joined = con.execute(
+                sa.select(CLASS_MEMBERS.c.class_id).where(
+                    CLASS_MEMBERS.c.class_id == found.id, CLASS_MEMBERS.c.learner_id == member.id
+                )
+            ).first()
+            if joined is None:
+                con.execute(
+                    CLASS_MEMBERS.insert().values(class_id=found.id, learner_id=member.id, joined_at=now_utc())
+                )
+        return found.name
+
+    # quiz sets
+
+    def create_set(self, educator: str, title: str, settings: QuizSettings, purpose: str = "practice") -> QuizSet:
+        """Store an educator's quiz set; its code is what learners type.
+
+        Raises:
+            AccessDenied: not an educator. ValueError: bad settings, title or purpose.
+            QuizStoreError: the database cannot be written.
+        """
+        settings, title = validate_settings(settings), clean_title(title)
+        if purpose not in PURPOSES:
+            raise ValueError(f"The purpose must be one of {', '.join(PURPOSES)}.")
+        now = now_utc()
+        with self._transaction() as con:
+            owner = _require(con, educator, "educator")
+            code = _new_code(con, QUIZ_SETS)
+            con.execute(
+                QUIZ_SETS.insert().values(
+                    code=code,
+                    title=title,
+                    purpose=purpose,
+                    educator_id=owner.id,
+                    settings=_dump(settings),
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )  # fmt: skip
+            )
+        return QuizSet(code, title, purpose, owner.name, settings, 1)
+
+    def get_set(self, code: str) -> QuizSet:
+        """The quiz set with this code.
+
+        Raises:
+            ValueError: a bad or unknown code. QuizStoreError: the database cannot be read.
+        """
+        code = clean_code(code)
+        with self._transaction() as con:
+            row = con.execute(
+                sa.select(QUIZ_SETS, LEARNERS.c.name.label("educator"))
+                .join(LEARNERS, LEARNERS.c.id == QUIZ_SETS.c.educator_id)
+                .where(QUIZ_SETS.c.code == code)
+            ).first()
+        if row is None:
+            raise ValueError("No quiz set has this code; check it with your educator.")
+        return QuizSet(row.code, row.title, row.purpose, row.educator, _load(row.settings), row.version)
+
+    def update_set(
+        self, educator: str, code: str, version: int, *, title: str | None = None, settings: QuizSettings | None = None
+    ) -> QuizSet:
+        """Save an edit of a set by its author, if nobody saved another since `version` was read.
+
+        Raises:
+            AccessDenied: not the set's author. SetConflict: the set changed since. ValueError: bad values.
+            QuizStoreError: the database cannot be written.
+        """
+        current = self.get_set(code)
+        title = clean_title(title) if title is not None else current.title
+        settings = validate_settings(settings) if settings is not None else current.settings
+        with self._transaction() as con:
+            owner = _require(con, educator, "educator")
+            if clean_name(current.educator).lower() != owner.name.lower():
+                raise AccessDenied("Only the educator who wrote a quiz set can change it.")
+            saved = con.execute(
+                QUIZ_SETS.update()
+                .where(QUIZ_SETS.c.code == current.code, QUIZ_SETS.c.version == int(version))
+                .values(title=title, settings=_dump(settings), version=int(version) + 1, updated_at=now_utc())
+            ).rowcount
+            if saved != 1:
+                raise SetConflict("Someone saved this quiz set after you opened it; open it again and redo the edit.")
+        return QuizSet(current.code, title, current.purpose, current.educator, settings, int(version) + 1)
+
+    def start_set_quiz(self, learner: str, code: str) -> tuple[int, QuizSet]:
+        """A signed-in learner starts an educator's quiz set: the quiz id and the set (its settings).
+
+        Raises:
+            AccessDenied: no account. ValueError: a bad or unknown code. QuizStoreError: the database fails.
+        """
+        quiz_set = self.get_set(code)
+        with self._transaction() as con:
+            _require(con, learner, None)
+            set_id = con.execute(sa.select(QUIZ_SETS.c.id).where(QUIZ_SETS.c.code == quiz_set.code)).scalar_one()
+        return self.start_quiz(learner, quiz_set.settings, signed_in=True, set_id=set_id), quiz_set
+
+    # results
+
+    def class_answers(self, educator: str, class_code: str | None = None, set_code: str | None = None):
+        """Answers of the learners in the educator's classes (one class, or all), optionally of one set.
+
+        Returns:
+            list of (`AnswerRecord`, set code or None), in learner, quiz and position order.
+
+        Raises:
+            AccessDenied: not an educator, or not this class's educator. ValueError: a bad code.
+            QuizStoreError: the database cannot be read.
+        """
+        with self._transaction() as con:
+            owner = _require(con, educator, "educator")
+            classes = sa.select(CLASSES.c.id).where(CLASSES.c.educator_id == owner.id)
+            if class_code is not None:
+                code = clean_code(class_code)
+                found = con.execute(sa.select(CLASSES.c.educator_id).where(CLASSES.c.code == code)).first()
+                if found is None or found.educator_id != owner.id:
+                    raise AccessDenied("You can see the results of your own classes only.")
+                classes = classes.where(CLASSES.c.code == code)
+            members = sa.select(CLASS_MEMBERS.c.learner_id).where(CLASS_MEMBERS.c.class_id.in_(classes))
+            query = (
+                sa.select(*ANSWERS.columns, LEARNERS.c.name.label("learner"), QUIZ_SETS.c.code.label("set_code"))
+                .select_from(
+                    ANSWERS.join(QUIZZES, QUIZZES.c.id == ANSWERS.c.quiz_id)
+                    .join(LEARNERS, LEARNERS.c.id == QUIZZES.c.learner_id)
+                    .outerjoin(QUIZ_SETS, QUIZ_SETS.c.id == QUIZZES.c.set_id)
+                )
+                .where(QUIZZES.c.learner_id.in_(members))
+                .order_by(LEARNERS.c.name, ANSWERS.c.quiz_id, ANSWERS.c.position)
+            )
+            if set_code is not None:
+                query = query.where(QUIZ_SETS.c.code == clean_code(set_code))
+            rows = con.execute(query).mappings().all()
+        return [(record_from_row(row), row["set_code"]) for row in rows]
+
+    # a learner's own data
+
+    def export_learner(self, name: str, password: str) -> dict:
+        """Everything stored about a learner, as JSON-ready data (their right of access).
+
+        Raises:
+            AccessDenied: wrong name or password. QuizStoreError: the database cannot be read.
+        """
+        account = self.authenticate(name, password)
+        if account is None:
+            raise AccessDenied("The name or password is wrong.")
+        answers = self.answers(learner=account.name, signed_in=True)
+        with self._transaction() as con:
+            row = _row(con, account.name)
+            classes = con.execute(
+                sa.select(CLASSES.c.name, CLASS_MEMBERS.c.joined_at)
+                .join(CLASS_MEMBERS, CLASS_MEMBERS.c.class_id == CLASSES.c.id)
+                .where(CLASS_MEMBERS.c.learner_id == row.id)
+            ).all()
+        return {
+            "name": account.name,
+            "role": account.role,
+            "created_at": row.created_at,
+            "classes": [{"name": c.name, "joined_at": c.joined_at} for c in classes],
+            "answers": [asdict(a) for a in answers],
+        }
+
+    def delete_learner(self, name: str, password: str) -> int:
+        """Delete a learner's account, answers, quizzes and class memberships; returns the answers deleted.
+        An educator's classes and sets stay with them; an educator who still has some cannot be deleted.
+
+        Raises:
+            AccessDenied: wrong name or password, or an educator with classes or sets.
+            QuizStoreError: the database cannot be written.
+        """
+        account = self.authenticate(name, password)
+        if account is None:
+            raise AccessDenied("The name or password is wrong.")
+        with self._transaction() as con:
+            row = _row(con, account.name)
+            for table in (CLASSES, QUIZ_SETS):
+                if con.execute(sa.select(table.c.id).where(table.c.educator_id == row.id)).first() is not None:
+                    raise AccessDenied("Hand over or delete your classes and quiz sets first.")
+            quizzes = sa.select(QUIZZES.c.id).where(QUIZZES.c.learner_id == row.id)
+            deleted = con.execute(ANSWERS.delete().where(ANSWERS.c.quiz_id.in_(quizzes))).rowcount
+            con.execute(QUIZZES.delete().where(QUIZZES.c.learner_id == row.id))
+            con.execute(CLASS_MEMBERS.delete().where(CLASS_MEMBERS.c.learner_id == row.id))
+            con.execute(LEARNERS.delete().where(LEARNERS.c.id == row.id))
+        return int(deleted)
+
+
+def _row(con, name: str):
+    return con.execute(
+        sa.select(
+            LEARNERS.c.id, LEARNERS.c.name, LEARNERS.c.password_hash, LEARNERS.c.role, LEARNERS.c.created_at
+        ).where(sa.func.lower(LEARNERS.c.name) == name.lower())
+    ).first()
+
+
+def _require(con, name: str, role: str | None):
+    """The account row of a signed-in name, of `role` (any role when None).
+
+    Raises:
+        AccessDenied: no account by that name, or another role.
+    """
+    row = _row(con, clean_name(name))
+    if row is None or row.password_hash is None:
+        raise AccessDenied("Sign in with an account first.")
+    if role is not None and row.role != role:
+        raise AccessDenied(f"Only an {role} can do this." if role[0] in "aeiou" else f"Only a {role} can do this.")
+    return row
+
+
+def _new_code(con, table: sa.Table) -> str:
+    for _ in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if con.execute(sa.select(table.c.id).where(table.c.code == code)).first() is None:
+            return code
+    raise RuntimeError("no free code after 20 tries")  # about 10^9 codes: unreachable in practice
+
+
+def _dump(settings: QuizSettings) -> str:
+    return json.dumps(asdict(settings), sort_keys=True)
+
+
+def _load(text: str) -> QuizSettings:
+    data = json.loads(text)
+    data["syndromes"] = tuple(data["syndromes"])
+    return QuizSettings(**data)
+
+
+def export_json(data: dict, path: str | Path) -> Path:
+    """Write `ProgrammeStore.export_learner`'s data as UTF-8 JSON, atomically."""
+    from models.files import write_text
+
+    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
