@@ -165,3 +165,59 @@ def test_answers_become_xapi_statements(programme):
     assert any(k.endswith("quiz_set") and v == quiz_set.code for k, v in first["context"]["extensions"].items())
     again = statements(programme.class_answers("Dr Rivera"), "http://teaching.example.org:7860")
     assert [s["id"] for s in again] == [s["id"] for s in items]  # exporting twice: the same statements
+
+
+def _class_records():
+    """Two learners: Ada right on Down syndrome, Grace taking Noonan for Williams-Beuren twice."""
+    from models.quiz.results import AnswerRecord
+
+    def rec(learner, quiz_id, pos, shown, chosen, confidence, when):
+        return AnswerRecord(
+            quiz_id, learner, pos, "syndrome", shown, pos, 5.0, "female", 4, 1.0, "phenotype",
+            (shown, chosen) if shown != chosen else (shown, "noonan"), (shown,), (chosen,), shown == chosen,
+            confidence, when,
+        )  # fmt: skip
+
+    return [
+        rec("Ada", 1, 0, "down", "down", 5, "2026-12-01T10:00:00+00:00"),
+        rec("Ada", 1, 1, "down", "down", 4, "2026-12-01T10:01:00+00:00"),
+        rec("Ada", 2, 0, "williams_beuren", "williams_beuren", 3, "2026-12-02T10:00:00+00:00"),
+        rec("Grace", 3, 0, "williams_beuren", "noonan", 5, "2026-12-01T11:00:00+00:00"),
+        rec("Grace", 3, 1, "williams_beuren", "noonan", 2, "2026-12-01T11:01:00+00:00"),
+        rec("Grace", 4, 0, "down", "down", 3, "2026-12-03T11:00:00+00:00"),
+    ]
+
+
+def test_the_dashboard_tables_count_right_with_wilson_intervals():
+    from models.quiz.dashboard import accuracy_table, calibration_table, most_confused, progress, wilson
+
+    records = _class_records()
+    per = accuracy_table(records, "syndrome", {"down": "Down syndrome"})
+    assert list(per.group) == ["williams_beuren", "Down syndrome"]  # the weakest first
+    assert list(per.answers) == [3, 3] and list(per.right) == [1, 3]
+    low, high = wilson(3, 3)
+    assert per.ci_low[1] == pytest.approx(low) and high == pytest.approx(1.0) and 0.4 < low < 0.5  # Wilson, 3 of 3
+    learners = accuracy_table(records, "learner")
+    assert dict(zip(learners.group, learners.accuracy, strict=True)) == {"Grace": 1 / 3, "Ada": 1.0}
+    cal = calibration_table(records)
+    assert list(cal.answers) == [0, 1, 2, 1, 2] and cal.accuracy.isna().tolist() == [True, False, False, False, False]
+    assert most_confused(records) == [("williams_beuren", "noonan", 2)]
+    prog = progress(records)
+    assert list(prog.quiz_id) == [1, 3, 2, 4] and list(prog.accuracy) == [1.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="group by"):
+        accuracy_table(records, "colour")
+
+
+def test_the_dashboard_exports_a_png_and_formula_safe_csv(tmp_path):
+    from PIL import Image
+
+    from models.quiz.dashboard import accuracy_table, figure, save_csv, save_png
+
+    records = [replace(r, learner='=HYPERLINK("http://x")') if r.learner == "Grace" else r for r in _class_records()]
+    png = save_png(figure(records, title="Class"), tmp_path / "dashboard.png")
+    with Image.open(png) as im:
+        assert im.size[0] > 1000 and im.size[1] > 800
+        assert len(set(im.convert("L").getdata())) > 50  # drawn, not blank
+    text = save_csv(accuracy_table(records, "learner"), tmp_path / "learners.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+    assert not list(tmp_path.glob(".*.tmp"))
