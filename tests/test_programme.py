@@ -221,3 +221,35 @@ def test_the_dashboard_exports_a_png_and_formula_safe_csv(tmp_path):
     text = save_csv(accuracy_table(records, "learner"), tmp_path / "learners.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_command_line_runs_a_class(tmp_path, monkeypatch, capsys):
+    import io
+
+    from models.quiz.programme import main
+
+    path = str(tmp_path / "class.sqlite3")
+    monkeypatch.setattr("sys.stdin", io.StringIO("teaching-2026\n"))
+    assert main(["--db", path, "add-account", "Dr Rivera", "--role", "educator", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("ada-password\n"))
+    assert main(["--db", path, "add-account", "Ada", "--password-stdin"]) == 0
+    assert main(["--db", path, "create-class", "Dr Rivera", "Residents"]) == 0
+    class_code = capsys.readouterr().out.split()[-1]
+    assert main(["--db", path, "create-set", "Dr Rivera", "Pre-test", "--purpose", "pre-test",
+                 "--syndromes", "down,noonan", "--questions", "3", "--choices", "2", "--seed", "9"]) == 0  # fmt: skip
+    set_code = capsys.readouterr().out.split()[0]
+    store = ProgrammeStore(path)
+    store.join_class("Ada", class_code)
+    quiz_id, quiz_set = store.start_set_quiz("Ada", set_code)
+    _answer_all(store, "Ada", quiz_id, quiz_set.settings)
+    out = tmp_path / "report"
+    assert main(["--db", path, "dashboard", "Dr Rivera", "--class-code", class_code, "--out", str(out)]) == 0
+    assert "3 answers of 1 learners" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "calibration.csv", "dashboard.png", "per_learner.csv", "per_syndrome.csv", "progress.csv",
+        "xapi_statements.json",
+    ]  # fmt: skip
+    assert len(json.loads((out / "xapi_statements.json").read_text())) == 3
+    # a learner is not an educator: one line on stderr, exit status 2
+    assert main(["--db", path, "dashboard", "Ada", "--out", str(out)]) == 2
+    assert "educator" in capsys.readouterr().err

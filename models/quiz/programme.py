@@ -431,3 +431,89 @@ def export_json(data: dict, path: str | Path) -> Path:
     from models.files import write_text
 
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m models.quiz.programme``: run a class from the server's shell (accounts, classes, quiz
+    sets, the dashboard). Learners take quizzes in the app; this is for whoever runs the server."""
+    import argparse
+    import getpass
+    import sys
+
+    p = argparse.ArgumentParser(
+        prog="python -m models.quiz.programme",
+        description="Accounts, classes, educator quiz sets and class dashboards of a PhenoFace server. "
+        "Education only; the faces are synthetic.",
+    )
+    p.add_argument("--db", required=True, help="the app's quiz database: a SQLite file or a postgresql+psycopg URL")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("add-account", help="register a learner or an educator (the password is asked for)")
+    a.add_argument("name", help="display name, at most 60 characters")
+    a.add_argument("--role", choices=ROLES, default="learner", help="learner or educator (default: learner)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    c = sub.add_parser("create-class", help="a class taught by an educator; prints the code learners join with")
+    c.add_argument("educator", help="the educator's account name")
+    c.add_argument("title", help="the class's name, e.g. 'Genetics residents 2026'")
+    s = sub.add_parser("create-set", help="an educator's quiz set; prints the code learners take it with")
+    s.add_argument("educator", help="the educator's account name")
+    s.add_argument("title", help="the set's title")
+    s.add_argument("--purpose", choices=PURPOSES, default="practice", help="practice, pre-test or post-test")
+    s.add_argument("--syndromes", required=True, help="comma-separated catalogue keys (e.g. down,noonan,kabuki)")
+    s.add_argument("--mode", default="syndrome", help="syndrome (name the syndrome) or features (name the features)")
+    s.add_argument("--questions", type=int, default=10, help="number of questions (default: 10)")
+    s.add_argument("--choices", type=int, default=4, help="choices per question (default: 4)")
+    s.add_argument("--difficulty", default="similar", help="similar or dissimilar distractors (default: similar)")
+    s.add_argument("--intensity", type=float, default=1.0, help="feature intensity, 0.5 to 1.5 (default: 1)")
+    s.add_argument("--seed", type=int, default=None, help="the faces' seed (default: a random one, printed)")
+    d = sub.add_parser("dashboard", help="an educator's class results: PNG plots, CSV tables, xAPI statements")
+    d.add_argument("educator", help="the educator's account name")
+    d.add_argument("--class-code", default=None, help="one class (default: all the educator's classes)")
+    d.add_argument("--set-code", default=None, help="one quiz set (default: every quiz)")
+    d.add_argument("--out", required=True, help="folder to write dashboard.png, per_syndrome.csv, ... into")
+    d.add_argument("--home-page", default="http://127.0.0.1:7860", help="the server's address, for xAPI actors")
+    args = p.parse_args(argv)
+    try:
+        store = ProgrammeStore(args.db)
+        if args.command == "add-account":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+            account = store.create_account(args.name, password, args.role)
+            print(f"added {account.role} {account.name!r}")
+        elif args.command == "create-class":
+            print(store.create_class(args.educator, args.title))
+        elif args.command == "create-set":
+            seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+            settings = QuizSettings(
+                mode=args.mode, syndromes=tuple(k.strip() for k in args.syndromes.split(",") if k.strip()),
+                n_questions=args.questions, n_choices=args.choices, intensity=args.intensity,
+                difficulty=args.difficulty, seed=seed,
+            )  # fmt: skip
+            quiz_set = store.create_set(args.educator, args.title, settings, args.purpose)
+            print(f"{quiz_set.code}  ({quiz_set.purpose}, {settings.n_questions} questions, seed {seed})")
+        else:
+            _write_dashboard(store, args)
+    except (ValueError, AccessDenied, SetConflict) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _write_dashboard(store: ProgrammeStore, args) -> None:
+    from models.phenotype.catalog import load_catalog
+    from models.quiz import dashboard, xapi
+
+    rows = store.class_answers(args.educator, args.class_code, args.set_code)
+    records = [r for r, _ in rows]
+    names = {k: load_catalog().get(k).name for k in {r.syndrome for r in records}}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dashboard.save_png(dashboard.figure(records, names, title=args.class_code or "all classes"), out / "dashboard.png")
+    dashboard.save_csv(dashboard.accuracy_table(records, "syndrome", names), out / "per_syndrome.csv")
+    dashboard.save_csv(dashboard.accuracy_table(records, "learner"), out / "per_learner.csv")
+    dashboard.save_csv(dashboard.calibration_table(records), out / "calibration.csv")
+    dashboard.save_csv(dashboard.progress(records), out / "progress.csv")
+    xapi.write_statements(xapi.statements(rows, args.home_page), out / "xapi_statements.json")
+    print(f"{len(records)} answers of {len({r.learner for r in records})} learners -> {out}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
