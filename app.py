@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="quiz results: a SQLite file, or a PostgreSQL URL (postgresql+psycopg://user@host/name) for a "
         "server a class shares (default: ~/.phenoface/quiz.sqlite3)",
     )
+    parser.add_argument(
+        "--accounts",
+        action="store_true",
+        help="run a class: everyone signs in (accounts made with python -m models.quiz.programme add-account), "
+        "results are kept per account, and the Class tab offers classes, quiz sets and the educator's dashboard",
+    )
     args = parser.parse_args(argv)
     if args.share:
         parser.error(SHARE_REFUSED)
@@ -67,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def exposure_warning(host: str) -> str | None:
+def exposure_warning(host: str, accounts: bool = False) -> str | None:
     """What listening on `host` exposes, or None for this machine only (a loopback address or name)."""
     if host == "localhost":
         return None
@@ -76,11 +82,17 @@ def exposure_warning(host: str) -> str | None:
             return None
     except ValueError:  # a host name: it may resolve to any interface
         pass
+    if accounts:
+        return (
+            f"warning: --host {host} serves PhenoFace to every machine that can reach this address. Everyone signs "
+            "in (--accounts), but the server does not encrypt: passwords and answers cross the network in clear "
+            "unless an HTTPS reverse proxy stands in front of it. Use it behind one, on a network you trust."
+        )
     return (
         f"warning: --host {host} serves PhenoFace to every machine that can reach this address, not only this "
         "one. Anyone there can generate faces, upload images to be explained and take quizzes under any "
         "learner name, and read that name's results; there is no login and no encryption. Use it only on a "
-        "network you trust, behind an HTTPS proxy."
+        "network you trust, behind an HTTPS proxy, or run a class with --accounts."
     )
 
 
@@ -93,7 +105,7 @@ def main(args: argparse.Namespace) -> None:
     os.environ.update(OFFLINE_ENVIRONMENT)
     os.environ["GRADIO_TEMP_DIR"] = str(tempfiles.process_root() / "gradio")
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(tempfiles.process_root() / "torchinductor"))
-    warning = exposure_warning(args.host)
+    warning = exposure_warning(args.host, args.accounts)
     if warning:
         print(warning, file=sys.stderr)
 
@@ -106,6 +118,12 @@ def main(args: argparse.Namespace) -> None:
         external_pipeline=args.external_pipeline,
         db_path=args.db,
     )
+    ui.accounts.enable(args.accounts)
+    if args.accounts:  # the store must open (and its schema be current) before anyone signs in
+        try:
+            ui.accounts.store()
+        except ValueError as err:
+            sys.exit(f"error: {err}")
     demo = ui.build_app(render_size=args.size)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=args.max_queue)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -120,6 +138,8 @@ def main(args: argparse.Namespace) -> None:
             theme=ui.THEME,
             quiet=True,
             prevent_thread_lock=True,
+            auth=ui.accounts.check_password if args.accounts else None,
+            auth_message=ui.accounts.SIGN_IN_MESSAGE if args.accounts else None,
         )
     except OSError as err:  # e.g. the port is taken: one line, not a traceback
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")

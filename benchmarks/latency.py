@@ -48,7 +48,7 @@ def _explain(method: str) -> tuple:
 
 
 QUIZ = ("Ann", "syndrome", ["down", "noonan", "williams_beuren", "kabuki"], False, 10, 4, 1.0, "dissimilar",
-        "phenotype", None)  # fmt: skip
+        "phenotype", None, "")  # fmt: skip
 
 
 def _choice(outputs: tuple) -> str:

@@ -44,9 +44,10 @@ def _free_port() -> int:
 
 
 class Server:
-    """``python app.py`` on a free port, with its own HOME and TMPDIR, under the socket audit hook."""
+    """``python app.py`` on a free port (with `args` after it), with its own HOME and TMPDIR, under the socket
+    audit hook."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, args: tuple[str, ...] = ()) -> None:
         self.base = base
         self.tmp = base / "tmp"
         self.home = base / "home"
@@ -60,7 +61,7 @@ class Server:
         for key in ("GRADIO_TEMP_DIR", "GRADIO_ANALYTICS_ENABLED", "HF_HUB_OFFLINE"):
             env.pop(key, None)  # the app must set these itself
         self.proc = subprocess.Popen(
-            [sys.executable, str(hook), str(self.net_log), "--port", str(self.port)],
+            [sys.executable, str(hook), str(self.net_log), "--port", str(self.port), *args],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}"

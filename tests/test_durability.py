@@ -10,7 +10,7 @@ from gradio_client import Client
 
 from tests.app_server import Server
 
-QUIZ = ("Robin", "syndrome", ["down", "noonan", "kabuki"], False, 6, 3, 1.0, "similar", "phenotype", "7")
+QUIZ = ("Robin", "syndrome", ["down", "noonan", "kabuki"], False, 6, 3, 1.0, "similar", "phenotype", "7", "")
 
 
 def test_answers_survive_a_killed_server(tmp_path):

@@ -447,7 +447,7 @@ def test_a_wrong_typed_generate_value_gets_one_clear_sentence(server, slot, valu
     assert named in message.lower() and "\n" not in message, payload  # not Gradio's {"error": null}
 
 
-GOOD_QUIZ = ["Ann", "syndrome", ["down", "noonan"], False, 2, 2, 1.0, "dissimilar", "phenotype", 1]
+GOOD_QUIZ = ["Ann", "syndrome", ["down", "noonan"], False, 2, 2, 1.0, "dissimilar", "phenotype", 1, ""]
 GOOD_EXPLAIN = ["draw", "down", 5, "female", 4, 0, None, "saliency", "predicted", True, "black", False]
 
 
@@ -464,6 +464,8 @@ GOOD_EXPLAIN = ["draw", "down", 5, "female", 4, 0, None, "saliency", "predicted"
         ("quiz_start", GOOD_QUIZ, 7, None, "distractor"),
         ("quiz_start", GOOD_QUIZ, 8, 3, "generator"),
         ("quiz_start", GOOD_QUIZ, 9, ["x"], "seed"),
+        ("quiz_start", GOOD_QUIZ, 10, 5, "quiz set code"),
+        ("quiz_start", GOOD_QUIZ, 10, "K7QM2X", "--accounts"),  # a set code on a server without accounts
         ("average_portrait", [12], 0, "five", "number of children"),
         ("average_portrait", [12], 0, None, "number of children"),
         ("toggle_features", [["HP:0000316"]], 0, "HP:0000316", "list of hpo ids"),

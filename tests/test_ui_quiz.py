@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -171,11 +172,15 @@ def test_the_tab_builds():
         quiz.build_tab(demo, render_size=SIZE)
     labels = {getattr(block, "label", None) for block in demo.blocks.values()}
     assert {"Your name", "Quiz seed (optional)", "How sure are you? (required)"} <= labels
-    # Gradio passes each callback exactly its inputs (no defaults of extra parameters filled in)
+    # Gradio passes each callback exactly its inputs (no defaults of extra parameters filled in), and the
+    # request (who is signed in) to those that ask for it, after the inputs
+    request = gr.Request(username="Ada")
     for block_fn in demo.fns.values():
         if block_fn.fn is not None:
-            args, *_ = gr.helpers.special_args(block_fn.fn, inputs=[None] * len(block_fn.inputs))
-            assert len(args) == len(block_fn.inputs), block_fn.name
+            args, *_ = gr.helpers.special_args(block_fn.fn, inputs=[None] * len(block_fn.inputs), request=request)
+            wants = "request" in inspect.signature(block_fn.fn).parameters
+            assert len(args) == len(block_fn.inputs) + wants, block_fn.name
+            assert not wants or args[-1] is request, block_fn.name
 
 
 def test_a_quiz_with_the_learned_generator(app_paths, tmp_path, monkeypatch):

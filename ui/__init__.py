@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ui import about, explain, generate, notice, quiz
+from ui import about, accounts, classroom, explain, generate, notice, quiz
 from ui.explain_files import MAX_UPLOAD_BYTES
 
-__all__ = ["ACCESSIBILITY_SCRIPT", "MAX_UPLOAD_BYTES", "THEME", "build_app"]
+__all__ = ["ACCESSIBILITY_SCRIPT", "MAX_UPLOAD_BYTES", "THEME", "accounts", "build_app"]
 
 #: Uploaded and generated files older than 30 minutes are removed from Gradio's cache every 10
 #: minutes; uploads are also deleted right after processing (see `ui.explain_files`), and the whole
@@ -97,6 +97,7 @@ def build_app(render_size: int = generate.DEFAULT_SIZE, generate_on_load: bool =
             generate.build_tab(demo, render_size=render_size, generate_on_load=generate_on_load)
             explain.build_tab(demo)
             quiz.build_tab(demo)
+            classroom.build_tab(demo)
             about.build_tab(demo)
         gr.Markdown(notice.FOOTER_MARKDOWN)
     return demo

@@ -12,6 +12,7 @@ Education and research only; not for diagnosis.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
 import tempfile
@@ -24,7 +25,7 @@ from models import runtime
 from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
-from ui import notice
+from ui import accounts, notice
 from ui.quiz_feedback import (
     FEATURE_COLUMNS,
     contrast_table,
@@ -159,9 +160,11 @@ def start_quiz(
     difficulty: str,
     generator: str,
     quiz_seed: str | int | None,
+    set_code: str | None = None,
     size: int = DEFAULT_SIZE,
+    request: gr.Request | None = None,
 ) -> dict:
-    """Set up a quiz from the form and show its first question.
+    """Set up a quiz from the form, or from an educator's quiz set, and show its first question.
 
     Args:
         state: this session's quiz state (``gr.State``), or None.
@@ -174,7 +177,10 @@ def start_quiz(
         difficulty: ``"similar"`` or ``"dissimilar"`` distractors.
         generator: ``"phenotype"`` or ``"diffusion"``.
         quiz_seed: whole number to repeat a quiz, or None/empty for a new random one.
+        set_code: an educator's quiz set code (accounts on): its settings replace the form's.
         size: face width and height in pixels.
+        request: the page's request; with accounts on, the learner is the signed-in account, whatever
+            name the form holds.
 
     Returns:
         the view (output name -> value).
@@ -193,8 +199,15 @@ def start_quiz(
         raise Refusal(f"The quiz seed must be a whole number, not {quiz_seed!r}.")
     if isinstance(quiz_seed, float) and quiz_seed.is_integer():  # a number field's 3.0
         quiz_seed = int(quiz_seed)
+    account = accounts.signed_in(request)
+    if set_code is not None and not isinstance(set_code, str):
+        raise Refusal(f"The quiz set code must be text, not {set_code!r}.")
+    if set_code and set_code.strip():
+        if account is None:
+            raise Refusal("Quiz sets need a server that runs a class (started with --accounts).")
+        return _start_set(state, account, set_code, size)
     try:
-        learner = quiz_lib.clean_name(name)
+        learner = account or quiz_lib.clean_name(name)
     except ValueError as err:
         raise Refusal(str(err)) from None
     if generator == "diffusion" and (mode == "features" or not runtime.generator_available()):
@@ -224,10 +237,26 @@ def start_quiz(
         raise Refusal(str(err)) from None
     quiz_id = None
     try:
-        quiz_id = quiz_store().start_quiz(learner, settings)
+        quiz_id = quiz_store().start_quiz(learner, settings, signed_in=account is not None)
     except ValueError as err:
         notes.append(f"**Note:** {err}")
         gr.Warning(str(err))
+    return _first_question(state, learner, quiz_id, settings, questions, size, notes)
+
+
+def _start_set(state: dict | None, learner: str, code: str, size: int) -> dict:
+    """A signed-in learner's quiz from an educator's set (the same faces for every learner)."""
+    try:
+        quiz_id, quiz_set = accounts.store().start_set_quiz(learner, code)
+        questions = quiz_lib.make_quiz(quiz_set.settings)
+    except Exception as err:  # noqa: BLE001 - the store's refusals become one sentence; others re-raised
+        raise accounts.refusal(err) from None
+    note = f"Quiz set {as_text(quiz_set.title)} ({quiz_set.purpose}) by {as_text(quiz_set.educator)}."
+    return _first_question(state, learner, quiz_id, quiz_set.settings, questions, size, [note])
+
+
+def _first_question(state, learner, quiz_id, settings, questions, size, notes) -> dict:
+    """A fresh session state for a quiz, showing its first question."""
     folder = (state or {}).get("folder")
     if not folder or not Path(folder).is_dir():
         folder = tempfile.mkdtemp(prefix="session-", dir=_root())
@@ -321,13 +350,22 @@ def next_question(state: dict | None) -> dict:
 # --------------------------------------------------------------------------- layout
 
 
+def _signed_in_name(request: gr.Request) -> str:
+    return accounts.signed_in(request) or ""
+
+
 def _wire(fn, **fixed):
-    """Wrap a view-returning callback: outputs in `OUTPUTS` order (unchanged ones skipped) and no stack trace."""
+    """Wrap a view-returning callback: outputs in `OUTPUTS` order (unchanged ones skipped) and no stack trace.
+    A callback with a ``request`` parameter gets Gradio's request (who is signed in) as a keyword."""
+    wants_request = "request" in inspect.signature(fn).parameters
 
     # not functools.wraps: Gradio reads the wrapped signature and would pass the fixed keywords' defaults too
     def wrapper(*args):
+        kwargs = dict(fixed)
+        if wants_request:
+            *args, kwargs["request"] = args
         try:
-            view = fn(*args, **fixed)
+            view = fn(*args, **kwargs)
         except gr.Error:
             raise
         except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
@@ -336,6 +374,13 @@ def _wire(fn, **fixed):
         return tuple(view.get(name, gr.skip()) for name in OUTPUTS)
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    if wants_request:  # Gradio passes its request where the signature names a gr.Request, after the inputs
+        params = [p for n, p in inspect.signature(fn).parameters.items() if n not in fixed and n != "request"]
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params = [p.replace(kind=kind) for p in params]
+        params.append(inspect.Parameter("request", kind, default=None, annotation=gr.Request))
+        wrapper.__signature__ = inspect.Signature(params)
+        wrapper.__annotations__ = {"request": gr.Request}
     return wrapper
 
 
@@ -346,8 +391,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
         demo: the enclosing Blocks (unused: the tab needs no page-level events).
         render_size: face width and height in pixels (128 to 512).
     """
-    del demo
     options = [(syndrome_name(k), k) for k in quiz_lib.default_syndromes()]
+    signing_in = accounts.enabled()
     # fmt: off
     with gr.Tab("Quiz"):
         state = gr.State(None, delete_callback=remove_session)
@@ -357,8 +402,11 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
             "from your answer, and where the classifier looked. *Practice for learning, not a clinical skill test.*"
         )
         with gr.Row(equal_height=True):
-            name = gr.Textbox(label="Your name", max_length=60, scale=1,
-                              info="A first name or nickname; nothing else is asked or stored.")
+            if signing_in:  # the signed-in account's name, filled in when the page opens
+                name = gr.Textbox(label="Signed in as", interactive=False, scale=1)
+            else:
+                name = gr.Textbox(label="Your name", max_length=60, scale=1,
+                                  info="A first name or nickname; nothing else is asked or stored.")
             progress = gr.Markdown(scale=2, latex_delimiters=[])  # shows a learner name: never maths
         with gr.Row():
             mode = gr.Radio(MODE_CHOICES, value="syndrome", label="Question type")
@@ -376,6 +424,10 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
             n_choices = gr.Slider(2, 8, value=4, step=1, label="Choices per question")
             seed = gr.Textbox(label="Quiz seed (optional)", placeholder="empty: a new quiz",
                               info="Enter a quiz's seed to repeat it.")
+        set_code = gr.Textbox(label="Quiz set code (optional)", max_length=12, visible=signing_in,
+                              placeholder="e.g. K7QM2X",
+                              info="A code from your educator: everyone gets the same faces, and the settings "
+                                   "above are the set's.")
         note = gr.Markdown(setup_note("syndrome", "diffusion") if not runtime.generator_available() else "")
         start = gr.Button("Start quiz", variant="primary")
         status = gr.Markdown(latex_delimiters=[])
@@ -426,7 +478,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     )
     # fmt: on
     outputs = [components[n] for n in OUTPUTS]
-    setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed]
+    setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed,
+             set_code]  # fmt: skip
     # preprocess=False: the callbacks check every value themselves (one clear sentence for a wrong-typed API value)
     start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start", preprocess=False).then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
@@ -436,6 +489,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next").then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )
+    if signing_in:
+        demo.load(_signed_in_name, None, name, api_name=False).then(learner_progress, name, progress, api_name=False)
     name.submit(learner_progress, name, progress, api_name="quiz_progress")
     name.blur(learner_progress, name, progress, api_name=False)
     for control in (mode, generator):

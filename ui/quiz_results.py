@@ -17,6 +17,7 @@ import pandas as pd
 from models import quiz as quiz_lib
 from models import runtime
 from models.phenotype.morphology import FEATURES
+from ui import accounts
 from ui.quiz_feedback import catalog, percent, person_first, syndrome_name
 from ui.session import as_text
 
@@ -31,15 +32,18 @@ def quiz_store() -> quiz_lib.QuizStore:
     return quiz_lib.QuizStore(runtime.paths().db_path)
 
 
-def learner_progress(name: str | None) -> str:
-    """The learner's stored results as Markdown ("" for no name; a warning if the database fails)."""
+def learner_progress(name: str | None, request: gr.Request | None = None) -> str:
+    """The learner's stored results as Markdown ("" for no name; a warning if the database fails). With
+    accounts on, the signed-in learner's, whatever name is sent."""
+    account = accounts.signed_in(request)
+    name = account or name
     if not name or not str(name).strip():
         return ""
     try:
         name = quiz_lib.clean_name(name)
         store = quiz_store()
-        summary = store.learner_summary(name)
-        past = store.answers(learner=name) if summary else []
+        summary = store.learner_summary(name, signed_in=account is not None)
+        past = store.answers(learner=name, signed_in=account is not None) if summary else []
     except ValueError as err:  # QuizStoreError is a ValueError too
         return f"**Note:** {err}"
     if summary is None or not summary.n_answers:

@@ -156,6 +156,7 @@ def database_url(db: str | Path) -> URL:
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+_MIGRATED: set[str] = set()  # databases brought to SCHEMA_REVISION by this process (the app opens a store per call)
 
 
 def _engine(url: URL) -> Engine:
@@ -187,6 +188,7 @@ def dispose_engines() -> None:
         for engine in _ENGINES.values():
             engine.dispose()
         _ENGINES.clear()
+        _MIGRATED.clear()
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,11 @@ class QuizStore:
             if self.path.is_dir():  # SQLAlchemy's message for a folder names no reason a reader can act on
                 raise QuizStoreError(self._message(IsADirectoryError("a folder, not a file")))
         self._engine = _engine(self.url)
-        with self._transaction() as con:
-            _migrate(con, self.where)
+        key = self.url.render_as_string(hide_password=False)
+        if key not in _MIGRATED or (self.path is not None and not self.path.is_file()):
+            with self._transaction() as con:
+                _migrate(con, self.where)
+            _MIGRATED.add(key)
 
     def _message(self, err: Exception) -> str:
         reason = getattr(err, "orig", None) or err
