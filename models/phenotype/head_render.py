@@ -187,9 +187,10 @@ void main() {
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
         // tongue; the mouth's lining pink at the lips, darkening with depth (its occlusion); the eye cavity
-        // dark, but where the open lids show it beside the eyeball (a long fissure's corners), pink conjunctiva
-        vec3 conjunctiva = mix(to_linear(vec3(0.25, 0.10, 0.10)) * 0.4, to_linear(vec3(0.72, 0.50, 0.47)),
-                               smoothstep(0.0, 0.3, v_occlusion));
+        // dark (the lid margins' dark line, which face detectors read), but where the open lids show it beyond
+        // the eyeball's side (a long fissure's corners), pink conjunctiva
+        float corner = smoothstep(0.7, 0.9, abs(v_eye.x)) * smoothstep(0.0, 0.3, v_occlusion);
+        vec3 conjunctiva = mix(to_linear(vec3(0.25, 0.10, 0.10)) * 0.4, to_linear(vec3(0.72, 0.50, 0.47)), corner);
         albedo = region == 6 ? to_linear(vec3(0.55, 0.30, 0.30))
                : region == 5 ? to_linear(vec3(0.62, 0.34, 0.33)) : conjunctiva;
         shine = 0.0;
@@ -478,21 +479,24 @@ def _occlusion(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray) -> 
 def _eye_coordinates(
     vertices: np.ndarray, faces: np.ndarray, regions: np.ndarray, eye_region: int, blush: np.ndarray | None = None
 ) -> np.ndarray:
-    """(V, 3): for eye-front vertices, (x, z) offset from their eye's axis in eye radii, zeros elsewhere; the third
-    column carries the skin's blush (the shader reads it on skin only)."""
+    """(V, 3): for eye-front vertices and the eye cavity beside them, (x, z) offset from their eye's axis in eye
+    radii, zeros elsewhere; the third column carries the skin's blush (the shader reads it on skin only)."""
     out = np.zeros((len(vertices), 3), dtype=np.float32)
     if blush is not None:
         out[:, 2] = blush
     ids = np.unique(faces[regions == eye_region])
     if not len(ids):
         return out
-    for side in (ids[vertices[ids, 0] < 0], ids[vertices[ids, 0] >= 0]):  # the two eyes
+    cavity = np.unique(faces[regions == 4])
+    for sign in (-1, 1):  # the two eyes
+        side = ids[np.sign(vertices[ids, 0]) == sign]
         if not len(side):
             continue
         centre = vertices[side].mean(0)
         radius = np.abs(vertices[side, [0]] - centre[0]).max()
-        out[side, 0] = (vertices[side, 0] - centre[0]) / radius
-        out[side, 1] = (vertices[side, 2] - centre[2]) / radius
+        both = np.concatenate([side, cavity[np.sign(vertices[cavity, 0]) == sign]])
+        out[both, 0] = (vertices[both, 0] - centre[0]) / radius
+        out[both, 1] = (vertices[both, 2] - centre[2]) / radius
     return out
 
 
