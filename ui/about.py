@@ -109,8 +109,19 @@ features of a syndrome cannot be seen in a face at all. We write about people fi
 - The learned generator's memorisation filter keeps only a privacy index of derived vectors (random
   projections of the training faces, never copies of training images); a sample too close to a training
   image is withheld and redrawn.
-- Quiz results are kept in {where}, storing only a learner name and the answers.
+- Quiz results are kept in {where}, storing only a learner name and the answers{_accounts_note()}.
 """
+
+
+def _accounts_note() -> str:
+    from ui import accounts
+
+    if not accounts.enabled():
+        return ""
+    return (
+        " (on this class server also a hash of each password, the role and the classes joined), until the "
+        "learner deletes them on the Class tab or whoever runs the server deletes the database"
+    )
 
 
 def _quiz_database(db) -> str:
