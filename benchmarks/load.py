@@ -36,9 +36,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_app(folder: Path, port: int, concurrency: int) -> subprocess.Popen:
+def _start_app(folder: Path, port: int, concurrency: int, extra: Sequence[str] = ()) -> subprocess.Popen:
+    """``python app.py`` on `port` with its own HOME and TMPDIR (and `extra` arguments), once it answers."""
     env = {**os.environ, "HOME": str(folder), "TMPDIR": str(folder)}
-    cmd = [sys.executable, "app.py", "--port", str(port), "--concurrency", str(concurrency), "--max-queue", "512"]
+    cmd = [sys.executable, "app.py", "--port", str(port), "--concurrency", str(concurrency), "--max-queue", "512",
+           *extra]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 
