@@ -49,3 +49,54 @@ def test_many_users_at_once_are_all_answered():
     from benchmarks import load
 
     assert load.main(["--users", "3", "--requests", "2"]) == 0  # exit 1 if any request failed
+
+
+def test_answers_survive_a_killed_server_on_postgresql(tmp_path):
+    """The same on a PostgreSQL database (a class's shared server): every confirmed answer is there after a
+    SIGKILL, and the next server goes on with the learner's history."""
+    import os
+
+    import pytest
+    import sqlalchemy as sa
+
+    from models.quiz.store import dispose_engines
+    from tests.test_quiz_store import _drop_all
+
+    url = os.environ.get("PHENOFACE_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("PHENOFACE_REQUIRE_POSTGRES"):
+            pytest.fail("PHENOFACE_TEST_POSTGRES_URL is not set: CI must run this test on PostgreSQL")
+        pytest.skip("no PostgreSQL server for the tests (source .ci/postgres.sh to start one)")
+    _drop_all(url)
+
+    def stored() -> int:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.connect() as con:
+            count = con.execute(sa.text("SELECT COUNT(*) FROM answers")).scalar()
+        engine.dispose()
+        return int(count)
+
+    first = Server(tmp_path / "first", args=("--db", url))
+    try:
+        client = Client(first.url, verbose=False, download_files=False)
+        client.predict(*QUIZ, api_name="/quiz_start")
+        for _ in range(3):
+            client.predict("down", [], 3, api_name="/quiz_answer")
+            client.predict(api_name="/quiz_next")
+        job = client.submit("noonan", [], 2, api_name="/quiz_answer")
+    finally:
+        first.stop(signal.SIGKILL)
+    del job
+    saved = stored()
+    assert saved in (3, 4)
+    second = Server(tmp_path / "second", args=("--db", url))
+    try:
+        client = Client(second.url, verbose=False, download_files=False)
+        assert f"{saved} questions answered" in client.predict("Robin", api_name="/quiz_progress")
+        client.predict(*QUIZ, api_name="/quiz_start")
+        client.predict("kabuki", [], 4, api_name="/quiz_answer")
+    finally:
+        second.stop()
+    assert stored() == saved + 1
+    dispose_engines()
+    _drop_all(url)
