@@ -153,3 +153,11 @@ def test_database_urls_are_checked_and_passwords_never_shown(tmp_path):
     with pytest.raises(QuizStoreError, match="cannot be used") as err:
         QuizStore("postgresql+psycopg://learner:s3cret@127.0.0.1:1/phenoface")
     assert "s3cret" not in str(err.value) and "***" in str(err.value)
+
+
+def test_stores_opened_at_once_in_many_threads_all_open(db):
+    """The app opens a store per callback; the first openings of a database race (Alembic is not thread-safe)."""
+    dispose_engines()
+    with ThreadPoolExecutor(8) as pool:
+        stores = list(pool.map(lambda _: QuizStore(db), range(16)))
+    assert all(s.learner_summary("Nobody") is None for s in stores)

@@ -156,6 +156,7 @@ def database_url(db: str | Path) -> URL:
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+_MIGRATE_LOCK = threading.Lock()
 _MIGRATED: set[str] = set()  # databases brought to SCHEMA_REVISION by this process (the app opens a store per call)
 
 
@@ -245,10 +246,13 @@ class QuizStore:
                 raise QuizStoreError(self._message(IsADirectoryError("a folder, not a file")))
         self._engine = _engine(self.url)
         key = self.url.render_as_string(hide_password=False)
-        if key not in _MIGRATED or (self.path is not None and not self.path.is_file()):
-            with self._transaction() as con:
-                _migrate(con, self.where)
-            _MIGRATED.add(key)
+        # one migration at a time in a process: Alembic's `context` and `op` are module globals, and two
+        # callbacks opening the store at once (a name's progress and a quiz start) tripped over each other
+        with _MIGRATE_LOCK:
+            if key not in _MIGRATED or (self.path is not None and not self.path.is_file()):
+                with self._transaction() as con:
+                    _migrate(con, self.where)
+                _MIGRATED.add(key)
 
     def _message(self, err: Exception) -> str:
         reason = getattr(err, "orig", None) or err
