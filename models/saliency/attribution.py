@@ -175,11 +175,13 @@ _USES_BASELINE = {"integrated_gradients", "smoothgrad"}
 
 PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
 
-#: Settings the app uses, capped so that every method takes under 1 s at 112 px on a 2-core CPU
+#: Settings the app uses, capped so that every method's whole answer (the face drawn, the map, the tables and
+#: pictures: about 0.75 s besides the map, `benchmarks.latency`) takes under 1 s at 112 px on a 2-core CPU
 #: (`python -m benchmarks.saliency_speed --app`, figures in benchmarks/results/saliency_speed.json).
-#: In float32, IG took 0.39-0.46 s at 32 steps (0.388 s in the committed run) and
-#: SmoothGrad 0.82 s at 6 x 9; Occlusion 1.02 s with an 18-pixel window (121 windows), so 22 pixels
-#: (81 windows). Cost grows linearly with steps x samples and with the number of windows. "auto"
+#: In float32, IG took 0.39-0.46 s at 32 steps (0.388 s in the committed run); at 6 x 9 SmoothGrad took
+#: 0.39 s in bfloat16 and Occlusion 0.54 s with a 22-pixel window (81 windows), which put both answers near
+#: 2 s: SmoothGrad now averages 3 noisy IG maps and Occlusion slides a 32-pixel window (36 windows). Cost
+#: grows linearly with steps x samples and with the number of windows. "auto"
 #: runs the gradient methods under bfloat16 autocast where the CPU has native bfloat16 (about twice
 #: as fast; IG maps correlate with float32 ones at Spearman 0.98), else in float32 with
 #: `FP32_FALLBACK`'s fewer steps.
@@ -187,8 +189,8 @@ APP_SETTINGS: dict[str, dict[str, int | str]] = {
     "integrated_gradients": {"steps": 32, "precision": "auto"},
     "saliency": {},
     "gradcam": {},
-    "occlusion": {"window": 22},
-    "smoothgrad": {"steps": 9, "samples": 6, "precision": "auto"},
+    "occlusion": {"window": 32},
+    "smoothgrad": {"steps": 9, "samples": 3, "precision": "auto"},
 }
 #: Steps the app uses instead where "auto" falls back to float32 (no native bfloat16).
 FP32_FALLBACK: dict[str, dict[str, int]] = {"integrated_gradients": {"steps": 24}}
