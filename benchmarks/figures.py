@@ -33,6 +33,7 @@ SOURCES = {
     "judge": "assets/experiments/paper/synthetic_check.json",
     "load": "benchmarks/results/load.json",
     "latency": "benchmarks/results/latency.json",
+    "class_load": "benchmarks/results/class_load.json",
     "speed3d": "benchmarks/results/speed3d.json",
     "detection3d": "benchmarks/results/detection_3d.json",
     "phenotype3d": "benchmarks/results/phenotype_check_3d.json",
@@ -114,6 +115,13 @@ def rows() -> list[tuple[str, str, str]]:
          f"{p50_p95(alone, 'quiz_next')}; saliency maps p50: {maps}; {lt['users']} users at once: Generate "
          f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, "
          f"{lt['failed_under_load']} failed", _link("latency"))
+    )  # fmt: skip
+    cl = _json("class_load")
+    out.append(
+        ("A class answering at once (--accounts server)", f"{cl['learners']} learners x {cl['questions']} answers on "
+         f"{cl['backend']}: {cl['answers_confirmed']} confirmed, {cl['answers_stored']} stored, {cl['answers_lost']} "
+         f"lost; quiz start p50/p95 {cl['start_p50_s']:.1f}/{cl['start_p95_s']:.1f} s, answer (with its saliency "
+         f"map) {cl['answer_p50_s']:.1f}/{cl['answer_p95_s']:.1f} s", _link("class_load"))
     )  # fmt: skip
     g = _json("generator")
     per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])

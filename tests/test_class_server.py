@@ -42,7 +42,7 @@ def test_a_class_takes_an_educators_set_and_the_educator_sees_the_results(tmp_pa
         class_note = educator.predict("Residents 2026", api_name="/class_create")
         class_code = class_note.split("code **")[1].split("**")[0]
         set_note = educator.predict("Pre-test", "pre-test", "syndrome", ["down", "noonan", "kabuki"], 3, 3,
-                                    "similar", api_name="/class_create_set")  # fmt: skip
+                                    "similar", 1.0, "phenotype", api_name="/class_create_set")  # fmt: skip
         set_code = set_note.split("code **")[1].split("**")[0]
         for name, password in LEARNERS.items():
             learner = Client(server.url, auth=(name, password), verbose=False, download_files=False)
@@ -54,9 +54,10 @@ def test_a_class_takes_an_educators_set_and_the_educator_sees_the_results(tmp_pa
                 learner.predict("down", [], 3, api_name="/quiz_answer")
                 learner.predict(api_name="/quiz_next")
             with pytest.raises(Exception, match="educator"):
-                learner.predict(class_code, "", api_name="/class_dashboard")
-        results = educator.predict(class_code, set_code, api_name="/class_dashboard")
+                learner.predict(class_code, "", "", api_name="/class_dashboard")
+        results = educator.predict(class_code, set_code, "", api_name="/class_dashboard")
         assert "6 answers from 2 learners" in results[3]
+        assert "3 answers from 1 learner." in educator.predict(class_code, "", "grace", api_name="/class_dashboard")[3]
         assert len(results[4]) == 5  # PNG, three CSV tables, xAPI statements
     finally:
         server.stop()

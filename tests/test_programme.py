@@ -79,6 +79,7 @@ def test_an_educators_set_gives_every_learner_the_same_faces_and_the_class_resul
     assert len(results) == 6 and {r.learner for r, _ in results} == {"Ada", "Grace"}
     assert {c for _, c in results} == {quiz_set.code}
     assert len(programme.class_answers("Dr Rivera")) == 9
+    assert {r.learner for r, _ in programme.class_answers("Dr Rivera", learner="ada")} == {"Ada"}
     # learners see their own history only; they are not educators
     with pytest.raises(AccessDenied, match="educator"):
         programme.class_answers("Ada")
@@ -244,7 +245,7 @@ def test_the_command_line_runs_a_class(tmp_path, monkeypatch, capsys):
     _answer_all(store, "Ada", quiz_id, quiz_set.settings)
     out = tmp_path / "report"
     assert main(["--db", path, "dashboard", "Dr Rivera", "--class-code", class_code, "--out", str(out)]) == 0
-    assert "3 answers of 1 learners" in capsys.readouterr().out
+    assert "3 answers of 1 learner " in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
         "calibration.csv", "dashboard.png", "per_learner.csv", "per_syndrome.csv", "progress.csv",
         "xapi_statements.json",

@@ -16,6 +16,7 @@ from models import quiz as quiz_lib
 from models.quiz import dashboard, xapi
 from models.quiz.programme import PURPOSES, export_json
 from ui import accounts
+from ui.quiz import GENERATOR_CHOICES, INTENSITY_CHOICES
 from ui.quiz_feedback import syndrome_name
 from ui.quiz_results import MODE_CHOICES
 from ui.session import Refusal, SessionFolders, as_text, whole
@@ -63,6 +64,8 @@ def create_set(
     n_questions: float,
     n_choices: float,
     difficulty: str,
+    intensity: float,
+    generator: str,
     request: gr.Request,
 ) -> str:
     """A quiz set by the signed-in educator: a fixed seed, so every learner sees the same faces."""
@@ -72,7 +75,8 @@ def create_set(
         mode=_text(mode, "The question type"), syndromes=tuple(syndromes or ()),
         n_questions=whole(n_questions, "The number of questions", 1, 50),
         n_choices=whole(n_choices, "The number of choices", 2, 8),
-        difficulty=_text(difficulty, "The distractor setting"), seed=secrets.randbelow(2**31),
+        difficulty=_text(difficulty, "The distractor setting"), generator=_text(generator, "The generator"),
+        intensity=intensity, seed=secrets.randbelow(2**31),
     )  # fmt: skip
     quiz_set = accounts.store().create_set(
         _me(request), _text(title, "The title"), settings, _text(purpose, "The purpose")
@@ -84,10 +88,12 @@ def create_set(
 
 
 @_guarded
-def show_dashboard(class_code: str | None, set_code: str | None, folder: str | None, request: gr.Request):
-    """The signed-in educator's class results: the figure, the tables and files to download."""
+def show_dashboard(
+    class_code: str | None, set_code: str | None, learner: str | None, folder: str | None, request: gr.Request
+):
+    """The signed-in educator's class results (or one learner's): the figure, the tables and files to download."""
     educator = _me(request)
-    rows = accounts.store().class_answers(educator, class_code or None, set_code or None)
+    rows = accounts.store().class_answers(educator, class_code or None, set_code or None, learner or None)
     records = [r for r, _ in rows]
     if not records:
         raise Refusal("No answers yet from the learners of this class (or set).")
@@ -106,7 +112,8 @@ def show_dashboard(class_code: str | None, set_code: str | None, folder: str | N
         xapi.write_statements(xapi.statements(rows, request_home(request)), out / "xapi_statements.json"),
     ]
     confused = dashboard.most_confused(records)
-    summary = f"{len(records)} answers from {len({r.learner for r in records})} learners."
+    n_learners = len({r.learner for r in records})
+    summary = f"{len(records)} answers from {n_learners} learner{'s' if n_learners != 1 else ''}."
     if confused:
         summary += " Most often confused: " + "; ".join(
             f"{syndrome_name(a)} taken for {syndrome_name(b)} ({n}x)" for a, b, n in confused
@@ -191,12 +198,16 @@ def build_tab(demo: gr.Blocks) -> None:
                 n_choices = gr.Slider(2, 8, value=4, step=1, label="Choices per question")
                 difficulty = gr.Radio([("Similar syndromes", "similar"), ("Dissimilar syndromes", "dissimilar")],
                                       value="similar", label="Wrong choices drawn from")
+            with gr.Row():
+                intensity = gr.Radio(INTENSITY_CHOICES, value=1.0, label="Feature intensity")
+                generator = gr.Radio(GENERATOR_CHOICES, value="phenotype", label="Faces drawn by")
             set_button = gr.Button("Create quiz set")
             set_note = gr.Markdown()
         with gr.Accordion("Educators: dashboard", open=False):
             with gr.Row(equal_height=True):
                 dash_class = gr.Textbox(label="Class code (empty: all your classes)", max_length=12)
                 dash_set = gr.Textbox(label="Quiz set code (empty: every quiz)", max_length=12)
+                dash_learner = gr.Textbox(label="Learner (empty: the whole class)", max_length=60)
                 dash_button = gr.Button("Show results", variant="primary")
             dash_summary = gr.Markdown()
             dash_image = gr.Image(label="Class results (synthetic faces, education only)", interactive=False,
@@ -220,11 +231,12 @@ def build_tab(demo: gr.Blocks) -> None:
     join_button.click(join_class, join_code, join_note, api_name="class_join")
     class_button.click(create_class, class_title, class_note, api_name="class_create")
     set_button.click(
-        create_set, [set_title, purpose, mode, syndromes, n_questions, n_choices, difficulty], set_note,
+        create_set, [set_title, purpose, mode, syndromes, n_questions, n_choices, difficulty, intensity, generator],
+        set_note,
         api_name="class_create_set",
     )  # fmt: skip
     dash_button.click(
-        show_dashboard, [dash_class, dash_set, folder],
+        show_dashboard, [dash_class, dash_set, dash_learner, folder],
         [dash_image, dash_syndromes, dash_learners, dash_summary, dash_files, folder], api_name="class_dashboard",
     )  # fmt: skip
     export_button.click(export_my_data, [password, folder], [export_file, data_note, folder], api_name="my_data")

@@ -300,8 +300,11 @@ class ProgrammeStore(QuizStore):
 
     # results
 
-    def class_answers(self, educator: str, class_code: str | None = None, set_code: str | None = None):
-        """Answers of the learners in the educator's classes (one class, or all), optionally of one set.
+    def class_answers(
+        self, educator: str, class_code: str | None = None, set_code: str | None = None, learner: str | None = None
+    ):
+        """Answers of the learners in the educator's classes (one class, or all), optionally of one set or one
+        learner (name matched ignoring case).
 
         Returns:
             list of (`AnswerRecord`, set code or None), in learner, quiz and position order.
@@ -332,6 +335,8 @@ class ProgrammeStore(QuizStore):
             )
             if set_code is not None:
                 query = query.where(QUIZ_SETS.c.code == clean_code(set_code))
+            if learner is not None:
+                query = query.where(sa.func.lower(LEARNERS.c.name) == clean_name(learner).lower())
             rows = con.execute(query).mappings().all()
         return [(record_from_row(row), row["set_code"]) for row in rows]
 
@@ -464,11 +469,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--choices", type=int, default=4, help="choices per question (default: 4)")
     s.add_argument("--difficulty", default="similar", help="similar or dissimilar distractors (default: similar)")
     s.add_argument("--intensity", type=float, default=1.0, help="feature intensity, 0.5 to 1.5 (default: 1)")
+    s.add_argument("--generator", default="phenotype", help="phenotype (default) or diffusion: what draws the faces")
     s.add_argument("--seed", type=int, default=None, help="the faces' seed (default: a random one, printed)")
     d = sub.add_parser("dashboard", help="an educator's class results: PNG plots, CSV tables, xAPI statements")
     d.add_argument("educator", help="the educator's account name")
     d.add_argument("--class-code", default=None, help="one class (default: all the educator's classes)")
     d.add_argument("--set-code", default=None, help="one quiz set (default: every quiz)")
+    d.add_argument("--learner", default=None, help="one learner of the class (default: every learner)")
     d.add_argument("--out", required=True, help="folder to write dashboard.png, per_syndrome.csv, ... into")
     d.add_argument("--home-page", default="http://127.0.0.1:7860", help="the server's address, for xAPI actors")
     args = p.parse_args(argv)
@@ -485,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = QuizSettings(
                 mode=args.mode, syndromes=tuple(k.strip() for k in args.syndromes.split(",") if k.strip()),
                 n_questions=args.questions, n_choices=args.choices, intensity=args.intensity,
-                difficulty=args.difficulty, seed=seed,
+                difficulty=args.difficulty, generator=args.generator, seed=seed,
             )  # fmt: skip
             quiz_set = store.create_set(args.educator, args.title, settings, args.purpose)
             print(f"{quiz_set.code}  ({quiz_set.purpose}, {settings.n_questions} questions, seed {seed})")
@@ -501,7 +508,7 @@ def _write_dashboard(store: ProgrammeStore, args) -> None:
     from models.phenotype.catalog import load_catalog
     from models.quiz import dashboard, xapi
 
-    rows = store.class_answers(args.educator, args.class_code, args.set_code)
+    rows = store.class_answers(args.educator, args.class_code, args.set_code, args.learner)
     records = [r for r, _ in rows]
     names = {k: load_catalog().get(k).name for k in {r.syndrome for r in records}}
     out = Path(args.out)
@@ -512,7 +519,8 @@ def _write_dashboard(store: ProgrammeStore, args) -> None:
     dashboard.save_csv(dashboard.calibration_table(records), out / "calibration.csv")
     dashboard.save_csv(dashboard.progress(records), out / "progress.csv")
     xapi.write_statements(xapi.statements(rows, args.home_page), out / "xapi_statements.json")
-    print(f"{len(records)} answers of {len({r.learner for r in records})} learners -> {out}")
+    n_learners = len({r.learner for r in records})
+    print(f"{len(records)} answers of {n_learners} learner{'s' if n_learners != 1 else ''} -> {out}")
 
 
 if __name__ == "__main__":
