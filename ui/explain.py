@@ -93,7 +93,8 @@ def _sentence(err: Exception) -> str:
 
 def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     """Draw (`models.faces.draw_faces`), mark and save one face; returns the PNG path, the spec, the
-    catalogue entry and the baseline (the same child without the syndrome, marked)."""
+    catalogue entry, the baseline (the same child without the syndrome, marked) and the engine's sample (its
+    masks and HPO terms, so the explanation need not draw the face again)."""
     from models.phenotype import synthesizer
 
     seed = whole(seed, "The seed", 0, 2**31 - 1)
@@ -119,7 +120,7 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
     # so that the mark cancels in the difference
     faces = draw_faces(request)
     path = faces[0].save(folder / "face.png")
-    return path, faces[0].spec, entry, faces[-1].image
+    return path, faces[0].spec, entry, faces[-1].image, faces[0].sample
 
 
 def explain_face(
@@ -182,11 +183,11 @@ def explain_face(
         model = runtime.classifier()
     except (ValueError, OSError) as err:
         raise Refusal(_sentence(err)) from None
-    spec = entry = cf = None
+    spec = entry = cf = sample = None
     folder = None
     if source == DRAW:
         folder = explain_files.session_dir(session_dir)
-        image, spec, entry, cf = _draw(syndrome, age, sex, skin_tone, seed, folder)
+        image, spec, entry, cf, sample = _draw(syndrome, age, sex, skin_tone, seed, folder)
     else:
         image = data
     start = time.perf_counter()
@@ -201,6 +202,7 @@ def explain_face(
             contrast="unaffected" if subtract_unaffected else None,
             baseline=baseline,
             baseline_image=cf if baseline == "counterfactual" else None,
+            sample=sample,
             **app_settings(method),
         )
     except ValueError as err:

@@ -101,6 +101,7 @@ def explain(
     contrast: str | None = UNAFFECTED,
     baseline: str = "black",
     baseline_image: ImageInput | None = None,
+    sample=None,
     **kwargs: Any,
 ) -> Explanation:
     """Align a face, attribute the classifier's score and break the map down by facial region.
@@ -116,6 +117,8 @@ def explain(
         baseline: ``"black"``, ``"blurred"`` or ``"counterfactual"`` (IG and SmoothGrad).
         baseline_image: the counterfactual image (same child, no syndrome, same framing); for a
             PhenoFace render file it is re-rendered at intensity 0 when not given.
+        sample: the `FaceSample` the image was drawn from (its masks and HPO terms), when the caller has it;
+            else a PhenoFace render file is drawn again from its metadata to get them.
         **kwargs: passed to `attribute` (steps, samples, noise, window, seed, precision).
 
     Returns:
@@ -127,12 +130,12 @@ def explain(
     """
     aligned = align_face(image)
     size = aligned.image.shape[0]
-    spec = render_of(image) if isinstance(image, (str, Path)) else None
-    sample = None
+    spec = render_of(image) if sample is None and isinstance(image, (str, Path)) else None
     if spec is not None:
         from models.faces import draw_face
 
         sample = draw_face(spec).sample
+    if sample is not None:
         if (sample.image.shape[1], sample.image.shape[0]) != aligned.source_size:
             sample = None  # resized or cropped after rendering: its masks no longer fit
     base: str | np.ndarray = baseline
