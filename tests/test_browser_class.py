@@ -38,7 +38,7 @@ def test_sign_in_and_the_class_tab_in_a_browser(tmp_path):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
             page = browser.new_page(viewport={"width": 1280, "height": 1400})
             page.goto(server.url, wait_until="load", timeout=120_000)
-            assert "sign in with the name and password" in page.content()
+            assert "sign in with the name and password you were given" in page.content()
             # Gradio's own sign-in page has no <title> (its page head, where the app's scripts go, is added
             # only after signing in): the one serious finding there, and none critical
             assert [s[0] for s in _severe(page)] in ([], ["document-title"]), _severe(page)

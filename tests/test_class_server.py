@@ -64,3 +64,23 @@ def test_a_class_takes_an_educators_set_and_the_educator_sees_the_results(tmp_pa
     rows = ProgrammeStore(class_db).class_answers("Dr Rivera", class_code, set_code)
     assert sorted({r.learner for r, _ in rows}) == ["Ada", "Grace"] and len(rows) == 6
     assert {r.syndrome for r, _ in rows} <= {"down", "noonan", "kabuki"}  # the set's settings, not the form's
+
+
+def test_wrong_typed_quiz_set_values_get_one_sentence_each(tmp_path):
+    """The raw API values of /class_create_set are checked by the app (preprocess=False), not by Gradio."""
+    db = str(tmp_path / "class.sqlite3")
+    ProgrammeStore(db).create_account("Dr Rivera", "teaching-2026", role="educator")
+    server = Server(tmp_path / "server", args=("--accounts", "--db", db))
+    good = ["Set", "practice", "syndrome", ["down", "noonan"], 3, 3, "similar", 1.0, "phenotype"]
+    try:
+        educator = Client(server.url, auth=("Dr Rivera", "teaching-2026"), verbose=False, download_files=False)
+        for slot, value, named in ((3, None, "syndromes"), (3, "down", "syndromes"), (4, None, "number of questions"),
+                                   (4, "ten", "number of questions"), (5, [2], "number of choices"),
+                                   (1, "exam", "purpose"), (7, "abc", "intensity"), (0, ["x"], "title")):  # fmt: skip
+            values = list(good)
+            values[slot] = value
+            with pytest.raises(Exception, match=named):
+                educator.predict(*values, api_name="/class_create_set")
+        assert "created" in educator.predict(*good, api_name="/class_create_set")
+    finally:
+        server.stop()

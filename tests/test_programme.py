@@ -78,7 +78,7 @@ def test_an_educators_set_gives_every_learner_the_same_faces_and_the_class_resul
     results = programme.class_answers("Dr Rivera", class_code=code, set_code=quiz_set.code)
     assert len(results) == 6 and {r.learner for r, _ in results} == {"Ada", "Grace"}
     assert {c for _, c in results} == {quiz_set.code}
-    assert len(programme.class_answers("Dr Rivera")) == 9
+    assert len(programme.class_answers("Dr Rivera")) == 6  # the set's answers only: practice stays the learner's
     assert {r.learner for r, _ in programme.class_answers("Dr Rivera", learner="ada")} == {"Ada"}
     # learners see their own history only; they are not educators
     with pytest.raises(AccessDenied, match="educator"):
@@ -94,6 +94,23 @@ def test_an_educator_sees_only_their_own_classes(programme):
     with pytest.raises(AccessDenied, match="own classes"):
         programme.class_answers("Dr Chen", class_code=mine)
     assert programme.class_answers("Dr Chen") == []
+
+
+def test_joining_another_class_never_shows_that_educator_a_learners_other_results(programme):
+    """A learner who took one educator's pre-test and joins another's class: the second educator sees
+    neither that pre-test nor the learner's practice, even by naming the first educator's set."""
+    programme.create_account("Dr Other", "another-teacher", role="educator")
+    pre_test = programme.create_set("Dr Rivera", "Pre-test", SETTINGS, purpose="pre-test")
+    quiz_id, _ = programme.start_set_quiz("Ada", pre_test.code)
+    _answer_all(programme, "Ada", quiz_id, SETTINGS)
+    practice = programme.start_quiz("Ada", replace(SETTINGS, seed=5), signed_in=True)
+    _answer_all(programme, "Ada", practice, replace(SETTINGS, seed=5))
+    other_class = programme.create_class("Dr Other", "Other class")
+    programme.join_class("Ada", other_class)
+    assert programme.class_answers("Dr Other") == []
+    assert programme.class_answers("Dr Other", class_code=other_class, learner="Ada") == []
+    with pytest.raises(AccessDenied, match="own quiz sets"):
+        programme.class_answers("Dr Other", set_code=pre_test.code)
 
 
 def test_concurrent_edits_of_a_set_never_overwrite_each_other(programme):
@@ -147,8 +164,14 @@ def test_a_learner_exports_and_deletes_their_own_data(programme, tmp_path):
     assert programme.delete_learner("Grace", "grace-password") == 3
     assert programme.authenticate("Grace", "grace-password") is None
     assert programme.class_answers("Dr Rivera") == []
-    with pytest.raises(AccessDenied, match="classes and quiz sets"):
-        programme.delete_learner("Dr Rivera", "teaching-2026")
+    # an educator's account goes with their classes and sets; learners keep their own answers
+    quiz_set = programme.create_set("Dr Rivera", "Set", SETTINGS)
+    quiz_id, _ = programme.start_set_quiz("Ada", quiz_set.code)
+    _answer_all(programme, "Ada", quiz_id, SETTINGS)
+    assert programme.delete_learner("Dr Rivera", "teaching-2026") == 0
+    assert len(programme.answers(learner="Ada", signed_in=True)) == 3
+    with pytest.raises(ValueError, match="No quiz set"):
+        programme.get_set(quiz_set.code)
 
 
 def test_answers_become_xapi_statements(programme):

@@ -22,8 +22,7 @@ _enabled = False
 
 #: Shown above Gradio's sign-in form.
 SIGN_IN_MESSAGE = (
-    "PhenoFace for a class: sign in with the name and password your educator gave you. "
-    "Synthetic faces, for education only."
+    "PhenoFace for a class: sign in with the name and password you were given. Synthetic faces, for education only."
 )
 
 

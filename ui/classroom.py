@@ -19,7 +19,7 @@ from ui import accounts
 from ui.quiz import GENERATOR_CHOICES, INTENSITY_CHOICES
 from ui.quiz_feedback import syndrome_name
 from ui.quiz_results import MODE_CHOICES
-from ui.session import Refusal, SessionFolders, as_text, whole
+from ui.session import Refusal, SessionFolders, as_text, number, texts, whole
 
 _FOLDERS = SessionFolders("class-")
 TABLE_COLUMNS = {"group": "", "answers": "Answers", "right": "Right", "accuracy": "Accuracy",
@@ -68,19 +68,23 @@ def create_set(
     generator: str,
     request: gr.Request,
 ) -> str:
-    """A quiz set by the signed-in educator: a fixed seed, so every learner sees the same faces."""
+    """A quiz set by the signed-in educator: a fixed seed, so every learner sees the same faces. The raw API values
+    are checked here (preprocess=False), each wrong one with its own sentence."""
     import secrets
 
+    for value, what, allowed in ((purpose, "purpose", PURPOSES), (mode, "question type", quiz_lib.MODES),
+                                 (difficulty, "distractor setting", quiz_lib.DIFFICULTIES),
+                                 (generator, "generator", quiz_lib.GENERATORS)):  # fmt: skip
+        if not isinstance(value, str) or value not in allowed:
+            raise Refusal(f"The {what} must be one of {', '.join(allowed)}, not {value!r}.")
     settings = quiz_lib.QuizSettings(
-        mode=_text(mode, "The question type"), syndromes=tuple(syndromes or ()),
+        mode=mode, syndromes=tuple(texts(syndromes, "The syndromes must be a list of syndrome keys.")),
         n_questions=whole(n_questions, "The number of questions", 1, 50),
         n_choices=whole(n_choices, "The number of choices", 2, 8),
-        difficulty=_text(difficulty, "The distractor setting"), generator=_text(generator, "The generator"),
-        intensity=intensity, seed=secrets.randbelow(2**31),
+        difficulty=difficulty, generator=generator, intensity=number(intensity, "The intensity", 0.5, 1.5),
+        seed=secrets.randbelow(2**31),
     )  # fmt: skip
-    quiz_set = accounts.store().create_set(
-        _me(request), _text(title, "The title"), settings, _text(purpose, "The purpose")
-    )
+    quiz_set = accounts.store().create_set(_me(request), _text(title, "The title"), settings, purpose)
     return (
         f"Quiz set **{as_text(quiz_set.title)}** ({quiz_set.purpose}, {quiz_set.settings.n_questions} questions) "
         f"created. Learners enter the code **{quiz_set.code}** on the Quiz tab and all get the same faces."
@@ -154,7 +158,9 @@ def _me(request: gr.Request) -> str:
 
 
 def _text(value, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise Refusal(f"{what} must be text, not {value!r}.")
+    if not value or not value.strip():
         raise Refusal(f"{what} must be filled in.")
     return value
 
@@ -218,8 +224,10 @@ def build_tab(demo: gr.Blocks) -> None:
             dash_files = gr.File(label="Download: PNG, CSV tables, xAPI statements", file_count="multiple",
                                  interactive=False)
         with gr.Accordion("Your data", open=False):
-            gr.Markdown("Stored about you: your display name, a hash of your password, your classes and your answers. "
-                        "Nothing else. Download it, or delete it all.")
+            gr.Markdown("Stored about you: your display name, a hash of your password, your classes and your "
+                        "answers (an educator's also their classes and quiz sets). Nothing else. Download it, or "
+                        "delete it all: deleting an educator's account removes their classes and sets, while "
+                        "learners keep their own answers.")
             password = gr.Textbox(label="Your password (to confirm)", type="password", max_length=256)
             with gr.Row():
                 export_button = gr.Button("Download my data (JSON)")
@@ -234,6 +242,7 @@ def build_tab(demo: gr.Blocks) -> None:
         create_set, [set_title, purpose, mode, syndromes, n_questions, n_choices, difficulty, intensity, generator],
         set_note,
         api_name="class_create_set",
+        preprocess=False,  # create_set checks every raw value itself: one clear sentence for a wrong-typed one
     )  # fmt: skip
     dash_button.click(
         show_dashboard, [dash_class, dash_set, dash_learner, folder],

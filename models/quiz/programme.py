@@ -303,8 +303,9 @@ class ProgrammeStore(QuizStore):
     def class_answers(
         self, educator: str, class_code: str | None = None, set_code: str | None = None, learner: str | None = None
     ):
-        """Answers of the learners in the educator's classes (one class, or all), optionally of one set or one
-        learner (name matched ignoring case).
+        """Answers to the educator's own quiz sets by the learners in the educator's classes (one class, or all),
+        optionally of one set or one learner (name matched ignoring case). A learner's free practice, and their
+        answers to other educators' sets, stay theirs.
 
         Returns:
             list of (`AnswerRecord`, set code or None), in learner, quiz and position order.
@@ -330,11 +331,15 @@ class ProgrammeStore(QuizStore):
                     .join(LEARNERS, LEARNERS.c.id == QUIZZES.c.learner_id)
                     .outerjoin(QUIZ_SETS, QUIZ_SETS.c.id == QUIZZES.c.set_id)
                 )
-                .where(QUIZZES.c.learner_id.in_(members))
+                .where(QUIZZES.c.learner_id.in_(members), QUIZ_SETS.c.educator_id == owner.id)
                 .order_by(LEARNERS.c.name, ANSWERS.c.quiz_id, ANSWERS.c.position)
             )
             if set_code is not None:
-                query = query.where(QUIZ_SETS.c.code == clean_code(set_code))
+                code = clean_code(set_code)
+                found = con.execute(sa.select(QUIZ_SETS.c.educator_id).where(QUIZ_SETS.c.code == code)).first()
+                if found is None or found.educator_id != owner.id:
+                    raise AccessDenied("You can see the results of your own quiz sets only.")
+                query = query.where(QUIZ_SETS.c.code == code)
             if learner is not None:
                 query = query.where(sa.func.lower(LEARNERS.c.name) == clean_name(learner).lower())
             rows = con.execute(query).mappings().all()
@@ -350,7 +355,7 @@ class ProgrammeStore(QuizStore):
         """
         account = self.authenticate(name, password)
         if account is None:
-            raise AccessDenied("The name or password is wrong.")
+            raise AccessDenied("The password is wrong.")
         answers = self.answers(learner=account.name, signed_in=True)
         with self._transaction() as con:
             row = _row(con, account.name)
@@ -368,21 +373,25 @@ class ProgrammeStore(QuizStore):
         }
 
     def delete_learner(self, name: str, password: str) -> int:
-        """Delete a learner's account, answers, quizzes and class memberships; returns the answers deleted.
-        An educator's classes and sets stay with them; an educator who still has some cannot be deleted.
+        """Delete an account with its answers, quizzes and class memberships; returns the answers deleted. An
+        educator's classes and quiz sets go too: their learners keep their own answers (no longer linked to
+        the set).
 
         Raises:
-            AccessDenied: wrong name or password, or an educator with classes or sets.
+            AccessDenied: wrong name or password.
             QuizStoreError: the database cannot be written.
         """
         account = self.authenticate(name, password)
         if account is None:
-            raise AccessDenied("The name or password is wrong.")
+            raise AccessDenied("The password is wrong.")
         with self._transaction() as con:
             row = _row(con, account.name)
-            for table in (CLASSES, QUIZ_SETS):
-                if con.execute(sa.select(table.c.id).where(table.c.educator_id == row.id)).first() is not None:
-                    raise AccessDenied("Hand over or delete your classes and quiz sets first.")
+            classes = sa.select(CLASSES.c.id).where(CLASSES.c.educator_id == row.id)
+            con.execute(CLASS_MEMBERS.delete().where(CLASS_MEMBERS.c.class_id.in_(classes)))
+            con.execute(CLASSES.delete().where(CLASSES.c.educator_id == row.id))
+            sets = sa.select(QUIZ_SETS.c.id).where(QUIZ_SETS.c.educator_id == row.id)
+            con.execute(QUIZZES.update().where(QUIZZES.c.set_id.in_(sets)).values(set_id=None))
+            con.execute(QUIZ_SETS.delete().where(QUIZ_SETS.c.educator_id == row.id))
             quizzes = sa.select(QUIZZES.c.id).where(QUIZZES.c.learner_id == row.id)
             deleted = con.execute(ANSWERS.delete().where(ANSWERS.c.quiz_id.in_(quizzes))).rowcount
             con.execute(QUIZZES.delete().where(QUIZZES.c.learner_id == row.id))
@@ -407,7 +416,8 @@ def _require(con, name: str, role: str | None):
     """
     row = _row(con, clean_name(name))
     if row is None or row.password_hash is None:
-        raise AccessDenied("Sign in with an account first.")
+        raise AccessDenied(f"{clean_name(name)!r} has no account on this server; sign in with one, or ask whoever "
+                           "runs the server to add it.")  # fmt: skip
     if role is not None and row.role != role:
         raise AccessDenied(f"Only an {role} can do this." if role[0] in "aeiou" else f"Only a {role} can do this.")
     return row
