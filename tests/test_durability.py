@@ -13,34 +13,40 @@ from tests.app_server import Server
 QUIZ = ("Robin", "syndrome", ["down", "noonan", "kabuki"], False, 6, 3, 1.0, "similar", "phenotype", "7", "")
 
 
-def test_answers_survive_a_killed_server(tmp_path):
-    first = Server(tmp_path)
-    db = first.home / ".phenoface" / "quiz.sqlite3"
+def _quiz_then_kill(server: Server):
+    """Three answers confirmed, a fourth in flight when the server is killed with SIGKILL."""
     try:
-        client = Client(first.url, verbose=False, download_files=False)
+        client = Client(server.url, verbose=False, download_files=False)
         client.predict(*QUIZ, api_name="/quiz_start")
         for _ in range(3):
             client.predict("down", [], 3, api_name="/quiz_answer")
             client.predict(api_name="/quiz_next")
-        # a fourth answer is sent and the server is killed while it may still be writing
-        job = client.submit("noonan", [], 2, api_name="/quiz_answer")
+        client.submit("noonan", [], 2, api_name="/quiz_answer")
     finally:
-        first.stop(signal.SIGKILL)
-    del job
+        server.stop(signal.SIGKILL)
+
+
+def _go_on(server: Server, saved: int) -> None:
+    """The next server serves the learner's history, and the learner goes on."""
+    try:
+        client = Client(server.url, verbose=False, download_files=False)
+        progress = client.predict("Robin", api_name="/quiz_progress")
+        assert "Welcome back, Robin" in progress and f"{saved} questions answered" in progress
+        client.predict(*QUIZ, api_name="/quiz_start")
+        client.predict("kabuki", [], 4, api_name="/quiz_answer")
+    finally:
+        server.stop()
+
+
+def test_answers_survive_a_killed_server(tmp_path):
+    first = Server(tmp_path)
+    db = first.home / ".phenoface" / "quiz.sqlite3"
+    _quiz_then_kill(first)
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         saved = con.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
     assert saved in (3, 4)  # every confirmed answer; the one in flight is all there or not at all
-
-    second = Server(tmp_path)
-    try:
-        client = Client(second.url, verbose=False, download_files=False)
-        progress = client.predict("Robin", api_name="/quiz_progress")
-        assert "Welcome back, Robin" in progress and f"{saved} questions answered" in progress
-        client.predict(*QUIZ, api_name="/quiz_start")  # and the learner can go on
-        client.predict("kabuki", [], 4, api_name="/quiz_answer")
-    finally:
-        second.stop()
+    _go_on(Server(tmp_path), saved)
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == saved + 1
 
@@ -52,21 +58,13 @@ def test_many_users_at_once_are_all_answered():
 
 
 def test_answers_survive_a_killed_server_on_postgresql(tmp_path):
-    """The same on a PostgreSQL database (a class's shared server): every confirmed answer is there after a
-    SIGKILL, and the next server goes on with the learner's history."""
-    import os
-
-    import pytest
+    """The same on a PostgreSQL database (a class's shared server)."""
     import sqlalchemy as sa
 
     from models.quiz.store import dispose_engines
-    from tests.test_quiz_store import _drop_all
+    from tests.test_quiz_store import _drop_all, postgres_url
 
-    url = os.environ.get("PHENOFACE_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("PHENOFACE_REQUIRE_POSTGRES"):
-            pytest.fail("PHENOFACE_TEST_POSTGRES_URL is not set: CI must run this test on PostgreSQL")
-        pytest.skip("no PostgreSQL server for the tests (source .ci/postgres.sh to start one)")
+    url = postgres_url()
     _drop_all(url)
 
     def stored() -> int:
@@ -76,27 +74,10 @@ def test_answers_survive_a_killed_server_on_postgresql(tmp_path):
         engine.dispose()
         return int(count)
 
-    first = Server(tmp_path / "first", args=("--db", url))
-    try:
-        client = Client(first.url, verbose=False, download_files=False)
-        client.predict(*QUIZ, api_name="/quiz_start")
-        for _ in range(3):
-            client.predict("down", [], 3, api_name="/quiz_answer")
-            client.predict(api_name="/quiz_next")
-        job = client.submit("noonan", [], 2, api_name="/quiz_answer")
-    finally:
-        first.stop(signal.SIGKILL)
-    del job
+    _quiz_then_kill(Server(tmp_path / "first", args=("--db", url)))
     saved = stored()
     assert saved in (3, 4)
-    second = Server(tmp_path / "second", args=("--db", url))
-    try:
-        client = Client(second.url, verbose=False, download_files=False)
-        assert f"{saved} questions answered" in client.predict("Robin", api_name="/quiz_progress")
-        client.predict(*QUIZ, api_name="/quiz_start")
-        client.predict("kabuki", [], 4, api_name="/quiz_answer")
-    finally:
-        second.stop()
+    _go_on(Server(tmp_path / "second", args=("--db", url)), saved)
     assert stored() == saved + 1
     dispose_engines()
     _drop_all(url)

@@ -26,15 +26,21 @@ def db(request, tmp_path):
     if request.param == "sqlite":
         yield str(tmp_path / "quiz.sqlite3")
         return
+    url = postgres_url()
+    _drop_all(url)
+    yield url
+    dispose_engines()
+    _drop_all(url)
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server's URL; skips the test without one, or fails it where CI requires one."""
     url = os.environ.get("PHENOFACE_TEST_POSTGRES_URL")
     if not url:
         if os.environ.get("PHENOFACE_REQUIRE_POSTGRES"):
             pytest.fail("PHENOFACE_TEST_POSTGRES_URL is not set: CI must run the store tests on PostgreSQL")
         pytest.skip("no PostgreSQL server for the tests (source .ci/postgres.sh to start one)")
-    _drop_all(url)
-    yield url
-    dispose_engines()
-    _drop_all(url)
+    return url
 
 
 def _drop_all(url: str) -> None:

@@ -318,10 +318,7 @@ class ProgrammeStore(QuizStore):
             owner = _require(con, educator, "educator")
             classes = sa.select(CLASSES.c.id).where(CLASSES.c.educator_id == owner.id)
             if class_code is not None:
-                code = clean_code(class_code)
-                found = con.execute(sa.select(CLASSES.c.educator_id).where(CLASSES.c.code == code)).first()
-                if found is None or found.educator_id != owner.id:
-                    raise AccessDenied("You can see the results of your own classes only.")
+                code = _owned(con, CLASSES, class_code, owner.id, "You can see the results of your own classes only.")
                 classes = classes.where(CLASSES.c.code == code)
             members = sa.select(CLASS_MEMBERS.c.learner_id).where(CLASS_MEMBERS.c.class_id.in_(classes))
             query = (
@@ -335,10 +332,9 @@ class ProgrammeStore(QuizStore):
                 .order_by(LEARNERS.c.name, ANSWERS.c.quiz_id, ANSWERS.c.position)
             )
             if set_code is not None:
-                code = clean_code(set_code)
-                found = con.execute(sa.select(QUIZ_SETS.c.educator_id).where(QUIZ_SETS.c.code == code)).first()
-                if found is None or found.educator_id != owner.id:
-                    raise AccessDenied("You can see the results of your own quiz sets only.")
+                code = _owned(
+                    con, QUIZ_SETS, set_code, owner.id, "You can see the results of your own quiz sets only."
+                )
                 query = query.where(QUIZ_SETS.c.code == code)
             if learner is not None:
                 query = query.where(sa.func.lower(LEARNERS.c.name) == clean_name(learner).lower())
@@ -421,6 +417,20 @@ def _require(con, name: str, role: str | None):
     if role is not None and row.role != role:
         raise AccessDenied(f"Only an {role} can do this." if role[0] in "aeiou" else f"Only a {role} can do this.")
     return row
+
+
+def _owned(con, table: sa.Table, code: str | None, owner_id: int, refusal: str) -> str:
+    """A class or set code (checked) of the educator `owner_id`.
+
+    Raises:
+        ValueError: a malformed code. AccessDenied: no such code, or another educator's (one message for both,
+            so that a code's existence is not revealed).
+    """
+    code = clean_code(code)
+    found = con.execute(sa.select(table.c.educator_id).where(table.c.code == code)).first()
+    if found is None or found.educator_id != owner_id:
+        raise AccessDenied(refusal)
+    return code
 
 
 def _new_code(con, table: sa.Table) -> str:
