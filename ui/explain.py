@@ -91,10 +91,10 @@ def _sentence(err: Exception) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
+def _draw(syndrome, age, sex, skin_tone, seed, folder: Path, pair: bool = True):
     """Draw (`models.faces.draw_faces`), mark and save one face; returns the PNG path, the spec, the
-    catalogue entry, the baseline (the same child without the syndrome, marked) and the engine's sample (its
-    masks and HPO terms, so the explanation need not draw the face again)."""
+    catalogue entry, the baseline (the same child without the syndrome, marked; None unless `pair`) and the
+    engine's sample (its masks and HPO terms, so the explanation need not draw the face again)."""
     from models.phenotype import synthesizer
 
     seed = whole(seed, "The seed", 0, 2**31 - 1)
@@ -115,12 +115,13 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path):
         spec=spec,
         label="PhenoFace app (Explain), models.phenotype.synthesizer",
         metadata={"app_notice": notice.NOTICE},
+        pair=pair,
     )
-    # the face and the same child without the syndrome (itself, for a child without one), both marked,
-    # so that the mark cancels in the difference
+    # the face and, for the counterfactual baseline, the same child without the syndrome (itself, for a child
+    # without one), both marked, so that the mark cancels in the difference
     faces = draw_faces(request)
     path = faces[0].save(folder / "face.png")
-    return path, faces[0].spec, entry, faces[-1].image, faces[0].sample
+    return path, faces[0].spec, entry, faces[-1].image if pair else None, faces[0].sample
 
 
 def explain_face(
@@ -187,7 +188,9 @@ def explain_face(
     folder = None
     if source == DRAW:
         folder = explain_files.session_dir(session_dir)
-        image, spec, entry, cf, sample = _draw(syndrome, age, sex, skin_tone, seed, folder)
+        image, spec, entry, cf, sample = _draw(
+            syndrome, age, sex, skin_tone, seed, folder, pair=baseline == "counterfactual"
+        )
     else:
         image = data
     start = time.perf_counter()

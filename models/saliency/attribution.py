@@ -193,7 +193,7 @@ APP_SETTINGS: dict[str, dict[str, int | str]] = {
     "smoothgrad": {"steps": 9, "samples": 3, "precision": "auto"},
 }
 #: Steps the app uses instead where "auto" falls back to float32 (no native bfloat16).
-FP32_FALLBACK: dict[str, dict[str, int]] = {"integrated_gradients": {"steps": 24}}
+FP32_FALLBACK: dict[str, dict[str, int]] = {"integrated_gradients": {"steps": 24}, "smoothgrad": {"steps": 6}}
 
 
 def app_settings(method: str) -> dict[str, int | str]:
