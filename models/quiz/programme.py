@@ -40,6 +40,7 @@ from models.quiz.store import (
     QUIZZES,
     QuizStore,
     clean_name,
+    tidy_text,
 )
 
 ROLES = ("learner", "educator")
@@ -94,14 +95,9 @@ def clean_title(title: str | None) -> str:
     Raises:
         ValueError: empty, longer than `MAX_TITLE`, or holding control characters.
     """
-    text = " ".join(str(title or "").split())
-    if not text:
-        raise ValueError("Give it a title.")
-    if len(text) > MAX_TITLE:
-        raise ValueError(f"Use a title of at most {MAX_TITLE} characters.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValueError("The title holds characters that cannot be stored.")
-    return text
+    return tidy_text(
+        title, MAX_TITLE, "title", "Give it a title.", "The title holds characters that cannot be stored."
+    )
 
 
 def clean_code(code: str | None) -> str:

@@ -123,13 +123,26 @@ def clean_name(name: str | None) -> str:
     Raises:
         ValueError: empty, longer than `MAX_NAME_LENGTH` characters, or holding control characters.
     """
-    text = re.sub(r"\s+", " ", str(name or "")).strip()
+    return tidy_text(
+        name, MAX_NAME_LENGTH, "name", "Enter your name (a first name or nickname is enough).",
+        "The name holds characters that cannot be stored; use letters, digits and spaces.",
+    )  # fmt: skip
+
+
+def tidy_text(value, max_length: int, noun: str, if_empty: str, if_control: str) -> str:
+    """Text a person typed, with surrounding and repeated spaces removed (names, titles).
+
+    Raises:
+        ValueError: `if_empty` when nothing is left, "Use a <noun> of at most <max_length> characters." when
+            longer, `if_control` when it holds control characters.
+    """
+    text = re.sub(r"\s+", " ", str(value or "")).strip()
     if not text:
-        raise ValueError("Enter your name (a first name or nickname is enough).")
-    if len(text) > MAX_NAME_LENGTH:
-        raise ValueError(f"Use a name of at most {MAX_NAME_LENGTH} characters.")
+        raise ValueError(if_empty)
+    if len(text) > max_length:
+        raise ValueError(f"Use a {noun} of at most {max_length} characters.")
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValueError("The name holds characters that cannot be stored; use letters, digits and spaces.")
+        raise ValueError(if_control)
     return text
 
 
