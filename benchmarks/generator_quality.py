@@ -41,7 +41,7 @@ from models.classifier.model import load_classifier, predict_logits
 from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
-from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_generator, upscale
+from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_unfiltered, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.phenotype.synthesizer import render
@@ -97,7 +97,7 @@ def sampling_speed(
     """Median seconds per image of `generate` (DPM-Solver++, `steps` steps, classifier-free guidance,
     in noise-level `interval` if given) for `batch` images drawn together, after one untimed batch;
     the machine should be otherwise idle."""
-    args = (pipe, None, "down", [6.0] * batch, ["female"] * batch, [4] * batch, list(range(batch)), steps, guidance)
+    args = (pipe, "down", [6.0] * batch, ["female"] * batch, [4] * batch, list(range(batch)), steps, guidance)
     generate(*args, "dpm++", interval)
     seconds = []
     for _ in range(repeats):
@@ -132,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         f"(target under {SPEED_TARGET_S} s)",
     )
     args = p.parse_args(argv)
+    # the generator itself is judged (its samples are audited below, its UNet timed), so its samples are
+    # drawn without the memorisation filter, as before the filter became a pipeline component
     if args.speed:
-        pipe, _ = load_generator(args.model)
+        pipe = load_unfiltered(args.model)
         where = interval_text(args.guidance_interval) or " at every step"
         threads = torch.get_num_threads()
         print(f"{threads} torch threads, DPM-Solver++ {args.steps} steps, guidance {args.guidance:g}{where}")
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     t0 = time.time()
-    pipe, _ = load_generator(args.model)
+    pipe = load_unfiltered(args.model)
     model = load_classifier(args.classifier)
     classes = pipe.class_names
     index = {c: i for i, c in enumerate(model.config.classes)}
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, (a, x, t) in enumerate(zip(cond["age"], cond["sex"], cond["tone"], strict=True))
         )
         request = FaceRequest(
-            spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=(pipe, None),
+            spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=pipe,
             sampling=Sampling(args.steps, args.guidance, "dpm++", args.guidance_interval),
         )  # fmt: skip
         faces = draw_faces(request)
@@ -206,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         result["mean_renders_top1"] = float(np.mean([r["renders_top1"] for r in rows]))
         result["mean_renders_at_resolution_top1"] = float(np.mean([r["renders_at_resolution_top1"] for r in rows]))
     if args.train is not None:
-        from models.generator.privacy_index import PrivacyIndex
+        from models.generator.privacy_index import load_checker, thresholds_of
 
-        idx = PrivacyIndex.load(args.model)
-        thresholds = idx.thresholds if idx is not None else Thresholds()
+        idx = load_checker(args.model)
+        thresholds = thresholds_of(idx) if idx is not None else Thresholds()
         train, _ = load_folder_images(args.train, aligned=False)
         res = audit(np.concatenate(all_samples), train, thresholds)
         result["audit"] = {"flagged": int(res["flagged"].sum()), "n": int(len(res["flagged"])),

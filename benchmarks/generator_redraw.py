@@ -32,7 +32,7 @@ from models.alignment import CROP_SIZE
 from models.classifier.model import load_classifier
 from models.generator.config import use_sampler
 from models.generator.data import conditions, load_training_set
-from models.generator.sample import load_generator, upscale
+from models.generator.sample import load_unfiltered, upscale
 from models.hardware import cpu_bf16
 from models.provenance import save_png
 
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "metadata.csv").is_file():
         raise ValueError(f"--data {args.data} has no metadata.csv")
 
-    pipe, _ = load_generator(args.model)
+    # Re-drawing a training render at low noise gives back that child by construction, which is what this
+    # probe measures, so the privacy checker (which would blank exactly those) is left out here, knowingly.
+    pipe = load_unfiltered(args.model)
     model = load_classifier(args.classifier)
     classes = pipe.class_names
     index = {c: i for i, c in enumerate(model.config.classes)}

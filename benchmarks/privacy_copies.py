@@ -6,10 +6,11 @@ A generator that memorises a child returns that child's training crop, perhaps r
 mirrored (it trains on flipped images), nudged by a pixel or two, or with its tone or noise
 changed. This benchmark takes `--n` training crops (64 px, as the audit sees them), alters each in
 each of the ways below, and prints the share that the audit (`models.generator.audit.audit`,
-either rule, each sample also re-aligned by Face Mesh) and the run-time memorisation filter
-(`PrivacyIndex.check`, the index rule on the sample as given) flag with the thresholds stored in
-the generator folder. Larger moves (3-pixel shifts, 4-8 % scaling, 3-6 degree rotations) are in
-the table too: they are beyond the 2-pixel views, so only the audit's re-alignment catches them. Writes
+either rule, each sample also re-aligned by Face Mesh) and the run-time memorisation filter (the
+pipeline's privacy checker, `PhenoFacePrivacyChecker.check`: the index rule on the sample as
+given) flag with the thresholds stored in the generator folder. Larger moves (3-pixel shifts,
+4-8 % scaling, 3-6 degree rotations) are in the table too: they are beyond the 2-pixel views, so
+only the audit's re-alignment catches them. Writes
 ``privacy_copies.json`` (no image: with licensed photographs the crops are those children's).
 """
 
@@ -30,7 +31,7 @@ from benchmarks.common import bounded, run_benchmark
 from models.files import atomic_output
 from models.generator.audit import audit, load_folder_images
 from models.generator.identity import vectors
-from models.generator.privacy_index import PrivacyIndex
+from models.generator.privacy_index import load_checker, thresholds_of
 
 
 def _jpeg(im: np.ndarray) -> np.ndarray:
@@ -92,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         raise ValueError("--seed must be 0 or more")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"--out {args.out} is a file, not a folder")
-    index = PrivacyIndex.load(args.model)
+    index = load_checker(args.model)
     if index is None:
         raise ValueError(f"{args.model} has no privacy index; build it with python -m models.generator.audit --index")
     train, _ = load_folder_images(args.train, aligned=False)
-    built_from = len(index.vectors) == len(train) and torch.allclose(vectors(train), index.vectors, atol=0.02)
+    built_from = len(index.vectors) == len(train) and torch.allclose(vectors(train), index.vectors.float(), atol=0.02)
     if not built_from:
         raise ValueError(f"the privacy index in {args.model} ({len(index.vectors)} vectors) was not built from "
                          f"{args.train} ({len(train)} images); give the generator's own training folder")  # fmt: skip
@@ -105,13 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     pick = train[rng.choice(len(train), min(args.n, len(train)), replace=False)]
-    result = {"n": len(pick), "thresholds": str(index.thresholds), "alterations": []}
+    thresholds = thresholds_of(index)
+    result = {"n": len(pick), "thresholds": str(thresholds), "alterations": []}
     print(f"{len(pick)} training crops given back as samples; share flagged")
     print("| alteration | audit (either rule) | by SSIM | run-time filter (index rule) |")
     print("|---|---|---|---|")
     for name, alter in alterations(rng).items():
         x = np.stack([alter(im) for im in pick])
-        r = audit(x, train, index.thresholds)
+        r = audit(x, train, thresholds)
         runtime = float(index.check(x)[0].mean())
         row = {"name": name, "audit": float(r["flagged"].mean()), "ssim": float(r["flag_ssim"].mean()),
                "runtime": runtime}  # fmt: skip

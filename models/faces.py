@@ -16,8 +16,8 @@ engine plugs in by registering one function.
 - ``"external_text"``: an operator's local text-to-image diffusers pipeline (``--external-pipeline``),
   prompted in words (`models.generator.external.prompt`); its pair is the same seed with the prompt
   without the syndrome. Nothing checks its faces against any training images.
-- ``"learned"``: a PhenoFace diffusion pipeline with its privacy index
-  (`models.generator.sample.generate`, which redraws any sample the index flags). Face ``i`` has noise
+- ``"learned"``: a PhenoFace diffusion pipeline, whose privacy checker blanks any near-copy of a
+  training image (`models.generator.sample.generate` redraws those). Face ``i`` has noise
   seed ``spec.seed + i``; its pair is the same noise with the ``unaffected`` condition (the same seed,
   not the same child).
 
@@ -71,7 +71,8 @@ class FaceRequest:
         n_faces: number of children, 1 or more.
         generator: a key of `GENERATORS`.
         pair: also draw each child without the syndrome (nothing is paired for ``unaffected``).
-        pipeline: ``(pipe, privacy index or None)`` for a diffusion generator.
+        pipeline: the `PhenoFacePipeline` (privacy checker included) for a diffusion generator, or an
+            operator's text-to-image pipeline for ``"external_text"``.
         sampling: the diffusion generator's sampling.
         label: the ``generator`` text written into each PNG's metadata (default: the generator's own).
         metadata: further PNG text for every face (e.g. the app's notice).
@@ -220,7 +221,7 @@ def draw_learned(request: FaceRequest) -> list[Face]:
 
     if request.pipeline is None:
         raise ValueError("the learned diffusion model is needed but was not given")
-    pipe, index = request.pipeline
+    pipe = request.pipeline
     children = request.child_specs()
     keys = [load_catalog().get(c.syndrome).key for c in children]
     for key in keys:
@@ -231,15 +232,16 @@ def draw_learned(request: FaceRequest) -> list[Face]:
     batch += [(i, True) for i, key in enumerate(keys) if pairable and key != UNAFFECTED]
     s = request.sampling
     samples = gen.generate(
-        pipe, index, [UNAFFECTED if without else keys[i] for i, without in batch],
+        pipe, [UNAFFECTED if without else keys[i] for i, without in batch],
         [children[i].age for i, _ in batch], [children[i].sex for i, _ in batch],
         [children[i].skin_tone for i, _ in batch], [children[i].seed for i, _ in batch],
         s.steps, s.guidance_scale, s.sampler, s.guidance_interval,
     )  # fmt: skip
     faces = []
+    filtered = pipe.privacy_checker is not None
     for (i, without), sample in zip(batch, samples, strict=True):
         info = provenance.add_text(
-            gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, index is not None, s.guidance_interval),
+            gen.provenance(pipe, sample, s.steps, s.guidance_scale, s.sampler, filtered, s.guidance_interval),
             syndrome=load_catalog().get(sample.condition["syndrome"]).name,
             **request.metadata,
         )

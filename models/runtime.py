@@ -75,7 +75,7 @@ def classifier():
 
 
 def generator():
-    """The learned diffusion generator and its privacy index, ``(PhenoFacePipeline, PrivacyIndex | None)``.
+    """The learned diffusion generator, a `PhenoFacePipeline` with its privacy checker.
 
     Raises:
         ValueError: no generator in the configured folder.

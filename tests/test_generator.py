@@ -15,7 +15,7 @@ from models.generator.audit import audit  # noqa: E402
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet, use_sampler  # noqa: E402
 from models.generator.identity import vectors  # noqa: E402
 from models.generator.pipeline import PhenoFacePipeline, condition_vector  # noqa: E402
-from models.generator.privacy_index import PrivacyIndex, Thresholds  # noqa: E402
+from models.generator.privacy_index import Thresholds, build_checker, install, load_checker  # noqa: E402
 from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
 from models.provenance import read_png_metadata  # noqa: E402
 
@@ -231,12 +231,20 @@ def test_same_seed_same_image_and_both_samplers():
         use_sampler(pipe, "euler")
 
 
-def test_training_writes_a_loadable_standard_pipeline(trained):
+def test_training_writes_a_loadable_standard_pipeline(trained, tmp_path):
+    import shutil
+
     out, _ = trained
     index = json.loads((out / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"]
-    assert index["scheduler"] == ["diffusers", "DDIMScheduler"]
+    # the sampler the app and the figures use is the folder's own
+    assert index["scheduler"] == ["diffusers", "DPMSolverMultistepScheduler"]
+    assert json.loads((out / "scheduler" / "scheduler_config.json").read_text())["algorithm_type"] == "dpmsolver++"
     assert index["class_names"] == CLASSES and len(index["weights_sha256"]) == 64
+    # class names and vocabulary are stored once, in model_index.json
+    assert "class_names" not in json.loads((out / "generator_config.json").read_text())
+    assert GeneratorConfig.load(out).class_names == CLASSES
+    assert index["shape_model"] == index["privacy_checker"] == [None, None]
     for name in (
         "pipeline.py",
         "unet/diffusion_pytorch_model.safetensors",
@@ -253,22 +261,26 @@ def test_training_writes_a_loadable_standard_pipeline(trained):
     assert "(AdaGN)" in card and GeneratorConfig.load(out).time_scale_shift == "scale_shift"
     assert json.loads((out / "unet" / "config.json").read_text())["resnet_time_scale_shift"] == "scale_shift"
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]  # limit 2, last kept
-    # a researcher without PhenoFace: only diffusers, from another folder
+    # a researcher without PhenoFace: only diffusers, from another folder, the privacy checker included
+    shipped = tmp_path / "shipped"
+    shutil.copytree(out, shipped)
+    install(shipped, build_checker(torch.randn(5, 128), Thresholds()))
     code = (
         "import sys, torch\n"
         f"sys.path = [p for p in sys.path if p not in ('', '.', {os.getcwd()!r})]\n"
         "from diffusers import DiffusionPipeline\n"
-        f"p = DiffusionPipeline.from_pretrained({str(out)!r}, custom_pipeline={str(out)!r}, trust_remote_code=True)\n"
-        "im = p(syndrome='down', num_inference_steps=2, generator=torch.Generator().manual_seed(0)).images[0]\n"
+        f"p = DiffusionPipeline.from_pretrained({str(shipped)!r}, custom_pipeline={str(shipped)!r}, "
+        "trust_remote_code=True)\n"
+        "out = p(syndrome='down', num_inference_steps=2, generator=torch.Generator().manual_seed(0))\n"
         "assert 'models' not in sys.modules\n"
-        "print(type(p).__name__, im.size)\n"
+        "print(type(p).__name__, type(p.privacy_checker).__name__, out.images[0].size, out.near_copy_detected)\n"
     )
-    env = {**os.environ, "PYTHONPATH": ""}
+    env = {**os.environ, "PYTHONPATH": "", "HF_HOME": str(tmp_path / "hf")}
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=out.parent, env=env, capture_output=True, text=True, timeout=300
     )
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "PhenoFacePipeline (32, 32)" in res.stdout
+    assert "PhenoFacePipeline PhenoFacePrivacyChecker (32, 32) [False]" in res.stdout
 
 
 def test_resume_extends_a_finished_run_from_its_last_step(trained, tmp_path, capsys):
@@ -369,6 +381,7 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
 
     from models.alignment import preprocess
     from models.generator.identity import to_size
+    from models.generator.privacy_index import thresholds_of
     from models.phenotype.spec import RenderSpec
     from models.phenotype.synthesizer import render
 
@@ -378,10 +391,11 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
 
     train = np.stack([crop(RenderSpec(syndrome="down", seed=s, age=6)) for s in range(6)])
     new = crop(RenderSpec(syndrome="down", seed=99, age=6))
-    index = PrivacyIndex(vectors(train), Thresholds())
-    index.save(tmp_path)
-    loaded = PrivacyIndex.load(tmp_path)
-    assert loaded.vectors.shape == (6, 128) and loaded.thresholds == Thresholds()
+    tiny_pipeline().save_pretrained(tmp_path)
+    install(tmp_path, build_checker(vectors(train), Thresholds()))
+    assert json.loads((tmp_path / "model_index.json").read_text())["privacy_checker"][1] == "PhenoFacePrivacyChecker"
+    loaded = load_checker(tmp_path)
+    assert loaded.vectors.shape == (6, 128) and thresholds_of(loaded) == Thresholds()
     flagged, d1, ratio = loaded.check(np.stack([train[2], new]))
     assert flagged.tolist() == [True, False]
     assert d1[0] < 0.05 < d1[1]
@@ -400,7 +414,7 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
     realigned = audit(moved, train, Thresholds())
     assert realigned["flagged"].tolist() == [True, True] and realigned["nearest"].tolist() == [5, 4]
     assert audit(moved, train, Thresholds(), realign=False)["flagged"].tolist() == [False, False]
-    assert PrivacyIndex.load(tmp_path / "nothing") is None
+    assert load_checker(tmp_path / "nothing") is None
 
 
 def test_calibration_searches_the_training_set_like_the_audit(cohort):
@@ -455,7 +469,7 @@ def test_audit_cli_flags_a_copied_child_and_writes_its_report(cohort, tmp_path, 
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_audit_cli_refuses_bad_input_before_writing(cohort, tmp_path, capsys):
+def test_audit_cli_refuses_bad_input_before_writing(cohort, tmp_path, capsys, monkeypatch):
     from PIL import Image
 
     from models.generator import audit as audit_cli
@@ -474,11 +488,20 @@ def test_audit_cli_refuses_bad_input_before_writing(cohort, tmp_path, capsys):
     assert "outside --generated" in refused("--generated", str(generated), "--out", str(generated))
     assert "--seed must be 0 or more" in refused("--seed", "-1")
     assert "at least 10 are needed" in refused("--holdout", str(cohort))
-    # The index and its calibration are written together or not at all.
+    # The checker goes only into a generator folder, and with its calibration or not at all.
     index = tmp_path / "model"
-    (index / "privacy_index.safetensors").mkdir(parents=True)
-    assert "error:" in refused("--index", str(index))
-    assert sorted(p.name for p in index.iterdir()) == ["privacy_index.safetensors"]
+    index.mkdir()
+    assert "not a generator folder" in refused("--index", str(index))
+    tiny_pipeline().save_pretrained(index)
+    before = sorted(p.name for p in index.iterdir())
+
+    def disk_full(*args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(audit_cli, "install", disk_full)
+    assert "No space left" in refused("--index", str(index))
+    assert sorted(p.name for p in index.iterdir()) == before  # no calibration, no temporary file
+    assert json.loads((index / "model_index.json").read_text())["privacy_checker"] == [None, None]
     # A 16-bit grey sample is scaled to 8 bits, not read as white.
     grey = (np.asarray(Image.fromarray(train[2]).convert("L"), dtype=np.uint16) * 257).astype(np.uint16)
     Image.fromarray(grey).save(generated / "b_16bit.png")
@@ -491,7 +514,8 @@ def test_privacy_copies_benchmark_catches_altered_training_crops(cohort, tmp_pat
     from models.generator.audit import load_folder_images
 
     train, _ = load_folder_images(cohort, aligned=False)
-    PrivacyIndex(vectors(train), Thresholds()).save(tmp_path)
+    tiny_pipeline().save_pretrained(tmp_path)
+    install(tmp_path, build_checker(vectors(train), Thresholds()))
     argv = ["--model", str(tmp_path), "--train", str(cohort), "--n", "4", "--out", str(tmp_path / "bench")]
     assert privacy_copies.main(argv) == 0
     rows = {r["name"]: r for r in json.loads((tmp_path / "bench" / "privacy_copies.json").read_text())["alterations"]}
@@ -501,12 +525,12 @@ def test_privacy_copies_benchmark_catches_altered_training_crops(cohort, tmp_pat
     assert "| mirrored | 100.0% |" in capsys.readouterr().out
     assert privacy_copies.run_benchmark(lambda: privacy_copies.main([*argv[:1], str(cohort), *argv[2:]])) == 2
     assert "no privacy index" in capsys.readouterr().err
-    PrivacyIndex(vectors(train[:5]), Thresholds()).save(tmp_path)  # an index of another training set
+    install(tmp_path, build_checker(vectors(train[:5]), Thresholds()))  # a checker of another training set
     assert privacy_copies.run_benchmark(lambda: privacy_copies.main(argv)) == 2
     assert "was not built from" in capsys.readouterr().err
-    (tmp_path / "privacy_index.safetensors").write_bytes(b"not an index")
-    with pytest.raises(ValueError, match="not a readable privacy index"):
-        PrivacyIndex.load(tmp_path)
+    (tmp_path / "privacy_checker" / "diffusion_pytorch_model.safetensors").write_bytes(b"not an index")
+    with pytest.raises(ValueError, match="not a readable privacy checker"):
+        load_checker(tmp_path)
 
 
 def test_redraw_benchmark_judges_renders_redrawn_from_each_noise_level(trained, cohort, tmp_path, capsys):
@@ -578,16 +602,16 @@ def test_training_on_hpo_terms_conditions_samples_on_features_the_phenotype_engi
     assert json.loads((out / "model_index.json").read_text())["hpo_vocabulary"] == vocab
     assert f"then the {len(vocab)} HPO features of the training data" in (out / "README.md").read_text()
 
-    pipe, _ = load_generator(out)
-    samples = generate(pipe, None, ["down", "unaffected"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 5], steps=2)
+    pipe = load_generator(out)
+    samples = generate(pipe, ["down", "unaffected"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 5], steps=2)
     down, unaffected = (s.condition["hpo_terms"] for s in samples)
     assert down and set(down) <= set(vocab) and unaffected == ()
-    again = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2)[0]
+    again = generate(pipe, "down", 4.0, "male", 3, [5], steps=2)[0]
     assert again.condition["hpo_terms"] == down
     # drawn alone or in a batch of 2: PyTorch promises no bit equality across batch sizes, so allow
     # one grey level (seen in 1 of 3,072 values), but no other face
     assert np.abs(again.image.astype(int) - samples[0].image.astype(int)).max() <= 1
-    given = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2, hpo_terms=[[vocab[0]]])[0]
+    given = generate(pipe, "down", 4.0, "male", 3, [5], steps=2, hpo_terms=[[vocab[0]]])[0]
     assert given.condition["hpo_terms"] == (vocab[0],)
 
     dest = tmp_path / "gen"
@@ -644,10 +668,22 @@ def test_quality_benchmark_judges_samples_and_keeps_them_marked_in_their_metadat
     assert meta["synthetic"] == "true" and json.loads(meta["condition"])["syndrome"] in pngs[0].name
 
 
-def test_the_shipped_folders_pipeline_py_is_the_source():
-    # a researcher loading assets/generator with custom_pipeline= runs that copy: it must be this code
+def test_the_shipped_folders_code_is_the_source_and_its_components_load():
+    # a researcher loading assets/generator with custom_pipeline= runs those copies: they must be this code
     from pathlib import Path
 
+    from models.generator.sample import load_pipeline
+
     root = Path(__file__).resolve().parents[1]
-    shipped = (root / "assets" / "generator" / "pipeline.py").read_bytes()
-    assert shipped == (root / "models" / "generator" / "pipeline.py").read_bytes()
+    folder = root / "assets" / "generator"
+    source = root / "models" / "generator"
+    assert (folder / "pipeline.py").read_bytes() == (source / "pipeline.py").read_bytes()
+    for component in ("shape_model", "privacy_checker"):
+        assert (folder / component / "components.py").read_bytes() == (source / "components.py").read_bytes()
+    index = json.loads((folder / "model_index.json").read_text())
+    assert index["scheduler"] == ["diffusers", "DPMSolverMultistepScheduler"]
+    assert index["privacy_checker"] == ["components", "PhenoFacePrivacyChecker"]
+    assert not (folder / "privacy_index.safetensors").exists() and len(json.dumps(index)) < 10_000
+    pipe = load_pipeline(folder)
+    assert pipe.privacy_checker is not None and pipe.shape_model is not None
+    assert pipe.scheduler.config.algorithm_type == "dpmsolver++"

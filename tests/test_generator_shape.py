@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from models.generator import components  # noqa: E402
+from models.generator.components import PhenoFaceShapeModel  # noqa: E402
 from models.generator.config import GeneratorConfig, build_scheduler, build_unet, with_shape_channels  # noqa: E402
 from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map  # noqa: E402
 from models.phenotype.cohort import draw_subjects, write_cohort  # noqa: E402
@@ -23,8 +26,8 @@ EDGES = [[0, 1, 0], [1, 2, 1], [2, 0, 2]]
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
-def toy_shape_model(d: int, shift: float = 0.0) -> dict:
-    """A shape model over 3 points whose syndrome slot 1 ("down") moves point 0 right by `shift`."""
+def toy_shape_arrays(d: int, shift: float = 0.0) -> dict:
+    """A shape model's arrays over 3 points whose syndrome slot 1 ("down") moves point 0 right by `shift`."""
     weight = np.zeros((d, 6))
     weight[1, 0] = shift
     return {
@@ -34,6 +37,11 @@ def toy_shape_model(d: int, shift: float = 0.0) -> dict:
         "basis": [[0.0, 1.0, 0.0, 0.0, 0.0, 0.0]],
         "scale": [0.05],
     }
+
+
+def toy_shape_model(d: int, shift: float = 0.0) -> PhenoFaceShapeModel:
+    """`toy_shape_arrays` as the pipeline's shape component."""
+    return PhenoFaceShapeModel.from_arrays(toy_shape_arrays(d, shift))
 
 
 def shape_pipeline(seed: int = 0, shift: float = 0.2) -> PhenoFacePipeline:
@@ -149,13 +157,10 @@ def test_shape_model_and_unet_must_agree():
     ],
 )
 def test_a_damaged_shape_model_is_refused_with_its_fault(change, message):
-    config = GeneratorConfig(**TINY, shape_channels=3)
-    model = toy_shape_model(condition_dim(len(CLASSES)))
-    change(model)
+    arrays = toy_shape_arrays(condition_dim(len(CLASSES)))
+    change(arrays)
     with pytest.raises(ValueError, match=message):
-        PhenoFacePipeline(
-            unet=build_unet(config), scheduler=build_scheduler(config), class_names=CLASSES, shape_model=model
-        )
+        PhenoFaceShapeModel.from_arrays(arrays)
 
 
 def test_shape_channels_added_to_a_trained_generator_start_at_zero_weight():
@@ -193,7 +198,8 @@ def test_fit_shape_model_learns_a_syndrome_offset_and_skips_faces_without_landma
     assert weight.shape == (cond.shape[1], 2 * p) and np.array(model["basis"]).shape == (4, 2 * p)
     assert weight[1, 0] - weight[0, 0] == pytest.approx(0.1, abs=0.01)
     assert not np.isnan(bias).any()
-    json.dumps(model)  # goes into model_index.json
+    component = PhenoFaceShapeModel.from_arrays(model)  # what the pipeline saves as shape_model/
+    assert component.channels == 3 and component.config.num_points == p
     with pytest.raises(ValueError, match="only 3 training faces have landmarks"):
         fit_shape_model(points[:3], cond[:3], n_components=4)
 
@@ -208,15 +214,20 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
     argv += ["--batch-size", "4", "--sample-every", "0", "--quiet", "--shape-components", "3"]
     plain, shaped, warm = tmp_path / "plain", tmp_path / "shaped", tmp_path / "warm"
     assert train.cli([*argv, "--out", str(shaped), "--condition-on-shape"]) == 0
+    # the shape model is a component of its own (safetensors), not JSON inside model_index.json
     index = json.loads((shaped / "model_index.json").read_text())
-    assert len(index["shape_model"]["bias"]) == 320 and len(index["shape_model"]["scale"]) == 3
+    assert index["shape_model"] == ["components", "PhenoFaceShapeModel"]
+    assert (shaped / "shape_model" / "diffusion_pytorch_model.safetensors").is_file()
+    shape_config = json.loads((shaped / "shape_model" / "config.json").read_text())
+    assert shape_config["num_points"] == 160 and shape_config["num_components"] == 3
+    assert (shaped / "shape_model" / "components.py").read_bytes() == Path(components.__file__).read_bytes()
     assert GeneratorConfig.load(shaped).shape_channels == 3
-    pipe, _ = load_generator(shaped)
+    pipe = load_generator(shaped)
     assert pipe.unet.config.in_channels == 6
-    a, b = generate(pipe, None, ["down", "down"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 6], steps=2)
-    again = generate(pipe, None, "down", 4.0, "male", 3, [5], steps=2)[0]
+    a, b = generate(pipe, ["down", "down"], [4.0, 4.0], ["male"] * 2, [3, 3], [5, 6], steps=2)
+    again = generate(pipe, "down", 4.0, "male", 3, [5], steps=2)[0]
     assert np.array_equal(a.image, again.image) and not np.array_equal(a.image, b.image)
-    # diffusers alone rebuilds the shape model from model_index.json
+    # diffusers alone loads the shape model from the folder's own components.py
     code = (
         "import sys, torch\n"
         f"sys.path = [p for p in sys.path if p not in ('', '.', {os.getcwd()!r})]\n"
@@ -228,8 +239,8 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
         "print(p.unet.config.in_channels, im.size)\n"
     )
     res = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""},
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": "", "HF_HOME": str(tmp_path / "hf")},
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     assert "6 (32, 32)" in res.stdout
@@ -253,3 +264,47 @@ def test_training_on_shape_fits_a_shape_model_that_sampling_and_diffusers_use(tm
     assert "was saved by a run with another UNet" in capsys.readouterr().err
     assert train.cli([*argv, "--out", str(tmp_path / "w64"), "--init-from", str(plain), "--resolution", "64"]) == 2
     assert "draws 32 px faces; train it with --resolution 32" in capsys.readouterr().err
+
+
+def test_upgrade_brings_an_old_folder_to_the_component_layout_with_the_same_samples(tmp_path, capsys):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    from models.generator import upgrade
+    from models.generator.privacy_index import Thresholds, build_checker, load_checker, thresholds_of
+    from models.generator.sample import generate, load_generator
+
+    pipe = shape_pipeline()
+    thresholds = Thresholds(max_distance=0.3, max_ratio=0.5, min_ssim=0.9, source="a test")
+    checker = build_checker(torch.randn(6, 128, generator=torch.Generator().manual_seed(1)), thresholds)
+    pipe.register_modules(privacy_checker=checker)
+    new = tmp_path / "new"
+    pipe.save_pretrained(new)
+    conditions = (["down", "unaffected"], [4.0, 9.0], ["male", "female"], [3, 8], [5, 6])
+    expected = generate(load_generator(new), *conditions, steps=3)
+    # the same generator as PhenoFace saved it before 2026-12-07
+    old = tmp_path / "old"
+    shutil.copytree(new, old)
+    index = json.loads((old / "model_index.json").read_text())
+    index["shape_model"] = toy_shape_arrays(condition_dim(len(CLASSES)), 0.2)
+    index["scheduler"] = ["diffusers", "DDIMScheduler"]
+    del index["privacy_checker"]
+    (old / "model_index.json").write_text(json.dumps(index))
+    for part in ("shape_model", "privacy_checker", "scheduler"):
+        shutil.rmtree(old / part)
+    build_scheduler(GeneratorConfig(**TINY)).save_pretrained(old / "scheduler")
+    meta = {"max_distance": "0.3", "max_ratio": "0.5", "min_ssim": "0.9", "source": "a test"}
+    save_file({"vectors": checker.vectors.contiguous()}, str(old / "privacy_index.safetensors"), metadata=meta)
+    (old / "generator_config.json").write_text(json.dumps({"resolution": 32, "class_names": CLASSES}))
+
+    assert upgrade.main([str(old)]) == 0 and "upgraded" in capsys.readouterr().err
+    assert upgrade.upgrade(old) is False  # already current
+    got = generate(load_generator(old), *conditions, steps=3)
+    for a, b in zip(expected, got, strict=True):
+        assert np.array_equal(a.image, b.image) and a.seed == b.seed
+    assert thresholds_of(load_checker(old)) == thresholds
+    assert not (old / "privacy_index.safetensors").exists()
+    assert json.loads((old / "generator_config.json").read_text()) == {"resolution": 32}
+    assert not [p.name for p in old.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    assert upgrade.main([str(tmp_path / "nothing")]) == 2 and "not a generator folder" in capsys.readouterr().err

@@ -364,10 +364,10 @@ def test_learned_model_draws_marked_pairs_from_the_same_seed(tiny_generator, pat
         assert all(caption.endswith(generate_choice.SAME_SEED) for _, caption in out.gallery[1::2])
         assert "same noise" in out.summary and "not checked" in out.summary
         # each face is the model's sample, upsampled to the display size and marked
-        pipe, index = runtime.generator()
+        pipe = runtime.generator()
         classes = [_syndrome_key()] * 2 + ["unaffected"] * 2
         settings = (DIFFUSION_SAMPLING.guidance_scale, DIFFUSION_SAMPLING.sampler)
-        samples = gen.generate(pipe, index, classes, 5.0, "female", 4, [7, 8, 7, 8], 2, *settings)
+        samples = gen.generate(pipe, classes, 5.0, "female", 4, [7, 8, 7, 8], 2, *settings)
         for (path, _), k in zip(out.gallery, (0, 2, 1, 3), strict=True):
             meta = provenance.read_png_metadata(path)
             assert meta["synthetic"] == "true" and meta["generator"] == gen.GENERATOR_NAME
@@ -417,22 +417,32 @@ def test_learned_model_conditioned_on_hpo_lists_the_features_face_1_was_drawn_wi
         generate_downloads.remove_session_dir(out.session_dir)
 
 
-def test_learned_model_says_when_samples_were_withheld(tiny_generator, paths, monkeypatch):
+def test_learned_model_withholds_a_near_copy_and_says_so(tiny_generator, paths, tmp_path):
+    import shutil
+
+    import torch
+
     from models.generator import sample as gen
+    from models.generator.identity import vectors
+    from models.generator.privacy_index import Thresholds, build_checker, install
 
-    runtime.configure(generator_dir=tiny_generator)
-    real, (pipe, _) = gen.generate, runtime.generator()
-
-    def flagged(pipe, index, *args, **kwargs):  # as if the privacy index had refused one sample
-        samples = real(pipe, None, *args, **kwargs)
-        samples[0].withheld = [123]
-        return samples
-
-    monkeypatch.setattr(gen, "generate", flagged)
-    monkeypatch.setattr(runtime, "generator", lambda: (pipe, "a privacy index"))
-    out = _call(_syndrome_key(), n_faces=1, generator=generate_choice.LEARNED)
-    generate_downloads.remove_session_dir(out.session_dir)
-    assert "1 sample too close to a training image was withheld and redrawn" in out.summary
+    # a checker whose "training images" are the very face and pair seed 7 draws: the app must refuse both
+    folder = tmp_path / "generator"
+    shutil.copytree(tiny_generator, folder)
+    settings = (DIFFUSION_SAMPLING.guidance_scale, DIFFUSION_SAMPLING.sampler)
+    tiny = gen.load_generator(tiny_generator)
+    first, pair = gen.generate(tiny, [_syndrome_key(), "unaffected"], 5.0, "female", 4, [7, 7], 2, *settings)
+    others = torch.randn(4, 128, generator=torch.Generator().manual_seed(0))
+    install(folder, build_checker(torch.cat([vectors(np.stack([first.image, pair.image])), others]), Thresholds()))
+    runtime.configure(generator_dir=folder)
+    out = _call(_syndrome_key(), n_faces=1, seed=7, generator=generate_choice.LEARNED)
+    try:
+        assert "2 samples too close to a training image were withheld and redrawn" in out.summary
+        meta = provenance.read_png_metadata(out.gallery[0][0])
+        assert meta["seed"] == str(7 + 1_000_003) and meta["memorisation_filter"] == "passed"
+        assert not np.array_equal(_image(out.gallery[0][0]), provenance.mark_synthetic(gen.upscale(first.image, SIZE)))
+    finally:
+        generate_downloads.remove_session_dir(out.session_dir)
 
 
 def test_learned_model_not_installed_gives_a_clear_message(tmp_path, paths):
@@ -468,7 +478,7 @@ def test_external_text_pipeline_gets_a_prompt(paths, monkeypatch, tmp_path):
             return SimpleNamespace(images=[Image.new("RGB", (96, 80), (200, 150, 120))])
 
     runtime.configure(external_pipeline=tmp_path)
-    monkeypatch.setattr(generate_learned, "load_external", lambda folder: ("text", TextPipeline(), None))
+    monkeypatch.setattr(generate_learned, "load_external", lambda folder: ("text", TextPipeline()))
     out = _call(_syndrome_key(), n_faces=1, seed=4, age=6.0, generator=generate_choice.EXTERNAL)
     try:
         name = load_catalog().get(_syndrome_key()).name

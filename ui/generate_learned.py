@@ -34,30 +34,30 @@ HPO_DRAWN_LABEL = (
 
 
 def _learned_pipeline(generator: str):
-    """``(pipe, privacy index, label)`` of the learned model or of a PhenoFace external pipeline."""
+    """``(pipe, label)`` of the learned model or of a PhenoFace external pipeline."""
     if generator == LEARNED:
         if not runtime.generator_available():
             raise Refusal("The learned diffusion model is not installed on this server; choose the phenotype model.")
         try:
-            pipe, index = runtime.generator()
+            pipe = runtime.generator()
         except ValueError as err:
             raise Refusal(f"The learned diffusion model could not be loaded: {err}.") from None
-        return pipe, index, GENERATOR_NAMES[LEARNED]
-    _, pipe, index = _external()
-    return pipe, index, f"{GENERATOR_NAMES[EXTERNAL]} (PhenoFace pipeline)"
+        return pipe, GENERATOR_NAMES[LEARNED]
+    _, pipe = _external()
+    return pipe, f"{GENERATOR_NAMES[EXTERNAL]} (PhenoFace pipeline)"
 
 
 def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator: str, steps: int) -> Drawn:
     """Learned model: face ``i`` from noise seed ``base.seed + i``; its comparison is the same noise
     with the ``unaffected`` condition (same seed, not the same child)."""
-    pipe, index, label = _learned_pipeline(generator)
+    pipe, label = _learned_pipeline(generator)
     if entry.key not in pipe.class_names:
         raise Refusal(f"The {label} was not trained on {entry.name}; choose another syndrome or the phenotype model.")
     affected = entry.key != UNAFFECTED
     compare = affected and UNAFFECTED in pipe.class_names
     seeds = [base.seed + i for i in range(n_faces)]
     request = FaceRequest(
-        spec=base, n_faces=n_faces, generator=FACE_LEARNED, pipeline=(pipe, index),
+        spec=base, n_faces=n_faces, generator=FACE_LEARNED, pipeline=pipe,
         sampling=replace(DIFFUSION_SAMPLING, steps=steps), metadata={"app_notice": notice.NOTICE},
     )  # fmt: skip
     try:
@@ -91,7 +91,7 @@ def _draw_learned(entry, base: RenderSpec, n_faces: int, shown: Path, generator:
             'The model has no notion of "the same child": each right-hand face uses the same noise (the same '
             'seed) with the condition "no syndrome", so it shows another child.'
         )
-    if index is None:
+    if pipe.privacy_checker is None:
         lines.append("This model has no privacy index: its samples were not checked against its training images.")
     elif withheld:
         were = (
@@ -194,7 +194,7 @@ def draw_diffusion(generator: str, entry, base: RenderSpec, n_faces: int, shown:
         gr.Error: the generator is missing, fails to load, or does not know the syndrome.
     """
     if generator == EXTERNAL:
-        kind, pipe, _ = _external()
+        kind, pipe = _external()
         if kind != "phenoface":
             return _draw_external_text(pipe, entry, base, n_faces, shown)
     return _draw_learned(entry, base, n_faces, shown, generator, steps)

@@ -216,7 +216,7 @@ def start_quiz(
     notes = []
     if generator == "diffusion" and mode == "syndrome":
         try:
-            pipe, _ = runtime.generator()
+            pipe = runtime.generator()
         except ValueError as err:
             raise Refusal(f"The learned diffusion model cannot be used: {err}.") from None
         missing = [k for k in keys if k not in pipe.class_names]

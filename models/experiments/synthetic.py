@@ -50,7 +50,7 @@ def sample_synthetic(
     from models.generator.sample import load_generator
     from models.phenotype.spec import RenderSpec
 
-    pipe, _ = load_generator(generator)
+    pipe = load_generator(generator)
     resolution = pipe.unet.config.sample_size
     # every step guided, as in the committed paper run, so its results reproduce
     sampling = Sampling(preset.sample_steps, preset.guidance, "dpm++", guidance_interval=None)
@@ -74,7 +74,7 @@ def sample_synthetic(
                     for a, x, t, seed in zip(ages, sexes, tones, seeds, strict=True)
                 )
                 request = FaceRequest(
-                    spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=(pipe, None),
+                    spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=pipe,
                     sampling=sampling,
                 )  # fmt: skip
                 # unmarked pixels at the model's resolution: the classifiers learn from the faces, not the label

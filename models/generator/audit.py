@@ -22,11 +22,11 @@ Thresholds are calibrated (`calibrate`) on renders whose truth is known: the sam
 again (same identity seed, half a year older, drawn at 224 instead of 256 pixels: a stand-in
 for a second photograph) versus different children, each searched among all the training
 images as a sample is, so that a rule flags at most a set share (0.1 %) of new children.
-The model folder keeps only derived vectors of the training set
-(`models.generator.privacy_index`: 128-dimensional Gaussian random projections of the
-standardised grey crops, 2304 -> 128 numbers, no image), with which the app and the batch
-generator refuse samples at run time (the memorisation filter). When the training data are
-licensed photographs, that index is derived from them, and users are told so.
+The model folder keeps only derived vectors of the training set, in its privacy checker
+(``privacy_checker/``, `models.generator.components.PhenoFacePrivacyChecker`: 128-dimensional
+Gaussian random projections of the standardised grey crops, 2304 -> 128 numbers, no image), which
+the pipeline applies to every sample (the memorisation filter). When the training data are
+licensed photographs, the checker is derived from them, and users are told so.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import numpy as np
 from PIL import Image
 
 from models.generator.identity import measures, nearest, to_size, vectors
-from models.generator.privacy_index import PrivacyIndex, Thresholds
+from models.generator.privacy_index import Thresholds, build_checker, install
 
 #: Training images compared by SSIM per sample (the nearest in the projected space).
 SSIM_CANDIDATES = 8
@@ -260,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--index",
         type=Path,
         default=None,
-        help="generator folder to write privacy_index.safetensors and privacy_calibration.json into",
+        help="generator folder to install the privacy checker (privacy_checker/, the derived vectors and "
+        "thresholds) and privacy_calibration.json into",
     )
     p.add_argument(
         "--calibrate",
@@ -309,6 +310,8 @@ def _check_folders(args: argparse.Namespace) -> Path | None:
         folder = getattr(args, flag)
         if folder is not None and not folder.is_dir():
             raise ValueError(f"--{flag} {folder} is not a folder")
+    if args.index is not None and not (args.index / "model_index.json").is_file():
+        raise ValueError(f"--index {args.index} is not a generator folder (no model_index.json)")
     if args.generated is None:
         return None
     out = args.out or args.generated.parent / "audit"
@@ -352,12 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.index is not None:
             from models.files import atomic_output
 
-            index = PrivacyIndex(vectors(train), thresholds)
-            # Both files are written to temporary names first; the index, which the app reads, is moved
-            # into place first, and the calibration only once that has worked.
-            with atomic_output(args.index / CALIBRATION_FILE) as tmp, index.writing(args.index) as (path, write):
-                write()
+            # the checker, which the pipeline applies, goes into place first, the calibration once that has worked
+            with atomic_output(args.index / CALIBRATION_FILE) as tmp:
                 Path(tmp).write_text(json.dumps({"thresholds": asdict(thresholds), **calib}) + "\n", encoding="utf-8")
+                path = install(args.index, build_checker(vectors(train), thresholds))
             print(f"wrote {path} ({len(train)} derived vectors)", file=sys.stderr)
         if generated is None:
             return 0

@@ -12,7 +12,11 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from models.files import write_text
 from models.generator.pipeline import condition_dim
+
+#: Fields of `GeneratorConfig` that the pipeline's model_index.json stores instead.
+_IN_MODEL_INDEX = ("class_names", "hpo_vocabulary")
 
 
 @dataclass
@@ -57,15 +61,23 @@ class GeneratorConfig:
     shape_channels: int = 0
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``generator_config.json`` into `folder`; returns its path."""
-        path = Path(folder) / "generator_config.json"
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        return path
+        """Write ``generator_config.json`` into `folder`; returns its path.
+
+        The class names and HPO vocabulary are left out: the pipeline's ``model_index.json`` keeps them,
+        once (`load` reads them from there).
+        """
+        data = {k: v for k, v in asdict(self).items() if k not in _IN_MODEL_INDEX}
+        return write_text(Path(folder) / "generator_config.json", json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path) -> GeneratorConfig:
-        """Read ``generator_config.json`` from `folder`. Raises FileNotFoundError or ValueError."""
+        """Read ``generator_config.json`` from `folder`, with the class names and HPO vocabulary from its
+        ``model_index.json``. Raises FileNotFoundError or ValueError."""
         data = json.loads((Path(folder) / "generator_config.json").read_text())
+        index = Path(folder) / "model_index.json"
+        if index.is_file():
+            pipeline = json.loads(index.read_text())
+            data.update({k: pipeline[k] for k in _IN_MODEL_INDEX if k in pipeline})
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -171,7 +183,7 @@ def with_shape_channels(unet, config: GeneratorConfig):
 
 
 def build_scheduler(config: GeneratorConfig):
-    """The ``DDIMScheduler`` saved with the pipeline (trailing timesteps suit few sampling steps)."""
+    """The training noise schedule as a ``DDIMScheduler`` (trailing timesteps suit few sampling steps)."""
     from diffusers import DDIMScheduler
 
     return DDIMScheduler(
@@ -184,8 +196,9 @@ def build_scheduler(config: GeneratorConfig):
     )
 
 
-def use_sampler(pipe, name: str):
-    """Switch `pipe` to ``"ddim"`` or ``"dpm++"`` (DPM-Solver++ 2M, Lu et al. 2022) in place; returns `pipe`.
+def sampler(scheduler, name: str):
+    """A scheduler with `scheduler`'s noise schedule for sampler ``"ddim"`` or ``"dpm++"`` (DPM-Solver++ 2M,
+    Lu et al. 2022, trailing timesteps: the sampler saved with the pipeline and used by the app's figures).
 
     Raises:
         ValueError: unknown sampler name.
@@ -193,11 +206,19 @@ def use_sampler(pipe, name: str):
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
     if name == "ddim":
-        pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
-    elif name in ("dpm++", "dpmsolver++"):
-        pipe.scheduler = DPMSolverMultistepScheduler.from_config(
-            pipe.scheduler.config, algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="trailing"
+        return DDIMScheduler.from_config(scheduler.config)
+    if name in ("dpm++", "dpmsolver++"):
+        return DPMSolverMultistepScheduler.from_config(
+            scheduler.config, algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="trailing"
         )
-    else:
-        raise ValueError(f"sampler must be 'ddim' or 'dpm++', not {name!r}")
+    raise ValueError(f"sampler must be 'ddim' or 'dpm++', not {name!r}")
+
+
+def use_sampler(pipe, name: str):
+    """Switch `pipe` to sampler ``"ddim"`` or ``"dpm++"`` (see `sampler`) in place; returns `pipe`.
+
+    Raises:
+        ValueError: unknown sampler name.
+    """
+    pipe.scheduler = sampler(pipe.scheduler, name)
     return pipe

@@ -42,13 +42,13 @@ def prompt(age: float, sex: str, skin_tone: int, syndrome_name: str | None) -> s
     return f"portrait photograph of a {age_phrase(age)} {child}{with_it}, {skin_phrase(skin_tone)} skin tone"
 
 
-def load_external(folder: Path) -> tuple[str, object, object]:
+def load_external(folder: Path) -> tuple[str, object]:
     """The operator's local pipeline, loaded once per folder and shared read-only.
 
     Returns:
-        ``("phenoface", pipe, privacy index or None)`` for a PhenoFace pipeline folder
-        (model_index.json ``_class_name == "PhenoFacePipeline"``), loaded with
-        `models.generator.sample.load_generator`; else ``("text", diffusers pipeline, None)``,
+        ``("phenoface", pipe)`` for a PhenoFace pipeline folder (model_index.json ``_class_name ==
+        "PhenoFacePipeline"``), loaded with `models.generator.sample.load_generator` (its privacy
+        checker applies); else ``("text", diffusers pipeline)``,
         loaded with ``DiffusionPipeline.from_pretrained(folder, local_files_only=True, use_safetensors=True)``
         (a pickled ``.bin`` is refused, never unpickled).
 
@@ -67,8 +67,7 @@ def load_external(folder: Path) -> tuple[str, object, object]:
         if class_name == "PhenoFacePipeline":
             from models.generator.sample import load_generator
 
-            pipe, index = load_generator(folder)
-            loaded = ("phenoface", pipe, index)
+            loaded = ("phenoface", load_generator(folder))
         else:
             from diffusers import DiffusionPipeline
 
@@ -77,7 +76,7 @@ def load_external(folder: Path) -> tuple[str, object, object]:
             except Exception as err:  # noqa: BLE001 - any loading failure becomes one readable sentence
                 raise ValueError(f"the external pipeline ({class_name}) could not be loaded: {err}") from None
             pipe.set_progress_bar_config(disable=True)
-            loaded = ("text", pipe, None)
+            loaded = ("text", pipe)
         _LOADED[key] = loaded
         return loaded
 

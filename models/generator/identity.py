@@ -23,62 +23,28 @@ same way.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import torch
-from PIL import Image
 
-#: Audit resolution in pixels (the generator's) and the central window compared, in pixels.
-SIZE = 64
-CENTRE = slice(8, 56)
-#: Largest shift of a query view, in pixels at 64 px (3 % of the face width).
-SHIFT = 2
-#: Dimension of the stored random projection.
-PROJ_DIM = 128
-#: The query views: (mirrored, dy, dx), the identity first.
-VIEWS = ((False, 0, 0),) + tuple(
-    (m, dy, dx)
-    for m in (False, True)
-    for dy in range(-SHIFT, SHIFT + 1)
-    for dx in range(-SHIFT, SHIFT + 1)
-    if (m, dy, dx) != (False, 0, 0)
+# the measures the pipeline's privacy checker also uses live in its self-contained component file
+from models.generator.components import (
+    CENTRE,
+    PROJ_DIM,
+    SHIFT,
+    SIZE,
+    VIEWS,
+    grey,
+    nearest,
+    project,
+    ratio,
+    to_size,
+    window,
 )
 
-
-@functools.lru_cache(maxsize=1)
-def _projection() -> torch.Tensor:
-    """The fixed (2304, 128) float32 Gaussian projection, scaled so distances stay RMS per pixel."""
-    g = torch.Generator().manual_seed(20261129)
-    n = (CENTRE.stop - CENTRE.start) ** 2
-    return torch.randn(n, PROJ_DIM, generator=g) / np.sqrt(PROJ_DIM * n)
-
-
-def to_size(images: np.ndarray) -> np.ndarray:
-    """(N, H, W, 3) uint8 aligned crops of any size -> (N, 64, 64, 3) uint8 (Lanczos)."""
-    if images.shape[1:3] == (SIZE, SIZE):
-        return images
-    return np.stack([np.asarray(Image.fromarray(im).resize((SIZE, SIZE), Image.Resampling.LANCZOS)) for im in images])
-
-
-def grey(images: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 3) uint8 aligned crops -> (N, 64, 64) float32 grey in [0, 1] (ITU-R BT.601 luma)."""
-    x = torch.from_numpy(np.ascontiguousarray(to_size(images))).float() / 255.0
-    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
-
-
-def window(grey_images: torch.Tensor, view: tuple[bool, int, int]) -> torch.Tensor:
-    """(N, 64, 64) grey crops -> (N, 48, 48): the window of one view (mirrored, dy, dx)."""
-    mirrored, dy, dx = view
-    g = grey_images.flip(-1) if mirrored else grey_images
-    return g[:, CENTRE.start + dy : CENTRE.stop + dy, CENTRE.start + dx : CENTRE.stop + dx]
-
-
-def _project(windows: torch.Tensor) -> torch.Tensor:
-    """(N, 48, 48) grey windows -> (N, 128) standardised projections (lighting and exposure drop out)."""
-    flat = windows.flatten(1)
-    flat = (flat - flat.mean(1, keepdim=True)) / flat.std(1, keepdim=True).clamp_min(1e-6)
-    return flat @ _projection()
+__all__ = [
+    "CENTRE", "PROJ_DIM", "SHIFT", "SIZE", "VIEWS",
+    "best_ssim", "grey", "measures", "nearest", "ratio", "realigned", "to_size", "vectors", "window",
+]  # fmt: skip
 
 
 def vectors(images: np.ndarray) -> torch.Tensor:
@@ -87,45 +53,7 @@ def vectors(images: np.ndarray) -> torch.Tensor:
     Euclidean distances between them approximate the RMS difference of the standardised grey
     windows, in SD units.
     """
-    return _project(window(grey(images), VIEWS[0]))
-
-
-def nearest(
-    images: np.ndarray, gallery: torch.Tensor, k: int = 2, chunk: int = 32
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The k gallery vectors nearest to any view of each query crop.
-
-    Args:
-        images: (Q, H, W, 3) uint8 aligned query crops.
-        gallery: (G, 128) float gallery vectors (see `vectors`).
-        k: neighbours kept (at most G).
-        chunk: queries per distance block (bounds memory at chunk * len(VIEWS) * G floats).
-
-    Returns:
-        Distances (Q, k) float32 ascending (each the minimum over the views), gallery indices
-        (Q, k) int64, and the view index (into `VIEWS`) each distance was reached at (Q, k) int64.
-    """
-    g = grey(images)
-    gallery = gallery.float()
-    k = min(k, gallery.shape[0])
-    dists, idxs, views = [], [], []
-    for start in range(0, len(g), chunk):
-        block = g[start : start + chunk]
-        q = torch.stack([_project(window(block, v)) for v in VIEWS], 1)  # (c, V, 128)
-        d = torch.cdist(q.reshape(-1, PROJ_DIM), gallery).reshape(len(block), len(VIEWS), -1)
-        d_min, at = d.min(1)
-        dist, idx = d_min.topk(k, dim=1, largest=False)
-        dists.append(dist)
-        idxs.append(idx)
-        views.append(at.gather(1, idx))
-    return torch.cat(dists), torch.cat(idxs), torch.cat(views)
-
-
-def ratio(dist: torch.Tensor) -> torch.Tensor:
-    """Nearest / second-nearest distance (Q,) from (Q, k) ascending distances; 0 when k is 1."""
-    if dist.shape[1] < 2:
-        return torch.zeros(dist.shape[0])
-    return dist[:, 0] / dist[:, 1].clamp_min(1e-6)
+    return project(window(grey(images), VIEWS[0]))
 
 
 def best_ssim(

@@ -71,7 +71,7 @@ def write_model_card(
         + (
             f" The UNet also reads a {config.shape_channels}-channel map of the face's contour landmarks (eyes and "
             "brows, nose and lips, face oval) as extra input channels; sampling draws each face's landmarks from a "
-            "linear shape model stored in `model_index.json` (`shape_model`: a ridge regression of Face Mesh "
+            "linear shape model, the pipeline's `shape_model/` component (a ridge regression of Face Mesh "
             f"landmarks on the condition plus {args.shape_components} principal components of the rest, fitted to "
             "the training crops; averages and components only, no child's own landmarks). The map is hidden with "
             "the condition, so guidance contrasts the shaped, conditioned face with the unconditioned one."
@@ -79,7 +79,7 @@ def write_model_card(
             else ""
         ),
         f"- Noise schedule: {config.num_train_timesteps} steps, `{config.beta_schedule}`, `{config.prediction_type}`; "
-        "sampling with DDIM or DPM-Solver++; classifier-free guidance "
+        "sampling with DPM-Solver++ 2M (the saved scheduler) or DDIM; classifier-free guidance "
         f"(condition dropout {config.condition_dropout}). EMA weights are saved.",
         f"- Classes ({len(config.class_names)}): {', '.join(config.class_names)}.",
         "",
@@ -96,7 +96,7 @@ def write_model_card(
         "anthropometric norms of mostly European-ancestry children: Farkas 1994, Hall et al. 2007). "
         "If you trained on licensed photographs, the privacy index in this folder is derived from them"
         + (
-            ", and so is the shape model in `model_index.json` (per-condition averages of their landmarks: with few "
+            ", and so is the shape model in `shape_model/` (per-condition averages of their landmarks: with few "
             "photographs per syndrome, close to those children's own face shapes)."
             if config.shape_channels
             else "."

@@ -13,17 +13,18 @@ for ``trust_remote_code=True`` before it runs a folder's pipeline.py)::
                   num_inference_steps=25, guidance_scale=4.0,
                   generator=torch.Generator().manual_seed(0)).images
 
-Components are standard diffusers classes: a ``UNet2DConditionModel`` whose class embedding is
-a learned projection (``class_embed_type="projection"``) of the condition vector built by
-`condition_vector`, and a ``DDIMScheduler`` (swap in ``DPMSolverMultistepScheduler.from_config``
-for DPM-Solver++). Classifier-free guidance (Ho & Salimans 2022) mixes the conditioned
-prediction with the prediction for the all-zero "null" condition, which training shows the
-model for a fraction of examples (condition dropout).
-
-A generator trained with ``--condition-on-shape`` carries a linear shape model in its config
-(``shape_model``; see `models.generator.shape`): the pipeline draws each face's contour landmarks
-(eyes, brows, nose, lips, face oval) from the condition, rasterises them with `landmark_map`, and
-the UNet reads that map as extra input channels beside the noisy image.
+Components: a ``UNet2DConditionModel`` whose class embedding is a learned projection
+(``class_embed_type="projection"``) of the condition vector built by `condition_vector`; a
+``DPMSolverMultistepScheduler`` saved as DPM-Solver++ 2M (swap in ``DDIMScheduler.from_config``
+for DDIM); and two of PhenoFace's own (``components.py`` in their folders): the privacy checker,
+which every call applies as Stable Diffusion pipelines apply their ``safety_checker`` (a sample
+that is a near-copy of a training image comes back black and is reported in
+``near_copy_detected``), and, for a generator trained with ``--condition-on-shape``, the linear
+shape model: the pipeline draws each face's contour landmarks (eyes, brows, nose, lips, face oval)
+from the condition, rasterises them with `landmark_map`, and the UNet reads that map as extra
+input channels beside the noisy image. Classifier-free guidance (Ho & Salimans 2022) mixes the
+conditioned prediction with the prediction for the all-zero "null" condition, which training
+shows the model for a fraction of examples (condition dropout).
 
 Every image is synthetic; the pipeline is for education and research, never for diagnosis.
 """
@@ -33,11 +34,13 @@ from __future__ import annotations
 import inspect
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from diffusers import DiffusionPipeline, ImagePipelineOutput
+from diffusers import DiffusionPipeline
+from diffusers.utils import BaseOutput
 from PIL import Image
 
 #: Sexes in the order of their condition-vector slots.
@@ -170,43 +173,24 @@ def landmark_map(points: np.ndarray, edges: Sequence[Sequence[int]], size: int, 
     return torch.from_numpy(out)
 
 
-def check_shape_model(shape_model: dict, condition_size: int) -> None:
-    """Check that a shape model's arrays fit together and `condition_size` (see `PhenoFacePipeline`).
+def shape_channels(shape_model) -> int:
+    """Landmark-map channels of a shape model (`components.PhenoFaceShapeModel`; 0 for None)."""
+    return 0 if shape_model is None else shape_model.channels
 
-    Raises:
-        ValueError: a missing key, arrays of mismatched sizes, non-finite values, or edges that name
-            points the model does not have.
+
+@dataclass
+class PhenoFacePipelineOutput(BaseOutput):
+    """What `PhenoFacePipeline.__call__` returns.
+
+    Attributes:
+        images: the samples (a list of PIL images, or a (B, H, W, 3) float32 array, or a (B, 3, H, W)
+            float32 tensor, by ``output_type``); a sample the privacy checker flagged is all black.
+        near_copy_detected: (B,) bools, True where the privacy checker flagged the sample as a
+            near-copy of a training image (and blanked it); None for a pipeline without a checker.
     """
-    missing = {"edges", "weight", "bias", "basis", "scale"} - set(shape_model)
-    if missing:
-        raise ValueError(f"the shape model lacks {', '.join(sorted(missing))}")
-    try:
-        arrays = {k: np.asarray(shape_model[k], dtype=np.float64) for k in ("weight", "bias", "basis", "scale")}
-        edges = np.asarray(shape_model["edges"], dtype=np.int64)
-    except (TypeError, ValueError):
-        raise ValueError("the shape model's arrays are not rectangular lists of numbers") from None
-    bias = arrays["bias"]
-    if bias.ndim != 1 or len(bias) == 0 or len(bias) % 2:
-        raise ValueError("the shape model's bias must hold (x, y) of each point")
-    n = len(bias)
-    if arrays["weight"].shape != (condition_size, n):
-        raise ValueError(f"the shape model reads conditions of size {len(arrays['weight'])}, not {condition_size}")
-    k = len(arrays["scale"])
-    if arrays["scale"].ndim != 1 or arrays["basis"].shape != (k, n):
-        raise ValueError(f"the shape model's basis must be ({k}, {n}) to match its scale and bias")
-    if not all(np.isfinite(a).all() for a in arrays.values()):
-        raise ValueError("the shape model holds non-finite numbers")
-    if edges.ndim != 2 or edges.shape[1] != 3 or len(edges) == 0:
-        raise ValueError("the shape model's edges must be a non-empty list of (point a, point b, channel)")
-    if edges[:, :2].min() < 0 or edges[:, :2].max() >= n // 2 or edges[:, 2].min() < 0:
-        raise ValueError(f"the shape model's edges must join points 0 to {n // 2 - 1} in channels from 0")
 
-
-def shape_channels(shape_model: dict | None) -> int:
-    """Landmark-map channels of a shape model (0 for None)."""
-    if not shape_model:
-        return 0
-    return 1 + max(int(e[2]) for e in shape_model["edges"])
+    images: list | np.ndarray | torch.Tensor
+    near_copy_detected: list[bool] | None
 
 
 class PhenoFacePipeline(DiffusionPipeline):
@@ -215,34 +199,39 @@ class PhenoFacePipeline(DiffusionPipeline):
     Args:
         unet: ``UNet2DConditionModel`` with ``class_embed_type="projection"`` and
             ``projection_class_embeddings_input_dim == len(class_names) + 5 + len(hpo_vocabulary)``.
-        scheduler: a diffusers scheduler (saved: ``DDIMScheduler``; ``DPMSolverMultistepScheduler``
-            works too).
+        scheduler: a diffusers scheduler (saved: ``DPMSolverMultistepScheduler`` as DPM-Solver++ 2M
+            with trailing timesteps, the sampler of PhenoFace's figures; ``DDIMScheduler`` works too).
+        shape_model: for a generator conditioned on face shape, its `PhenoFaceShapeModel`
+            (``shape_model/``); the UNet then has ``3 + shape_model.channels`` input channels.
+        privacy_checker: the memorisation filter (`PhenoFacePrivacyChecker`, ``privacy_checker/``),
+            applied to every sample; None only where the caller deliberately loads without it.
         class_names: the syndrome keys the UNet was trained on, in condition order
             (``unaffected`` first).
         weights_sha256: hash of the UNet weights file, written into every image's metadata.
         hpo_release: HPO release of the catalogue the training data came from.
         hpo_vocabulary: HPO ids the UNet is also conditioned on, in slot order (empty: none).
-        shape_model: for a generator conditioned on face shape, the linear shape model
-            (`models.generator.shape.fit_shape_model`: ``edges``, ``weight``, ``bias``, ``basis``,
-            ``scale``); the UNet then has ``3 + shape_channels(shape_model)`` input channels.
 
     Raises:
         ValueError: the UNet has no class embedding, or one of the wrong size (diffusers would
-            otherwise ignore the condition silently; huggingface/diffusers issue 5330), or input
-            channels that do not match the shape model.
+            otherwise ignore the condition silently; huggingface/diffusers issue 5330), input
+            channels that do not match the shape model, or a shape model reading another condition size.
     """
 
     model_cpu_offload_seq = "unet"
+    _optional_components = ["shape_model", "privacy_checker"]
+    #: Components whose class lives in this package's ``components.py`` (copied into their folders on save).
+    _own_components = ("shape_model", "privacy_checker")
 
     def __init__(
         self,
         unet,
         scheduler,
+        shape_model=None,
+        privacy_checker=None,
         class_names: list[str] | None = None,
         weights_sha256: str = "",
         hpo_release: str = "",
         hpo_vocabulary: list[str] | None = None,
-        shape_model: dict | None = None,
     ) -> None:
         super().__init__()
         class_names = list(class_names or [])
@@ -255,23 +244,23 @@ class PhenoFacePipeline(DiffusionPipeline):
                 f"{want} (len(class_names) + {EXTRA_SLOTS} + len(hpo_vocabulary)); without one, diffusers "
                 "ignores class labels"
             )
-        if shape_model:
-            check_shape_model(shape_model, want)
+        if shape_model is not None and shape_model.config.condition_size != want:
+            raise ValueError(
+                f"the shape model reads conditions of size {shape_model.config.condition_size}, not {want}"
+            )
         in_want = unet.config.out_channels + shape_channels(shape_model)
         if unet.config.in_channels != in_want:
             raise ValueError(
                 f"the UNet reads {unet.config.in_channels} input channels, but the image and landmark map "
                 f"have {in_want}"
             )
-        self.register_modules(unet=unet, scheduler=scheduler)
+        self.register_modules(unet=unet, scheduler=scheduler, shape_model=shape_model, privacy_checker=privacy_checker)
         self.register_to_config(
             class_names=class_names,
             weights_sha256=weights_sha256,
             hpo_release=hpo_release,
             hpo_vocabulary=hpo_vocabulary,
-            shape_model=dict(shape_model) if shape_model else None,
         )
-        self._shape = None
 
     @property
     def class_names(self) -> list[str]:
@@ -282,11 +271,6 @@ class PhenoFacePipeline(DiffusionPipeline):
     def hpo_vocabulary(self) -> list[str]:
         """HPO ids the generator is conditioned on (empty for a syndrome-only generator)."""
         return list(getattr(self.config, "hpo_vocabulary", None) or [])
-
-    @property
-    def shape_model(self) -> dict | None:
-        """The linear shape model of a shape-conditioned generator, or None."""
-        return getattr(self.config, "shape_model", None) or None
 
     def draw_shapes(self, cond: torch.Tensor, z: torch.Tensor) -> np.ndarray:
         """Contour landmarks for condition vectors: the shape model's mean plus its components times `z`.
@@ -301,16 +285,9 @@ class PhenoFacePipeline(DiffusionPipeline):
         Raises:
             ValueError: the generator has no shape model.
         """
-        model = self.shape_model
-        if model is None:
+        if self.shape_model is None:
             raise ValueError("this generator is not conditioned on face shape")
-        if self._shape is None:
-            self._shape = {
-                k: torch.tensor(model[k], dtype=torch.float32) for k in ("weight", "bias", "basis", "scale")
-            }
-        m = self._shape
-        flat = cond.float().cpu() @ m["weight"] + m["bias"] + (z.float().cpu() * m["scale"]) @ m["basis"]
-        return flat.reshape(len(cond), -1, 2).numpy()
+        return self.shape_model(cond, z)
 
     @torch.no_grad()
     def __call__(
@@ -331,8 +308,8 @@ class PhenoFacePipeline(DiffusionPipeline):
         strength: float = 1.0,
         output_type: str = "pil",
         return_dict: bool = True,
-    ) -> ImagePipelineOutput | tuple:
-        """Sample faces.
+    ) -> PhenoFacePipelineOutput | tuple:
+        """Sample faces; the privacy checker blanks and reports any near-copy of a training image.
 
         Args:
             syndrome, age_years, sex, skin_tone: the condition, scalars or lists of one length
@@ -366,10 +343,11 @@ class PhenoFacePipeline(DiffusionPipeline):
                 1 starts from the noisiest step, small values keep more of the image.
             output_type: ``"pil"`` (list of RGB images), ``"np"`` ((B, H, W, 3) float32 in [0, 1]) or
                 ``"pt"`` ((B, 3, H, W) float32 in [0, 1]).
-            return_dict: return `ImagePipelineOutput` (else a 1-tuple).
+            return_dict: return `PhenoFacePipelineOutput` (else a tuple (images, near_copy_detected)).
 
         Returns:
-            `ImagePipelineOutput` with ``images``, H = W = ``unet.config.sample_size`` pixels.
+            `PhenoFacePipelineOutput`: ``images``, H = W = ``unet.config.sample_size`` pixels, black where
+            ``near_copy_detected`` (one bool per image; None without a privacy checker) is True.
 
         Raises:
             ValueError: bad condition, step count, guidance scale, latents, image, strength or output type.
@@ -435,6 +413,12 @@ class PhenoFacePipeline(DiffusionPipeline):
                 pred = null_pred + guidance_scale * (cond_pred - null_pred)
             latents = self.scheduler.step(pred, t, latents, **step_kwargs).prev_sample
         images = (latents.float() / 2 + 0.5).clamp(0, 1)
+        flagged = None
+        if self.privacy_checker is not None:
+            # the checker reads the 8-bit samples, as they are saved and shown
+            as_bytes = (images.permute(0, 2, 3, 1).cpu().numpy() * 255).round().astype(np.uint8)
+            flagged = [bool(f) for f in self.privacy_checker(as_bytes)]
+            images[torch.tensor(flagged, device=images.device)] = 0.0
         if output_type == "np":
             images = images.permute(0, 2, 3, 1).cpu().numpy()
         elif output_type == "pil":
@@ -442,8 +426,8 @@ class PhenoFacePipeline(DiffusionPipeline):
             images = [Image.fromarray(a) for a in arrays]
         self.maybe_free_model_hooks()
         if not return_dict:
-            return (images,)
-        return ImagePipelineOutput(images=images)
+            return (images, flagged)
+        return PhenoFacePipelineOutput(images=images, near_copy_detected=flagged)
 
     def shape_map(
         self,
@@ -472,9 +456,9 @@ class PhenoFacePipeline(DiffusionPipeline):
             if landmarks is not None:
                 raise ValueError("this generator is not conditioned on face shape; leave landmarks out")
             return None
-        n, points = len(cond), len(model["bias"]) // 2
+        n, points = len(cond), model.config.num_points
         if landmarks is None:
-            z = _randn((n, len(model["scale"])), generator, torch.device("cpu"), torch.float32)
+            z = _randn((n, model.config.num_components), generator, torch.device("cpu"), torch.float32)
             landmarks = self.draw_shapes(cond, z)
         landmarks = np.asarray(landmarks, dtype=np.float32)
         if landmarks.shape != (n, points, 2):
@@ -483,14 +467,30 @@ class PhenoFacePipeline(DiffusionPipeline):
             # a face far off the canvas would silently get no shape at all
             raise ValueError("landmarks must be finite and within -0.5 to 1.5 (units of the image side)")
         size = self.unet.config.sample_size
-        return landmark_map(landmarks, model["edges"], size, shape_channels(model)).to(
-            self.unet.device, self.unet.dtype
-        )
+        return landmark_map(landmarks, model.edge_list(), size, model.channels).to(self.unet.device, self.unet.dtype)
+
+    def register_modules(self, **kwargs) -> None:
+        """diffusers' registration, with PhenoFace's own components recorded as ``["components", class]`` in
+        model_index.json: the file diffusers loads their class from is ``<component>/components.py``."""
+        super().register_modules(**kwargs)
+        own = {
+            name: ("components", type(module).__name__)
+            for name, module in kwargs.items()
+            if name in self._own_components and module is not None
+        }
+        if own:
+            self.register_to_config(**own)
 
     def save_pretrained(self, save_directory, *args, **kwargs) -> None:
-        """diffusers' layout (model_index.json, unet/, scheduler/) plus this file as ``pipeline.py``."""
+        """diffusers' layout (model_index.json, unet/, scheduler/, shape_model/, privacy_checker/) plus this
+        file as ``pipeline.py`` and the own components' source as ``<component>/components.py``."""
         super().save_pretrained(save_directory, *args, **kwargs)
-        shutil.copyfile(Path(__file__), Path(save_directory) / "pipeline.py")
+        folder = Path(save_directory)
+        shutil.copyfile(Path(__file__), folder / "pipeline.py")
+        for name in self._own_components:
+            component = getattr(self, name, None)
+            if component is not None:
+                shutil.copyfile(inspect.getfile(type(component)), folder / name / "components.py")
 
 
 def _in_interval(scheduler, t, interval: tuple[float, float] | None) -> bool:

@@ -1,25 +1,29 @@
-"""The memorisation filter: derived vectors of a generator's training images and the rule that refuses near-copies.
+"""The memorisation filter's thresholds, and putting the privacy checker into a generator folder.
 
-The model folder keeps `INDEX_FILE`: 128-dimensional Gaussian random projections of the
-training crops (`models.generator.identity.vectors`; no image) with the flag thresholds in its
-metadata, set by `models.generator.audit.calibrate`. The app and `models.generator.sample` load
-it and withhold any sample it flags. When the training data are licensed photographs, the index
-is derived from them.
+The filter itself is a pipeline component (`models.generator.components.PhenoFacePrivacyChecker`,
+the folder's ``privacy_checker/``): 128-dimensional Gaussian random projections of the training
+crops (`models.generator.identity.vectors`; no image) with the flag thresholds set by
+`models.generator.audit.calibrate`. Every call of the pipeline applies it and blanks what it flags;
+`models.generator.sample.generate` redraws those. When the training data are licensed
+photographs, the checker is derived from them.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+import json
+import os
+import secrets
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from models.generator.identity import PROJ_DIM, nearest, ratio
+from models.files import write_text
+from models.generator.components import PhenoFacePrivacyChecker
 
-INDEX_FILE = "privacy_index.safetensors"
+#: The checker's folder inside a generator folder (its name in model_index.json).
+CHECKER = "privacy_checker"
 
 
 @dataclass
@@ -42,84 +46,74 @@ class Thresholds:
     source: str = "uncalibrated defaults"
 
 
-class PrivacyIndex:
-    """Derived vectors of a generator's training images, and the rule to refuse near-copies.
+def build_checker(vectors: torch.Tensor, thresholds: Thresholds) -> PhenoFacePrivacyChecker:
+    """The checker for (N, 128) float training `vectors` (`models.generator.identity.vectors`) and `thresholds`.
 
-    Args:
-        vectors: (N, 128) float32 training vectors (`models.generator.identity.vectors`).
-        thresholds: the flag rule.
+    Raises:
+        ValueError: vectors not (N, 128) with N >= 1, or thresholds out of range.
     """
+    return PhenoFacePrivacyChecker.from_vectors(vectors, **asdict(thresholds))
 
-    def __init__(self, vectors: torch.Tensor, thresholds: Thresholds) -> None:
-        self.vectors = vectors.float()
-        self.thresholds = thresholds
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``privacy_index.safetensors`` (float16 vectors, thresholds in its metadata) atomically.
+def thresholds_of(checker: PhenoFacePrivacyChecker) -> Thresholds:
+    """The `Thresholds` a checker applies."""
+    c = checker.config
+    return Thresholds(float(c.max_distance), float(c.max_ratio), float(c.min_ssim), str(c.source))
 
-        Raises:
-            OSError: `folder` cannot be written (nothing is left behind).
-        """
-        with self.writing(folder) as (path, write):
-            write()
-        return path
 
-    @contextlib.contextmanager
-    def writing(self, folder: str | Path) -> Iterator[tuple[Path, Callable[[], None]]]:
-        """Context for writing the index with other files: yields its path and a function that writes it
-        to a temporary name; the index replaces the old one only when the whole block succeeds."""
-        from safetensors.torch import save_file
+def load_checker(folder: str | Path) -> PhenoFacePrivacyChecker | None:
+    """The privacy checker of generator `folder`, or None when it has none.
 
-        from models.files import atomic_output
+    Raises:
+        ValueError: the checker's folder is there but unreadable (corrupt weights or config).
+    """
+    from safetensors import SafetensorError
 
-        path = Path(folder) / INDEX_FILE
-        meta = {k: str(v) for k, v in asdict(self.thresholds).items()}
-        meta["note"] = "derived vectors of the training images (random projections); no image is stored"
-        with atomic_output(path) as tmp:
-            yield path, lambda: save_file({"vectors": self.vectors.half().contiguous()}, str(tmp), metadata=meta)
+    path = Path(folder) / CHECKER
+    if not (path / "config.json").is_file():
+        return None
+    try:
+        return PhenoFacePrivacyChecker.from_pretrained(path, use_safetensors=True, local_files_only=True)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, SafetensorError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ValueError(f"{path} is not a readable privacy checker ({first}); rebuild it with "
+                         "python -m models.generator.audit --index") from None  # fmt: skip
 
-    @classmethod
-    def load(cls, folder: str | Path) -> PrivacyIndex | None:
-        """The index in `folder`, or None when it has none.
 
-        Raises:
-            ValueError: the file is not a readable index (corrupt, or without ``vectors``).
-        """
-        from safetensors import SafetensorError, safe_open
+def install(folder: str | Path, checker: PhenoFacePrivacyChecker) -> Path:
+    """Put `checker` into generator `folder` as its ``privacy_checker`` component, replacing any older one.
 
-        path = Path(folder) / INDEX_FILE
-        if not path.is_file():
-            return None
-        try:
-            with safe_open(str(path), "pt") as f:
-                meta = f.metadata() or {}
-                vecs = f.get_tensor("vectors")
-            t = Thresholds(
-                max_distance=float(meta.get("max_distance", Thresholds.max_distance)),
-                max_ratio=float(meta.get("max_ratio", Thresholds.max_ratio)),
-                min_ssim=float(meta.get("min_ssim", Thresholds.min_ssim)),
-                source=meta.get("source", "unknown"),
-            )
-        except (SafetensorError, OSError, ValueError) as e:
-            raise ValueError(f"{path} is not a readable privacy index ({e}); rebuild it with "
-                             "python -m models.generator.audit --index") from None  # fmt: skip
-        if vecs.ndim != 2 or vecs.shape[1] != PROJ_DIM:
-            raise ValueError(f"{path} holds vectors of shape {tuple(vecs.shape)}, not (N, {PROJ_DIM})")
-        return cls(vecs, t)
+    The component is written completely under a temporary name and then renamed into place, and
+    ``model_index.json`` is rewritten atomically to name it, so a reader sees the old checker or the
+    new one, never half of one.
 
-    def check(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Which samples are near-copies of a training image (the index rule, at any of the views).
+    Returns:
+        The component's folder.
 
-        Each sample is read as given, mirrored and shifted by up to 2 pixels
-        (`models.generator.identity.VIEWS`), not re-aligned: no Face Mesh call in the app's path.
-
-        Args:
-            images: (B, H, W, 3) uint8 aligned samples (the generator's output, unmarked).
-
-        Returns:
-            flagged (B,) bool, nearest distance d1 (B,) float64, ratio d1 / d2 (B,) float64.
-        """
-        dist, _, _ = nearest(images, self.vectors, 2)
-        d1, r = dist[:, 0].double().numpy(), ratio(dist).double().numpy()
-        flagged = (d1 <= self.thresholds.max_distance) & (r <= self.thresholds.max_ratio)
-        return flagged, d1, r
+    Raises:
+        ValueError: `folder` has no model_index.json (not a generator folder).
+        OSError: `folder` cannot be written (the old checker stays).
+    """
+    folder = Path(folder)
+    index_path = folder / "model_index.json"
+    if not index_path.is_file():
+        raise ValueError(f"{folder} is not a generator folder (no model_index.json)")
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    final = folder / CHECKER
+    tmp = folder / f".{CHECKER}.{secrets.token_hex(4)}.tmp"
+    old = folder / f".{CHECKER}.{secrets.token_hex(4)}.old"
+    try:
+        checker.save_pretrained(tmp, safe_serialization=True)
+        shutil.copyfile(Path(__file__).with_name("components.py"), tmp / "components.py")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+    except BaseException:
+        if old.exists() and not final.exists():
+            os.replace(old, final)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    index[CHECKER] = ["components", type(checker).__name__]
+    write_text(index_path, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    return final

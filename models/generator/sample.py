@@ -2,11 +2,12 @@
 
     python -m models.generator.sample --model assets/generator --syndrome williams_beuren --n 8 --out out/gen
 
-Every sample goes through the memorisation filter (`models.generator.privacy_index.PrivacyIndex`) when
-the model folder has a privacy index; a flagged sample is withheld and redrawn with the next
-seed, and the command says so. Every PNG carries text metadata (synthetic, generator and the
-SHA-256 of its weights, HPO release, seed, condition, and for a generator conditioned on HPO
-features the features drawn for the child) and, unless ``--no-mark``, a visible SYNTHETIC label.
+Every sample goes through the memorisation filter, the pipeline's privacy checker
+(`models.generator.components.PhenoFacePrivacyChecker`) when the model folder has one; a flagged
+sample is withheld and redrawn with the next seed, and the command says so. Every PNG carries text
+metadata (synthetic, generator and the SHA-256 of its weights, HPO release, seed, condition, and for
+a generator conditioned on HPO features the features drawn for the child) and, unless
+``--no-mark``, a visible SYNTHETIC label.
 Research and education only; not for diagnosis.
 """
 
@@ -28,7 +29,6 @@ from PIL import Image
 from models.constants import UNAFFECTED
 from models.generator.config import use_sampler
 from models.generator.pipeline import PhenoFacePipeline
-from models.generator.privacy_index import PrivacyIndex
 from models.hardware import cpu_bf16
 
 GENERATOR_NAME = "phenoface.generator (conditional diffusion)"
@@ -60,12 +60,12 @@ class Sample:
     withheld: list[int]
 
 
-_CACHE: dict[str, tuple[PhenoFacePipeline, PrivacyIndex | None]] = {}
+_CACHE: dict[str, PhenoFacePipeline] = {}
 _LOCK = threading.Lock()
 
 
-def load_generator(folder: str | Path) -> tuple[PhenoFacePipeline, PrivacyIndex | None]:
-    """The pipeline (float32, CPU or CUDA, eval) and its privacy index, loaded once per folder.
+def load_generator(folder: str | Path) -> PhenoFacePipeline:
+    """The pipeline (float32, CPU or CUDA, eval) with its privacy checker, loaded once per folder.
 
     On the CPU the UNet is kept channels-last, the layout oneDNN's convolutions prefer: 25-step
     DPM-Solver++ sampling with guidance went from 0.66 to 0.54 s per image (batch 16, bf16, 2 threads).
@@ -87,29 +87,80 @@ def load_generator(folder: str | Path) -> tuple[PhenoFacePipeline, PrivacyIndex 
             pipe.unet.eval()
             if pipe.device.type == "cpu":
                 pipe.unet.to(memory_format=torch.channels_last)
-            _CACHE[key] = (pipe, PrivacyIndex.load(folder))
+            _CACHE[key] = pipe
         return _CACHE[key]
 
 
 def load_pipeline(folder: str | Path) -> PhenoFacePipeline:
-    """`PhenoFacePipeline.from_pretrained` from a local folder, safetensors only, faults as one sentence.
+    """The `PhenoFacePipeline` in a local folder, built from its parts, safetensors only, faults as one sentence.
+
+    The UNet and scheduler load with diffusers (only the two schedulers PhenoFace saves are accepted);
+    the shape model and privacy checker with PhenoFace's own classes (`models.generator.components`),
+    never from the folder's copy of their code, so loading runs no code from the folder and writes
+    nothing to diffusers' module cache. (Without PhenoFace, ``DiffusionPipeline.from_pretrained(folder,
+    custom_pipeline=folder, trust_remote_code=True)`` loads the same folder from its own code.)
 
     Raises:
         ValueError: a broken ``model_index.json`` or component config, missing or non-safetensors
             weights (a ``.bin`` pickle is refused unread), or weights that do not fit the config.
     """
+    import diffusers
     from safetensors import SafetensorError
 
+    from models.generator import components
+
+    folder = Path(folder)
     try:
-        return PhenoFacePipeline.from_pretrained(folder, use_safetensors=True, local_files_only=True)
+        index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+        if not isinstance(index, dict) or index.get("_class_name") != "PhenoFacePipeline":
+            raise ValueError("model_index.json does not describe a PhenoFacePipeline")
+        parts = {}
+        for name, allowed in (("unet", _UNETS), ("scheduler", _SCHEDULERS)) + tuple(
+            (name, _OWN) for name in PhenoFacePipeline._own_components
+        ):
+            entry = index.get(name) or [None, None]
+            if entry[1] is None and name in PhenoFacePipeline._own_components:
+                parts[name] = None
+                continue
+            if not isinstance(entry, list) or len(entry) != 2 or entry[1] not in allowed:
+                raise ValueError(
+                    f"model_index.json names {entry!r} for {name}; PhenoFace loads only {sorted(allowed)}"
+                )
+            module = components if allowed is _OWN else diffusers
+            cls = getattr(module, entry[1])
+            kwargs = {} if name == "scheduler" else {"use_safetensors": True}
+            parts[name] = cls.from_pretrained(folder / name, local_files_only=True, **kwargs)
+        return PhenoFacePipeline(
+            **parts,
+            **{k: index[k] for k in ("class_names", "weights_sha256", "hpo_release", "hpo_vocabulary") if k in index},
+        )
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RuntimeError, SafetensorError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"the generator in {folder} could not be loaded: {first[:300]}") from None
 
 
+def load_unfiltered(folder: str | Path) -> PhenoFacePipeline:
+    """A private copy of the pipeline in `folder` without its privacy checker, for audits and probes that
+    judge the generator itself (does it memorise? how fast is the UNet?); never for faces anyone is shown.
+
+    Raises:
+        ValueError: as `load_pipeline`.
+    """
+    pipe = load_pipeline(folder)
+    pipe.register_modules(privacy_checker=None)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.unet.eval()
+    return pipe
+
+
+#: The component classes `load_pipeline` accepts from a folder's model_index.json.
+_UNETS = frozenset({"UNet2DConditionModel"})
+_SCHEDULERS = frozenset({"DDIMScheduler", "DPMSolverMultistepScheduler"})
+_OWN = frozenset({"PhenoFaceShapeModel", "PhenoFacePrivacyChecker"})
+
+
 def generate(
     pipe: PhenoFacePipeline,
-    index: PrivacyIndex | None,
     syndrome: str | Sequence[str],
     age_years: float | Sequence[float],
     sex: str | Sequence[str],
@@ -121,14 +172,13 @@ def generate(
     guidance_interval: tuple[float, float] | None = GUIDANCE_INTERVAL,
     hpo_terms: Sequence[Sequence[str]] | None = None,
 ) -> list[Sample]:
-    """Sample one face per seed, redrawing any the memorisation filter flags.
+    """Sample one face per seed, redrawing any the memorisation filter (the pipeline's privacy checker) flags.
 
     A redraw uses seed ``s + 1_000_003 * k`` for the k-th attempt, so results stay reproducible.
     `pipe` is used by one request at a time (its scheduler is stateful).
 
     Args:
-        pipe: the pipeline.
-        index: privacy index, or None (no filter: the caller must say so).
+        pipe: the pipeline; without a privacy checker nothing is filtered (`provenance` says so).
         syndrome, age_years, sex, skin_tone: condition, scalars or one per seed.
         seeds: noise seeds, one per image.
         steps: sampler steps; guidance_scale: classifier-free guidance weight; sampler: "ddim" or "dpm++".
@@ -179,9 +229,9 @@ def generate(
                     guidance_interval=guidance_interval,
                     generator=[torch.Generator().manual_seed(int(current[i])) for i in todo],
                     output_type="np",
-                ).images
-            batch = (out * 255).round().astype(np.uint8)
-            flagged = index.check(batch)[0] if index is not None else np.zeros(len(todo), bool)
+                )
+            batch = (out.images * 255).round().astype(np.uint8)
+            flagged = out.near_copy_detected or [False] * len(todo)
             still = []
             for j, i in enumerate(todo):
                 if flagged[j]:
@@ -353,12 +403,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             # a catalogue key, display name or OMIM id, as the render command takes; checked before loading
             wanted = args.syndrome if args.syndrome == UNAFFECTED else cohort_classes([args.syndrome])[0]
-        pipe, index = load_generator(args.model)
+        pipe = load_generator(args.model)
         classes = pipe.class_names if wanted is None else [wanted]
         unknown = [c for c in classes if c not in pipe.class_names]
         if unknown:
             raise ValueError(f"unknown syndrome {unknown[0]!r}; this generator knows: {', '.join(pipe.class_names)}")
-        if index is None:
+        if pipe.privacy_checker is None:
             print("warning: no privacy index in the model folder; samples are not filtered", file=sys.stderr)
         args.out.mkdir(parents=True, exist_ok=True)
         rows = []
@@ -377,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for a, x, t, seed in zip(ages, sexes, tones, seeds, strict=True)
                 )
                 request = FaceRequest(
-                    spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=(pipe, index),
+                    spec=children[0], children=children, generator=LEARNED, pair=False, pipeline=pipe,
                     sampling=Sampling(args.steps, args.guidance, args.sampler),
                 )  # fmt: skip
                 for i, face in enumerate(draw_faces(request)):
@@ -400,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if total_withheld
                 else "every sample passed the memorisation filter"
             )
-            if index is not None
+            if pipe.privacy_checker is not None
             else "no memorisation filter was applied (no privacy index)"
         )
         print(f"wrote {len(rows)} images to {args.out}; {filtered}", file=sys.stderr)

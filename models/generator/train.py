@@ -34,16 +34,18 @@ import numpy as np
 import torch
 
 from models.constants import UNAFFECTED
+from models.generator.components import PhenoFaceShapeModel
 from models.generator.config import (
     GeneratorConfig,
     build_scheduler,
     build_unet,
+    sampler,
     with_hpo_slots,
     with_shape_channels,
 )
 from models.generator.data import conditions, hpo_vocabulary, load_training_set
 from models.generator.loss import diffusion_loss, feature_weights, timestep_weights
-from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map, shape_channels
+from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark_map
 from models.generator.sample import draw_hpo_terms
 from models.generator.shape import FEATURE_CHANNELS, SHAPE_CHANNELS, crop_landmarks, fit_shape_model
 from models.generator.train_args import build_parser, check_args
@@ -212,10 +214,12 @@ def main(args: argparse.Namespace) -> int:
         fine_points = crop_landmarks(fine_images[fine_keep], Path(args.data) / ".cache", progress)
         pre_points = crop_landmarks(pre_images[pre_keep], Path(args.pretrain_data or args.data) / ".cache", progress)
         # the shape model is refitted on this run's data: it is what sampling will draw from
-        shape_model = fit_shape_model(
-            np.concatenate([fine_points, pre_points]),
-            torch.cat([fine_cond, pre_cond]).numpy(),
-            args.shape_components,
+        shape_model = PhenoFaceShapeModel.from_arrays(
+            fit_shape_model(
+                np.concatenate([fine_points, pre_points]),
+                torch.cat([fine_cond, pre_cond]).numpy(),
+                args.shape_components,
+            )
         )
         fine_map, pre_map = (_maps(p, args.resolution, shape_model) for p in (fine_points, pre_points))
         log(f"landmarks found in {int((~np.isnan(fine_points).any(axis=(1, 2))).sum())}/{len(fine_points)} images")
@@ -284,7 +288,7 @@ def main(args: argparse.Namespace) -> int:
         copy.eval()
         return PhenoFacePipeline(
             unet=copy,
-            scheduler=build_scheduler(config),
+            scheduler=sampler(build_scheduler(config), "dpm++"),
             class_names=classes,
             hpo_release=load_catalog().hpo_release,
             hpo_vocabulary=config.hpo_vocabulary,
@@ -391,20 +395,16 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _maps(points: np.ndarray, resolution: int, shape_model: dict) -> torch.Tensor:
+def _maps(points: np.ndarray, resolution: int, shape_model: PhenoFaceShapeModel) -> torch.Tensor:
     """(N, C, R, R) uint8 landmark maps of (N, P, 2) landmarks (empty where none were found)."""
     out = []
     for s in range(0, len(points), 256):
         out.append(
-            (landmark_map(points[s : s + 256], shape_model["edges"], resolution, shape_channels(shape_model)) * 255)
+            (landmark_map(points[s : s + 256], shape_model.edge_list(), resolution, shape_model.channels) * 255)
             .round()
             .to(torch.uint8)
         )
-    return (
-        torch.cat(out)
-        if out
-        else torch.zeros(0, shape_channels(shape_model), resolution, resolution, dtype=torch.uint8)
-    )
+    return torch.cat(out) if out else torch.zeros(0, shape_model.channels, resolution, resolution, dtype=torch.uint8)
 
 
 def _tail(step: int, total: int) -> float:

@@ -47,8 +47,8 @@ def draw_face(question: Question, folder: str | Path, size: int, generator: Any 
         question: the question; its generator decides how the face is drawn.
         folder: an existing folder (the session's); files ``qNN.png`` and ``qNN_answer.png`` are replaced.
         size: face width and height in pixels (128 to 512).
-        generator: ``(pipe, index)`` of the learned generator (`models.runtime.generator`), needed
-            for diffusion questions.
+        generator: the learned generator's pipeline (`models.runtime.generator`), needed for
+            diffusion questions.
         **metadata: further PNG text for both files (e.g. the app's notice).
 
     Returns:
