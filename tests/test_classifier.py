@@ -242,8 +242,58 @@ def test_oracle_on_hpo_terms(cohort):
 def test_metrics_reference_values():
     lo, hi = metrics.wilson_interval(8, 10)
     assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
+    # the percentile bootstrap of a proportion agrees with Wilson's interval at n = 100, and its seed fixes it
+    right = np.array([1.0] * 60 + [0.0] * 40)
+    boot = metrics.bootstrap_interval(lambda i: float(right[i].mean()), 100, n_boot=2000, seed=3)
+    assert np.allclose(boot, metrics.wilson_interval(60, 100), atol=0.02) and boot[0] < 0.6 < boot[1]
+    assert boot == metrics.bootstrap_interval(lambda i: float(right[i].mean()), 100, n_boot=2000, seed=3)
+    assert np.isnan(metrics.bootstrap_interval(lambda i: 0.0, 0)).all()
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     labels = np.array([0, 1, 1])
     assert metrics.topk_accuracy(probs, labels, 1) == pytest.approx(2 / 3)
     assert metrics.per_syndrome_mean_topk(probs, labels, 1) == pytest.approx(0.75)
     assert metrics.expected_calibration_error(np.eye(2), np.array([0, 1])) == 0.0
+
+
+def test_temperature_scaling_recovers_a_known_temperature_and_keeps_rankings():
+    from models.classifier.calibrate import fit_temperature
+
+    rng = np.random.default_rng(0)
+    # calibrated logits: labels drawn from softmax(z); the same logits sharpened 3x are overconfident
+    z = rng.normal(0, 2, (4000, 5))
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    labels = np.array([rng.choice(5, p=row) for row in p])
+    assert fit_temperature(3 * z, labels) == pytest.approx(3.0, rel=0.08)
+    ece_sharp = metrics.expected_calibration_error(np.exp(3 * z) / np.exp(3 * z).sum(1, keepdims=True), labels)
+    t = fit_temperature(3 * z, labels)
+    scaled = np.exp(3 * z / t) / np.exp(3 * z / t).sum(1, keepdims=True)
+    assert metrics.expected_calibration_error(scaled, labels) < ece_sharp / 3
+    assert (scaled.argmax(1) == z.argmax(1)).all()
+    with pytest.raises(ValueError, match="labels within"):
+        fit_temperature(z[:3], np.array([0, 1, 7]))
+
+
+def test_training_fits_the_temperature_on_its_validation_children_and_the_model_applies_it(trained, cohort, tmp_path):
+    from models.classifier.calibrate import calibrate, validation_split
+    from models.classifier.config import ClassifierConfig
+    from models.classifier.model import predict_logits
+
+    config = ClassifierConfig.load(trained)
+    result = json.loads((trained / "calibration.json").read_text())
+    assert config.temperature == pytest.approx(result["temperature"]) and config.temperature != 1.0
+    assert result["nll_after"] <= result["nll_before"] + 1e-9
+    crops, labels = validation_split(trained, cohort)
+    assert result["n"] == len(labels) > 0
+    model = load_classifier(trained)
+    scaled = predict_logits(model, crops)
+    model.config.temperature = 1.0
+    raw = predict_logits(model, crops)
+    np.testing.assert_allclose(scaled, raw / config.temperature, rtol=1e-5, atol=1e-6)
+    # fitting again from the calibrated model finds the same temperature (it undoes the stored one first)
+    again = tmp_path / "again"
+    shutil.copytree(trained, again)
+    assert calibrate(again, cohort)["temperature"] == pytest.approx(config.temperature, rel=1e-3)
+    broken = json.loads((trained / "config.json").read_text()) | {"temperature": -1}
+    (again / "config.json").write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match="temperature must be a positive number"):
+        ClassifierConfig.load(again)

@@ -30,6 +30,7 @@ class ClassifierConfig:
     alignment: str = "arcface112-eyes-mouth"  # alignment template of the crop (see models.alignment.TEMPLATE_112)
     drop_rate: float = 0.0  # dropout before the classifier head
     trained_on: str = "synthetic"  # provenance of the training images
+    temperature: float = 1.0  # logits are divided by it (temperature scaling, models.classifier.calibrate)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``config.json`` into `folder` (created if missing); returns its path."""
@@ -58,6 +59,8 @@ class ClassifierConfig:
         config.mean, config.std = tuple(config.mean), tuple(config.std)
         if not config.classes:
             raise ValueError(f"{path}: no classes")
+        if not (isinstance(config.temperature, (int, float)) and 0 < config.temperature < float("inf")):
+            raise ValueError(f"{path}: temperature must be a positive number, not {config.temperature!r}")
         return config
 
     @property

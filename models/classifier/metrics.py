@@ -2,17 +2,20 @@
 
 Top-k accuracy is reported two ways: over images, and as the mean over syndromes of each
 syndrome's top-k accuracy, as GestaltMatcher reports it (Hsieh et al. 2022), so that large
-classes do not dominate. Confidence intervals: Wilson score intervals for proportions over
-images (Wilson 1927), percentile bootstrap over images for the other figures.
+classes do not dominate. Confidence intervals (`models.stats`, from scipy.stats): Wilson score
+intervals for proportions over images (Wilson 1927), percentile bootstrap over images for the
+other figures.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, recall_score, top_k_accuracy_score
+
+from models.stats import bootstrap_interval, wilson_interval
 
 
 def topk_hits(probs: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -64,31 +67,6 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: in
     conf = torch.from_numpy(probs.max(1))
     correct = torch.from_numpy((probs.argmax(1) == np.asarray(labels)).astype(np.int64))
     return float(binary_calibration_error(conf, correct, n_bins=n_bins, norm="l1", validate_args=False))
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion; (nan, nan) when n is 0."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
-
-
-def bootstrap_interval(
-    stat: Callable[[np.ndarray], float], n: int, n_boot: int = 500, seed: int = 0
-) -> tuple[float, float]:
-    """95 % percentile bootstrap interval of ``stat(indices)`` over `n` items, resampled with replacement."""
-    if n == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    values = [stat(rng.integers(0, n, n)) for _ in range(n_boot)]
-    values = [v for v in values if np.isfinite(v)]
-    if not values:
-        return float("nan"), float("nan")
-    lo, hi = np.percentile(values, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 def summary(

@@ -40,9 +40,11 @@ class Classifier(nn.Module):
             x: (B, 3, S, S) float32 RGB in [0, 1], S = config.input_size.
 
         Returns:
-            (B, K) float32 logits, K = len(config.classes).
+            (B, K) float32 logits, K = len(config.classes), divided by the calibrated temperature
+            (`models.classifier.calibrate`; 1 while training), so that their softmax is calibrated.
         """
-        return self.net((x - self.mean) / self.std)  # (B, K)
+        logits = self.net((x - self.mean) / self.std)  # (B, K)
+        return logits if self.config.temperature == 1.0 else logits / self.config.temperature
 
     def gradcam_layer(self) -> nn.Module:
         """The last spatial feature stage (timm ``feature_info[-1]``), the usual Grad-CAM layer."""

@@ -98,6 +98,16 @@ def write_model_card(
         "Run `python -m models.classifier.evaluate` on a held-out cohort of new identities for the figures to "
         "report, and `python -m models.classifier.oracle` for the ceiling set by the simulator.",
         "",
+        *(
+            [
+                f"Calibration: logits are divided by the temperature {config.temperature:.3f}, fitted on the same "
+                "validation children by `python -m models.classifier.calibrate` (Guo et al. 2017); ECE and NLL "
+                "before and after in `calibration.json`. Rankings are unchanged.",
+                "",
+            ]
+            if config.temperature != 1.0
+            else []
+        ),
         "## Limitations",
         "",
         "- Synthetic faces only; facial morphology follows norms of mostly European-ancestry children.",

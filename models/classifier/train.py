@@ -322,6 +322,13 @@ def main(args: argparse.Namespace) -> int:
         unwrapped = accelerator.unwrap_model(model)
         save_weights(unwrapped, args.out)
         config.save(args.out)
+        if val_idx:
+            from models.classifier.calibrate import calibrate
+
+            fitted = calibrate(args.out, args.data, cache_dir)  # writes the temperature into config.json
+            config.temperature = fitted["temperature"]
+            log(f"temperature {config.temperature:.3f}: validation ECE {fitted['ece_before']:.3f} -> "
+                f"{fitted['ece_after']:.3f}")  # fmt: skip
         write_model_card(args, config, rows, train_idx, val_idx, history, wall_s=time.time() - start)
         log(f"wrote {args.out / 'model.safetensors'} in {time.time() - start:.0f} s")
     accelerator.end_training()

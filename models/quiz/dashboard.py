@@ -16,18 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.quiz.results import CONFIDENCE_LEVELS, AnswerRecord
-
-CI_LEVEL = 0.95
-
-
-def wilson(n_correct: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
-    """(low, high) Wilson score interval of a proportion, in [0, 1]; (nan, nan) for no answers."""
-    from scipy.stats import binomtest
-
-    if n <= 0:
-        return float("nan"), float("nan")
-    ci = binomtest(int(n_correct), int(n)).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)
+from models.stats import wilson_interval as wilson
 
 
 def accuracy_table(records: Iterable[AnswerRecord], by: str = "syndrome", names: Mapping[str, str] | None = None):
