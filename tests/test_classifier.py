@@ -225,6 +225,7 @@ def test_evaluate_writes_metrics_and_confusion_matrix(cohort, trained, tmp_path)
     mean = np.mean([sensitivity[c]["sensitivity"] for c in CLASSES])
     assert overall["per_syndrome_top1"] == pytest.approx(mean, abs=1e-3)
     assert set(result["by_sex"]) <= {"female", "male"} and result["by_skin_tone"] and result["by_age_band"]
+    assert set(result["by_ancestry"]) == {"unknown"}  # the 2.5D cohort draws no ancestry
     assert set(result["per_class_sensitivity"]) == set(CLASSES)
     assert Image.open(tmp_path / "confusion_matrix.png").size[0] > 100
 

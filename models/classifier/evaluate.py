@@ -4,7 +4,8 @@
 
 Reports top-1, top-5 and top-10 accuracy over images and as the per-syndrome mean
 (GestaltMatcher's convention), balanced accuracy, per-class sensitivity and expected
-calibration error, the same by skin tone band (Monk 1-3, 4-7, 8-10), age band and sex, all with
+calibration error, the same by skin tone band (Monk 1-3, 4-7, 8-10), age band, sex and ancestry (3D
+cohorts; "unknown" where the cohort has none), all with
 95 % confidence intervals (Wilson over images; percentile bootstrap for means, balanced accuracy
 and ECE); writes ``metrics.json``, ``predictions.csv`` and ``confusion_matrix.png`` to ``--out``.
 Evaluate on a cohort of new identities (another ``--seed``), not the training cohort.
@@ -31,6 +32,8 @@ GROUPS = {
     "skin_tone": lambda r: skin_band(r["skin_tone"]),
     "age_band": lambda r: age_band(r["age_years"]),
     "sex": lambda r: r["sex"] or "unknown",
+    # MakeHuman's ancestry targets are artistic, not anthropometric norms; reported so that no ancestry lags
+    "ancestry": lambda r: r.get("ancestry") or "unknown",
 }
 
 
