@@ -142,6 +142,43 @@ class Face:
         )
 
 
+#: The phenotype engine whose faces the quiz and the Explain tab draw: the engine the shipped classifier
+#: (``assets/classifier``) was trained on, so that its explanations and the quiz's feedback read faces it
+#: knows. It moves with the classifier when the classifier is retrained on another engine's cohort.
+APP_ENGINE = PHENOTYPE
+#: The module that draws each phenotype engine's faces, as the PNGs' "generator" text names it.
+ENGINE_MODULES: dict[str, str] = {
+    PHENOTYPE: "models.phenotype.synthesizer",
+    PHENOTYPE_3D: "models.phenotype.engine3d",
+}
+
+
+def validated(spec: RenderSpec, generator: str = PHENOTYPE) -> RenderSpec:
+    """`spec` checked and normalised by the phenotype engine `generator` names (the 3D engine also takes the
+    three-quarter view).
+
+    Raises:
+        ValueError: a value out of range or unknown (age, sex, skin tone, colours, view, size, features),
+            or `generator` is not a phenotype engine.
+    """
+    from models.phenotype import engine3d, synthesizer
+
+    if generator == PHENOTYPE_3D:
+        return engine3d.validate_spec_3d(spec)
+    if generator == PHENOTYPE:
+        return synthesizer.validate_spec(spec)
+    raise ValueError(f"{generator!r} is not a phenotype engine")
+
+
+def features_drawn(generator: str) -> frozenset[str] | None:
+    """The HPO features the phenotype engine `generator` can draw; None when it draws every catalogue feature."""
+    if generator == PHENOTYPE_3D:
+        from models.phenotype.engine3d import DRAWN_3D
+
+        return DRAWN_3D
+    return None
+
+
 def engine_name() -> str:
     """Name and version of the phenotype engine, as stored in PNG metadata (e.g. ``"phenoface.phenotype 0.1.0"``)."""
     try:
@@ -186,7 +223,7 @@ def _draw_rule_based(request: FaceRequest, render, validate, label: str, extra: 
         for without in (False, True) if pair else (False,):
             s = render(replace(spec, intensity=0.0) if without else spec)
             info = provenance.png_metadata(
-                generator=request.label or label,
+                generator=request.label or label, engine=request.generator,
                 seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
                 syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
                 hpo_realised=";".join(s.hpo_realised), **(extra or {}), **request.metadata,

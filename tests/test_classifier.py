@@ -298,3 +298,25 @@ def test_training_fits_the_temperature_on_its_validation_children_and_the_model_
     (again / "config.json").write_text(json.dumps(broken))
     with pytest.raises(ValueError, match="temperature must be a positive number"):
         ClassifierConfig.load(again)
+
+
+def test_the_cards_test_section_is_written_from_the_results_files(tmp_path):
+    import re
+
+    from models.classifier.model_card import TEST_HEADING, write_held_out_section
+
+    metrics = json.loads(open("assets/classifier/eval_test_metrics.json", encoding="utf-8").read())
+    metrics["by_ancestry"] = {"african": metrics["by_sex"]["female"], "unknown": metrics["by_sex"]["male"]}
+    oracle = {"n_terms": 78, "overall": {"per_syndrome_top1": 0.98, "per_syndrome_top5": 1.0}}
+    (tmp_path / "eval_test_metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "oracle_test_metrics.json").write_text(json.dumps(oracle))
+    (tmp_path / "README.md").write_text(f"# card\n\ntraining part\n\n{TEST_HEADING}\n\nold figures 0.123\n")
+    card = write_held_out_section(tmp_path, "python -m models.phenotype.cohort ...", "m", "d").read_text()
+    assert card.startswith("# card\n\ntraining part\n\n" + TEST_HEADING) and "0.123" not in card
+    share = metrics["overall"]["per_syndrome_top1"] / 0.98
+    assert f"**{share:.1%} of that ceiling**" in card
+    female = metrics["by_sex"]["female"]
+    assert f"| african | {female['n']} | {female['top1']:.3f} " in card and "| unknown |" not in card
+    rows = re.findall(r"^\| (\w+) \| ([\d.]+) \(", card, flags=re.M)
+    assert dict(rows)["unaffected"] == f"{metrics['per_class_sensitivity']['unaffected']['sensitivity']:.2f}"
+    assert card.count(TEST_HEADING) == 1

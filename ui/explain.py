@@ -27,7 +27,7 @@ from PIL import Image
 
 from models import provenance, runtime
 from models.constants import UNAFFECTED
-from models.faces import FaceRequest, draw_faces
+from models.faces import APP_ENGINE, ENGINE_MODULES, FaceRequest, draw_faces, validated
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import MAX_AGE, MIN_AGE, SEXES, RenderSpec
 from models.saliency import METHODS, app_settings
@@ -95,8 +95,6 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path, pair: bool = True):
     """Draw (`models.faces.draw_faces`), mark and save one face; returns the PNG path, the spec, the
     catalogue entry, the baseline (the same child without the syndrome, marked; None unless `pair`) and the
     engine's sample (its masks and HPO terms, so the explanation need not draw the face again)."""
-    from models.phenotype import synthesizer
-
     seed = whole(seed, "The seed", 0, 2**31 - 1)
     skin_tone = whole(skin_tone, "The skin tone (Monk level)", 1, 10)
     if age is None:
@@ -107,13 +105,14 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path, pair: bool = True):
             raise Refusal(f"Choose a {what} from the list (got {value!r}).")
     spec = RenderSpec(syndrome=syndrome, age=age, sex=sex, skin_tone=skin_tone, seed=seed)
     try:
-        spec = synthesizer.validate_spec(replace(spec, size=RENDER_SIZE))
+        spec = validated(replace(spec, size=RENDER_SIZE), APP_ENGINE)
         entry = load_catalog().get(spec.syndrome)
     except ValueError as err:
         raise Refusal(_sentence(err)) from None
     request = FaceRequest(
         spec=spec,
-        label="PhenoFace app (Explain), models.phenotype.synthesizer",
+        generator=APP_ENGINE,
+        label=f"PhenoFace app (Explain), {ENGINE_MODULES[APP_ENGINE]}",
         metadata={"app_notice": notice.NOTICE},
         pair=pair,
     )

@@ -16,8 +16,9 @@ import gradio as gr
 
 from models import provenance
 from models.constants import UNAFFECTED
-from models.faces import Face, FaceRequest, draw_faces
-from models.phenotype import engine3d, synthesizer
+from models.faces import ENGINE_MODULES, Face, FaceRequest, draw_faces
+from models.faces import validated as faces_validated
+from models.phenotype import engine3d
 from models.phenotype.composite import average_portrait
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import RenderSpec
@@ -28,18 +29,14 @@ from ui.generate_tables import catalog, feature_choices, features_table, resolve
 from ui.session import Refusal, texts, whole
 
 #: the PNGs' "generator" text, per phenotype engine
-APP_GENERATOR = {
-    PHENOTYPE: "PhenoFace app, models.phenotype.synthesizer",
-    PHENOTYPE_3D: "PhenoFace app, models.phenotype.engine3d",
-}
+APP_GENERATOR = {engine: f"PhenoFace app, {module}" for engine, module in ENGINE_MODULES.items()}
 STRIP_AGES = (1, 4, 8, 12, 16)  # years
 AVERAGE_CHILDREN = 12  # default number of children in an average portrait
 MAX_AVERAGE_CHILDREN = 24
 
 
 def validated(spec: RenderSpec, generator: str = PHENOTYPE) -> RenderSpec:
-    """`models.phenotype.synthesizer.validate_spec` (or the 3D engine's, which also takes the three-quarter
-    view), failing with ``gr.Error`` (one line).
+    """`models.faces.validated` (the engine's own checks), failing with ``gr.Error`` (one line).
 
     Returns:
         the spec with its values checked and normalised.
@@ -48,9 +45,7 @@ def validated(spec: RenderSpec, generator: str = PHENOTYPE) -> RenderSpec:
         gr.Error: a value out of range or unknown (age, sex, skin tone, colours, view, size, features).
     """
     try:
-        if generator == PHENOTYPE_3D:
-            return engine3d.validate_spec_3d(spec)
-        return synthesizer.validate_spec(spec)
+        return faces_validated(spec, generator)
     except ValueError as err:
         raise Refusal(str(err)) from None
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from models import provenance
 from models.constants import UNAFFECTED
-from models.faces import DIFFUSION_SAMPLING, LEARNED, FaceRequest, draw_faces
+from models.faces import APP_ENGINE, DIFFUSION_SAMPLING, ENGINE_MODULES, LEARNED, FaceRequest, draw_faces
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
 from models.quiz.questions import Question
 
-PHENOTYPE_GENERATOR = "PhenoFace app quiz, models.phenotype.synthesizer"
+PHENOTYPE_GENERATOR = f"PhenoFace app quiz, {ENGINE_MODULES[APP_ENGINE]}"
 #: Sampling of the learned diffusion generator in the quiz: the project's defaults (`models.faces`).
 SAMPLING = DIFFUSION_SAMPLING
 
@@ -65,7 +65,9 @@ def draw_face(question: Question, folder: str | Path, size: int, generator: Any 
         seed=question.seed, intensity=question.intensity, size=size,
     )  # fmt: skip
     if question.generator == "phenotype":
-        request = FaceRequest(spec=spec, pair=False, label=PHENOTYPE_GENERATOR, metadata=metadata)
+        request = FaceRequest(
+            spec=spec, generator=APP_ENGINE, pair=False, label=PHENOTYPE_GENERATOR, metadata=metadata
+        )
     else:
         if generator is None:
             raise ValueError("the learned diffusion model is needed for this question but was not given")

@@ -238,6 +238,8 @@ def _question(settings: QuizSettings, position: int, syndrome: str) -> Question:
 
 def _child_features(key: str, settings: QuizSettings, child: dict) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
     """The features present and realised on the child, and its morphology (as the renderer draws it)."""
+    from models.faces import APP_ENGINE, features_drawn
+
     syndrome = load_catalog().get(key)
     drawn = sample_child(
         key,
@@ -247,7 +249,11 @@ def _child_features(key: str, settings: QuizSettings, child: dict) -> tuple[tupl
         sex=child["sex"],
         intensity=settings.intensity,
     )
-    return drawn.present, drawn.realised, drawn.dims
+    # only what the quiz's engine draws can be asked or credited
+    shown = features_drawn(APP_ENGINE)
+    if shown is None:
+        return drawn.present, drawn.realised, drawn.dims
+    return tuple(f for f in drawn.present if f in shown), tuple(f for f in drawn.realised if f in shown), drawn.dims
 
 
 def _weighted_draw(

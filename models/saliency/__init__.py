@@ -74,9 +74,11 @@ class Explanation:
     warnings: tuple[str, ...] = ()
 
 
-def render_of(path: str | Path) -> Any | None:
-    """The `RenderSpec` stored in a PhenoFace render's PNG metadata, or None for other images."""
+def render_of(path: str | Path) -> tuple[Any, str] | None:
+    """The `RenderSpec` stored in a PhenoFace render's PNG metadata and the phenotype engine that drew it
+    (`models.faces.PHENOTYPE` or ``PHENOTYPE_3D``), or None for other images."""
     from models import provenance
+    from models.faces import PHENOTYPE, PHENOTYPE_3D
     from models.phenotype.spec import RenderSpec
 
     try:
@@ -84,10 +86,16 @@ def render_of(path: str | Path) -> Any | None:
         spec = json.loads(info["spec"])
     except (OSError, KeyError, ValueError, SyntaxError):
         return None
+    if not isinstance(spec, dict):
+        return None
     if spec.get("features") is not None:
         spec["features"] = tuple(spec["features"])
+    # renders from before the "engine" key: only the 3D engine wrote its head model's notice
+    engine = info.get("engine") or (PHENOTYPE_3D if "head_model" in info else PHENOTYPE)
+    if engine not in (PHENOTYPE, PHENOTYPE_3D):
+        return None
     try:
-        return RenderSpec(**spec)
+        return RenderSpec(**spec), engine
     except TypeError:
         return None
 
@@ -118,7 +126,8 @@ def explain(
         baseline_image: the counterfactual image (same child, no syndrome, same framing); for a
             PhenoFace render file it is re-rendered at intensity 0 when not given.
         sample: the `FaceSample` the image was drawn from (its masks and HPO terms), when the caller has it;
-            else a PhenoFace render file is drawn again from its metadata to get them.
+            else a PhenoFace render file is drawn again from its metadata, by the engine that drew it,
+            to get them.
         **kwargs: passed to `attribute` (steps, samples, noise, window, seed, precision).
 
     Returns:
@@ -130,20 +139,21 @@ def explain(
     """
     aligned = align_face(image)
     size = aligned.image.shape[0]
-    spec = render_of(image) if sample is None and isinstance(image, (str, Path)) else None
-    if spec is not None:
-        from models.faces import draw_face
+    from models.faces import APP_ENGINE, draw_face
 
-        sample = draw_face(spec).sample
+    engine = APP_ENGINE  # what drew a sample the caller passes: the app's engine
+    found = render_of(image) if isinstance(image, (str, Path)) else None
+    if found is not None:
+        engine = found[1]
+        if sample is None:
+            sample = draw_face(found[0], engine).sample
     if sample is not None:
         if (sample.image.shape[1], sample.image.shape[0]) != aligned.source_size:
             sample = None  # resized or cropped after rendering: its masks no longer fit
     base: str | np.ndarray = baseline
     if baseline == "counterfactual":
         if baseline_image is None and sample is not None:
-            from models.faces import draw_face
-
-            baseline_image = draw_face(dataclasses.replace(sample.spec, intensity=0.0)).unmarked
+            baseline_image = draw_face(dataclasses.replace(sample.spec, intensity=0.0), engine).unmarked
         if baseline_image is None:
             raise ValueError("the counterfactual baseline needs --baseline-image (or a PhenoFace render file)")
         # the same transform as the image, so only what the syndrome changed differs
