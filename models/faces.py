@@ -145,7 +145,7 @@ class Face:
 #: The phenotype engine whose faces the quiz and the Explain tab draw: the engine the shipped classifier
 #: (``assets/classifier``) was trained on, so that its explanations and the quiz's feedback read faces it
 #: knows. It moves with the classifier when the classifier is retrained on another engine's cohort.
-APP_ENGINE = PHENOTYPE
+APP_ENGINE = PHENOTYPE_3D
 #: The module that draws each phenotype engine's faces, as the PNGs' "generator" text names it.
 ENGINE_MODULES: dict[str, str] = {
     PHENOTYPE: "models.phenotype.synthesizer",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -158,7 +159,11 @@ def test_drawn_outputs_show_the_bar_chart(drawn):
     assert pictures.count("data:image/png;base64,") == 2
     assert provenance.read_png_metadata(Path(folder) / "overlay.png")["synthetic"] == "true"
     figure = explain_pictures.top_figure(result.top)
-    assert len(figure.axes[0].patches) == 5
+    assert figure.count("<li ") == 5 and f"{result.top['Probability'].iloc[0]:.2f}</span>" in figure
+    # the bars are drawn most probable first, each as wide as its probability
+    widths = [float(w) for w in re.findall(r"width:([\d.]+)em", figure)]
+    assert widths == sorted(widths, reverse=True)
+    assert widths[0] == pytest.approx(16 * result.top["Probability"].iloc[0], abs=0.01)
 
 
 @pytest.mark.parametrize(

@@ -88,8 +88,8 @@ features of a syndrome cannot be seen in a face at all. We write about people fi
 - **Feature definitions**: the objective definitions of *Elements of Morphology* (Allanson et al. 2009,
   Am J Med Genet A 149A, and companion papers), each cited beside the feature it renders.
 - **Faces**: a simulated cohort drawn by the PhenoFace phenotype renderer. **No real patient image is
-  used, shipped or needed anywhere**: the classifier and the learned generator were trained only on
-  these synthetic faces.
+  used, shipped or needed anywhere**: the classifier was trained only on synthetic 3D children (the faces
+  the quiz and Explain show), the learned generator only on the earlier rule-based 2.5D faces.
 - **Normal proportions**: approximate anthropometric means by age and sex from Farkas (1994,
   *Anthropometry of the Head and Face*) and Hall et al. (2007, *Handbook of Physical Measurements*).
   *Limitation*: these norms come mostly from children of European ancestry. Skin tone varies on the

@@ -330,7 +330,7 @@ def build_tab(demo: gr.Blocks) -> None:
                     hpo = gr.Dataframe(
                         headers=HPO_COLUMNS, interactive=False, wrap=True, label="HPO features this drawn face shows"
                     )
-                top_plot = gr.Plot(show_label=False, visible=False)
+                top_plot = gr.HTML(visible=False)
                 ranking = gr.Markdown()
 
     source.change(on_source_change, [source, baseline], [draw_group, upload_group, baseline], queue=False)

@@ -24,6 +24,7 @@ import gradio as gr
 import pandas as pd
 
 from models import runtime
+from models.faces import APP_ENGINE
 from models.phenotype.engine3d import VIEWS_3D
 from models.phenotype.spec import (
     ANCESTRIES,
@@ -155,7 +156,7 @@ def generate(
     seed: float | None,
     view: str,
     session_dir: str | None = None,
-    generator: str | None = PHENOTYPE,
+    generator: str | None = APP_ENGINE,
     ancestry: str | None = RANDOM,
     size: int = DEFAULT_SIZE,
     steps: int = DIFFUSION_STEPS,
@@ -179,7 +180,8 @@ def generate(
         view: ``"frontal"``, ``"profile"`` or, for the 3D child, ``"three_quarter"`` (the diffusion models
             draw frontal faces only).
         session_dir: this session's download folder (``gr.State``), or None to create one.
-        generator: `PHENOTYPE`, `PHENOTYPE_3D`, `LEARNED` or `EXTERNAL`.
+        generator: `PHENOTYPE`, `PHENOTYPE_3D`, `LEARNED` or `EXTERNAL` (default: the app's engine,
+            `models.faces.APP_ENGINE`).
         ancestry: for the 3D child, one of `ANCESTRIES` (MakeHuman's artistic head shapes) or ``"random"``
             (drawn from the seed); the other generators ignore it.
         size: image width and height in pixels (diffusion outputs are upsampled to it).
@@ -195,7 +197,7 @@ def generate(
     Raises:
         gr.Error: on any invalid input, or an unavailable generator, with a one-line message.
     """
-    generator = generator or PHENOTYPE
+    generator = generator or APP_ENGINE
     if (
         not isinstance(generator, str)
         or generator not in GENERATOR_NAMES
@@ -319,7 +321,8 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
         face = gr.State(None)
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                generator = gr.Radio(generator_choices(), value=PHENOTYPE, label="Generator")
+                # the app's engine (the one the classifier knows) is the default, so that Explain reads the same kind
+                generator = gr.Radio(generator_choices(), value=APP_ENGINE, label="Generator")
                 generator_info = gr.Markdown()
                 syndrome = gr.Dropdown(
                     choices, value=default, label="Syndrome: Name (OMIM:xxxxx)", filterable=True,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from models import runtime
+from models.faces import APP_ENGINE
 
 PHENOTYPE, PHENOTYPE_3D, LEARNED, EXTERNAL = "phenotype", "phenotype_3d", "learned", "external"
 GENERATOR_NAMES = {
@@ -26,6 +27,13 @@ GENERATOR_NAMES = {
 #: Generators that draw "the same child" (feature switches, age strip, pairs): the two phenotype engines.
 SAME_CHILD = (PHENOTYPE, PHENOTYPE_3D)
 SAME_SEED = "same seed, not the same child"
+#: What the shipped models were trained on, said under the 3D child (the classifier follows `APP_ENGINE`).
+TRAINED_ON = (
+    "The classifier (Explain, quiz feedback) was trained on these 3D children; the learned diffusion model on the "
+    "rule-based faces."
+    if APP_ENGINE == PHENOTYPE_3D
+    else "The classifier and the learned model were trained on the rule-based faces, not on these."
+)
 NO_SAME_CHILD = (
     "Feature switches and the age strip need the phenotype model: a diffusion model has no notion of "
     "'the same child', so it cannot switch one feature or age one child."
@@ -78,8 +86,7 @@ def generator_note(choice: str | None) -> str:
             "assets (CC0), lit as a studio portrait, in frontal, three-quarter and profile views. It draws the "
             "features that have a 3D form (the feature switches list them), and the average portrait is the mean "
             "3D shape of the children, rendered once. Ancestry chooses among MakeHuman's African, Asian and "
-            "European head shapes, which are artistic, not anthropometric norms. The classifier and the learned "
-            "model were trained on the rule-based faces, not on these."
+            "European head shapes, which are artistic, not anthropometric norms. " + TRAINED_ON
         )
     if choice == EXTERNAL:
         return (

@@ -21,8 +21,9 @@ Synthetic faces of children with rare genetic syndromes, for genetic counsellors
 #: The page footer: what the faces are drawn from and what they cannot do.
 FOOTER_MARKDOWN = """---
 The faces are drawn by a rule-based renderer from Human Phenotype Ontology (HPO) terms and the
-objective definitions of *Elements of Morphology* (in 2.5D, or on a 3D child built from MakeHuman's
-CC0 head), or by a small diffusion model trained only on the 2.5D drawings. They show how features
+objective definitions of *Elements of Morphology* (on a 3D child built from MakeHuman's CC0 head, or
+in 2.5D), or by a small diffusion model trained only on the 2.5D drawings; the classifier was trained
+only on the 3D children. They show how features
 are defined, not how any child looks. A child with a syndrome may show few, many or none of its
 features, and many features of a syndrome cannot be seen in a face at all. Do not use this app to
 suggest or rule out a diagnosis.

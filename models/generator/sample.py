@@ -110,6 +110,8 @@ def load_pipeline(folder: str | Path) -> PhenoFacePipeline:
     from models.generator import components
 
     folder = Path(folder)
+    if not (folder / "model_index.json").is_file():
+        raise ValueError(f"{folder} is not a generator folder (no model_index.json)")
     try:
         index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
         if not isinstance(index, dict) or index.get("_class_name") != "PhenoFacePipeline":
