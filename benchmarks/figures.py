@@ -105,6 +105,17 @@ def rows() -> list[tuple[str, str, str]]:
     )  # fmt: skip
     lt = _json("latency")
     alone, loaded = lt["alone"], lt["under_load"]
+    from models.faces import APP_ENGINE
+
+    # a run from before the quiz and Explain moved to another engine says so rather than pass for current
+    stale = (
+        ""
+        if lt.get("app_engine", "phenotype") == APP_ENGINE
+        else (
+            f" (measured on {lt['date']} while the quiz and Explain drew {lt.get('app_engine', 'phenotype')} faces; "
+            f"they now draw {APP_ENGINE} faces: not yet re-measured)"
+        )
+    )
 
     def p50_p95(table: dict, name: str) -> str:
         return f"{table[name]['p50_s']:.2f}/{table[name]['p95_s']:.2f} s"
@@ -118,7 +129,7 @@ def rows() -> list[tuple[str, str, str]]:
          f"{p50_p95(alone, 'average_portrait')}, quiz answer {p50_p95(alone, 'quiz_answer')}, next "
          f"{p50_p95(alone, 'quiz_next')}; saliency maps p50: {maps}; {lt['users']} users at once: Generate "
          f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, "
-         f"{lt['failed_under_load']} failed", _link("latency"))
+         f"{lt['failed_under_load']} failed{stale}", _link("latency"))
     )  # fmt: skip
     cl = _json("class_load")
     out.append(
@@ -130,7 +141,8 @@ def rows() -> list[tuple[str, str, str]]:
     g = _json("generator")
     per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])
     out.append(
-        ("Learned generator", f"the classifier names the conditioned syndrome for {_pct(g['mean_generated_top1'])} of "
+        ("Learned generator", f"the 2.5D-trained classifier of its day names the conditioned syndrome for "
+         f"{_pct(g['mean_generated_top1'])} of "
          f"{g['per_class']} samples per class; faces found {_pct(g['detected'], 0)}; {g['audit']['flagged']} of "
          f"{g['audit']['n']:,} samples flagged as near-copies; {per_image:.2f} s per image ({g['steps']} steps, "
          f"{g['per_class']} at a time)", _link("generator"))

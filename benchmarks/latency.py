@@ -33,6 +33,7 @@ import numpy as np
 
 from benchmarks.common import bounded, json_flag, run_benchmark, write_result
 from benchmarks.load import _free_port, _start_app
+from models.faces import APP_ENGINE
 from models.saliency.attribution import METHODS
 
 TARGETS = {"first_answer_s": 5.0, "generate_1_p95_s": 1.0, "saliency_p50_s": 1.0, "quiz_answer_p95_s": 1.5,
@@ -162,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "requests_per_user": args.requests,
         "under_load": _summary(loaded),
         "failed_under_load": len(errors),
+        # the engine the quiz and Explain drew with: their figures describe that engine's faces
+        "app_engine": APP_ENGINE,
     }
     print(
         f"server ready in {figures['server_ready_s']} s; first Generate answered {figures['first_answer_s']} s later"
