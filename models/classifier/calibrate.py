@@ -126,10 +126,7 @@ def calibrate(model_dir: str | Path, data: str | Path, cache_dir: str | Path | N
         "method": "temperature scaling (Guo et al. 2017), NLL on the training run's validation children",
     }  # fmt: skip
     write_text(model_dir / "calibration.json", json.dumps(result, indent=1) + "\n")
-    write_text(
-        model_dir / "config.json",
-        json.dumps(dataclasses.asdict(dataclasses.replace(config, temperature=t)), indent=2) + "\n",
-    )
+    dataclasses.replace(config, temperature=t).save(model_dir)
     return result
 
 

@@ -33,11 +33,12 @@ class ClassifierConfig:
     temperature: float = 1.0  # logits are divided by it (temperature scaling, models.classifier.calibrate)
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``config.json`` into `folder` (created if missing); returns its path."""
+        """Write ``config.json`` into `folder` (created if missing) atomically; returns its path."""
+        from models.files import write_text
+
         path = Path(folder) / CONFIG_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n", encoding="utf-8")
-        return path
+        return write_text(path, json.dumps(dataclasses.asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, folder: str | Path) -> ClassifierConfig:

@@ -80,15 +80,17 @@ def load_generator(folder: str | Path) -> PhenoFacePipeline:
     key = str(Path(folder).resolve())
     with _LOCK:
         if key not in _CACHE:
-            if not (Path(folder) / "model_index.json").is_file():
-                raise ValueError(f"{folder} is not a generator folder (no model_index.json)")
-            pipe = load_pipeline(folder)
-            pipe.set_progress_bar_config(disable=True)
-            pipe.unet.eval()
-            if pipe.device.type == "cpu":
-                pipe.unet.to(memory_format=torch.channels_last)
-            _CACHE[key] = pipe
+            _CACHE[key] = _for_sampling(load_pipeline(folder))
         return _CACHE[key]
+
+
+def _for_sampling(pipe: PhenoFacePipeline) -> PhenoFacePipeline:
+    """`pipe` quiet, in eval mode and, on the CPU, channels-last (see `load_generator`); returns it."""
+    pipe.set_progress_bar_config(disable=True)
+    pipe.unet.eval()
+    if pipe.device.type == "cpu":
+        pipe.unet.to(memory_format=torch.channels_last)
+    return pipe
 
 
 def load_pipeline(folder: str | Path) -> PhenoFacePipeline:
@@ -148,10 +150,8 @@ def load_unfiltered(folder: str | Path) -> PhenoFacePipeline:
     Raises:
         ValueError: as `load_pipeline`.
     """
-    pipe = load_pipeline(folder)
+    pipe = _for_sampling(load_pipeline(folder))
     pipe.register_modules(privacy_checker=None)
-    pipe.set_progress_bar_config(disable=True)
-    pipe.unet.eval()
     return pipe
 
 
