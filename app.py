@@ -38,6 +38,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--share", action="store_true", help="refused: a public gradio.live link needs an outgoing connection"
     )
     parser.add_argument("--concurrency", type=int, default=2, help="renders run at once across all users (default: 2)")
+    parser.add_argument(
+        "--render-workers", type=int, default=min(2, os.cpu_count() or 1),
+        help="processes that draw the 3D child, 0 to draw in the server process (default: the cores, at most 2)",
+    )  # fmt: skip
     parser.add_argument("--max-queue", type=int, default=32, help="requests waiting before new ones are refused")
     parser.add_argument("--size", type=int, default=256, help="face width and height in pixels, 128 to 512")
     parser.add_argument(
@@ -70,6 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--size must be 128 to 512 pixels, not {args.size}")
     if not 1 <= args.port <= 65535:
         parser.error(f"--port must be 1 to 65535, not {args.port}")
+    if not 0 <= args.render_workers <= 16:
+        parser.error(f"--render-workers must be 0 to 16, not {args.render_workers}")
     return args
 
 
@@ -111,6 +117,10 @@ def main(args: argparse.Namespace) -> None:
 
     import ui  # imported here so that importing app.py loads neither gradio nor the catalogue
     from models import runtime
+    from models.phenotype import workers
+
+    if args.render_workers:  # spawned before the server opens its port; they load in the background
+        workers.start(args.render_workers)
 
     runtime.configure(
         classifier_dir=args.classifier_dir,

@@ -124,12 +124,13 @@ def rows() -> list[tuple[str, str, str]]:
                      for m in alone if m.startswith("explain_"))  # fmt: skip
     out.append(
         ("Waiting for each action (p50/p95)", f"first answer {lt['first_answer_s']:g} s after the server is ready; "
-         f"alone: Generate 1 face {p50_p95(alone, 'generate_1')}, 4 faces {p50_p95(alone, 'generate_4')}, 3D child "
-         f"{p50_p95(alone, 'generate_3d_1')}, age strip {p50_p95(alone, 'age_strip')}, average portrait "
-         f"{p50_p95(alone, 'average_portrait')}, quiz answer {p50_p95(alone, 'quiz_answer')}, next "
-         f"{p50_p95(alone, 'quiz_next')}; saliency maps p50: {maps}; {lt['users']} users at once: Generate "
-         f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, "
-         f"{lt['failed_under_load']} failed{stale}", _link("latency"))
+         f"alone: Generate 1 face {p50_p95(alone, 'generate_1')}, 4 faces {p50_p95(alone, 'generate_4')} "
+         f"({lt['app_engine']}, the tab's default), 1 face of the 2.5D model {p50_p95(alone, 'generate_2d_1')}, "
+         f"age strip {p50_p95(alone, 'age_strip')}, average portrait {p50_p95(alone, 'average_portrait')}, "
+         f"quiz answer {p50_p95(alone, 'quiz_answer')}, its saliency map {p50_p95(alone, 'quiz_map')}, next "
+         f"{p50_p95(alone, 'quiz_next')}; Explain p50: {maps}; {lt['users']} users at once: Generate "
+         f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, its map "
+         f"{p50_p95(loaded, 'quiz_map')}, {lt['failed_under_load']} failed{stale}", _link("latency"))
     )  # fmt: skip
     cl = _json("class_load")
     out.append(

@@ -7,11 +7,12 @@ Starts ``python app.py`` on a free loopback port (its own temporary HOME and TMP
 
 * first answer: a Generate request sent the moment the server answers its first HTTP request, timed
   from the server's start and from that moment (the models are loaded on first use);
-* alone: one user, ``--repeats`` times each: Generate with 1 and with 4 faces (rule-based phenotype
-  model), 1 face of the 3D child, the age strip, the average portrait (12 children), Explain with each
-  saliency method on a drawn face, and a quiz's start, answer and next question;
-* under load: ``--users`` users at once, each asking Generate (1 face) then starting a quiz and
-  answering ``--requests`` times; p50 and p95 of each.
+* alone: one user, ``--repeats`` times each: Generate with 1 and with 4 faces (the app's engine, the
+  Generate tab's default), 1 face of the 2.5D phenotype model, the age strip, the average portrait (12
+  children), Explain with each saliency method on a drawn face, and a quiz's start, answer (the
+  feedback), saliency map (which the page asks for after the feedback) and next question;
+* under load: ``--users`` users at once, each asking Generate (1 face, the app's engine) then starting
+  a quiz and answering ``--requests`` times, each answer followed by its map; p50 and p95 of each.
 
 Targets (the app issue): first answer under 5 s after the server is ready; Generate 1 face p95 <= 1 s;
 each saliency method p50 <= 1 s; quiz submit p95 <= 1.5 s; under 20 users Generate p95 <= 10 s.
@@ -33,14 +34,14 @@ import numpy as np
 
 from benchmarks.common import bounded, json_flag, run_benchmark, write_result
 from benchmarks.load import _free_port, _start_app
-from models.faces import APP_ENGINE
+from models.faces import APP_ENGINE, PHENOTYPE
 from models.saliency.attribution import METHODS
 
 TARGETS = {"first_answer_s": 5.0, "generate_1_p95_s": 1.0, "saliency_p50_s": 1.0, "quiz_answer_p95_s": 1.5,
            "generate_1_under_load_p95_s": 10.0}  # fmt: skip
 
 
-def _generate(n_faces: int, generator: str = "phenotype", seed: int = 0) -> tuple:
+def _generate(n_faces: int, generator: str = APP_ENGINE, seed: int = 0) -> tuple:
     return ("down", 6.0, "female", 4, "random", "random", 1.0, n_faces, seed, "frontal", generator, "random")
 
 
@@ -72,6 +73,7 @@ def _quiz_round(client, times: dict, answers: int) -> None:
     for _ in range(answers):
         pick = _choice(view)
         _timed(times, "quiz_answer", lambda p=pick: client.predict(p, [], 3, api_name="/quiz_answer"))
+        _timed(times, "quiz_map", lambda: client.predict(api_name="/quiz_map"))
         view = _timed(times, "quiz_next", lambda: client.predict(api_name="/quiz_next"))
 
 
@@ -85,8 +87,8 @@ def _alone(url: str, repeats: int) -> dict:
         _timed(times, "generate_4", lambda i=i: client.predict(*_generate(4, seed=i), api_name="/generate"))
         _timed(times, "age_strip", lambda: client.predict(api_name="/age_strip"))
         _timed(times, "average_portrait", lambda: client.predict(12, api_name="/average_portrait"))
-        _timed(times, "generate_3d_1",
-               lambda i=i: client.predict(*_generate(1, "phenotype_3d", i), api_name="/generate"))  # fmt: skip
+        _timed(times, "generate_2d_1",
+               lambda i=i: client.predict(*_generate(1, PHENOTYPE, i), api_name="/generate"))  # fmt: skip
         for method in METHODS:
             _timed(times, f"explain_{method}", lambda m=method: client.predict(*_explain(m), api_name="/explain"))
     _quiz_round(client, times, repeats)
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--users", type=bounded(int, 1, 100), default=20, help="users at once under load (default: 20)")
     p.add_argument("--requests", type=bounded(int, 1, 20), default=3,
                    help="Generate requests and quiz answers per user under load (default: 3)")  # fmt: skip
+    p.add_argument("--concurrency", type=bounded(int, 1, 16), default=2,
+                   help="the app's --concurrency (default: 2, the app's own default)")  # fmt: skip
     json_flag(p, "latency")
     args = p.parse_args(argv)
     from gradio_client import Client
@@ -142,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="phenoface-latency-") as folder:
         port = _free_port()
         started = time.perf_counter()
-        proc = _start_app(Path(folder), port, concurrency=2)
+        proc = _start_app(Path(folder), port, concurrency=args.concurrency)
         ready = time.perf_counter()
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -161,9 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alone": alone,
         "users": args.users,
         "requests_per_user": args.requests,
+        "concurrency": args.concurrency,
         "under_load": _summary(loaded),
         "failed_under_load": len(errors),
-        # the engine the quiz and Explain drew with: their figures describe that engine's faces
+        # the engine the quiz, Explain and Generate (its default) drew with: the figures describe its faces
         "app_engine": APP_ENGINE,
     }
     print(

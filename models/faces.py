@@ -78,6 +78,8 @@ class FaceRequest:
         metadata: further PNG text for every face (e.g. the app's notice).
         children: one spec per child, seeds included, when the children differ in more than their seed
             (a cohort, a batch of samples); overrides `spec` and `n_faces`.
+        masks: the 3D engine draws each face's region masks with it (saliency reads them); otherwise it
+            draws them when they are first read, in the reading process (`models.phenotype.workers`).
     """
 
     spec: RenderSpec
@@ -89,6 +91,7 @@ class FaceRequest:
     label: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     children: tuple[RenderSpec, ...] = ()
+    masks: bool = False
 
     def child_specs(self) -> list[RenderSpec]:
         """The spec of each child: `children`, or `spec` with seeds ``spec.seed + i`` for ``i < n_faces``."""
@@ -196,51 +199,61 @@ def draw_phenotype(request: FaceRequest) -> list[Face]:
     """
     from models.phenotype import synthesizer
 
-    return _draw_rule_based(request, synthesizer.render, synthesizer.validate_spec, engine_name())
+    def render_many(specs: list[RenderSpec]) -> list:
+        return [synthesizer.render(spec) for spec in specs]
+
+    return _draw_rule_based(request, render_many, synthesizer.validate_spec, engine_name())
 
 
 def draw_phenotype_3d(request: FaceRequest) -> list[Face]:
-    """The 3D phenotype engine's faces (`models.phenotype.engine3d.render3d`), each followed by its pair.
+    """The 3D phenotype engine's faces (`models.phenotype.engine3d.render3d`), each followed by its pair;
+    drawn in the worker processes when a server started them (`models.phenotype.workers`).
 
     Raises:
         ValueError: the engine refuses the spec.
         RuntimeError: no OpenGL on this machine.
     """
-    from models.phenotype import engine3d
+    from models.phenotype import engine3d, workers
     from models.phenotype.head_model import HeadModel
 
     label = engine_name().replace("phenotype", "phenotype3d")
     notice = {"head_model": HeadModel.load().notice}
-    return _draw_rule_based(request, engine3d.render3d, engine3d.validate_spec_3d, label, notice)
+
+    def render_many(specs: list[RenderSpec]) -> list:
+        return workers.render_many(specs, masks=request.masks)
+
+    return _draw_rule_based(request, render_many, engine3d.validate_spec_3d, label, notice)
 
 
-def _draw_rule_based(request: FaceRequest, render, validate, label: str, extra: dict | None = None) -> list[Face]:
-    faces = []
+def _draw_rule_based(request: FaceRequest, render_many, validate, label: str, extra: dict | None = None) -> list[Face]:
+    wanted = []  # (child, without, spec): every face of the request, drawn in one call (in parallel where it can)
     for i, child in enumerate(request.child_specs()):
         spec = validate(child)
-        entry = load_catalog().get(spec.syndrome)
-        pair = request.pair and entry.key != UNAFFECTED
-        for without in (False, True) if pair else (False,):
-            s = render(replace(spec, intensity=0.0) if without else spec)
-            info = provenance.png_metadata(
-                generator=request.label or label, engine=request.generator,
-                seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
-                syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
-                hpo_realised=";".join(s.hpo_realised), **(extra or {}), **request.metadata,
-            )  # fmt: skip
-            faces.append(
-                Face.of(
-                    s.image,
-                    info,
-                    child=i,
-                    without=without,
-                    seed=s.spec.seed,
-                    spec=s.spec,
-                    sample=s,
-                    hpo_present=tuple(s.hpo_present),
-                    hpo_realised=tuple(s.hpo_realised),
-                )
+        pair = request.pair and load_catalog().get(spec.syndrome).key != UNAFFECTED
+        wanted += [(i, without, replace(spec, intensity=0.0) if without else spec)
+                   for without in ((False, True) if pair else (False,))]  # fmt: skip
+    faces = []
+    for (i, without, _), s in zip(wanted, render_many([spec for *_, spec in wanted]), strict=True):
+        entry = load_catalog().get(s.spec.syndrome)
+        info = provenance.png_metadata(
+            generator=request.label or label, engine=request.generator,
+            seed=s.spec.seed, spec=asdict(s.spec), hpo_release=str(load_catalog().hpo_release),
+            syndrome=entry.name, omim=",".join(entry.omim), hpo_present=";".join(s.hpo_present),
+            hpo_realised=";".join(s.hpo_realised), **(extra or {}), **request.metadata,
+        )  # fmt: skip
+        faces.append(
+            Face.of(
+                s.image,
+                info,
+                child=i,
+                without=without,
+                seed=s.spec.seed,
+                spec=s.spec,
+                sample=s,
+                hpo_present=tuple(s.hpo_present),
+                hpo_realised=tuple(s.hpo_realised),
             )
+        )
     return faces
 
 

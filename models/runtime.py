@@ -102,10 +102,11 @@ def warm_up() -> list[str]:
     """
     problems = []
     try:
-        from models.faces import draw_face
+        from models.faces import APP_ENGINE, PHENOTYPE, draw_face
         from models.phenotype.spec import RenderSpec
 
-        draw_face(RenderSpec(syndrome="down", age=5.0, sex="female", skin_tone=4, seed=0, size=128))
+        for engine in dict.fromkeys((APP_ENGINE, PHENOTYPE)):
+            draw_face(RenderSpec(syndrome="down", age=5.0, sex="female", skin_tone=4, seed=0, size=128), engine)
     except Exception as err:  # noqa: BLE001 - a warm-up failure only delays the first request
         problems.append(f"phenotype engine: {err}")
     try:

@@ -125,6 +125,11 @@ def test_after_next_question_focus_is_on_the_new_question(page):
     page.locator("#phenoface-quiz-confidence input[type=radio]").nth(2).check()
     page.get_by_role("button", name="Submit answer").click()
     page.get_by_role("button", name="Next question").wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(  # the saliency map follows the feedback by itself (its own event)
+        "[...document.querySelectorAll('#phenoface-quiz-saliency img')].some(i => i.complete && i.naturalWidth > 0)",
+        timeout=120_000,
+    )
+    assert "being drawn" not in page.inner_text("body")
     before = page.inner_text("#phenoface-quiz-prompt")
     page.get_by_role("button", name="Next question").click()
     page.wait_for_function(

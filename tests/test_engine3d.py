@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -22,6 +23,26 @@ def frontal():
 
 def _distance(sample, a: str, b: str) -> float:
     return float(np.linalg.norm(sample.landmarks[a] - sample.landmarks[b]))
+
+
+def test_masks_are_drawn_only_when_read_and_as_an_eager_pass_draws_them(monkeypatch):
+    from models.phenotype import engine3d
+
+    passes = []
+    real = engine3d.render_head
+    monkeypatch.setattr(engine3d, "render_head", lambda *a, **k: passes.append(k.get("ids", False)) or real(*a, **k))
+    sample = render3d(SPEC)
+    assert passes == [False]  # the portrait only: Generate never reads masks
+    copied = copy.deepcopy(sample)  # a quiz keeps its sample in the session's state
+    head = engine3d._build(engine3d.validate_spec_3d(SPEC))
+    ids = real(head.vertices, head.model.faces, head.model.face_region, "frontal", 192, head.look, head.dressing,
+               ids=True)  # fmt: skip
+    eager = engine3d._masks(head.model, head.dressing, ids)
+    for region in REGIONS:
+        assert np.array_equal(sample.masks[region], eager[region]), region
+        assert np.array_equal(copied.masks[region], eager[region]), region
+    assert passes == [False, True, True]  # drawn once for the sample, once for its copy, then kept
+    assert dict(sample.masks).keys() == eager.keys()
 
 
 def test_the_sample_keeps_the_contract(frontal):

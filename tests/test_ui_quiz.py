@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import inspect
+import threading
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -12,12 +14,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import models.faces
 from models import provenance, runtime
 from models.classifier.model import save_weights
 from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
-from ui import quiz, quiz_feedback, quiz_results
+from ui import priority, quiz, quiz_feedback, quiz_results
 
 SIZE = 128  # pixels: the smallest the renderer draws, to keep the test fast
 SETUP = dict(
@@ -58,7 +61,7 @@ def _answer(view, right: bool, confidence: int):
     return quiz.submit_answer(view["state"], pick, [], confidence), question
 
 
-def test_a_two_question_quiz_from_start_to_results(app_paths):
+def test_a_two_question_quiz_from_start_to_results(app_paths, monkeypatch):
     view = _start()
     state = view["state"]
     assert "seed 7" in view["status"] and view["question_box"]["visible"]
@@ -80,8 +83,29 @@ def test_a_two_question_quiz_from_start_to_results(app_paths):
     assert list(feedback["features"]["HPO id"]) == list(state["faces"][0].present)
     assert all(feedback["features"]["What it means"].str.len() > 0)
     assert len(feedback["contrast"]["value"]) > 0  # against the other choice, even when right
-    assert feedback["saliency"] is not None and feedback["saliency"].shape == (336, 336, 3)
-    assert "same child without the syndrome" in feedback["saliency_note"]
+    # the feedback comes first, the map after it (its own event), from the face kept since it was drawn
+    assert feedback["saliency"] is None and "being drawn" in feedback["saliency_note"]
+    drawn = []
+    monkeypatch.setattr(models.faces, "draw_faces", lambda request, real=models.faces.draw_faces: drawn.append(
+        request.spec) or real(request))  # fmt: skip
+    busy = threading.Event()
+
+    def other_user():  # draws a face for 0.5 s
+        with priority.FOREGROUND.running():
+            busy.set()
+            time.sleep(0.5)
+
+    drawing = threading.Thread(target=other_user)
+    drawing.start()
+    busy.wait()
+    start = time.perf_counter()
+    mapped = quiz.show_map(state)
+    assert time.perf_counter() - start >= 0.5  # the map waited for it
+    drawing.join()
+    assert mapped["saliency"].shape == (336, 336, 3) and mapped["saliency"].dtype == np.uint8
+    assert "same child without the syndrome" in mapped["saliency_note"]
+    assert [spec.intensity for spec in drawn] == [0.0]  # only the counterfactual was drawn, not the face again
+    assert quiz.show_map(state) == {}  # shown once
     with pytest.raises(gr.Error, match="already answered|have answered"):
         quiz.submit_answer(state, first.syndrome, [], 4)
 
@@ -210,4 +234,5 @@ def test_a_quiz_with_the_learned_generator(app_paths, tmp_path, monkeypatch):
     assert np.asarray(Image.open(view["face"])).shape == (SIZE, SIZE, 3)
     feedback, _ = _answer(view, right=True, confidence=3)
     assert "cannot list the features" in feedback["feedback"] and feedback["features"].empty
-    assert feedback["saliency"] is None and feedback["saliency_note"].startswith("No saliency map")  # noise, no face
+    mapped = quiz.show_map(view["state"])
+    assert mapped["saliency"] is None and mapped["saliency_note"].startswith("No saliency map")  # noise, no face

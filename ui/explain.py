@@ -46,6 +46,7 @@ from ui.explain_tables import (
     top_table,
 )
 from ui.generate_tables import syndrome_choices
+from ui.priority import foreground
 from ui.session import Refusal, number, safe, whole
 
 DRAW, UPLOAD = "draw", "upload"
@@ -115,6 +116,7 @@ def _draw(syndrome, age, sex, skin_tone, seed, folder: Path, pair: bool = True):
         label=f"PhenoFace app (Explain), {ENGINE_MODULES[APP_ENGINE]}",
         metadata={"app_notice": notice.NOTICE},
         pair=pair,
+        masks=True,  # its regions break the map down
     )
     # the face and, for the counterfactual baseline, the same child without the syndrome (itself, for a child
     # without one), both marked, so that the mark cancels in the difference
@@ -348,8 +350,8 @@ def build_tab(demo: gr.Blocks) -> None:
     # one explanation at a time, since attribution hooks the one shared classifier
     # progress, and an error, show on the message box alone: Gradio otherwise stamps "Error" on every output
     shown_on = {"show_progress_on": settings}
-    button.click(_safe(on_explain), inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1,
-                 **shown_on)  # fmt: skip
+    explained = _safe(foreground(on_explain))
+    button.click(explained, inputs, outputs, api_name="explain", preprocess=False, concurrency_limit=1, **shown_on)
     # an upload is explained (and so deleted) as soon as it arrives, so no file waits on the server for a
     # click that may never come
-    upload.upload(_safe(on_explain), inputs, outputs, preprocess=False, concurrency_limit=1, **shown_on)
+    upload.upload(explained, inputs, outputs, preprocess=False, concurrency_limit=1, **shown_on)

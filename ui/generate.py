@@ -77,6 +77,7 @@ from ui.generate_tables import (
     resolve_syndrome,
     syndrome_choices,
 )
+from ui.priority import foreground
 from ui.session import Refusal, number, safe, whole
 
 MAX_FACES = 8
@@ -394,7 +395,7 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
                     average = gr.Gallery(label="Average portraits", columns=2, elem_classes="phenoface-gallery",
                                          visible=False, **gallery_style)  # fmt: skip
 
-    callback = _safe(functools.partial(generate, size=render_size))
+    callback = _safe(foreground(functools.partial(generate, size=render_size)))
     inputs = [syndrome, age, sex, skin_tone, eye, hair, intensity, n_faces, seed, view, session_dir, generator,
               ancestry]  # fmt: skip
     outputs = [gallery, summary, features, not_depicted, download, session_dir, archive, gallery_note, features_label,
@@ -407,13 +408,16 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE, generate_on_load
         skin_tone_html, skin_tone, skin_strip, api_name="skin_tone_swatches", queue=False, preprocess=False
     )
     toggles.input(
-        _safe(_reveal(toggle_features)), [toggles, face, session_dir], [toggled, toggled_note, archive, face],
+        _safe(foreground(_reveal(toggle_features))), [toggles, face, session_dir],
+        [toggled, toggled_note, archive, face],
         api_name="toggle_features", trigger_mode="always_last", preprocess=False,
         concurrency_limit=1,  # two switches at once would rebuild the same session folder together
     )  # fmt: skip
-    strip_button.click(_safe(_reveal(age_strip)), [face, session_dir], [strip, archive], api_name="age_strip")
+    strip_button.click(
+        _safe(foreground(_reveal(age_strip))), [face, session_dir], [strip, archive], api_name="age_strip"
+    )
     average_button.click(
-        _safe(_reveal(average_portraits)), [face, n_average, session_dir], [average, archive],
+        _safe(foreground(_reveal(average_portraits))), [face, n_average, session_dir], [average, archive],
         api_name="average_portrait", preprocess=False,
     )  # fmt: skip
     if generate_on_load:

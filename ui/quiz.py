@@ -26,8 +26,10 @@ from models.constants import UNAFFECTED
 from models.phenotype.morphology import FEATURES
 from models.quiz import faces
 from ui import accounts, notice
+from ui.priority import FOREGROUND, foreground
 from ui.quiz_feedback import (
     FEATURE_COLUMNS,
+    MAP_PENDING,
     contrast_table,
     features_table,
     feedback_text,
@@ -317,7 +319,6 @@ def submit_answer(
     state["records"].append(record)
     state["answered"] = True
     face = state["faces"][state["position"]]
-    overlay, saliency_note = saliency_map(question, face)
     last = state["position"] + 1 == len(state["questions"])
     return {
         "state": state,
@@ -326,10 +327,38 @@ def submit_answer(
         "feedback": feedback_text(question, record, face) + note,
         "features": features_table(face.present),
         "contrast": gr.update(value=contrast_table(question, record), visible=question.mode == "syndrome"),
-        "saliency": overlay,
-        "saliency_note": saliency_note,
+        "saliency": None,
+        "saliency_note": MAP_PENDING,
         "next": gr.update(value="See your results" if last else "Next question"),
     }
+
+
+def show_map(state: dict | None) -> dict:
+    """The classifier's saliency map of the question just answered (runs after `submit_answer`).
+
+    The feedback is shown first and the map follows: on two cores a map takes about a second alone and
+    far longer while many learners answer at once, and an answer should not wait for it. The map is an
+    extra: it starts once no face a user is waiting for is being drawn (`ui.priority`). When the
+    learner has already moved on, nothing changes.
+
+    Returns:
+        the view (output name -> value): ``saliency`` (336, 336, 3) uint8 marked SYNTHETIC, or None with
+        the reason in ``saliency_note``.
+
+    Raises:
+        gr.Error: no quiz.
+    """
+    if not state or not state.get("questions"):
+        raise Refusal("Start a quiz first.")
+    position = state["position"]
+    if not state["answered"] or state.get("mapped") == position:
+        return {}
+    FOREGROUND.wait_idle()  # faces other users are waiting for first (`ui.priority`)
+    overlay, saliency_note = saliency_map(state["questions"][position], state["faces"][position])
+    if state["position"] != position:  # the learner moved on while the map was drawn
+        return {}
+    state["mapped"] = position
+    return {"saliency": overlay, "saliency_note": saliency_note}
 
 
 def next_question(state: dict | None) -> dict:
@@ -481,12 +510,17 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     setup = [state, name, mode, syndromes, unaffected, n_questions, n_choices, intensity, difficulty, generator, seed,
              set_code]  # fmt: skip
     # preprocess=False: the callbacks check every value themselves (one clear sentence for a wrong-typed API value)
-    start.click(_wire(start_quiz, size=render_size), setup, outputs, api_name="quiz_start", preprocess=False).then(
+    started = _wire(foreground(start_quiz), size=render_size)
+    start.click(started, setup, outputs, api_name="quiz_start", preprocess=False).then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )
     answer = [state, syndrome_answer, feature_answer, confidence]
-    submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer", preprocess=False)
-    next_button.click(_wire(next_question), [state], outputs, api_name="quiz_next").then(
+    # the map follows the feedback in an event of its own, one map at a time across all learners: the
+    # classifier's gradients take both cores, and faces must go on being drawn for other users meanwhile
+    submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer", preprocess=False).success(
+        _wire(show_map), [state], outputs, api_name="quiz_map", concurrency_id="saliency", concurrency_limit=1
+    )
+    next_button.click(_wire(foreground(next_question)), [state], outputs, api_name="quiz_next").then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )
     if signing_in:

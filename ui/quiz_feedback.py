@@ -30,6 +30,8 @@ SALIENCY_METHOD = "integrated_gradients"
 #: importing this module loads no torch, and tests can make it cheaper).
 SALIENCY_SETTINGS: dict | None = None
 FEATURE_COLUMNS = ["HPO id", "Feature", "What it means"]
+#: Shown under the feedback until the saliency map arrives (`ui.quiz.show_map`).
+MAP_PENDING = "The classifier's saliency map for this face is being drawn; it appears here in a moment."
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,8 +6,8 @@ scores become anny's local changes and facial action units (`morphs3d.head_chang
 its age (through anny's morphological-age mapping), sex, ancestry and body build (drawn from anny's
 age- and sex-conditioned distributions); the head is dressed (hair in a style for age and sex, shoulders
 in a top; `portrait3d`) and rendered on the CPU (`head_render`). Landmarks are the head's own vertices
-projected into the image; region masks come from a vertex-id pass, so hair and clothing occlude them
-as they occlude the face.
+projected into the image; region masks come from a vertex-id pass (drawn when first read), so hair and
+clothing occlude them as they occlude the face.
 
 Only features with a 3D form (`DRAWN_3D`: `morphs3d.DIMENSION_CHANGES` and `DIMENSION_ACTIONS`) are
 drawn; ``hpo_realised`` and ``hpo_present`` list only those, so nothing downstream is told a child shows
@@ -21,6 +21,7 @@ norms; PhenoFace's SD scores are measured against mostly European-derived norms 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -71,9 +72,9 @@ def render3d(spec: RenderSpec) -> FaceSample:
     Returns:
         `FaceSample`: image (size, size, 3) uint8 RGB; landmarks (2,) float32 pixels (Farkas names:
         ``pupil_l``, ``endocanthion_r``, ``cheilion_l``, ``subnasale``, ``gnathion``, ...; points the view
-        hides are projected all the same); masks (size, size) bool per `spec.REGIONS`; HPO terms realised
-        and present (only those with a 3D form); measurements (SD scores); the spec with its colours and
-        ancestry.
+        hides are projected all the same); masks (size, size) bool per `spec.REGIONS` (`DeferredMasks`:
+        drawn when first read); HPO terms realised and present (only those with a 3D form); measurements
+        (SD scores); the spec with its colours and ancestry.
 
     Raises:
         ValueError: a bad spec (`synthesizer.validate_spec`) or view.
@@ -83,7 +84,6 @@ def render3d(spec: RenderSpec) -> FaceSample:
     head = _build(spec)
     model, v, dressing = head.model, head.vertices, head.dressing
     image = render_head(v, model.faces, model.face_region, spec.view, spec.size, head.look, dressing)
-    ids = render_head(v, model.faces, model.face_region, spec.view, spec.size, head.look, dressing, ids=True)
     offset, _, mvp = camera(v.astype(np.float64), spec.view, spec.size)
     points = landmarks_3d(model, v, dressing)
     xy = project(np.stack(list(points.values())), offset, mvp, spec.size)
@@ -91,7 +91,14 @@ def render3d(spec: RenderSpec) -> FaceSample:
     return FaceSample(
         image=image,
         landmarks=dict(zip(points, xy, strict=True)),
-        masks=_masks(model, dressing, ids),
+        masks=DeferredMasks(
+            spec,
+            lambda: _masks(
+                model,
+                dressing,
+                render_head(v, model.faces, model.face_region, spec.view, spec.size, head.look, dressing, ids=True),
+            ),
+        ),
         hpo_realised=tuple(f for f in child.realised if f in DRAWN_3D),
         hpo_present=tuple(f for f in child.present if f in DRAWN_3D),
         measurements=dict(child.dims),
@@ -351,6 +358,61 @@ def _normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     from .head_render import vertex_normals
 
     return vertex_normals(np.asarray(v, np.float64), f)
+
+
+class DeferredMasks(Mapping):
+    """`FaceSample.masks` of a 3D render, drawn on first use (a read-only mapping region -> (H, W) bool).
+
+    The masks need a second, vertex-id pass of the renderer (a quarter of a portrait's GL time), and only
+    saliency reads them: the Generate tab and the cohorts never do. Copied or sent to another process
+    before they are drawn, they are drawn there from the spec (`masks3d`).
+
+    Args:
+        spec: the spec the sample was rendered from.
+        draw: returns the masks; None for `masks3d` of ``spec``. Called once, on the first read.
+    """
+
+    def __init__(self, spec: RenderSpec, draw: Callable[[], dict[str, np.ndarray]] | None = None) -> None:
+        self._spec = spec
+        self._draw = draw
+        self._masks: dict[str, np.ndarray] | None = None
+
+    def _drawn(self) -> dict[str, np.ndarray]:
+        if self._masks is None:
+            self._masks = self._draw() if self._draw is not None else masks3d(self._spec)
+            self._draw = None
+        return self._masks
+
+    def __getitem__(self, region: str) -> np.ndarray:
+        return self._drawn()[region]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._drawn())
+
+    def __len__(self) -> int:
+        return len(self._drawn())
+
+    def __reduce__(self):
+        # pickle and deepcopy: drawn masks as they are, else the spec (a closure over the head cannot travel)
+        return (dict, (self._masks,)) if self._masks is not None else (DeferredMasks, (self._spec,))
+
+
+def masks3d(spec: RenderSpec) -> dict[str, np.ndarray]:
+    """The region masks of `render3d(spec)`, without its portrait.
+
+    Returns:
+        region name (`REGIONS`) -> (size, size) bool.
+
+    Raises:
+        ValueError: a bad spec or view.
+    """
+    spec = validate_spec_3d(spec)
+    head = _build(spec)
+    model = head.model
+    ids = render_head(
+        head.vertices, model.faces, model.face_region, spec.view, spec.size, head.look, head.dressing, ids=True
+    )
+    return _masks(model, head.dressing, ids)
 
 
 def _masks(model: HeadModel, dressing: Dressing, ids: np.ndarray) -> dict[str, np.ndarray]:

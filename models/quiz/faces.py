@@ -2,14 +2,15 @@
 
 Each face is saved twice into the quiz's folder: ``qNN.png``, shown while the question is open, whose
 metadata says what drew it but not who it shows (so the answer cannot be read from the file), and
-``qNN_answer.png``, used after the answer, with the full render spec (syndrome, seed, ...), which
-`models.saliency.explain` needs to redraw the same child without the syndrome (the counterfactual
-baseline) and to find its region masks.
+``qNN_answer.png``, used after the answer, with the full render spec (syndrome, seed, ...). The engine's
+sample (region masks, render spec) stays in the server's memory with the question, so the saliency map
+after the answer needs no second drawing of the face; only the same child without the syndrome (the
+counterfactual baseline) is drawn then.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,14 @@ class QuizFace:
         shown: PNG shown with the question (SYNTHETIC mark; metadata without the answer).
         review: the same image with full provenance metadata (spec or condition), for after the answer.
         present: HPO ids the face shows (phenotype model); empty for the diffusion model.
+        sample: the engine's `models.faces.FaceSample` (masks, spec) of a phenotype face, else None; kept
+            in memory only, never written to the page or a file (it names the syndrome).
     """
 
     shown: str
     review: str
     present: tuple[str, ...]
+    sample: Any = field(default=None, repr=False, compare=False)
 
 
 def draw_face(question: Question, folder: str | Path, size: int, generator: Any = None, **metadata: Any) -> QuizFace:
@@ -66,7 +70,7 @@ def draw_face(question: Question, folder: str | Path, size: int, generator: Any 
     )  # fmt: skip
     if question.generator == "phenotype":
         request = FaceRequest(
-            spec=spec, generator=APP_ENGINE, pair=False, label=PHENOTYPE_GENERATOR, metadata=metadata
+            spec=spec, generator=APP_ENGINE, pair=False, label=PHENOTYPE_GENERATOR, metadata=metadata, masks=True
         )
     else:
         if generator is None:
@@ -79,7 +83,7 @@ def draw_face(question: Question, folder: str | Path, size: int, generator: Any 
     image, present, full, name = face.image, face.hpo_present, face.info, face.info["generator"]
     shown = provenance.save_png(image, folder / f"{stem}.png", provenance.png_metadata(generator=name, **metadata))
     review = provenance.save_png(image, folder / f"{stem}_answer.png", full)
-    return QuizFace(shown=str(shown), review=str(review), present=present)
+    return QuizFace(shown=str(shown), review=str(review), present=present, sample=face.sample)
 
 
 def explain_face(model: Any, question: Question, face: QuizFace, method: str, **settings: Any):
@@ -108,6 +112,7 @@ def explain_face(model: Any, question: Question, face: QuizFace, method: str, **
         raise ValueError(f"the classifier was not trained on {load_catalog().get(question.syndrome).name}")
     baseline = "counterfactual" if question.generator == "phenotype" and question.syndrome != UNAFFECTED else "blurred"
     result = saliency.explain(
-        model, face.review, method, target=question.syndrome, contrast=UNAFFECTED, baseline=baseline, **settings
-    )
+        model, face.review, method, target=question.syndrome, contrast=UNAFFECTED, baseline=baseline,
+        sample=face.sample, **settings,
+    )  # fmt: skip
     return result, baseline

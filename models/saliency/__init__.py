@@ -146,7 +146,7 @@ def explain(
     if found is not None:
         engine = found[1]
         if sample is None:
-            sample = draw_face(found[0], engine).sample
+            sample = draw_face(found[0], engine, masks=True).sample
     if sample is not None:
         if (sample.image.shape[1], sample.image.shape[0]) != aligned.source_size:
             sample = None  # resized or cropped after rendering: its masks no longer fit
