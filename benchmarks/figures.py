@@ -99,9 +99,10 @@ def rows() -> list[tuple[str, str, str]]:
     )  # fmt: skip
     ld = _json("load")
     out.append(
-        ("Waiting under load", f"{ld['users']} users at once, {ld['requests_per_user']} Generate requests each (two "
-         f"faces): median wait {ld['median_wait_s']:g} s, 95th percentile {ld['p95_wait_s']:g} s, "
-         f"{ld['failed']} failed", _link("load"))
+        ("Waiting under load", f"{ld['users']} users at once, {ld['requests_per_user']} Generate requests each "
+         f"({ld.get('faces_per_request', 2)} faces and their pairs, {_engine(ld.get('generator', 'phenotype'))}): "
+         f"median wait {ld['median_wait_s']:g} s, 95th percentile {ld['p95_wait_s']:g} s, {ld['failed']} failed",
+         _link("load"))
     )  # fmt: skip
     lt = _json("latency")
     alone, loaded = lt["alone"], lt["under_load"]
@@ -125,12 +126,13 @@ def rows() -> list[tuple[str, str, str]]:
     out.append(
         ("Waiting for each action (p50/p95)", f"first answer {lt['first_answer_s']:g} s after the server is ready; "
          f"alone: Generate 1 face {p50_p95(alone, 'generate_1')}, 4 faces {p50_p95(alone, 'generate_4')} "
-         f"({lt['app_engine']}, the tab's default), 1 face of the 2.5D model {p50_p95(alone, 'generate_2d_1')}, "
-         f"age strip {p50_p95(alone, 'age_strip')}, average portrait {p50_p95(alone, 'average_portrait')}, "
-         f"quiz answer {p50_p95(alone, 'quiz_answer')}, its saliency map {p50_p95(alone, 'quiz_map')}, next "
-         f"{p50_p95(alone, 'quiz_next')}; Explain p50: {maps}; {lt['users']} users at once: Generate "
-         f"{p50_p95(loaded, 'generate_1')}, quiz answer {p50_p95(loaded, 'quiz_answer')}, its map "
-         f"{p50_p95(loaded, 'quiz_map')}, {lt['failed_under_load']} failed{stale}", _link("latency"))
+         f"({_engine(lt['app_engine'])}, the tab's default), 1 face of the 2.5D model "
+         f"{p50_p95(alone, 'generate_2d_1')}, age strip {p50_p95(alone, 'age_strip')}, average portrait "
+         f"{p50_p95(alone, 'average_portrait')}, quiz answer {p50_p95(alone, 'quiz_answer')}, its saliency map "
+         f"{p50_p95(alone, 'quiz_map')}, next {p50_p95(alone, 'quiz_next')}; Explain p50: {maps}; "
+         f"{lt['users']} users at once: Generate {p50_p95(loaded, 'generate_1')}, quiz answer "
+         f"{p50_p95(loaded, 'quiz_answer')}, its map {p50_p95(loaded, 'quiz_map')}, {lt['failed_under_load']} "
+         f"failed{stale}", _link("latency"))
     )  # fmt: skip
     cl = _json("class_load")
     out.append(
@@ -213,6 +215,11 @@ def rows_3d() -> list[tuple[str, str, str]]:
          "targets 90 %, 0.8, under 4 y, 80 %", _link("realism3d"))
     )  # fmt: skip
     return out
+
+
+def _engine(key: str) -> str:
+    """A phenotype engine's key in words."""
+    return {"phenotype_3d": "the 3D child", "phenotype": "the 2.5D model"}.get(key, key)
 
 
 def table() -> str:

@@ -4,8 +4,9 @@
 
 Starts ``python app.py`` on a free loopback port (its own temporary HOME and TMPDIR), then each of
 ``--users`` simulated users, in its own thread with its own Gradio session, sends ``--requests``
-Generate requests one after another (phenotype model, two faces each, random syndromes and seeds) and
-records how long each took from request to answer. Prints the median, 95th percentile and slowest
+Generate requests one after another (``--generator``, default the app's engine as the Generate tab
+offers it; ``--faces`` each, default 2 as the tab asks; random syndromes and seeds) and records how
+long each took from request to answer. Prints the median, 95th percentile and slowest
 wait, and the requests per second the server sustained; traffic never leaves this machine.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, json_flag, run_benchmark, write_result
+from models.faces import APP_ENGINE, PHENOTYPE, PHENOTYPE_3D
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNDROMES = ("down", "williams_beuren", "noonan", "kabuki", "cornelia_de_lange", "angelman", "sotos")
@@ -55,7 +57,7 @@ def _start_app(folder: Path, port: int, concurrency: int, extra: Sequence[str] =
     raise RuntimeError("the app did not start within 120 s")
 
 
-def _user(url: str, user: int, requests: int, waits: list, errors: list) -> None:
+def _user(url: str, user: int, requests: int, waits: list, errors: list, generator: str, faces: int) -> None:
     from gradio_client import Client
 
     client = Client(url, verbose=False, download_files=False)
@@ -63,7 +65,8 @@ def _user(url: str, user: int, requests: int, waits: list, errors: list) -> None
     for _ in range(requests):
         args = (
             SYNDROMES[int(rng.integers(len(SYNDROMES)))], float(rng.integers(1, 17)), ("female", "male")[user % 2],
-            int(rng.integers(1, 11)), "random", "random", 1.0, 2, int(rng.integers(0, 10_000)), "frontal", "phenotype",
+            int(rng.integers(1, 11)), "random", "random", 1.0, faces, int(rng.integers(0, 10_000)), "frontal",
+            generator,
         )  # fmt: skip
         start = time.perf_counter()
         try:
@@ -78,6 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--users", type=bounded(int, 1, 100), default=20, help="simulated users at once (default: 20)")
     p.add_argument("--requests", type=bounded(int, 1, 50), default=5, help="Generate requests per user (default: 5)")
     p.add_argument("--concurrency", type=bounded(int, 1, 16), default=2, help="the app's --concurrency (default: 2)")
+    p.add_argument(
+        "--generator",
+        choices=(PHENOTYPE_3D, PHENOTYPE),
+        default=APP_ENGINE,
+        help="the phenotype engine asked for (default: the app's, the Generate tab's default)",
+    )
+    p.add_argument(
+        "--faces",
+        type=bounded(int, 1, 8),
+        default=2,
+        help="faces per request, each with its pair (default: 2, the Generate tab's default)",
+    )
     json_flag(p, "load")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="phenoface-load-") as folder:
@@ -87,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             waits: list[float] = []
             errors: list[str] = []
             threads = [
-                threading.Thread(target=_user, args=(f"http://127.0.0.1:{port}/", u, args.requests, waits, errors))
+                threading.Thread(
+                    target=_user,
+                    args=(f"http://127.0.0.1:{port}/", u, args.requests, waits, errors, args.generator, args.faces),
+                )
                 for u in range(args.users)
             ]
             start = time.perf_counter()
@@ -104,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "users": args.users,
         "requests_per_user": args.requests,
         "concurrency": args.concurrency,
+        "generator": args.generator,
+        "faces_per_request": args.faces,
         "answered": len(waits),
         "failed": len(errors),
         "median_wait_s": round(float(np.median(w)), 2) if len(w) else None,
@@ -113,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wall_s": round(wall, 1),
     }
     print(
-        f"{args.users} users x {args.requests} Generate requests (2 faces each), app concurrency {args.concurrency}: "
+        f"{args.users} users x {args.requests} Generate requests ({args.faces} faces each, {args.generator}), "
+        f"app concurrency {args.concurrency}: "
         f"{figures['answered']} answered, {figures['failed']} failed; wait median {figures['median_wait_s']} s, "
         f"p95 {figures['p95_wait_s']} s, max {figures['max_wait_s']} s; {figures['requests_per_s']} requests/s"
     )
