@@ -65,3 +65,19 @@ def test_styles_follow_age_and_sex():
     boys = {choose_style(9, "male", rng).name for _ in range(60)}
     girls = {choose_style(9, "female", rng).name for _ in range(60)}
     assert boys == {"cropped", "short"} and {"bob", "long"} <= girls
+
+
+def test_long_hair_hangs_within_the_shoulders():
+    # the child the app's first page showed second: long hair threw strands 17.6 cm out from the scalp, far
+    # past the shoulders, rising as they went
+    from models.phenotype.engine3d import _build, validate_spec_3d
+    from models.phenotype.spec import RenderSpec
+
+    head = _build(validate_spec_3d(RenderSpec(syndrome="down", age=5, sex="female", skin_tone=3, seed=1, size=128)))
+    hair, torso = head.dressing.hair, head.dressing.torso
+    assert len(hair.positions)
+    shoulders = np.abs(torso.positions[:, 0]).max()
+    assert np.abs(hair.positions[:, 0]).max() <= shoulders
+    scalp = head.vertices[head.dressing.scalp > 0.5]
+    below_ears = hair.positions[:, 2] < scalp[:, 2].min() - 0.02
+    assert np.abs(hair.positions[below_ears, 0]).max() < np.abs(scalp[:, 0]).max() + 0.05

@@ -217,6 +217,10 @@ def grow(
             stopped |= (p[:, 2] < brow_z) & (np.abs(p[:, 0]) < 0.45 * half_width) & (p[:, 1] < tuck_y)
             p[stopped] = points[stopped, k - 1]
         d = p - points[:, k - 1]
+        # hair hanging free never rises: pushed off the neck and shoulders, whose normals point out and up, a
+        # strand otherwise kept that heading and flew out sideways from below the ears
+        free = p[:, 2] <= hang_z
+        d[free, 2] = np.minimum(d[free, 2], 0.0)
         d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
         d = d + np.array([0.0, 0.0, -1.0]) * stiffness * (1 + k / steps)  # gravity bends the strand down
         d /= np.linalg.norm(d, axis=1, keepdims=True)
@@ -238,6 +242,10 @@ def _follow(p: np.ndarray, tree, v: np.ndarray, n: np.ndarray, lift: np.ndarray,
     nq /= np.linalg.norm(nq, axis=1, keepdims=True)
     depth = ((p - q) * nq).sum(1)
     move = np.where(attached & (depth < lift + 0.03), lift - depth, np.clip(lift - depth, 0, None))
+    # a free point is pushed only near the skin: below the mesh's lower edge the nearest vertices' plane lies
+    # across the strand's path, and "under" it the push grew every step and threw strands out sideways
+    near = np.linalg.norm(p - q, axis=1) < lift + 0.01
+    move = np.where(attached | near, move, 0.0)
     return p + nq * move[:, None]
 
 
