@@ -19,7 +19,7 @@ from torch import nn
 
 from models.alignment import CROP_SIZE, align_face
 from models.classifier.model import predict_logits
-from models.faces import draw_face
+from models.faces import APP_ENGINE, draw_face
 from models.phenotype.spec import RenderSpec
 from models.saliency import attribute, warp_masks
 
@@ -70,7 +70,7 @@ class Case:
     present: tuple[str, ...]
 
 
-def prepare(spec: RenderSpec, twin: RenderSpec, name: str, align: str = "mesh") -> Case:
+def prepare(spec: RenderSpec, twin: RenderSpec, name: str, align: str = "mesh", engine: str = APP_ENGINE) -> Case:
     """Render `spec` and its counterfactual `twin` and align both with the transform of `spec`'s image.
 
     Args:
@@ -79,8 +79,10 @@ def prepare(spec: RenderSpec, twin: RenderSpec, name: str, align: str = "mesh") 
         name: label of the case.
         align: ``"mesh"`` (Face Mesh landmarks, as in training and the app; falls back to the
             render's landmarks when no face is found) or ``"landmarks"`` (the render's own, faster).
+        engine: the phenotype engine that draws both (`models.faces.PHENOTYPE` or `PHENOTYPE_3D`; default
+            the app's, the one the shipped classifier was trained on).
     """
-    sample, base = draw_face(spec).sample, draw_face(twin).sample
+    sample, base = draw_face(spec, engine, masks=True).sample, draw_face(twin, engine).sample
     aligned = None
     if align == "mesh":
         try:

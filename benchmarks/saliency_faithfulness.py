@@ -62,6 +62,7 @@ from benchmarks.saliency_common import (
     twin_of,
 )
 from models.constants import UNAFFECTED
+from models.faces import APP_ENGINE, PHENOTYPE, PHENOTYPE_3D
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import SEXES, RenderSpec
@@ -83,7 +84,12 @@ PIXEL_DIFFERENCE = "pixel_difference"
 
 
 def single_feature_cases(
-    n: int, seed: int, features: Sequence[str] = tuple(FEATURE_REGIONS), size: int = 256, align: str = "mesh"
+    n: int,
+    seed: int,
+    features: Sequence[str] = tuple(FEATURE_REGIONS),
+    size: int = 256,
+    align: str = "mesh",
+    engine: str = APP_ENGINE,
 ) -> list[Case]:
     """`n` unaffected children, each rendered once per feature with only that feature on (twin: ``features=()``)."""
     rng = np.random.default_rng(seed)
@@ -100,17 +106,22 @@ def single_feature_cases(
         )
         for hpo in features:
             spec = dataclasses.replace(base, features=(hpo,))
-            cases.append(prepare(spec, base, f"child{i}/{hpo}", align))
+            cases.append(prepare(spec, base, f"child{i}/{hpo}", align, engine))
     return cases
 
 
 def syndromic_cases(
-    n: int, seed: int, size: int = 256, align: str = "mesh", syndromes: Sequence[str] | None = None
+    n: int,
+    seed: int,
+    size: int = 256,
+    align: str = "mesh",
+    syndromes: Sequence[str] | None = None,
+    engine: str = APP_ENGINE,
 ) -> list[Case]:
     """`n` random syndromic children (of `syndromes`, default every catalogue syndrome), twin at intensity 0."""
     keys = [k for k in (syndromes or load_catalog().keys()) if k != UNAFFECTED]
     return [
-        prepare(spec, twin_of(spec), f"{spec.syndrome}/seed{spec.seed}", align)
+        prepare(spec, twin_of(spec), f"{spec.syndrome}/seed{spec.seed}", align, engine)
         for spec in random_specs(n, seed + 1, size=size, syndromes=keys)
     ]
 
@@ -306,17 +317,19 @@ def run(
     align: str = "mesh",
     deletion_steps: int = 20,
     cascading: bool = True,
+    engine: str = APP_ENGINE,
     **settings,
 ) -> dict[str, list[dict]]:
     """All three checks; returns ``{"localisation": rows, "deletion": rows, "randomisation": rows}``.
 
     Args:
         n: children per feature (localisation) and syndromic renders (deletion, randomisation).
+        engine: the phenotype engine that draws the children (the one the classifier was trained on).
         settings: `models.saliency.attribute` settings (steps, samples, window); the app's by default.
     """
     settings = {**ATTRIBUTE_DEFAULTS, **settings, "seed": seed}
-    loc = localisation(model, single_feature_cases(n, seed, features, size, align), methods, mode, **settings)
-    cases = syndromic_cases(n, seed, size, align, model.config.classes)  # the syndromes the model knows
+    loc = localisation(model, single_feature_cases(n, seed, features, size, align, engine), methods, mode, **settings)
+    cases = syndromic_cases(n, seed, size, align, model.config.classes, engine)  # the syndromes the model knows
     targets = [choose_target(model, case.crop, mode) for case in cases]
     maps = [maps_of(model, case, methods, t, c, **settings) for case, (t, c) in zip(cases, targets, strict=True)]
     dele = deletion(model, cases, maps, targets, deletion_steps, seed=seed)
@@ -421,6 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--randomisation", choices=("cascading", "full"), default="cascading", help="(default: cascading)")
     p.add_argument("--align", choices=("mesh", "landmarks"), default="mesh", help="crop alignment (default: mesh)")
     p.add_argument("--threads", type=bounded(int, 1), default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--engine", choices=(PHENOTYPE_3D, PHENOTYPE), default=APP_ENGINE,
+                   help="phenotype engine that draws the children: the one the classifier was trained on "
+                        f"(default: {APP_ENGINE}, the shipped classifier's)")  # fmt: skip
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -439,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps=args.steps,
         samples=args.samples,
         window=args.window,
+        engine=args.engine,
     )
     summary = summarise(results)
     summary["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
