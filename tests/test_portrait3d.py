@@ -81,3 +81,17 @@ def test_long_hair_hangs_within_the_shoulders():
     scalp = head.vertices[head.dressing.scalp > 0.5]
     below_ears = hair.positions[:, 2] < scalp[:, 2].min() - 0.02
     assert np.abs(hair.positions[below_ears, 0]).max() < np.abs(scalp[:, 0]).max() + 0.05
+
+
+def test_dark_skin_is_not_polished_metal():
+    # exposed for the darkest Monk tones, the sheen once lit the forehead, nose and cheeks twice as bright as
+    # the skin around it (a highlight-to-median ratio of 2.1); a large soft key light keeps it near 1.5
+    from models.phenotype.engine3d import render3d
+    from models.phenotype.spec import RenderSpec
+
+    for seed in (1, 2):
+        sample = render3d(RenderSpec(syndrome="unaffected", age=8, sex="female", skin_tone=10, seed=seed, size=256))
+        luminance = sample.image.astype(np.float64) @ np.array([0.2126, 0.7152, 0.0722])
+        skin = sample.masks["forehead"] | sample.masks["cheeks"] | sample.masks["nose"]
+        ratio = np.percentile(luminance[skin], 99.5) / np.median(luminance[skin])
+        assert ratio < 1.7, (seed, ratio)

@@ -230,7 +230,10 @@ void main() {
     vec3 h = normalize(key_dir + view);
     float spec = shine * pow(max(dot(n, h), 0.0), region == 2 ? 200.0 : 40.0) * (region == 2 ? 3.0 : 1.0);
     float ao = region == 5 ? mix(0.3, 1.0, v_occlusion) : mix(0.55, 1.0, v_occlusion);
-    vec3 lit = (albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface + vec3(spec)) * exposure;
+    // the sheen is exposed at most as a face of Monk 6 is: at the exposure that lifts the darkest skin to a
+    // photographer's level it turned the face to polished metal (a large soft key light keeps it low)
+    vec3 lit = (albedo * (0.85 * key + 0.35 * fill + 0.12) * ao + albedo * subsurface) * exposure
+             + vec3(spec) * min(exposure, 2.0);
     if (region == 5) lit = albedo * 0.6 * ao * exposure;  // the mouth's lining: lit from the opening, by depth
     lit = lit / (1.0 + 0.25 * max(lit - 0.8, 0.0));  // a soft shoulder, so raised exposure does not clip
     colour = vec4(pow(clamp(lit, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
