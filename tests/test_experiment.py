@@ -103,3 +103,17 @@ def test_shipped_classifier_judges_the_synthetic_samples(smoke):
     assert check["mean_top1"] == pytest.approx(np.mean(list(check["per_class"].values())))
     assert check["chance"] == pytest.approx(1 / len(classes))
     assert "Do the synthetic samples show their syndrome?" in (smoke / "results.md").read_text()
+
+
+def test_the_mixed_arm_draws_half_real_half_synthetic_in_every_batch():
+    from models.experiments.cells import batch_indices
+
+    synthetic = np.r_[np.zeros(5, bool), np.ones(100, bool)]  # 5 real, 100 synthetic: 1 to 20
+    for idx in batch_indices(len(synthetic), 32, 20, seed=0, synthetic=synthetic):
+        assert len(idx) == 32 and int(synthetic[idx.numpy()].sum()) == 16
+    # without the mix, batches are uniform draws, as before (the same indices for the same seed)
+    import torch
+
+    g = torch.Generator().manual_seed(3)
+    before = [torch.randint(105, (32,), generator=g) for _ in range(4)]
+    assert all(torch.equal(a, b) for a, b in zip(before, batch_indices(105, 32, 4, seed=3), strict=True))

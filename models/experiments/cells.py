@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,25 @@ from models.files import write_text
 
 
 def train_cell(
-    backbone: str, images: np.ndarray, labels: np.ndarray, classes: Sequence[str], preset: Preset, seed: int
+    backbone: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    preset: Preset,
+    seed: int,
+    synthetic: np.ndarray | None = None,
 ):
     """Train one classifier for exactly ``preset.steps`` steps; returns it in eval mode.
 
     Batches are drawn with replacement by a seeded generator, class-weighted by inverse
     frequency in the loss, augmented as `models.classifier.data.train_transform`.
+
+    Args:
+        images: (N, R, R, 3) uint8 crops; labels: (N,) int class indices.
+        synthetic: (N,) bool, which images are synthetic, for an arm that mixes real and synthetic
+            images: each batch then draws half of its images from each (at 100 synthetic per class and 5
+            real, uniform draws put 20 synthetic images in a batch for every real one); None draws
+            uniformly from all.
     """
     from models.classifier.config import ClassifierConfig
     from models.classifier.data import train_transform
@@ -43,10 +56,8 @@ def train_cell(
         total_steps=preset.steps, warmup_steps=preset.steps // 20,
     )  # fmt: skip
     loss_fn, opt, sched = recipe.loss_fn, recipe.optimizer, recipe.scheduler
-    g = torch.Generator().manual_seed(seed)
     model.train()
-    for _ in range(preset.steps):
-        idx = torch.randint(len(x_all), (preset.batch,), generator=g)
+    for idx in batch_indices(len(x_all), preset.batch, preset.steps, seed, synthetic):
         x = torch.stack([augment(t).clamp(0, 1) for t in to_tensor(x_all[idx])])
         loss = loss_fn(model(x), y_all[idx])
         loss.backward()
@@ -54,6 +65,26 @@ def train_cell(
         sched.step()
         opt.zero_grad(set_to_none=True)
     return model.eval()
+
+
+def batch_indices(
+    n: int, batch: int, steps: int, seed: int, synthetic: np.ndarray | None = None
+) -> Iterator[torch.Tensor]:
+    """The images of each training batch: ``steps`` (batch,) int64 index tensors into ``n`` images.
+
+    Drawn with replacement by a generator seeded with ``seed``; uniformly from all images, or, when
+    ``synthetic`` ((n,) bool) marks a mix of real and synthetic images, half from each (the odd one
+    from the real).
+    """
+    g = torch.Generator().manual_seed(seed)
+    pools = [torch.arange(n)]
+    if synthetic is not None and synthetic.any() and not synthetic.all():
+        pools = [torch.from_numpy(np.flatnonzero(~synthetic)), torch.from_numpy(np.flatnonzero(synthetic))]
+    shares = [batch // len(pools) + (i < batch % len(pools)) for i in range(len(pools))]
+    for _ in range(steps):
+        yield torch.cat(
+            [pool[torch.randint(len(pool), (k,), generator=g)] for pool, k in zip(pools, shares, strict=True)]
+        )
 
 
 def score(model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -76,15 +107,16 @@ def run_cell(path: Path, backbone: str, arm: str, scale: int, seed: int, data, p
     """Train and score one cell unless its result file exists; returns the result record."""
     if path.is_file():
         return json.loads(path.read_text())
-    images, labels = data["arm"]
+    images, labels, *synthetic = data["arm"]
     start = time.time()
-    model = train_cell(backbone, images, labels, data["classes"], preset, seed)
+    model = train_cell(backbone, images, labels, data["classes"], preset, seed, synthetic[0] if synthetic else None)
     record = {
         "backbone": backbone,
         "arm": arm,
         "synthetic_per_class": scale,
         "seed": seed,
         "train_images": int(len(labels)),
+        "batches": "half real, half synthetic" if synthetic else "uniform",
         "steps": preset.steps,
         "val": score(model, *data["val"]),
         "test": score(model, *data["test"]),

@@ -16,9 +16,10 @@ accuracy on held-out real photographs.
    scales are nested subsets of it.
 3. Arms: real-only; synthetic-only at each scale; real plus synthetic at the scale with the best
    synthetic-only validation accuracy (chosen per backbone on the validation set, never the test
-   set). Every arm sees aligned crops at the generator's resolution (real images are brought to
-   it, so no arm can learn resolution or blur as a cue) and trains for the same number of
-   optimiser steps, so the data are the only difference.
+   set), each of its batches drawn half from the real and half from the synthetic images. Every
+   arm sees aligned crops at the generator's resolution (real images are brought to it, so no arm
+   can learn resolution or blur as a cue) and trains for the same number of optimiser steps, so
+   the data are the only difference.
 4. Metrics on the test set: top-1, top-5, top-10 accuracy as the per-syndrome mean, balanced
    accuracy; mean and standard deviation over seeds.
 
@@ -117,7 +118,9 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
         best = max(preset.scales, key=lambda s: (synth_val[s], -s))
         for seed in preset.seeds:
             sx, sy = synthetic_subset(*synth, best, max(preset.scales))
-            data = {**base, "arm": (np.concatenate([real[0], sx]), np.concatenate([real[1], sy]))}
+            # each batch half real, half synthetic (`cells.train_cell`)
+            mixed = np.concatenate([np.zeros(len(real[1]), bool), np.ones(len(sy), bool)])
+            data = {**base, "arm": (np.concatenate([real[0], sx]), np.concatenate([real[1], sy]), mixed)}
             records.append(run_cell(out / "cells" / backbone / f"real_plus_synthetic_{best}-s{seed}.json", backbone,
                                     "real_plus_synthetic", best, seed, data, preset))  # fmt: skip
         log(f"[{time.time() - t0:.0f} s] {backbone} done (real + synthetic at {best} per class, chosen on validation)")
