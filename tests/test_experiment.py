@@ -25,29 +25,35 @@ def test_smoke_preset_runs_every_arm_and_backbone(smoke):
     preset = exp.PRESETS["smoke"]
     with open(smoke / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    arms_per_backbone = 1 + len(preset.scales) + 1
+    assert preset.priors == ("unaffected", "features")  # both generator priors, side by side
+    arms_per_backbone = 1 + len(preset.priors) * (len(preset.scales) + 1)
     assert len(rows) == len(preset.backbones) * arms_per_backbone * len(preset.seeds)
     assert {r["backbone"] for r in rows} == set(exp.BACKBONES)
     for bb in exp.BACKBONES:
         mine = [r for r in rows if r["backbone"] == bb]
-        assert sorted(int(r["synthetic_per_class"]) for r in mine if r["arm"] == "synthetic_only") == list(
-            preset.scales
-        )
-        mixed = [r for r in mine if r["arm"] == "real_plus_synthetic"]
-        assert len(mixed) == 1 and int(mixed[0]["synthetic_per_class"]) in preset.scales
-        # the mixed arm has the real images plus the chosen synthetic scale, per class
         real = next(r for r in mine if r["arm"] == "real_only")
-        n_classes = len(preset.classes)
-        assert int(mixed[0]["train_images"]) == int(real["train_images"]) + n_classes * int(
-            mixed[0]["synthetic_per_class"]
-        )
+        assert real["prior"] == "-"
+        for prior in preset.priors:
+            scales = [
+                int(r["synthetic_per_class"]) for r in mine if r["arm"] == "synthetic_only" and r["prior"] == prior
+            ]
+            assert sorted(scales) == list(preset.scales)
+            mixed = [r for r in mine if r["arm"] == "real_plus_synthetic" and r["prior"] == prior]
+            assert len(mixed) == 1 and int(mixed[0]["synthetic_per_class"]) in preset.scales
+            # the mixed arm has the real images plus the chosen synthetic scale, per class
+            n_classes = len(preset.classes)
+            assert int(mixed[0]["train_images"]) == int(real["train_images"]) + n_classes * int(
+                mixed[0]["synthetic_per_class"]
+            )
     assert all(r["steps"] == str(preset.steps) for r in rows)
     for r in rows:
         for m in ("test_top1", "test_top5", "test_balanced_accuracy"):
             assert 0.0 <= float(r[m]) <= 1.0
         assert float(r["test_top1"]) <= float(r["test_top5"])
     text = (smoke / "results.md").read_text()
-    assert "| resnet18 | real_only |" in text and "not the clinical claim" in text
+    assert "| resnet18 | real_only | - |" in text and "not the clinical claim" in text
+    # one verdict per prior
+    assert text.count("synthetic-only training") == 2 and "With the feature prior" in text
     timings = json.loads((smoke / "timings.json").read_text())
     assert set(timings) == {"data", "generator", "sampling"} and timings["generator"] > 0
     assert "Compute time, summed over invocations" in text and "not recorded" not in text
@@ -95,14 +101,48 @@ def test_bad_arguments(tmp_path, capsys):
     assert "nonsense_net" in capsys.readouterr().err
 
 
-def test_shipped_classifier_judges_the_synthetic_samples(smoke):
-    check = json.loads((smoke / "synthetic_check.json").read_text())
+def test_shipped_classifier_judges_each_priors_samples(smoke):
     classes = exp.PRESETS["smoke"].classes
-    assert list(check["per_class"]) == list(classes)
-    assert all(0.0 <= v <= 1.0 for v in check["per_class"].values())
-    assert check["mean_top1"] == pytest.approx(np.mean(list(check["per_class"].values())))
-    assert check["chance"] == pytest.approx(1 / len(classes))
-    assert "Do the synthetic samples show their syndrome?" in (smoke / "results.md").read_text()
+    for name, prior in (("synthetic_check.json", "unaffected"), ("synthetic_check_features.json", "features")):
+        check = json.loads((smoke / name).read_text())
+        assert check["prior"] == prior and list(check["per_class"]) == list(classes)
+        assert all(0.0 <= v <= 1.0 for v in check["per_class"].values())
+        assert check["mean_top1"] == pytest.approx(np.mean(list(check["per_class"].values())))
+        assert check["chance"] == pytest.approx(1 / len(classes))
+    text = (smoke / "results.md").read_text()
+    assert "face prior (unaffected children)'s samples show" in text and "feature prior" in text
+
+
+def test_the_feature_prior_sees_features_but_no_syndrome(smoke):
+    from models.classifier.data import load_rows
+    from models.generator.config import GeneratorConfig
+
+    rows = load_rows(smoke / "data" / "pretrain_features")
+    assert {r["syndrome"] for r in rows} == {"unaffected"}  # no syndrome label
+    assert np.mean([len(r["hpo_terms"]) for r in rows]) >= 2  # but features, in random company
+    args = json.loads((smoke / "generator_features" / "train_args.json").read_text())
+    assert args["pretrain_labels"] == "none" and args["condition_on_hpo"]
+    # it keeps a slot for every feature its prior learned, beyond the few the 3 real children per class show
+    face, features = (GeneratorConfig.load(smoke / g).hpo_vocabulary for g in ("generator", "generator_features"))
+    assert set(face) < set(features)
+
+
+def test_prevalence_is_the_mean_frequency_over_syndromes_and_ends_of_a_measurement_never_meet():
+    from models.experiments.data import feature_prevalence, feature_subjects
+    from models.phenotype.catalog import load_catalog
+    from models.phenotype.engine3d import DRAWN_3D
+    from models.phenotype.morphology import FEATURES
+
+    prevalence = feature_prevalence("phenotype_3d")
+    assert set(prevalence) <= DRAWN_3D and all(0 < p < 1 for p in prevalence.values())
+    catalog = load_catalog()
+    syndromes = [catalog.get(k) for k in catalog.keys() if k != "unaffected"]
+    brachy = [max((t.sampling_frequency for t in s.terms if t.depicted and t.renders_as == "HP:0000248"), default=0)
+              for s in syndromes]  # fmt: skip
+    assert prevalence["HP:0000248"] == pytest.approx(np.mean(brachy))
+    for subject in feature_subjects(200, seed=1, engine="phenotype_3d"):
+        dims = [FEATURES[t].dimension for t in subject.features]
+        assert len(dims) == len(set(dims)) and subject.syndrome == "unaffected"
 
 
 def test_the_mixed_arm_draws_half_real_half_synthetic_in_every_batch():

@@ -103,8 +103,11 @@ def score(model, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     }
 
 
-def run_cell(path: Path, backbone: str, arm: str, scale: int, seed: int, data, preset: Preset) -> dict[str, Any]:
-    """Train and score one cell unless its result file exists; returns the result record."""
+def run_cell(
+    path: Path, backbone: str, arm: str, scale: int, seed: int, data, preset: Preset, prior: str | None = None
+) -> dict[str, Any]:
+    """Train and score one cell unless its result file exists; returns the result record (``prior``: the
+    generator prior of a synthetic arm, None for real-only)."""
     if path.is_file():
         return json.loads(path.read_text())
     images, labels, *synthetic = data["arm"]
@@ -113,6 +116,7 @@ def run_cell(path: Path, backbone: str, arm: str, scale: int, seed: int, data, p
     record = {
         "backbone": backbone,
         "arm": arm,
+        "prior": prior,
         "synthetic_per_class": scale,
         "seed": seed,
         "train_images": int(len(labels)),

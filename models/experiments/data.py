@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from models.constants import UNAFFECTED
-from models.experiments.presets import Preset
+from models.experiments.presets import FEATURE_PRIOR, Preset
 
 
 def crops(folder: Path, resolution: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -25,7 +25,9 @@ def crops(folder: Path, resolution: int) -> tuple[np.ndarray, list[dict[str, Any
 
 
 def simulate_splits(preset: Preset, out: Path) -> dict[str, Path]:
-    """Write the simulated cohorts (train, val, test, and unaffected children for pretraining) once.
+    """Write the simulated cohorts once, with the preset's phenotype engine: train, val, test, unaffected
+    children for the face prior (``pretrain``) and, when the preset runs the feature prior, children with
+    features but no syndrome (``pretrain_features``, `feature_subjects`).
 
     New identities in every split: each cohort has its own seed. Returns split name -> folder.
     """
@@ -33,18 +35,83 @@ def simulate_splits(preset: Preset, out: Path) -> dict[str, Path]:
 
     classes = cohort_classes(list(preset.classes) if preset.classes else None)
     plan = {
-        "train": (classes, preset.real_train_per_class, 101),
-        "val": (classes, preset.val_per_class, 102),
-        "test": (classes, preset.test_per_class, 103),
-        "pretrain": ([UNAFFECTED], preset.pretrain_images, 104),
+        "train": lambda: draw_subjects(classes, preset.real_train_per_class, 101),
+        "val": lambda: draw_subjects(classes, preset.val_per_class, 102),
+        "test": lambda: draw_subjects(classes, preset.test_per_class, 103),
+        "pretrain": lambda: draw_subjects([UNAFFECTED], preset.pretrain_images, 104),
     }
+    if FEATURE_PRIOR in preset.priors:
+        plan["pretrain_features"] = lambda: feature_subjects(preset.pretrain_images, 105, preset.engine)
     folders = {}
-    for split, (keys, per_class, seed) in plan.items():
+    for split, subjects in plan.items():
         folder = out / "data" / split
         if not (folder / "metadata.csv").is_file():  # written last, so its presence means done
-            write_cohort(folder, draw_subjects(keys, per_class, seed), size=preset.render_size, mark=False)
+            write_cohort(folder, subjects(), size=preset.render_size, mark=False, engine=preset.engine)
         folders[split] = folder
     return folders
+
+
+def feature_prevalence(engine: str) -> dict[str, float]:
+    """How common each feature the engine draws is among children with a syndrome of the catalogue.
+
+    A term's prevalence is the mean, over the catalogue's syndromes in equal numbers, of the
+    probability with which the phenotype engine gives a child of that syndrome the term
+    (`models.phenotype.catalog.Term.sampling_frequency`, from the HPO annotations; 0 where the
+    syndrome does not list it). Drawing each term independently at this prevalence gives children
+    with as many features as children with these syndromes have, but none of the combinations that
+    make a syndrome.
+
+    Args:
+        engine: `models.faces.PHENOTYPE` or `PHENOTYPE_3D` (only the features it draws).
+
+    Returns:
+        HPO id -> prevalence in [0, 1], sorted by id.
+    """
+    from models.faces import features_drawn
+    from models.phenotype.catalog import load_catalog
+    from models.phenotype.morphology import FEATURES
+
+    catalog = load_catalog()
+    drawable = features_drawn(engine)
+    syndromes = [catalog.get(k) for k in catalog.keys() if k != UNAFFECTED]
+    totals: dict[str, float] = {}
+    for syndrome in syndromes:
+        mine: dict[str, float] = {}
+        for term in syndrome.terms:
+            if term.depicted and term.renders_as in FEATURES and (drawable is None or term.renders_as in drawable):
+                mine[term.renders_as] = max(mine.get(term.renders_as, 0.0), term.sampling_frequency)
+        for hpo, p in mine.items():
+            totals[hpo] = totals.get(hpo, 0.0) + p
+    return {hpo: totals[hpo] / len(syndromes) for hpo in sorted(totals)}
+
+
+def feature_subjects(n: int, seed: int, engine: str) -> list:
+    """``n`` children without a syndrome, each with the features drawn independently at their prevalence.
+
+    The feature prior's training children (`FEATURE_PRIOR`): every term of `feature_prevalence` is
+    given to a child with that probability, whatever else the child has, so the prior sees each
+    feature often, alone and in random company, and never a syndrome.
+
+    Returns:
+        `models.phenotype.cohort.Subject` list labelled ``unaffected`` with ``features`` set.
+    """
+    import dataclasses
+
+    from models.phenotype.cohort import draw_subjects
+    from models.phenotype.morphology import FEATURES
+
+    prevalence = feature_prevalence(engine)
+    terms, p = list(prevalence), np.array(list(prevalence.values()))
+    rng = np.random.default_rng([seed, 17])
+    subjects = []
+    for subject in draw_subjects([UNAFFECTED], n, seed):
+        drawn = [terms[i] for i in rng.permutation(len(terms)) if rng.random() < p[i]]
+        # two ends of one measurement (long and short philtrum) cannot meet in a child: the first drawn stays
+        kept: dict[str, str] = {}
+        for t in drawn:
+            kept.setdefault(FEATURES[t].dimension, t)
+        subjects.append(dataclasses.replace(subject, features=tuple(sorted(kept.values()))))
+    return subjects
 
 
 def split_real(folder: Path, preset: Preset, out: Path, seed: int = 0) -> dict[str, list[int]]:

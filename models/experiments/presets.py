@@ -2,8 +2,10 @@
 
 ``smoke`` runs every stage in a minute or two (the test suite runs it); ``paper`` is the research
 setting ("Synthetic Data Alone is Enough? Rethinking Data Scarcity in Pediatric Rare Disease
-Recognition", 2026: about 5 real photographs per condition, synthetic sets of growing size) scaled
-to finish in about 8 hours on a 2-core CPU.
+Recognition", 2026: about 5 real photographs per condition, synthetic sets of growing size). With
+one prior it took 4.7 hours on a 2-core CPU (2026-12-03); with the two priors, HPO and shape
+conditioning and the 3D child it needs about twice that (two generators, their samples and
+twice the synthetic arms), which is a GPU's job.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ class Preset:
         backbones: timm backbones.
         seeds: classifier seeds per cell.
         steps, batch, lr: classifier optimiser steps, batch size and peak AdamW learning rate (same for every arm).
+        priors: the generator priors run side by side (`FACE_PRIOR`, `FEATURE_PRIOR`), each pretrained,
+            fine-tuned, sampled and judged on its own; the classifier arms run once per prior.
+        gen_hpo, gen_shape, gen_feature_loss: the generator recipe (`models.generator.train`'s
+            ``--condition-on-hpo``, ``--condition-on-shape``, ``--feature-loss-weight``), the same for every prior.
+        engine: the phenotype engine that draws the simulated cohorts.
     """
 
     name: str
@@ -56,10 +63,19 @@ class Preset:
     steps: int
     batch: int
     lr: float = 2e-3
+    priors: tuple[str, ...] = ("unaffected", "features")
+    gen_hpo: bool = True
+    gen_shape: bool = True
+    gen_feature_loss: float = 12.0
+    engine: str = "phenotype_3d"
     notes: str = field(default="", compare=False)
 
 
 BACKBONES = ("resnet18", "efficientnet_b0", "mobilenetv3_large_100", "convnext_atto")
+#: The generator's stage 1, by name: a prior of unaffected children's faces, which knows no features
+#: (the protocol's first), and a prior of children drawn with features but no syndrome
+#: (`models.experiments.data.feature_subjects`), which knows features but no syndromes.
+FACE_PRIOR, FEATURE_PRIOR = "unaffected", "features"
 
 PRESETS: dict[str, Preset] = {
     # every stage of the protocol, tiny: a minute or two on 2 CPU cores (run in the test suite)
@@ -84,6 +100,8 @@ PRESETS: dict[str, Preset] = {
         seeds=(0,),
         steps=3,
         batch=8,
+        gen_shape=False,  # 32 px crops are too small to find landmarks in
+        gen_feature_loss=0.0,
         notes="checks the pipeline end to end; its numbers mean nothing",
     ),
     # the research setting at CPU scale: sized for about 8 hours on a 2-core CPU (see README)

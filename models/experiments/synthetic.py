@@ -12,28 +12,45 @@ from typing import Any
 
 import numpy as np
 
-from models.experiments.presets import Preset
+from models.experiments.presets import FACE_PRIOR, FEATURE_PRIOR, Preset
 from models.files import atomic_output
 
 #: The classifier that judges whether synthetic samples show their syndrome (`judge_synthetic`).
 DEFAULT_JUDGE = Path(__file__).resolve().parents[2] / "assets" / "classifier"
 
 
-def train_generator(preset: Preset, train: Path, pretrain: Path, out: Path, threads: int | None) -> Path:
-    """Pretrain on unaffected children, fine-tune on the real training split; resumes; returns the pipeline folder."""
+def suffix(prior: str) -> str:
+    """What a prior's files add to their names: nothing for the face prior (the protocol's first, so that
+    earlier runs resume), ``_features`` for the feature prior."""
+    return "" if prior == FACE_PRIOR else f"_{prior}"
+
+
+def train_generator(
+    preset: Preset, train: Path, pretrain: Path, out: Path, threads: int | None, prior: str = FACE_PRIOR
+) -> Path:
+    """Pretrain a prior (`FACE_PRIOR`: unaffected children; `FEATURE_PRIOR`: children with features and no
+    syndrome, conditioned on the features), fine-tune on the real training split with its annotated HPO
+    terms; resumes; returns the pipeline folder."""
     from models.generator import train as gen_train
 
-    folder = out / "generator"
+    folder = out / f"generator{suffix(prior)}"
     if (folder / "model_index.json").is_file():
         return folder
     argv = [
         "--data", str(train), "--pretrain-data", str(pretrain), "--out", str(folder),
+        "--pretrain-labels", "none" if prior == FEATURE_PRIOR else "unaffected",
         "--pretrain-steps", str(preset.gen_pretrain_steps), "--max-train-steps", str(preset.gen_finetune_steps),
         "--resolution", str(preset.resolution), "--block-out-channels", ",".join(map(str, preset.gen_channels)),
         "--batch-size", str(preset.gen_batch), "--mixed_precision", preset.gen_precision,
         "--checkpointing_steps", str(max(1, min(250, preset.gen_pretrain_steps + preset.gen_finetune_steps))),
         "--sample-every", "0", "--resume_from_checkpoint", "latest", "--quiet",
     ]  # fmt: skip
+    if preset.gen_hpo or prior == FEATURE_PRIOR:
+        argv.append("--condition-on-hpo")
+    if preset.gen_shape:
+        argv.append("--condition-on-shape")
+    if preset.gen_feature_loss:
+        argv += ["--feature-loss-weight", str(preset.gen_feature_loss)]
     if threads:
         argv += ["--num-threads", str(threads)]
     status = gen_train.cli(argv)
@@ -43,9 +60,12 @@ def train_generator(preset: Preset, train: Path, pretrain: Path, out: Path, thre
 
 
 def sample_synthetic(
-    preset: Preset, generator: Path, classes: Sequence[str], out: Path
+    preset: Preset, generator: Path, classes: Sequence[str], out: Path, prior: str = FACE_PRIOR
 ) -> tuple[np.ndarray, np.ndarray]:
-    """max(scales) samples per class, one file per class (resumable); images (N, R, R, 3) uint8, labels (N,) int."""
+    """max(scales) samples per class, one file per class (resumable); images (N, R, R, 3) uint8, labels (N,) int.
+
+    A generator conditioned on HPO terms draws each child's features from its syndrome's annotated
+    frequencies (`models.generator.sample.draw_hpo_terms`)."""
     from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
     from models.generator.sample import load_generator
     from models.phenotype.spec import RenderSpec
@@ -55,7 +75,7 @@ def sample_synthetic(
     # every step guided, as in the committed paper run, so its results reproduce
     sampling = Sampling(preset.sample_steps, preset.guidance, "dpm++", guidance_interval=None)
     n = max(preset.scales)
-    folder = out / "synthetic"
+    folder = out / f"synthetic{suffix(prior)}"
     folder.mkdir(parents=True, exist_ok=True)
     images, labels = [], []
     for c, cls in enumerate(classes):
@@ -88,7 +108,12 @@ def sample_synthetic(
 
 
 def judge_synthetic(
-    images: np.ndarray, labels: np.ndarray, classes: Sequence[str], out: Path, judge: Path | None
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: Sequence[str],
+    out: Path,
+    judge: Path | None,
+    prior: str = FACE_PRIOR,
 ) -> dict[str, Any] | None:
     """How often an independent classifier names the syndrome each synthetic sample was drawn for.
 
@@ -107,7 +132,7 @@ def judge_synthetic(
         ``{"judge", "mean_top1", "chance", "per_class"}``, or None when there is no judge or it does not
         know every class of the run (for example on licensed data with other conditions).
     """
-    path = out / "synthetic_check.json"
+    path = out / f"synthetic_check{suffix(prior)}.json"
     if path.is_file():
         return json.loads(path.read_text())
     if judge is None or not (judge / "config.json").is_file():
@@ -134,6 +159,7 @@ def judge_synthetic(
         "mean_top1": float(np.mean(list(per_class.values()))),
         "chance": 1.0 / len(classes),
         "per_class": per_class,
+        "prior": prior,
     }
     path.write_text(json.dumps(result, indent=1) + "\n")
     return result

@@ -11,10 +11,15 @@ accuracy on held-out real photographs.
 1. "Real" data: by default simulated cohorts from the phenotype model (training: 5 children per
    class; validation; a test cohort of new identities); with ``--real-data``, a metadata.csv
    folder split by subject_id into the same three parts.
-2. The generator (`models.generator.train`) is pretrained on simulated unaffected children and
-   fine-tuned on the real training images only, then sampled at the largest scale; smaller
-   scales are nested subsets of it.
-3. Arms: real-only; synthetic-only at each scale; real plus synthetic at the scale with the best
+2. The generator (`models.generator.train`, conditioned on HPO terms and shape with the
+   feature-weighted loss, as the shipped one) is pretrained on one of two priors and fine-tuned on
+   the real training images only (with their annotated HPO terms), then sampled at the largest
+   scale, each child's features drawn from its syndrome's HPO frequencies; smaller scales are
+   nested subsets of it. The priors run side by side (`Preset.priors`): a face prior of unaffected
+   children, which knows no features, and a feature prior of children drawn with features at their
+   prevalence among children with the catalogue's syndromes but with no syndrome
+   (`data.feature_subjects`), conditioned on their features: it knows features, not syndromes.
+3. Arms, per prior: real-only (once); synthetic-only at each scale; real plus synthetic at the scale with the best
    synthetic-only validation accuracy (chosen per backbone on the validation set, never the test
    set), each of its batches drawn half from the real and half from the synthetic images. Every
    arm sees aligned crops at the generator's resolution (real images are brought to it, so no arm
@@ -51,9 +56,9 @@ from models.constants import UNAFFECTED
 from models.experiments.cells import run_cell
 from models.experiments.data import crops as load_crops
 from models.experiments.data import simulate_splits, split_real, synthetic_subset, write_subset
-from models.experiments.presets import BACKBONES, PRESETS, Preset
+from models.experiments.presets import BACKBONES, FEATURE_PRIOR, PRESETS, Preset
 from models.experiments.results import add_time, write_results
-from models.experiments.synthetic import DEFAULT_JUDGE, judge_synthetic, sample_synthetic, train_generator
+from models.experiments.synthetic import DEFAULT_JUDGE, judge_synthetic, sample_synthetic, suffix, train_generator
 
 
 def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int | None = None,
@@ -87,44 +92,53 @@ def run(preset: Preset, out: Path, real_data: Path | None = None, threads: int |
         return images[keep], np.array([classes.index(rows[i]["syndrome"]) for i in keep])
 
     real, val, test = xy("train"), xy("val"), xy("test")
-    t1 = time.time()
-    generator = train_generator(preset, folders["train"], folders["pretrain"], out, threads)
-    add_time(out, "generator", time.time() - t1)
-    log(f"[{time.time() - t0:.0f} s] generator ready: {generator}")
-    t1 = time.time()
-    synth = sample_synthetic(preset, generator, classes, out)
-    add_time(out, "sampling", time.time() - t1)
-    log(f"[{time.time() - t0:.0f} s] {len(synth[1])} synthetic images ready")
-    check = judge_synthetic(*synth, classes, out, judge)
-    if check is not None:
-        log(f"[{time.time() - t0:.0f} s] the judge names the intended syndrome for {check['mean_top1']:.1%} of "
-            f"synthetic samples (chance {check['chance']:.1%})")  # fmt: skip
+    generators, synthetic, checks = {}, {}, {}
+    for prior in preset.priors:
+        t1 = time.time()
+        pretrain = folders["pretrain_features" if prior == FEATURE_PRIOR else "pretrain"]
+        generators[prior] = train_generator(preset, folders["train"], pretrain, out, threads, prior)
+        add_time(out, "generator", time.time() - t1)
+        log(f"[{time.time() - t0:.0f} s] generator with the {prior} prior ready: {generators[prior]}")
+        t1 = time.time()
+        synthetic[prior] = sample_synthetic(preset, generators[prior], classes, out, prior)
+        add_time(out, "sampling", time.time() - t1)
+        log(f"[{time.time() - t0:.0f} s] {len(synthetic[prior][1])} synthetic images ready ({prior} prior)")
+        checks[prior] = judge_synthetic(*synthetic[prior], classes, out, judge, prior)
+        check = checks[prior]
+        if check is not None:
+            log(f"[{time.time() - t0:.0f} s] the judge names the intended syndrome for {check['mean_top1']:.1%} of "
+                f"the {prior} prior's samples (chance {check['chance']:.1%})")  # fmt: skip
 
     records = []
     for backbone in preset.backbones:
         base = {"classes": classes, "val": val, "test": test}
+        cells = out / "cells" / backbone
         for seed in preset.seeds:
-            records.append(run_cell(out / "cells" / backbone / f"real_only-s{seed}.json", backbone, "real_only", 0,
-                                    seed, {**base, "arm": real}, preset))  # fmt: skip
-            for scale in preset.scales:
-                data = {**base, "arm": synthetic_subset(*synth, scale, max(preset.scales))}
-                records.append(run_cell(out / "cells" / backbone / f"synthetic_{scale}-s{seed}.json", backbone,
-                                        "synthetic_only", scale, seed, data, preset))  # fmt: skip
-        synth_val = {
-            s: np.mean([r["val"]["top1"] for r in records if r["backbone"] == backbone
-                        and r["arm"] == "synthetic_only" and r["synthetic_per_class"] == s])
-            for s in preset.scales
-        }  # fmt: skip
-        best = max(preset.scales, key=lambda s: (synth_val[s], -s))
-        for seed in preset.seeds:
-            sx, sy = synthetic_subset(*synth, best, max(preset.scales))
-            # each batch half real, half synthetic (`cells.train_cell`)
-            mixed = np.concatenate([np.zeros(len(real[1]), bool), np.ones(len(sy), bool)])
-            data = {**base, "arm": (np.concatenate([real[0], sx]), np.concatenate([real[1], sy]), mixed)}
-            records.append(run_cell(out / "cells" / backbone / f"real_plus_synthetic_{best}-s{seed}.json", backbone,
-                                    "real_plus_synthetic", best, seed, data, preset))  # fmt: skip
-        log(f"[{time.time() - t0:.0f} s] {backbone} done (real + synthetic at {best} per class, chosen on validation)")
-    write_results(records, preset, out, time.time() - t0, real_data, check)
+            records.append(run_cell(cells / f"real_only-s{seed}.json", backbone, "real_only", 0, seed,
+                                    {**base, "arm": real}, preset))  # fmt: skip
+        for prior in preset.priors:
+            synth, name = synthetic[prior], suffix(prior).lstrip("_")
+            tag = f"{name}-" if name else ""  # the face prior's cells keep their names, so earlier runs resume
+            mine = []
+            for seed in preset.seeds:
+                for scale in preset.scales:
+                    data = {**base, "arm": synthetic_subset(*synth, scale, max(preset.scales))}
+                    mine.append(run_cell(cells / f"{tag}synthetic_{scale}-s{seed}.json", backbone, "synthetic_only",
+                                         scale, seed, data, preset, prior))  # fmt: skip
+            synth_val = {s: np.mean([r["val"]["top1"] for r in mine if r["synthetic_per_class"] == s])
+                         for s in preset.scales}  # fmt: skip
+            best = max(preset.scales, key=lambda s: (synth_val[s], -s))
+            for seed in preset.seeds:
+                sx, sy = synthetic_subset(*synth, best, max(preset.scales))
+                # each batch half real, half synthetic (`cells.batch_indices`)
+                mixed = np.concatenate([np.zeros(len(real[1]), bool), np.ones(len(sy), bool)])
+                data = {**base, "arm": (np.concatenate([real[0], sx]), np.concatenate([real[1], sy]), mixed)}
+                mine.append(run_cell(cells / f"{tag}real_plus_synthetic_{best}-s{seed}.json", backbone,
+                                     "real_plus_synthetic", best, seed, data, preset, prior))  # fmt: skip
+            records += mine
+            log(f"[{time.time() - t0:.0f} s] {backbone}, {prior} prior, done (real + synthetic at {best} per class, "
+                "chosen on validation)")  # fmt: skip
+    write_results(records, preset, out, time.time() - t0, real_data, checks)
     return records
 
 

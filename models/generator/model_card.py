@@ -84,8 +84,14 @@ def write_model_card(
         f"- Classes ({len(config.class_names)}): {', '.join(config.class_names)}.",
         "",
         "## Training data",
-        f"- Stage 1 (pretraining): {len(pre_rows)} aligned images of unaffected children from "
-        f"`{args.pretrain_data}`, {args.pretrain_steps} steps."
+        f"- Stage 1 (pretraining): {len(pre_rows)} aligned images of "
+        + (
+            "unaffected children"
+            if getattr(args, "pretrain_labels", "unaffected") == "unaffected"
+            else "children with features drawn independently of any syndrome, conditioned on their HPO features and "
+            "on no syndrome"
+        )
+        + f" from `{args.pretrain_data}`, {args.pretrain_steps} steps."
         if args.pretrain_steps
         else f"- Stage 1: none in this run (started from `{args.init_from}`).",
         f"- Stage 2 (fine-tuning): {len(fine_rows)} images of {sum(children.values())} children from `{args.data}`"

@@ -4,7 +4,9 @@
         --data out/data/train --max-train-steps 2600 --out out/generator --mixed_precision bf16
     accelerate launch -m models.generator.train ...          # the same run on several GPUs or machines
 
-Stage 1 pretrains on a large simulated population of unaffected children (``--pretrain-data``);
+Stage 1 pretrains on a large simulated population of unaffected children (``--pretrain-data``), or,
+with ``--pretrain-labels none``, on children with features drawn independently of any syndrome,
+conditioned on those features and on no syndrome (a prior that knows features but no syndromes);
 stage 2 fine-tunes on a syndromic set (``--data``, at most ``--per-class`` children per syndrome),
 as in the research PhenoFace follows (a generator pretrained on faces, then fine-tuned on a few
 photographs per condition). ``--init-from`` starts stage 2 from an earlier run's pipeline instead.
@@ -159,12 +161,18 @@ def main(args: argparse.Namespace) -> int:
             pre_images, pre_rows = load_training_set(
                 args.pretrain_data, args.resolution, None, args.seed, None, progress
             )
-            keep = [i for i, r in enumerate(pre_rows) if r["syndrome"] == UNAFFECTED]
-            pre_images, pre_rows = pre_images[keep], [pre_rows[i] for i in keep]
+            if args.pretrain_labels == "unaffected":
+                keep = [i for i, r in enumerate(pre_rows) if r["syndrome"] == UNAFFECTED]
+                pre_images, pre_rows = pre_images[keep], [pre_rows[i] for i in keep]
             if not pre_rows:
                 raise ValueError(f"--pretrain-data {args.pretrain_data} has no unaffected children with a face")
 
-    vocabulary = hpo_vocabulary(fine_rows) if args.condition_on_hpo else []
+    if args.pretrain_labels == "none" and not args.condition_on_hpo:
+        raise ValueError("--pretrain-labels none conditions stage 1 on HPO features: add --condition-on-hpo")
+    # a prior that knows features keeps a slot for every feature it learned, not only those stage 2 shows
+    vocabulary = hpo_vocabulary(fine_rows + (pre_rows if args.pretrain_labels == "none" else [])) if (
+        args.condition_on_hpo
+    ) else []  # fmt: skip
     if args.condition_on_hpo and not vocabulary:
         raise ValueError(f"--condition-on-hpo: no child in --data {args.data} has hpo_terms in metadata.csv")
     if args.init_from is not None:
@@ -205,6 +213,9 @@ def main(args: argparse.Namespace) -> int:
         unet = build_unet(config)
     fine_cond, fine_keep = conditions(fine_rows, classes, config.hpo_vocabulary)
     pre_cond, pre_keep = conditions(pre_rows, classes, config.hpo_vocabulary)
+    if args.pretrain_labels == "none":  # no syndrome at all in stage 1: its one-hot part stays empty
+        pre_cond = pre_cond.clone()
+        pre_cond[:, : len(classes)] = 0.0
     fine_x = torch.from_numpy(fine_images[fine_keep]).permute(0, 3, 1, 2).contiguous()  # (N, 3, R, R) uint8
     pre_x = torch.from_numpy(pre_images[pre_keep]).permute(0, 3, 1, 2).contiguous()
     shape_model, fine_map, pre_map = None, None, None  # a shape-conditioned run's model and (N, C, R, R) uint8 maps
@@ -226,7 +237,8 @@ def main(args: argparse.Namespace) -> int:
     if len(fine_x) == 0 or (args.pretrain_steps and len(pre_x) == 0):
         raise ValueError("no training image has age, sex and skin tone in its metadata")
     log(
-        f"stage 1: {len(pre_x)} unaffected images, {args.pretrain_steps} steps; stage 2: {len(fine_x)} images of "
+        f"stage 1: {len(pre_x)} {STAGE1_WORDS[args.pretrain_labels]}, "
+        f"{args.pretrain_steps} steps; stage 2: {len(fine_x)} images of "
         f"{len({r['subject_id'] for r in fine_rows})} children in {len(set(r['syndrome'] for r in fine_rows))} "
         f"classes, {args.max_train_steps} steps; UNet {sum(p.numel() for p in unet.parameters()) / 1e6:.2f} M "
         "parameters"
@@ -425,6 +437,10 @@ def save_pipeline(pipe: PhenoFacePipeline, folder: Path) -> str:
     pipe.register_to_config(weights_sha256=digest)
     pipe.save_config(folder)
     return digest
+
+
+#: What stage 1's images are, by ``--pretrain-labels``.
+STAGE1_WORDS = {"unaffected": "unaffected images", "none": "images without a syndrome (features only)"}
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

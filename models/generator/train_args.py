@@ -28,6 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="stage-1 folder of unaffected children with metadata.csv (other classes in it are skipped)",
     )
     p.add_argument(
+        "--pretrain-labels",
+        "--pretrain_labels",
+        choices=("unaffected", "none"),
+        default="unaffected",
+        help="stage 1's children: 'unaffected' (its unaffected children, as such: a prior of faces that knows no "
+        "features) or 'none' (every child, conditioned on its HPO features and none of the syndromes, which "
+        "it never sees: a prior that knows features but no syndromes; needs --condition-on-hpo) "
+        "(default: unaffected)",
+    )
+    p.add_argument(
         "--pretrain-steps",
         "--pretrain_steps",
         type=int,

@@ -76,6 +76,8 @@ class Subject:
         hair_colour: one of `HAIR_COLOURS`.
         seed: identity seed passed to the renderer.
         ancestry: one of `spec.ANCESTRIES` (used by the 3D engine).
+        features: HPO ids drawn instead of the syndrome's sampled features (`RenderSpec.features`), or
+            None to sample them.
     """
 
     subject_id: str
@@ -87,6 +89,7 @@ class Subject:
     hair_colour: str
     seed: int
     ancestry: str = "mixed"
+    features: tuple[str, ...] | None = None
 
 
 def cohort_classes(names: Sequence[str] | None = None) -> list[str]:
@@ -197,6 +200,7 @@ def write_cohort(
                 view=view,
                 size=size,
                 ancestry=subject.ancestry if engine == PHENOTYPE_3D else None,
+                features=subject.features,
             )
             (face,) = draw_faces(FaceRequest(spec=spec, pair=False, generator=engine))
             rel = f"images/{subject.subject_id}{suffix}.png"
