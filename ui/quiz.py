@@ -383,9 +383,10 @@ def _signed_in_name(request: gr.Request) -> str:
     return accounts.signed_in(request) or ""
 
 
-def _wire(fn, **fixed):
-    """Wrap a view-returning callback: outputs in `OUTPUTS` order (unchanged ones skipped) and no stack trace.
-    A callback with a ``request`` parameter gets Gradio's request (who is signed in) as a keyword."""
+def _wire(fn, names: tuple[str, ...] = OUTPUTS, **fixed):
+    """Wrap a view-returning callback: outputs in `names` order (default `OUTPUTS`; unchanged ones skipped)
+    and no stack trace. A callback with a ``request`` parameter gets Gradio's request (who is signed in) as
+    a keyword."""
     wants_request = "request" in inspect.signature(fn).parameters
 
     # not functools.wraps: Gradio reads the wrapped signature and would pass the fixed keywords' defaults too
@@ -400,7 +401,7 @@ def _wire(fn, **fixed):
         except Exception:  # noqa: BLE001 - logged in full on the server, summarised to the user
             log.exception("quiz callback failed")
             raise Refusal("The quiz hit an unexpected problem; please try again or start a new quiz.") from None
-        return tuple(view.get(name, gr.skip()) for name in OUTPUTS)
+        return tuple(view.get(name, gr.skip()) for name in names)
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     if wants_request:  # Gradio passes its request where the signature names a gr.Request, after the inputs
@@ -517,9 +518,13 @@ def build_tab(demo: gr.Blocks, render_size: int = DEFAULT_SIZE) -> None:
     answer = [state, syndrome_answer, feature_answer, confidence]
     # the map follows the feedback in an event of its own, one map at a time across all learners: the
     # classifier's gradients take both cores, and faces must go on being drawn for other users meanwhile
+    # its outputs are the map and its note alone, so that only they show the map's progress: the learner can
+    # read the feedback and go on meanwhile
+    map_names = ("saliency", "saliency_note")
     submit.click(_wire(submit_answer), answer, outputs, api_name="quiz_answer", preprocess=False).success(
-        _wire(show_map), [state], outputs, api_name="quiz_map", concurrency_id="saliency", concurrency_limit=1
-    )
+        _wire(show_map, names=map_names), [state], [components[n] for n in map_names], api_name="quiz_map",
+        concurrency_id="saliency", concurrency_limit=1,
+    )  # fmt: skip
     next_button.click(_wire(foreground(next_question)), [state], outputs, api_name="quiz_next").then(
         None, None, None, js=FOCUS_QUESTION, api_name=False
     )
