@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 _pool: ProcessPoolExecutor | None = None
 _workers = 0
+_closing = False  # set at exit: no new pool after that
 _lock = threading.Lock()
 
 
@@ -54,7 +56,7 @@ def start(workers: int) -> None:
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent
         )
         pool = _pool
-    atexit.register(stop)
+    atexit.register(_close)
     for _ in range(workers):  # one warm-up each (an idle worker takes the next task): all start loading now
         pool.submit(_warm)
 
@@ -66,6 +68,13 @@ def stop() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _close() -> None:
+    """At exit: stop the workers for good."""
+    global _closing
+    _closing = True
+    stop()
 
 
 def running() -> int:
@@ -100,13 +109,18 @@ def render_many(specs: Sequence[RenderSpec], masks: bool = False) -> list[FaceSa
         log.exception("a render worker died; drawing in the server process and restarting the workers")
         workers = _workers
         stop()
-        start(workers)
+        if not _closing:  # never while the server shuts down: a new pool would keep it running
+            start(workers)
         return [render3d(spec) for spec in specs]
 
 
 def _end_with_parent() -> None:
     """In a worker, at its start: exit when the server process ends, however it ends (a killed server's
-    workers would otherwise wait for work for ever)."""
+    workers would otherwise wait for work for ever), and not before. Ctrl-C and ``timeout`` signal the
+    whole process group: workers that died of it mid-render were restarted by a server already shutting
+    down, whose new pool then kept it running."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
 
     def watch() -> None:
