@@ -56,7 +56,6 @@ def start(workers: int) -> None:
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent
         )
         pool = _pool
-    atexit.register(_close)
     for _ in range(workers):  # one warm-up each (an idle worker takes the next task): all start loading now
         pool.submit(_warm)
 
@@ -70,8 +69,9 @@ def stop() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+@atexit.register
 def _close() -> None:
-    """At exit: stop the workers for good."""
+    """At exit: stop the workers for good (registered once, whichever pools were started)."""
     global _closing
     _closing = True
     stop()
