@@ -43,6 +43,28 @@ def add_run_args(p: argparse.ArgumentParser, precision_help: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+def check_out_is_free(out: Path, resume: str | None) -> None:
+    """Refuse a new run into a folder that holds another run (its checkpoints or a non-empty ``metrics.jsonl``).
+
+    Started again without ``--resume_from_checkpoint``, a run emptied the old log and put its checkpoints beside
+    the old ones, which ``latest`` and the checkpoint limit then mixed up.
+
+    Raises:
+        ValueError: ``out`` holds a run and ``resume`` is None.
+    """
+    if resume is not None or not out.is_dir():
+        return
+    held = sorted((p.name for p in out.glob("checkpoint-*")), key=lambda n: (len(n), n))
+    log = out / "metrics.jsonl"
+    if log.is_file() and log.stat().st_size:
+        held.append(log.name)
+    if held:
+        raise ValueError(
+            f"--out {out} already holds a training run ({', '.join(held)}); continue it with "
+            "--resume_from_checkpoint latest, or give another --out"
+        )
+
+
 def find_checkpoint(out: Path, which: str) -> Path | None:
     """The checkpoint folder to resume from: `which` itself, or the highest checkpoint-<step> in `out` (None: none)."""
     if which != "latest":

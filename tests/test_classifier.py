@@ -200,6 +200,20 @@ def test_resume_from_latest_checkpoint(cohort, trained, tmp_path):
     assert (out / "checkpoint-4").is_dir()
 
 
+def test_a_new_run_into_a_folder_holding_a_run_is_refused_and_the_folder_kept(cohort, trained, tmp_path, capsys):
+    # the same command run again without --resume_from_checkpoint started over in the old run's folder:
+    # it emptied its log and mixed new checkpoints with the old ones
+    from models.classifier import train as train_cli
+
+    out = tmp_path / "kept"
+    shutil.copytree(trained, out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = train_cli.cli(["--data", str(cohort), "--out", str(out), "--epochs", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "already holds a training run" in err and "--resume_from_checkpoint latest" in err
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
 def test_fp16_on_cpu_is_a_clear_error(cohort, tmp_path, capsys):
     from models.classifier import train as train_cli

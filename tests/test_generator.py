@@ -300,6 +300,21 @@ def test_resume_extends_a_finished_run_from_its_last_step(trained, tmp_path, cap
     assert sorted(p.name for p in copy.glob("checkpoint-*")) == ["checkpoint-6", "checkpoint-8"]
 
 
+def test_a_new_run_into_a_folder_holding_a_run_is_refused_and_the_folder_kept(trained, tmp_path, capsys):
+    import shutil
+
+    from models.generator import train
+
+    out, argv = trained
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy)
+    before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    assert train.cli([a if a != str(out) else str(copy) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a training run" in err and "--resume_from_checkpoint latest" in err
+    assert {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before
+
+
 def test_bad_training_arguments_exit_2(cohort, tmp_path, capsys):
     from models.generator import train
 

@@ -33,7 +33,7 @@ from models.classifier.data import train_transform as make_train_transform
 from models.classifier.model import Classifier, save_weights
 from models.classifier.model_card import write_model_card
 from models.classifier.recipe import optimisation
-from models.training import add_run_args, find_checkpoint, prune_checkpoints, run_cli
+from models.training import add_run_args, check_out_is_free, find_checkpoint, prune_checkpoints, run_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,6 +141,7 @@ def check_args(args: argparse.Namespace) -> None:
 
     if not timm.is_model(args.backbone):
         raise ValueError(f"unknown timm backbone {args.backbone!r} (see timm.list_models())")
+    check_out_is_free(args.out, args.resume_from_checkpoint)
 
 
 def load_init_checkpoint(model: Classifier, path: Path) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from models.generator.loss import TIMESTEP_BIAS_STRATEGIES
-from models.training import add_run_args
+from models.training import add_run_args, check_out_is_free
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,3 +252,4 @@ def check_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--resolution {args.resolution} must divide by {2 ** (len(channels) - 1)} for that UNet")
     if args.mixed_precision == "fp16" and not torch.cuda.is_available():
         raise ValueError("--mixed_precision fp16 needs a GPU; on a CPU use bf16 (or no)")
+    check_out_is_free(args.out, args.resume_from_checkpoint)
