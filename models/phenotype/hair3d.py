@@ -236,7 +236,7 @@ def _tangential(flow: np.ndarray, normal: np.ndarray) -> np.ndarray:
 def _follow(p: np.ndarray, tree, v: np.ndarray, n: np.ndarray, lift: np.ndarray, attached: np.ndarray) -> np.ndarray:
     """Keep points `lift` off the head: attached points are held on that shell (hair lying on the skull),
     free ones are only pushed out when they would sink closer."""
-    _, idx = tree.query(p, k=4, workers=-1)
+    _, idx = tree.query(p, k=4)
     q = v[idx].mean(1)
     nq = n[idx].mean(1)
     nq /= np.linalg.norm(nq, axis=1, keepdims=True)
