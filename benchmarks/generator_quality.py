@@ -10,8 +10,8 @@ It prints and writes:
 
 * the share of samples whose top-1 prediction by the shipped classifier is the conditioned
   syndrome (chance is 1 / number of classes), per class, beside the classifier's own top-1 on
-  phenotype-model renders of that class with the same ages, sexes and tones (the ceiling a
-  perfect generator of our renders would reach);
+  phenotype-model renders (``--engine``, the one that drew the training cohort) of that class with the
+  same ages, sexes and tones (the ceiling a perfect generator of our renders would reach);
 * the same on those renders brought down to the generator's resolution and back (Lanczos), which
   shows whether the syndrome is still visible at that resolution;
 * face detection: MediaPipe Face Mesh finds a face in the sample, upsampled to 256 px (Lanczos)
@@ -38,13 +38,12 @@ from PIL import Image
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.alignment import CROP_SIZE, preprocess
 from models.classifier.model import load_classifier, predict_logits
-from models.faces import LEARNED, FaceRequest, Sampling, draw_faces
+from models.faces import APP_ENGINE, LEARNED, PHENOTYPE, PHENOTYPE_3D, FaceRequest, Sampling, draw_face, draw_faces
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
 from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_unfiltered, upscale
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
-from models.phenotype.synthesizer import render
 
 
 def conditions(classes: list[str], n: int, seed: int = 0) -> dict[str, list]:
@@ -126,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
     p.add_argument(
+        "--engine",
+        choices=(PHENOTYPE_3D, PHENOTYPE),
+        default=APP_ENGINE,
+        help="phenotype engine of the reference renders: the one that drew the generator's training cohort "
+        f"(default: {APP_ENGINE})",
+    )
+    p.add_argument(
         "--speed",
         action="store_true",
         help="only time sampling: seconds per image at --steps with --guidance, batches of 1 and 16 "
@@ -182,8 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_renders:
             ren = []
             for i in range(args.per_class):
-                s = render(RenderSpec(syndrome=cls, age=cond["age"][i], sex=cond["sex"][i], skin_tone=cond["tone"][i],
-                                      seed=10_000 + i, size=256))  # fmt: skip
+                s = draw_face(
+                    RenderSpec(
+                        syndrome=cls,
+                        age=cond["age"][i],
+                        sex=cond["sex"][i],
+                        skin_tone=cond["tone"][i],
+                        seed=10_000 + i,
+                        size=256,
+                    ),
+                    args.engine,
+                ).sample
                 ren.append(preprocess(s.image, s.landmarks))
             ren = np.stack(ren)
             ref = float(np.mean(top1(model, ren) == index[cls]))
@@ -205,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     result["mean_generated_top1"] = float(np.mean([r["generated_top1"] for r in rows]))
     result["detected"] = float(np.mean([r["detected"] for r in rows]))
     if not args.no_renders:
+        result["renders_engine"] = args.engine
         result["mean_renders_top1"] = float(np.mean([r["renders_top1"] for r in rows]))
         result["mean_renders_at_resolution_top1"] = float(np.mean([r["renders_at_resolution_top1"] for r in rows]))
     if args.train is not None:

@@ -445,6 +445,10 @@ def test_calibration_searches_the_training_set_like_the_audit(cohort):
     _, alone = calibrate(6, seed=1, different=20, false_alarm=0.1)
     with_train, without = np.array(cal["different"]["d1"]), np.array(alone["different"]["d1"])
     assert (with_train <= without + 1e-6).all() and (with_train < without - 1e-6).any()
+    # the children are drawn by the engine that drew the training cohort: the app's 3D child unless told
+    assert t.source.endswith("children drawn by phenotype_3d")
+    flat, flat_cal = calibrate(6, seed=1, different=20, false_alarm=0.1, engine="phenotype")
+    assert flat.source.endswith("children drawn by phenotype") and flat_cal["same"]["d1"] != alone["same"]["d1"]
     with pytest.raises(ValueError, match="holdout images are training images"):
         calibrate(2, seed=1, train=train, holdout=train[:3], false_alarm=0.1)
     with pytest.raises(ValueError, match="false_alarm"):
@@ -672,10 +676,12 @@ def test_quality_benchmark_judges_samples_and_keeps_them_marked_in_their_metadat
     from benchmarks import generator_quality
 
     out, _ = trained
-    argv = ["--model", str(out), "--per-class", "2", "--steps", "2", "--no-renders", "--out", str(tmp_path)]
+    argv = ["--model", str(out), "--per-class", "2", "--steps", "2", "--out", str(tmp_path)]
     assert generator_quality.main(argv) == 0
     result = json.loads((tmp_path / "generator_quality.json").read_text())
     assert len(result["classes"]) == 3 and 0 <= result["mean_generated_top1"] <= 1
+    # the reference renders come from the engine of the training cohort, the app's 3D child unless told
+    assert result["renders_engine"] == "phenotype_3d" and 0 <= result["mean_renders_top1"] <= 1
     assert "mean over classes: generated" in capsys.readouterr().out
     pngs = sorted((tmp_path / "samples").glob("*.png"))
     assert len(pngs) == 6

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from models.faces import APP_ENGINE, PHENOTYPE, PHENOTYPE_3D
 from models.generator.identity import measures, nearest, to_size, vectors
 from models.generator.privacy_index import Thresholds, build_checker, install
 
@@ -59,6 +60,7 @@ def calibrate(
     false_alarm: float = 0.001,
     holdout: np.ndarray | None = None,
     realign: bool = True,
+    engine: str | None = None,
 ) -> tuple[Thresholds, dict[str, dict[str, list[float]]]]:
     """Set the flag thresholds from children whose identity is known: the same child drawn again versus others.
 
@@ -87,6 +89,8 @@ def calibrate(
         false_alarm: the share of different children a rule may flag, in (0, 0.5).
         holdout: (H, 64, 64, 3) uint8 aligned crops of children not in `train`, or None.
         realign: read queries also re-aligned by Face Mesh, as `audit` does.
+        engine: the phenotype engine that draws the calibration children (`models.faces.GENERATORS`), the one
+            that drew the training cohort; None: the app's (`models.faces.APP_ENGINE`, the 3D child).
 
     Returns:
         The thresholds and, per query kind (``same``, ``different``), the lists ``d1``,
@@ -114,9 +118,10 @@ def calibrate(
                              "the holdout must hold children the generator was not trained on")  # fmt: skip
     rng = np.random.default_rng(seed)
     keys = ["unaffected", *load_catalog().keys()]
+    engine = engine or APP_ENGINE
 
     def draw(spec: RenderSpec) -> np.ndarray:
-        s = draw_face(spec).sample
+        s = draw_face(spec, engine).sample
         return to_size(preprocess(s.image, s.landmarks)[None])[0]
 
     def spec() -> RenderSpec:
@@ -152,7 +157,8 @@ def calibrate(
         min_ssim=float(max(np.percentile(same_m["ssim"], 5), np.percentile(diff["ssim"], q_high))),
         source=f"calibrated on {n} same-child re-renders and {queries}, each searched {where}; "
         f"at most {false_alarm:.2%} of different children flagged per rule; "
-        f"{'each query also re-aligned by Face Mesh' if realign else 'queries as given'}; seed {seed}",
+        f"{'each query also re-aligned by Face Mesh' if realign else 'queries as given'}; seed {seed}; "
+        f"children drawn by {engine}",
     )
     rates = {}
     for kind, c in out.items():
@@ -296,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration renders, 0 or more (default: 0)")
     p.add_argument(
+        "--engine",
+        choices=(PHENOTYPE_3D, PHENOTYPE),
+        default=APP_ENGINE,
+        help="phenotype engine that draws the calibration children: the one that drew the training cohort "
+        f"(default: {APP_ENGINE}, the 3D child)",
+    )
+    p.add_argument(
         "--no-realign",
         action="store_true",
         help="compare samples only as given, not also re-aligned by Face Mesh (faster; misses copies moved by "
@@ -349,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "each threshold stops at the most similar of them", file=sys.stderr)  # fmt: skip
         realign = not args.no_realign
         thresholds, calib = calibrate(
-            args.calibrate, args.seed, train, args.different, args.false_alarm, holdout, realign
+            args.calibrate, args.seed, train, args.different, args.false_alarm, holdout, realign, args.engine
         )
         print(f"thresholds: {thresholds}", file=sys.stderr)
         if args.index is not None:
