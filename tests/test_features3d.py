@@ -330,5 +330,33 @@ def test_a_hairline_feature_moves_the_hairline(model):
     assert trichion[-TYPICAL_SD] < trichion[0.0] < trichion[TYPICAL_SD]
 
 
-def test_every_feature_of_the_table_is_drawn_in_3d_but_two_signs_of_the_lid_and_lobe():
-    assert set(FEATURES) - DRAWN_3D == {"HP:0000625", "HP:0009909"}  # eyelid coloboma, uplifted earlobe
+def test_eyelid_coloboma_notches_only_the_lateral_lower_lids(portrait):
+    a = portrait(Brows()).astype(int)
+    b = portrait(Brows(), Look(lid_coloboma=1.0)).astype(int)
+    changed = np.abs(a - b).max(axis=2) > 12
+    assert changed.sum() > 8, changed.sum()
+    rows, cols = np.nonzero(changed)
+    assert rows.min() > 280 and rows.max() < 310  # just below the fissures (the eyes' openings end about 300)
+    for half in (cols < 256, cols >= 256):  # one notch in each eye's lateral half, none near the nose
+        assert half.sum() > 4 and np.abs(cols[half] - 256).min() > 45, np.abs(cols[half] - 256).min()
+    # the lid's pink lining shows where the skin and lashes were
+    redder = (b[changed, 0] - b[changed, 2]) - (a[changed, 0] - a[changed, 2])
+    assert np.median(redder) > 8, np.median(redder)
+
+
+def test_uplifted_earlobes_turn_up_and_out_and_nothing_else_moves(model):
+    for years, sex, ancestry in CHILDREN:
+        typical = _head(model, {}, years, sex, ancestry)
+        lifted = _head(model, {"earlobe_uplift": 1.0}, years, sex, ancestry)
+        moved = np.linalg.norm(lifted - typical, axis=1) > 1e-5
+        ears = {side: model.change_region(f"{side}-ear-trans-forward") > 0.99 for side in "lr"}
+        assert not moved[~(ears["l"] | ears["r"])].any()
+        for side, sign in (("l", 1), ("r", -1)):
+            ear = ears[side]
+            low = ear & (typical[:, 2] < np.percentile(typical[ear, 2], 10))  # the lobe's lowest tenth
+            lateral = sign * (lifted[low, 0] - typical[low, 0])
+            assert lateral.mean() > 1e-3 and (lifted[low, 2] - typical[low, 2]).mean() > 0, (years, side)
+
+
+def test_every_feature_of_the_table_is_drawn_in_3d():
+    assert set(FEATURES) == DRAWN_3D

@@ -29,7 +29,7 @@ from .appearance import draw_appearance
 from .head_model import HeadModel, HeadParams
 from .head_render import ID_HAIR, Dressing, Look, camera, project, render_head
 from .morphology import FEATURES
-from .morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES, DIMENSION_FIELDS, displace, head_changes
+from .morphs3d import DIMENSION_ACTIONS, DIMENSION_CHANGES, DIMENSION_FIELDS, displace, head_changes, tuck_mouth
 from .portrait3d import DRESSING_DIMENSIONS, dress
 from .spec import REGIONS, FaceSample, RenderSpec
 from .synthesizer import child_of, validate_spec
@@ -38,12 +38,14 @@ from .synthesizer import child_of, validate_spec
 VIEWS_3D: tuple[str, ...] = ("frontal", "three_quarter", "profile")
 #: Dimensions drawn in the look (`head_render.Look`): the iris's signs, and the skin's colour (`appearance`).
 LOOK_DIMENSIONS: tuple[str, ...] = ("brushfield_spots", "stellate_iris", "iris_coloboma", "strabismus")
+#: Drawn in the look too: a notch of the lower lids (`head_render.Look.lid_coloboma`).
+LID_DIMENSION = "eyelid_coloboma"
 #: Every morphology dimension the 3D engine draws: local changes and facial action units (`morphs3d`), its
 #: own displacement fields (`morphs3d.displace`), the brows, lashes and hairline (`portrait3d`), the iris
 #: and the skin's colour.
 DIMENSIONS_3D: frozenset[str] = frozenset(
     {*DIMENSION_CHANGES, *DIMENSION_ACTIONS, *DIMENSION_FIELDS, *DRESSING_DIMENSIONS, *LOOK_DIMENSIONS,
-     "skin_hypopigmentation"}
+     LID_DIMENSION, "skin_hypopigmentation"}
 )  # fmt: skip
 #: HPO features the 3D engine draws: those whose dimension has a 3D form.
 DRAWN_3D: frozenset[str] = frozenset(f for f, feat in FEATURES.items() if feat.dimension in DIMENSIONS_3D)
@@ -145,6 +147,7 @@ def _build(spec: RenderSpec) -> _Head:
         for what in ("weight", "muscle", "proportions")
     }
     v = displace(model, model.vertices(HeadParams(spec.age, spec.sex, ancestry, local, actions, body)), child.dims)
+    v = tuck_mouth(model, v)
     # its own stream: the body draws above (Beta sampling) use more or fewer numbers at different ages, which
     # gave the same child another top and parting at each age of the age strip
     dressing, cloth = dress(model, v, spec.age, spec.sex, _dressing_rng(spec.seed), dims=child.dims)
@@ -155,6 +158,7 @@ def _build(spec: RenderSpec) -> _Head:
         cloth=cloth,
         detail=float(np.clip(spec.age / 14, 0, 1)),
         iris_signs=iris_signs(child.dims),
+        lid_coloboma=lid_coloboma(child.dims),
     )
     named = dataclasses.replace(spec, eye_colour=app.eye_name, hair_colour=app.hair_name, ancestry=ancestry)
     return _Head(named, child, model, v, dressing, look)
@@ -163,6 +167,13 @@ def _build(spec: RenderSpec) -> _Head:
 def iris_signs(dims) -> tuple[float, float, float, float]:
     """`Look.iris_signs` (amounts 0 to 1) from a child's morphology (dimension -> presence 0-1.5)."""
     return tuple(float(np.clip(dims.get(d, 0.0), 0.0, 1.0)) for d in LOOK_DIMENSIONS)  # type: ignore[return-value]
+
+
+def lid_coloboma(dims) -> float:
+    """`Look.lid_coloboma` from a child's morphology: its presence (0-1.5), drawn from 0.3 as the 2.5D engine
+    draws it."""
+    presence = float(dims.get(LID_DIMENSION, 0.0))
+    return float(min(presence, 1.5)) if presence >= 0.3 else 0.0
 
 
 def _dressing_rng(seed: int) -> np.random.Generator:
@@ -198,7 +209,10 @@ def average3d(spec: RenderSpec, n: int) -> np.ndarray:
     dims = {k: float(np.mean([h.child.dims.get(k, 0.0) for h in heads])) for k in first.child.dims}
     dressing, _ = dress(first.model, mean, spec.age, spec.sex, _dressing_rng(spec.seed), dims=dims)
     look = dataclasses.replace(
-        first.look, skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()), iris_signs=iris_signs(dims)
+        first.look,
+        skin=tuple(np.mean([h.look.skin for h in heads], axis=0).tolist()),
+        iris_signs=iris_signs(dims),
+        lid_coloboma=lid_coloboma(dims),
     )
     return render_head(mean, first.model.faces, first.model.face_region, spec.view, spec.size, look, dressing)
 

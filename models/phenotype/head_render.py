@@ -92,6 +92,7 @@ uniform vec4 brow_shape;  // height, arch, peak, thickness (eye widths; see Brow
 uniform vec3 brow_more;   // length, density, lashes
 uniform vec4 brow_signs;  // synophrys, medial flare, lateral sparseness, lash length (see Brows)
 uniform vec4 iris_signs;  // Brushfield spots, stellate iris, iris coloboma, strabismus (see Look)
+uniform float lid_coloboma;  // eyelid coloboma, 0 to 1.5 (see Look)
 in vec4 v_lids;  // (dx, dz) from the nearer eye, distance above the upper and below the lower lid margin
 in vec3 v_position;
 in vec3 v_normal;
@@ -213,6 +214,16 @@ void main() {
         float brow = brow_hairs();
         albedo = mix(albedo, hair_lin * 0.8, 0.95 * brow);
         float lash = lashes();  // lashes are darker than the scalp hair
+        if (lid_coloboma > 0.0) {
+            // eyelid coloboma: a notch in the lower lid margin's lateral third, its rim's skin and lashes missing,
+            // the pink lining of the lid showing in a V that narrows from the margin down
+            float depth = 0.05 + 0.14 * lid_coloboma;
+            float half_w = 0.075 * (1.0 - v_lids.w / depth);
+            float notch = step(v_lids.w, depth) * smoothstep(half_w, half_w - 0.03, abs(v_lids.x - 0.18))
+                        * step(v_lids.w, v_lids.z);  // below the fissure, not above it
+            albedo = mix(albedo, to_linear(vec3(0.62, 0.32, 0.30)) * 0.8, notch);
+            lash *= 1.0 - notch;
+        }
         albedo = mix(albedo, mix(hair_lin, vec3(0.004), 0.7) * min(1.0, 1.0 / exposure), 0.95 * lash);
         shine = mix(0.06, 0.02, max(max(brow, lash), v_paint.y)) + 0.08 * v_paint.z;
         if (v_paint.w > 0.0) {  // fabric: a matte weave
@@ -366,6 +377,8 @@ class Look:
         detail: 0 to 1, how much fine skin texture shows (0 for an infant's smooth skin).
         iris_signs: amounts 0 to 1 of Brushfield spots (HP:0001088), a stellate iris (HP:0012775), an iris
             coloboma (HP:0000612, drawn from 0.5) and strabismus (HP:0000486: the left eye turned in).
+        lid_coloboma: 0 to 1.5, a notch in the lateral third of each lower lid margin (eyelid coloboma,
+            HP:0000625, as in Treacher Collins syndrome), deeper with the amount.
     """
 
     skin: tuple[float, float, float] = (0.92, 0.85, 0.73)
@@ -375,6 +388,7 @@ class Look:
     cloth: tuple[float, float, float] = (0.55, 0.56, 0.58)
     detail: float = 0.5
     iris_signs: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    lid_coloboma: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -709,6 +723,7 @@ def render_head(
         program["brow_more"].value = (b.length, b.density, b.lashes)
         program["brow_signs"].value = (b.synophrys, b.medial_flare, b.lateral_sparse, b.lash_length)
         program["iris_signs"].value = tuple(float(x) for x in look.iris_signs)
+        program["lid_coloboma"].value = float(np.clip(look.lid_coloboma, 0.0, 1.5))
         vbo = ctx.buffer(attributes.tobytes())
         ibo = ctx.buffer(triangles.tobytes())
         vao = ctx.vertex_array(

@@ -6,7 +6,8 @@ definitions: Allanson et al. 2009, Hall et al. 2009, Carey et al. 2009, Hennekam
 AJMG A 149A). At intensity 1 each combination moves MediaPipe's face mesh, measured on the rendered
 image, the way the feature is defined, for every child tried (`tests/test_morphs3d.py`); features
 MediaPipe cannot measure are checked on the head's own anthropometric landmarks
-(`tests/test_features3d.py`). Head size and eye depth are displacement fields of our own (`displace`).
+(`tests/test_features3d.py`). Head size, eye depth and uplifted earlobes are displacement fields of our own
+(`displace`).
 
 Calibration (`models.phenotype.calibrate3d`, its table in ``assets/phenotype/calibration_3d.json``):
 dimensions with a linear measurement in the norms (Farkas 1994; Hall et al. 2007; inner canthal
@@ -121,7 +122,11 @@ _CATEGORICAL = {
 #: Child Growth Standards, head circumference-for-age, 2007; Nellhaus 1968), so the cranial vault scales by
 #: 2.8 % per SD. Eye depth: about 1.2 mm per SD, the spread of exophthalmometry in children (12-16 mm at +-2 SD;
 #: Fledelius & Stubgaard 1986), the eyes and lids moving back (deep-set +) or forward (proptosis -).
-DIMENSION_FIELDS: dict[str, float] = {"head_size": 0.028, "eye_depth": 0.0012}
+#: Uplifted earlobe (categorical, presence 0-1.5): the lobe, the lowest third of the ear, turned upwards and
+#: outwards (Elements of Morphology, Hunter et al. 2009, AJMG A 149A:40-60) by 40 degrees at presence 1, bending
+#: from the top of the lobe to its tip; the Mowat-Wilson syndrome's uplifted lobes (Mowat et al. 2003, J Med
+#: Genet 40:305-310) stand out from the head's outline in a frontal photograph.
+DIMENSION_FIELDS: dict[str, float] = {"head_size": 0.028, "eye_depth": 0.0012, "earlobe_uplift": 40.0}
 #: SD scores of the fields are clipped here: beyond it the vault and the orbit stop being a child's.
 MAX_FIELD_SD = 4.0
 
@@ -203,7 +208,8 @@ def head_changes(
 
 def displace(model, vertices: np.ndarray, dims: Mapping[str, float]) -> np.ndarray:
     """A head with the dimensions of `DIMENSION_FIELDS` applied: the cranial vault scaled about the skull's
-    centre (head size), the eyes and lids moved back or forward (eye depth).
+    centre (head size), the eyes and lids moved back or forward (eye depth), the earlobes turned upwards and
+    outwards (uplifted earlobe).
 
     Args:
         model: the `HeadModel` (for its regions). vertices: (V, 3) metres, +z up, the face towards -y.
@@ -220,7 +226,30 @@ def displace(model, vertices: np.ndarray, dims: Mapping[str, float]) -> np.ndarr
         v += (size * weight)[:, None] * (v - centre)
     if depth:
         v[:, 1] += depth * _orbits(model)
+    lobe = float(np.clip(dims.get("earlobe_uplift", 0.0), 0.0, 1.5)) * DIMENSION_FIELDS["earlobe_uplift"]
+    if lobe:
+        for side, sign in (("l", 1.0), ("r", -1.0)):
+            v = _lift_lobe(model, v, side, sign * np.radians(lobe))
     return v.astype(np.float32)
+
+
+def _lift_lobe(model, v: np.ndarray, side: str, angle: float) -> np.ndarray:
+    """The lobe of one ear turned upwards and outwards by ``angle`` radians (positive for the left ear, +x): the
+    ear below its lower third's top rotates about the front-to-back axis there, the rotation growing from 0 at
+    that height to the full angle a third of the way further down, so the lobe bends rather than breaks off."""
+    on = model.change_region(f"{side}-ear-trans-forward") > 0.99  # the ear, not the cheek around it
+    ear = _free(model, on)
+    bottom, top = float(v[on, 2].min()), float(v[on, 2].max())
+    pivot_z = bottom + (top - bottom) / 3.0
+    near = on & (np.abs(v[:, 2] - pivot_z) < 0.1 * (top - bottom))
+    pivot_x = float(v[near, 0].mean())
+    t = np.clip((pivot_z - v[:, 2]) / ((pivot_z - bottom) / 2.0), 0.0, 1.0)
+    a = angle * ear * t * t * (3 - 2 * t)
+    dx, dz = v[:, 0] - pivot_x, v[:, 2] - pivot_z
+    out = v.copy()
+    out[:, 0] = pivot_x + dx * np.cos(a) - dz * np.sin(a)
+    out[:, 2] = pivot_z + dx * np.sin(a) + dz * np.cos(a)
+    return out
 
 
 def _vault(model, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,6 +263,55 @@ def _vault(model, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     above = v[:, 2] > brow_z
     centre = np.array([0.0, float(v[above, 1].mean()), brow_z])
     return weight, centre
+
+
+def tuck_mouth(model, vertices: np.ndarray) -> np.ndarray:
+    """The mouth's lining and tongue kept behind the cheeks: their parts beyond the mouth's opening pulled in
+    towards it and back into the head.
+
+    A wide mouth (macrostomia at 3-4 SD, as Treacher Collins and Angelman syndromes draw it) with its
+    corners turned down pushed the lining's lateral ends out through the skin beyond the corners, dark red
+    patches on the cheeks. The rim of the opening stays where it is.
+
+    Args:
+        model: the `HeadModel` (its triangle regions: 5 the mouth's lining, 6 the tongue, 1 skin).
+        vertices: (V, 3) metres, +z up, the face towards -y.
+
+    Returns:
+        (V, 3) float32, a new array.
+    """
+    v = np.asarray(vertices, np.float64).copy()
+    faces, regions = np.asarray(model.faces), np.asarray(model.face_region)
+    cavity = np.unique(faces[np.isin(regions, (5, 6))])
+    rim = np.intersect1d(cavity, np.unique(faces[regions == 1]))
+    if not len(rim):
+        return v.astype(np.float32)
+    inner = np.setdiff1d(cavity, rim)
+    limit = 0.75 * float(np.abs(v[rim, 0]).max())
+    excess = np.clip(np.abs(v[inner, 0]) - limit, 0.0, None)
+    v[inner, 0] = np.sign(v[inner, 0]) * (np.minimum(np.abs(v[inner, 0]), limit) + 0.1 * excess)
+    v[inner, 1] += excess  # back, into the head
+    return v.astype(np.float32)
+
+
+def _free(model, part: np.ndarray, steps: int = 3) -> np.ndarray:
+    """(V,) 0 to 1: how free of the rest of the head each vertex of `part` ((V,) bool) is, 0 where it joins the
+    head (a neighbour outside it) rising to 1 ``steps`` edges in; 0 outside `part`. A lobe turned about its
+    attachment keeps that attachment, instead of tearing a sheet of skin off the cheek."""
+    import scipy.sparse as sp
+
+    f = np.asarray(model.faces)
+    n = len(part)
+    rows, cols = np.concatenate([f[:, 0], f[:, 1], f[:, 2]]), np.concatenate([f[:, 1], f[:, 2], f[:, 0]])
+    adj = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
+    adj = ((adj + adj.T) > 0).astype(np.float64)
+    inside = part.astype(np.float64)
+    depth = np.zeros(n)
+    for _ in range(steps):  # each step peels the vertices that touch the outside
+        touches = (adj @ (1.0 - inside)) > 0
+        inside = inside * ~touches
+        depth += inside
+    return depth / steps
 
 
 def _orbits(model) -> np.ndarray:
