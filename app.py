@@ -155,8 +155,31 @@ def main(args: argparse.Namespace) -> None:
         sys.exit(f"error: could not start the server on {args.host}:{args.port}: {err}")
     print(f"PhenoFace is running at {demo.local_url} (press Ctrl-C to stop)", flush=True)
     # models load on first use; load them now, beside the server, so the first user does not wait for them
-    threading.Thread(target=runtime.warm_up, name="phenoface-warm-up", daemon=True).start()
-    demo.block_thread()
+    warming = threading.Thread(target=runtime.warm_up, name="phenoface-warm-up", daemon=True)
+    warming.start()
+    code = 0
+    try:
+        demo.block_thread()  # returns on Ctrl-C, having closed the server
+    except SystemExit as stop:  # SIGTERM
+        code = stop.code or 0
+    if warming.is_alive():
+        _leave_now(code)
+    sys.exit(code)
+
+
+def _leave_now(code: int) -> None:
+    """Exit while the warm-up thread still runs, without tearing the interpreter down around it.
+
+    Finalised under a thread that was inside torch or MediaPipe, the process aborted ("terminate called
+    without an active exception", SIGABRT) for Ctrl-C or SIGTERM in the few seconds after start. The exit
+    handlers (download folders, render workers) run first, as a normal exit runs them.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _exit_on_sigterm(*_) -> None:
@@ -167,4 +190,8 @@ def _exit_on_sigterm(*_) -> None:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    try:
+        main(parse_args())
+    except KeyboardInterrupt:  # Ctrl-C before the server started (imports, building the UI)
+        print("PhenoFace stopped before it started serving.", file=sys.stderr)
+        sys.exit(130)
