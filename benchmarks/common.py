@@ -64,10 +64,11 @@ def write_result(path: Path | None, figures: dict, prog: str, argv: Sequence[str
     import platform
 
     from models.files import write_text
+    from models.training import cpu_info
 
     record = {
         "command": " ".join([prog, *(sys.argv[1:] if argv is None else argv)]),
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "machine": {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(), **cpu_info()},
         "date": time.strftime("%Y-%m-%d"),
         **figures,
     }

@@ -214,6 +214,16 @@ def test_a_new_run_into_a_folder_holding_a_run_is_refused_and_the_folder_kept(co
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+def test_bf16_on_a_cpu_without_it_warns_that_it_is_emulated():
+    from models.training import bf16_warning, cpu_info
+
+    info = cpu_info()
+    assert set(info) == {"cpu_model", "vector", "native_bf16"} or info == {}
+    warned = bf16_warning("bf16", on_gpu=False)
+    assert (warned is not None) == (info.get("native_bf16") == "no")
+    assert bf16_warning("no", on_gpu=False) is None and bf16_warning("bf16", on_gpu=True) is None
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU message")
 def test_fp16_on_cpu_is_a_clear_error(cohort, tmp_path, capsys):
     from models.classifier import train as train_cli

@@ -33,7 +33,14 @@ from models.classifier.data import train_transform as make_train_transform
 from models.classifier.model import Classifier, save_weights
 from models.classifier.model_card import write_model_card
 from models.classifier.recipe import optimisation
-from models.training import add_run_args, check_out_is_free, find_checkpoint, prune_checkpoints, run_cli
+from models.training import (
+    add_run_args,
+    bf16_warning,
+    check_out_is_free,
+    find_checkpoint,
+    prune_checkpoints,
+    run_cli,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,6 +216,9 @@ def main(args: argparse.Namespace) -> int:
         if accelerator.is_main_process and not args.quiet
         else (lambda _: None)
     )
+    slow = bf16_warning(args.mixed_precision, accelerator.device.type != "cpu")
+    if slow and accelerator.is_main_process:
+        print(slow, file=sys.stderr)
     set_seed(args.seed)
     torch.backends.cudnn.benchmark = False
 

@@ -51,7 +51,7 @@ from models.generator.pipeline import PhenoFacePipeline, condition_dim, landmark
 from models.generator.sample import draw_hpo_terms
 from models.generator.shape import FEATURE_CHANNELS, SHAPE_CHANNELS, crop_landmarks, fit_shape_model
 from models.generator.train_args import build_parser, check_args
-from models.training import find_checkpoint, prune_checkpoints, run_cli
+from models.training import bf16_warning, find_checkpoint, prune_checkpoints, run_cli
 
 
 def sample_grid(pipe: PhenoFacePipeline, seed: int = 0, steps: int = 25, guidance: float = 2.0) -> np.ndarray:
@@ -149,6 +149,9 @@ def main(args: argparse.Namespace) -> int:
         if accelerator.is_main_process and not args.quiet
         else (lambda _: None)
     )
+    slow = bf16_warning(args.mixed_precision, accelerator.device.type != "cpu")
+    if slow and accelerator.is_main_process:
+        print(slow, file=sys.stderr)
     set_seed(args.seed)
     progress = accelerator.is_main_process and not args.quiet
 
