@@ -144,8 +144,7 @@ def rows() -> list[tuple[str, str, str]]:
     g = _json("generator")
     per_image = sum(k["sample_s"] for k in g["classes"]) / len(g["classes"])
     out.append(
-        ("Learned generator", f"the 2.5D-trained classifier of its day names the conditioned syndrome for "
-         f"{_pct(g['mean_generated_top1'])} of "
+        ("Learned generator", f"{_judge(g)} names the conditioned syndrome for {_pct(g['mean_generated_top1'])} of "
          f"{g['per_class']} samples per class; faces found {_pct(g['detected'], 0)}; {g['audit']['flagged']} of "
          f"{g['audit']['n']:,} samples flagged as near-copies; {per_image:.2f} s per image ({g['steps']} steps, "
          f"{g['per_class']} at a time)", _link("generator"))
@@ -215,6 +214,13 @@ def rows_3d() -> list[tuple[str, str, str]]:
          "targets 90 %, 0.8, under 4 y, 80 %", _link("realism3d"))
     )  # fmt: skip
     return out
+
+
+def _judge(quality: dict) -> str:
+    """Which classifier judged a generator quality file: the reference renders' engine names its training cohort."""
+    if quality.get("renders_engine") == "phenotype_3d":
+        return "the shipped classifier (trained on the 3D children)"
+    return "the 2.5D-trained classifier of its day"
 
 
 def _engine(key: str) -> str:

@@ -235,8 +235,8 @@ def displace(model, vertices: np.ndarray, dims: Mapping[str, float]) -> np.ndarr
 
 def _lift_lobe(model, v: np.ndarray, side: str, angle: float) -> np.ndarray:
     """The lobe of one ear turned upwards and outwards by ``angle`` radians (positive for the left ear, +x): the
-    ear below its lower third's top rotates about the front-to-back axis there, the rotation growing from 0 at
-    that height to the full angle a third of the way further down, so the lobe bends rather than breaks off."""
+    ear below the top of its lower third rotates about the front-to-back axis there, the rotation growing from 0
+    at that height to the full angle halfway down to the tip, so the lobe bends rather than breaks off."""
     on = model.change_region(f"{side}-ear-trans-forward") > 0.99  # the ear, not the cheek around it
     ear = _free(model, on)
     bottom, top = float(v[on, 2].min()), float(v[on, 2].max())
