@@ -120,7 +120,7 @@ def write_model_card(
         )
         + _timestep_text(args)
         + ".",
-        f"- Hardware: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"- Hardware: {_cpu()}, {torch.get_num_threads()} torch threads, "
         f"CUDA {'yes' if torch.cuda.is_available() else 'no'}; wall time {wall_s / 60:.1f} min.",
     ]
     if history:
@@ -155,3 +155,14 @@ def _timestep_text(args) -> str:
         else f"the {'noisiest' if strategy == 'later' else 'least noisy'} {args.timestep_bias_portion:.0%}"
     )
     return f", timesteps in {band} drawn {args.timestep_bias_multiplier:g} times as often"
+
+
+def _cpu() -> str:
+    """The CPU as a card names it: its model and whether it does bfloat16 natively (bf16 runs emulated otherwise)."""
+    from models.training import cpu_info
+
+    info = cpu_info()
+    if not info:
+        return platform.processor() or platform.machine()
+    bf16 = "native bfloat16" if info["native_bf16"] == "yes" else "no native bfloat16"
+    return f"{info['cpu_model'] or platform.machine()} ({info['vector'].upper()}, {bf16})"
