@@ -171,12 +171,14 @@ def _leave_now(code: int) -> None:
     """Exit while the warm-up thread still runs, without tearing the interpreter down around it.
 
     Finalised under a thread that was inside torch or MediaPipe, the process aborted ("terminate called
-    without an active exception", SIGABRT) for Ctrl-C or SIGTERM in the few seconds after start. The exit
-    handlers (download folders, render workers) run first, as a normal exit runs them.
+    without an active exception", SIGABRT) for Ctrl-C or SIGTERM in the few seconds after start. This
+    process's folder (downloads, Gradio's cache) is removed first; the render workers are not waited for
+    (they may still be loading their first child for several seconds) and end on their own when this process
+    has gone (`models.phenotype.workers`).
     """
-    import atexit
+    from models import tempfiles
 
-    atexit._run_exitfuncs()
+    tempfiles.remove_own()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -49,8 +49,11 @@ def _start(tmp_path, port: int):
 
     env = {**os.environ, "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
     root = Path(__file__).resolve().parents[1]
+    # Ctrl-C's default action in the server, even when this test runs in the background (where the shell
+    # starts it with SIGINT ignored, which the server would inherit and, as Python does, respect)
     return subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def _free_port() -> int:
