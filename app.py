@@ -177,8 +177,10 @@ def _leave_now(code: int) -> None:
     has gone (`models.phenotype.workers`).
     """
     from models import tempfiles
+    from models.phenotype import workers
 
     tempfiles.remove_own()
+    workers.abandon()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

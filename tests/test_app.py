@@ -88,6 +88,8 @@ def test_ctrl_c_while_the_models_warm_up_stops_the_server_cleanly(tmp_path, afte
     out = "".join(lines) + rest
     assert server.returncode == 0, out[-2000:]
     assert "terminate called" not in out and "Traceback" not in out, out[-2000:]
+    # the render workers' queues were left to multiprocessing's resource tracker, which warned of them
+    assert "leaked semaphore" not in out, out[-2000:]
 
 
 def test_ctrl_c_before_the_server_starts_is_one_line_not_a_traceback(tmp_path):

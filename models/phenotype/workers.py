@@ -77,6 +77,19 @@ def _close() -> None:
     stop()
 
 
+def abandon() -> None:
+    """Before a hurried exit (``os._exit``, the workers not waited for): release the pool's semaphores.
+
+    Its queues' five semaphores are named system objects, normally released when the pool is shut down or
+    collected; skipped, multiprocessing's resource tracker released them for us and printed "There appear to
+    be 5 leaked semaphore objects" on the way out. Releasing only unlinks their names: the workers keep what
+    they hold open, and end on their own once this process has gone.
+    """
+    from multiprocessing import util
+
+    util._run_finalizers(0)  # noqa: SLF001 - what multiprocessing runs at a normal exit, minus the joins
+
+
 def running() -> int:
     """How many worker processes draw (0: every child is drawn in the calling process)."""
     return _workers if _pool is not None else 0
