@@ -67,7 +67,7 @@ def report(name: str, hits: Sequence[bool], specs: Sequence[RenderSpec], targets
     rate = float(np.mean(hits))
     figures = {"found": int(sum(hits)), "n": len(hits), "rate": round(rate, 4), "target": targets.get(name)}
     target = targets.get(name)
-    verdict = "" if target is None else f"  target {target:.0%}: {'PASS' if rate >= target else 'FAIL'}"
+    verdict = "" if target is None else f"  target {target:.1%}: {'PASS' if rate >= target else 'FAIL'}"
     print(f"\n== {name}: {sum(hits)}/{len(hits)} = {rate:.1%}{verdict}")
     for title, key, order in (
         ("syndrome", lambda s: s.syndrome, str),
