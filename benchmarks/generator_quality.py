@@ -38,7 +38,7 @@ from PIL import Image
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.alignment import CROP_SIZE, preprocess
 from models.classifier.model import load_classifier, predict_logits
-from models.faces import APP_ENGINE, LEARNED, PHENOTYPE, PHENOTYPE_3D, FaceRequest, Sampling, draw_face, draw_faces
+from models.faces import LEARNED, FaceRequest, Sampling, add_engine_flag, draw_face, draw_faces
 from models.generator.audit import audit, load_folder_images
 from models.generator.privacy_index import Thresholds
 from models.generator.sample import GUIDANCE_INTERVAL, generate, interval_text, load_unfiltered, upscale
@@ -124,13 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", type=Path, default=Path("out/bench/generator"), help="output folder")
     p.add_argument("--no-renders", action="store_true", help="skip the classifier-on-renders reference")
-    p.add_argument(
-        "--engine",
-        choices=(PHENOTYPE_3D, PHENOTYPE),
-        default=APP_ENGINE,
-        help="phenotype engine of the reference renders: the one that drew the generator's training cohort "
-        f"(default: {APP_ENGINE})",
-    )
+    add_engine_flag(p, "the reference renders: the one that drew the generator's training cohort")
     p.add_argument(
         "--speed",
         action="store_true",

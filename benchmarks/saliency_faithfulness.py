@@ -62,7 +62,7 @@ from benchmarks.saliency_common import (
     twin_of,
 )
 from models.constants import UNAFFECTED
-from models.faces import APP_ENGINE, PHENOTYPE, PHENOTYPE_3D
+from models.faces import APP_ENGINE, add_engine_flag
 from models.phenotype.catalog import load_catalog
 from models.phenotype.morphology import FEATURES
 from models.phenotype.spec import SEXES, RenderSpec
@@ -434,9 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--randomisation", choices=("cascading", "full"), default="cascading", help="(default: cascading)")
     p.add_argument("--align", choices=("mesh", "landmarks"), default="mesh", help="crop alignment (default: mesh)")
     p.add_argument("--threads", type=bounded(int, 1), default=None, help="torch CPU threads (default: torch's)")
-    p.add_argument("--engine", choices=(PHENOTYPE_3D, PHENOTYPE), default=APP_ENGINE,
-                   help="phenotype engine that draws the children: the one the classifier was trained on "
-                        f"(default: {APP_ENGINE}, the shipped classifier's)")  # fmt: skip
+    add_engine_flag(p, "the children: the one the classifier was trained on (the shipped classifier's)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

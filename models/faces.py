@@ -26,6 +26,7 @@ Importing this module loads no model.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
@@ -149,6 +150,20 @@ class Face:
 #: (``assets/classifier``) was trained on, so that its explanations and the quiz's feedback read faces it
 #: knows. It moves with the classifier when the classifier is retrained on another engine's cohort.
 APP_ENGINE = PHENOTYPE_3D
+
+
+def add_engine_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--engine`` to a command line: the phenotype engine (`PHENOTYPE_3D` or `PHENOTYPE`) that draws
+    `what` (help text, e.g. "the calibration children: the one that drew the training cohort"), by default
+    the app's (`APP_ENGINE`)."""
+    parser.add_argument(
+        "--engine",
+        choices=(PHENOTYPE_3D, PHENOTYPE),
+        default=APP_ENGINE,
+        help=f"phenotype engine that draws {what} (default: {APP_ENGINE}, the app's 3D child)",
+    )
+
+
 #: The module that draws each phenotype engine's faces, as the PNGs' "generator" text names it.
 ENGINE_MODULES: dict[str, str] = {
     PHENOTYPE: "models.phenotype.synthesizer",

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from models.faces import APP_ENGINE, PHENOTYPE, PHENOTYPE_3D
+from models.faces import APP_ENGINE, add_engine_flag
 from models.generator.identity import measures, nearest, to_size, vectors
 from models.generator.privacy_index import Thresholds, build_checker, install
 
@@ -301,13 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
         "audit of 1,000 samples from a generator that draws only new children (default: 0.001)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration renders, 0 or more (default: 0)")
-    p.add_argument(
-        "--engine",
-        choices=(PHENOTYPE_3D, PHENOTYPE),
-        default=APP_ENGINE,
-        help="phenotype engine that draws the calibration children: the one that drew the training cohort "
-        f"(default: {APP_ENGINE}, the 3D child)",
-    )
+    add_engine_flag(p, "the calibration children: the one that drew the training cohort")
     p.add_argument(
         "--no-realign",
         action="store_true",
