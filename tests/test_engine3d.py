@@ -195,3 +195,17 @@ def test_a_wide_mouths_lining_never_shows_on_the_cheeks(seed, age):
     corners = project(head.vertices[opening], offset, mvp, 512)[:, 0]
     cols = np.nonzero(shows)[1]
     assert not ((cols < corners.min() - 1) | (cols > corners.max() + 1)).any()
+
+
+def test_the_profile_reader_finds_an_anti_aliased_edge_to_a_fraction_of_a_pixel():
+    from benchmarks.profile_check import read_profile
+
+    # a head-like block on a grey backdrop whose front edge covers the next column by a quarter: a nasal
+    # bridge moves the profile by 1-2 pixels at 256 px, so whole pixels hid much of the change
+    grey, skin = np.array([200, 200, 200]), np.array([120, 90, 80])
+    image = np.tile(grey, (128, 128, 1))
+    image[20:110, 30:80] = skin
+    image[20:110, 80] = np.round(grey + 0.25 * (skin - grey))
+    profile = read_profile(image.astype(np.uint8))
+    assert profile is not None
+    assert abs(profile.x[60] - 79.25) < 0.02
