@@ -60,7 +60,10 @@ def _start_app(folder: Path, port: int, concurrency: int, extra: Sequence[str] =
 def _user(url: str, user: int, requests: int, waits: list, errors: list, generator: str, faces: int) -> None:
     from gradio_client import Client
 
-    client = Client(url, verbose=False, download_files=False)
+    # httpx's default 5 s timeout on each call (the page's config, joining the queue) failed requests that a
+    # browser would have waited for, when the machine was busy with other work (14 of 100 under two test suites
+    # and a training run on the same 2 cores); a request now fails only if the server fails or it takes a minute
+    client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 60})
     rng = np.random.default_rng(user)
     for _ in range(requests):
         args = (
