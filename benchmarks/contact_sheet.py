@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
+from models.constants import UNAFFECTED
 from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
@@ -88,19 +89,32 @@ def sheet_for_view(
     )
 
 
+def pair_child(key: str, r: int, age: float, tone: int, thumb: int, seed: int, engine: str = PHENOTYPE) -> RenderSpec:
+    """Row `r`'s child of the pairs sheet, at its first age and tone: the first of seeds ``seed + r``,
+    ``seed + r + 1000``, ... (ten tries) who shows at least one of the syndrome's features there. Features are
+    drawn at their HPO frequencies, and a row whose child showed none (Prader-Willi syndrome at the default
+    seed) showed nothing to review."""
+    spec = RenderSpec(syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r,
+                      size=thumb, ancestry=_ancestry(engine, r))  # fmt: skip
+    for _ in range(9):
+        if key == UNAFFECTED or draw_face(spec, engine).sample.hpo_present:
+            break
+        spec = replace(spec, seed=spec.seed + 1000)
+    return spec
+
+
 def pairs_sheet(
     keys: Sequence[str], ages: Sequence[float], tones: Sequence[int], thumb: int, seed: int, engine: str = PHENOTYPE
 ) -> np.ndarray:
-    """Per syndrome row: (intensity 0, intensity 1) pairs of the same child at several ages and tones."""
+    """Per syndrome row: (intensity 0, intensity 1) pairs of the same child (`pair_child`) at several ages and
+    tones."""
     catalog = load_catalog()
     tiles, captions = [], []
     columns = list(zip(ages, tones * len(ages), strict=False))  # one tone per age keeps the sheet narrow
     for r, key in enumerate(keys):
+        first = pair_child(key, r, columns[0][0], columns[0][1], thumb, seed, engine)
         for age, tone in columns:
-            spec = RenderSpec(
-                syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r, size=thumb,
-                ancestry=_ancestry(engine, r),
-            )  # fmt: skip
+            spec = replace(first, age=age, skin_tone=tone)
             sample = draw_face(spec, engine).sample
             tiles += [draw_face(replace(spec, intensity=0.0), engine).unmarked, sample.image]
             captions += [f"{age:g} y unaffected", f"{len(sample.hpo_present)} HPO present"]

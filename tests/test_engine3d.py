@@ -209,3 +209,16 @@ def test_the_profile_reader_finds_an_anti_aliased_edge_to_a_fraction_of_a_pixel(
     profile = read_profile(image.astype(np.uint8))
     assert profile is not None
     assert abs(profile.x[60] - 79.25) < 0.02
+
+
+def test_the_pairs_sheet_shows_a_child_with_features_in_every_syndrome_row():
+    from benchmarks.contact_sheet import pair_child
+    from models.faces import PHENOTYPE_3D, draw_face
+
+    # Prader-Willi syndrome's row (18 on the default sheet) drew a child showing none of its features at any
+    # age: "0 HPO present" beside an identical face, nothing to review
+    plain = RenderSpec(syndrome="prader_willi", age=1, sex="female", skin_tone=2, seed=18, size=128)
+    assert not draw_face(plain, PHENOTYPE_3D).sample.hpo_present  # the default seed's child
+    chosen = pair_child("prader_willi", 18, 1, 2, 128, 0, PHENOTYPE_3D)
+    assert chosen.seed != 18 and draw_face(chosen, PHENOTYPE_3D).sample.hpo_present
+    assert pair_child("unaffected", 0, 1, 2, 128, 0, PHENOTYPE_3D).seed == 0  # nothing to look for
