@@ -31,9 +31,10 @@ import numpy as np
 
 from benchmarks.common import bounded, grid, run_benchmark, save_sheet
 from models.constants import UNAFFECTED
-from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face
+from models.faces import PHENOTYPE, PHENOTYPE_3D, draw_face, features_drawn, validated
 from models.phenotype.catalog import load_catalog
 from models.phenotype.spec import RenderSpec
+from models.phenotype.synthesizer import child_of
 
 
 def _floats(text: str) -> list[float]:
@@ -96,8 +97,10 @@ def pair_child(key: str, r: int, age: float, tone: int, thumb: int, seed: int, e
     seed) showed nothing to review."""
     spec = RenderSpec(syndrome=key, age=age, sex=("female", "male")[r % 2], skin_tone=tone, seed=seed + r,
                       size=thumb, ancestry=_ancestry(engine, r))  # fmt: skip
-    for _ in range(9):
-        if key == UNAFFECTED or draw_face(spec, engine).sample.hpo_present:
+    drawn = features_drawn(engine)
+    for _ in range(9):  # the child's features are sampled before anything is drawn: no render needed to ask
+        present = child_of(validated(spec, engine)).present
+        if key == UNAFFECTED or any(drawn is None or f in drawn for f in present):
             break
         spec = replace(spec, seed=spec.seed + 1000)
     return spec

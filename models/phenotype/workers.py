@@ -83,7 +83,9 @@ def abandon() -> None:
     Its queues' five semaphores are named system objects, normally released when the pool is shut down or
     collected; skipped, multiprocessing's resource tracker released them for us and printed "There appear to
     be 5 leaked semaphore objects" on the way out. Releasing only unlinks their names: the workers keep what
-    they hold open, and end on their own once this process has gone.
+    they hold open, and end on their own once this process has gone. It runs the clean-ups multiprocessing
+    runs at a normal exit, for every multiprocessing object of this process (not only the pool's), but not
+    the ones that wait for threads; call it only on the way out.
     """
     from multiprocessing import util
 
