@@ -64,6 +64,25 @@ def test_the_sample_keeps_the_contract(frontal):
         assert s.masks[region][y - 2 : y + 3, x - 2 : x + 3].any(), name
     hair_rows = np.where(s.masks["hair"].any(1))[0]
     assert hair_rows.min() < s.landmarks["pupil_l"][1] - 20
+
+
+@pytest.mark.parametrize("age", [0.5, 8.0, 16.0])
+def test_every_region_is_drawn_where_it_lies_on_the_face(age):
+    # the forehead's mask was empty at every age (the brows' local change moves the whole forehead, and the
+    # brows were labelled after it), the mouth missed the middle of the lips and the philtrum, and the chin
+    # ran down the front of the neck
+    s = render3d(dataclasses.replace(SPEC, age=age, size=256))
+    rows = {r: np.where(s.masks[r])[0] for r in REGIONS}
+    shown = [r for r in REGIONS if r != "ears"]  # a girl's long hair may cover her ears
+    assert all(len(rows[r]) > 150 for r in shown), {r: len(v) for r, v in rows.items()}
+    centre = {r: float(np.median(v)) for r, v in rows.items()}
+    order = ("forehead", "brows", "eyes", "nose", "mouth", "chin")
+    assert [centre[r] for r in order] == sorted(centre[r] for r in order), centre
+    for name, region in (("stomion", "mouth"), ("labiale_superius", "mouth"), ("pupil_r", "eyes")):
+        x, y = np.round(s.landmarks[name]).astype(int)
+        assert s.masks[region][y - 1 : y + 2, x - 1 : x + 2].all(), name
+    below = np.mean(rows["chin"] > s.landmarks["gnathion"][1] + 2)  # was 19-22 % at 8 and 16 years
+    assert below < 0.12, below  # the chin ends at the chin, not down the neck
     assert s.spec.ancestry == "mixed" and s.hpo_realised == () and s.hpo_present == ()
 
 
@@ -222,3 +241,39 @@ def test_the_pairs_sheet_shows_a_child_with_features_in_every_syndrome_row():
     chosen = pair_child("prader_willi", 18, 1, 2, 128, 0, PHENOTYPE_3D)
     assert chosen.seed != 18 and draw_face(chosen, PHENOTYPE_3D).sample.hpo_present
     assert pair_child("unaffected", 0, 1, 2, 128, 0, PHENOTYPE_3D).seed == 0  # nothing to look for
+
+
+def test_a_childs_cheeks_keep_a_real_faces_chroma_at_every_monk_tone():
+    # Monk 1-2's swatches, lit as metered, rendered grey-white cheeks (CIELAB chroma 10-12) and Monk 6-8's
+    # orange-red ones (32-36); facial skin measures about 20-29 (head_render.SKIN_CHROMA's sources)
+    import cv2
+
+    from models.phenotype.appearance import MONK_HEX
+    from models.phenotype.head_render import photographed_skin
+
+    chroma, hue = {}, {}
+    for level in (1, 2, 6, 7, 8, 10):
+        sample = render3d(RenderSpec(age=8.0, sex="female", skin_tone=level, seed=1, size=128))
+        cheeks = sample.image[sample.masks["cheeks"]].reshape(-1, 1, 3).astype(np.float32) / 255
+        lab = cv2.cvtColor(cheeks, cv2.COLOR_RGB2Lab).reshape(-1, 3).mean(0)
+        chroma[level] = float(np.hypot(lab[1], lab[2]))
+        hue[level] = float(np.degrees(np.arctan2(lab[2], lab[1])))
+    assert all(12 <= c <= 29 for c in chroma.values()), chroma
+    assert all(35 <= h <= 75 for h in hue.values()), hue  # orange-yellow skin hues, not pink or green
+    assert list(chroma.values())[0] < chroma[6] and chroma[10] < chroma[8]  # the palest and darkest least chromatic
+    swatch = tuple(int(MONK_HEX[3][i : i + 2], 16) / 255 for i in (0, 2, 4))
+    assert photographed_skin(swatch) == pytest.approx(swatch, abs=1e-3)  # Monk 4, already within range, unchanged
+
+
+def test_an_infants_hair_is_a_fine_even_cover_not_dark_tufts_on_bare_skin():
+    # 1,500 cards of 4 mm over a scalp painted at 0.6 drew dark tufts on pale skin (a 5 px local contrast of
+    # 25 grey levels in the hair region at 256 px), which read as a scalp disease
+    from scipy.ndimage import binary_erosion, uniform_filter
+
+    for seed, tone in ((3, 3), (5, 1)):
+        sample = render3d(RenderSpec(age=0.5, sex="male", skin_tone=tone, seed=seed, size=256))
+        grey = sample.image.astype(float) @ np.array([0.2126, 0.7152, 0.0722])
+        hair = binary_erosion(sample.masks["hair"], iterations=3)
+        contrast = np.abs(grey - uniform_filter(grey, 5))[hair].mean()
+        assert hair.sum() > 1500 and contrast < 16, contrast
+        assert np.median(grey[hair]) < np.median(grey[sample.masks["forehead"]]) - 20  # hair is there, darker

@@ -346,15 +346,38 @@ def _groups(model: HeadModel) -> dict[str, np.ndarray]:
     ear_extent = np.where(moved("l-ear-scale-vert-incr", "r-ear-scale-vert-incr") > 0.6)[0]
     eyes = member(np.concatenate([verts("eye_front"), verts("eye_cavity"), verts("eye_back")]))
     template_normals = _normals(model.template, f)
+    # regions by the template's own geometry, in units of one palpebral fissure's width (ew): what anny's local
+    # changes move drew no forehead at all (the brows' change moves the whole forehead, and it won), a mouth
+    # without the middle of the lips and the philtrum, and a chin that ran down the neck
+    t = np.asarray(model.template, np.float64)
+    x, z = np.abs(t[:, 0]), t[:, 2]
+    front = member(skin) & (template_normals[:, 1] < -0.25)  # skin facing the camera of the frontal view
+    eye_z = float(t[verts("eye_front"), 2].mean())
+    ew = float(np.ptp(t[lid[t[lid, 0] > 0], 0]))
+    outer = float(np.abs(t[lid, 0]).max())
+    brows = front & (z > eye_z + 0.3 * ew) & (z < eye_z + 1.05 * ew) & (x < outer + 0.35 * ew)
+    forehead = front & (z >= eye_z + 1.05 * ew) & (x < outer + 0.2 * ew)  # its scalp part is hair (`_masks`)
+    mouth_z, mouth_x = float(t[mouth_ring, 2].mean()), float(np.abs(t[mouth_ring, 0]).max())
+    nose_z = float(t[nose, 2].min())
+    philtrum = front & (x < 0.75 * mouth_x) & (z < nose_z + 0.002) & (z > mouth_z - 0.6 * (nose_z - mouth_z))
+    mouth = (
+        (moved("mouth-scale-horiz-incr") > 0.3) | (lips > 0.3) | philtrum
+        | member(verts("mouth_cavity")) | member(verts("tongue"))
+    )  # fmt: skip
+    gnathion_z = float(t[front & (x < 0.004) & (z < mouth_z), 2].min())
+    chin = (
+        (moved("chin-height-incr", "chin-prognathism-incr") > 0.3)
+        & (template_normals[:, 2] > -0.6) & (z > gnathion_z - 0.004) & ~member(verts("neck"))
+    )  # fmt: skip
     label = np.full(len(model.template), -1, np.int16)  # region index of each vertex, for the masks
     order = (  # later entries win where groups overlap
-        ("forehead", moved("forehead-scale-vert-incr") > 0.3),
+        ("forehead", forehead),
         ("cheeks", moved("l-cheek-volume-incr", "r-cheek-volume-incr") > 0.3),
-        ("chin", moved("chin-height-incr", "chin-prognathism-incr") > 0.3),
+        ("chin", chin),
         ("ears", member(ear)),
-        ("mouth", (moved("mouth-scale-horiz-incr") > 0.3) | member(verts("mouth_cavity")) | member(verts("tongue"))),
+        ("mouth", mouth),
         ("nose", member(nose)),
-        ("brows", moved("eyebrows-trans-up") > 0.45),
+        ("brows", brows),
         ("eyes", (moved("l-eye-scale-incr", "r-eye-scale-incr") > 0.3) | eyes),
     )
     for name, member in order:

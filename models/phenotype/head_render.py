@@ -25,6 +25,7 @@ import functools
 import threading
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 #: Yaw of the head for each view, degrees (positive turns the face towards the viewer's left).
@@ -466,6 +467,53 @@ def exposure_for(skin: tuple[float, float, float]) -> float:
     return float(np.clip(0.62 * luminance**0.33 / (luminance * face_light), 0.5, 16.0))
 
 
+#: CIELAB chroma (C*ab) the metered skin's own colour is kept within, before the shader's blush and scattered red
+#: (which add about 5 at the light tones and little at the dark): rendered cheeks then lie at about 15-27.
+#: Spectrophotometry of real faces puts facial skin at C*ab about 20-29 (five clusters of 120 White, Black and
+#: Asian adults; Wee AG et al., "Proposed shade guide for human facial skin", IADR 2009, abstract 120461), with
+#: redness (a*) alike across ethnic groups (Xiao K et al. 2017, Skin Res Technol 23:21-29) and the darkest skin
+#: less chromatic ("blackness"); Monk 1's swatch lit as metered gave a grey-white face (C* 10), Monk 6-8's an
+#: orange-red one (C* 32-36).
+SKIN_CHROMA: tuple[float, float] = (10.0, 24.0)
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+@functools.lru_cache(maxsize=64)
+def photographed_skin(skin: tuple[float, float, float]) -> tuple[float, float, float]:
+    """The skin colour the shader lights: ``skin`` with its chroma, as the metered face shows it, within
+    `SKIN_CHROMA`.
+
+    The colour is pushed from or towards its own luminance in linear light (saturation), so its luminance, and
+    so its exposure (`exposure_for`), and its hue are kept; only a colour whose lit chroma is outside
+    `SKIN_CHROMA` changes (Monk 3-5 and 9-10 as they were).
+
+    Args:
+        skin: sRGB in [0, 1] (a tuple, so that the answer can be cached).
+
+    Returns:
+        sRGB in [0, 1].
+    """
+    linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
+    luminance = max(float(linear @ _LUMA), 1e-4)
+    metered = 0.62 * luminance**0.33 / luminance  # the face as exposure_for places it
+
+    def at(k: float) -> tuple[float, np.ndarray]:
+        albedo = np.clip(luminance + k * (linear - luminance), 0.0, 1.0)
+        lit = np.clip(albedo * metered, 0.0, 1.0) ** (1 / 2.2)
+        lab = cv2.cvtColor(lit.astype(np.float32).reshape(1, 1, 3), cv2.COLOR_RGB2Lab)[0, 0]
+        return float(np.hypot(lab[1], lab[2])), albedo
+
+    chroma, albedo = at(1.0)
+    goal = float(np.clip(chroma, *SKIN_CHROMA))
+    k = 1.0
+    for _ in range(6):  # chroma grows nearly linearly with k; a few ratio steps settle it
+        if abs(chroma - goal) < 0.1 or chroma < 1e-3:
+            break
+        k *= goal / chroma
+        chroma, albedo = at(k)
+    return tuple(float(c) for c in albedo ** (1 / 2.2))  # type: ignore[return-value]
+
+
 @functools.lru_cache(maxsize=8)
 def _topology(key: bytes, n_vertices: int):
     """Sparse matrices of a triangle list (cached: every child of the head model shares its topology):
@@ -726,7 +774,7 @@ def render_head(
         shadow.use(location=0)
         program = _program(ctx, _VERTEX, _FRAGMENT)
         _set_camera_and_lights(program, mvp, rot, light_vp, look.hair, exposure_for(look.skin))
-        program["skin"].value = tuple(look.skin)
+        program["skin"].value = photographed_skin(tuple(float(c) for c in look.skin))
         program["iris"].value = tuple(look.iris)
         program["cloth"].value = tuple(look.cloth)
         program["detail"].value = float(np.clip(look.detail, 0, 1))
