@@ -157,3 +157,18 @@ def test_the_mixed_arm_draws_half_real_half_synthetic_in_every_batch():
     g = torch.Generator().manual_seed(3)
     before = [torch.randint(105, (32,), generator=g) for _ in range(4)]
     assert all(torch.equal(a, b) for a, b in zip(before, batch_indices(105, 32, 4, seed=3), strict=True))
+
+
+def test_the_generators_precision_can_be_set_where_bfloat16_would_be_emulated(tmp_path, monkeypatch):
+    seen = {}
+
+    def run(preset, out, *args, **kwargs):
+        seen["preset"] = preset
+        (out / "results.md").write_text("", encoding="utf-8")
+
+    monkeypatch.setattr(exp, "run", run)
+    tmp_path.joinpath("a").mkdir()
+    assert exp.main(["--preset", "paper", "--out", str(tmp_path / "a"), "--gen-precision", "no"]) == 0
+    assert seen["preset"].gen_precision == "no" and exp.PRESETS["paper"].gen_precision == "bf16"
+    with pytest.raises(SystemExit):
+        exp.main(["--preset", "paper", "--out", str(tmp_path / "a"), "--gen-precision", "fp64"])

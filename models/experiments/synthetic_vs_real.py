@@ -162,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated timm backbones to run instead of the preset's ({','.join(BACKBONES)})",
     )
     p.add_argument("--num-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--gen-precision", choices=("no", "bf16", "fp16"), default=None,
+                   help="the generator's mixed precision instead of the preset's (paper: bf16, about twice as fast "
+                   "on CPUs with native bfloat16 and on GPUs; 'no' where bfloat16 would be emulated)")  # fmt: skip
     p.add_argument(
         "--judge",
         type=Path,
@@ -187,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not names or unknown:
                 raise ValueError(f"unknown timm backbone(s): {', '.join(unknown) or '(none given)'}")
             preset = replace(preset, backbones=names)
+        if args.gen_precision:
+            preset = replace(preset, gen_precision=args.gen_precision)
         saved = args.out / "preset.json"
         if saved.is_file():
             previous = json.loads(saved.read_text())
