@@ -131,3 +131,28 @@ def test_every_monk_tone_is_exposed_as_a_photographer_meters_the_face_in_order(h
     assert list(faces.values()) == sorted(faces.values(), reverse=True)  # darker skin still renders darker
     assert faces[10] > 0.18 * 2**-0.5, faces  # the darkest tone within half a stop of middle grey
     assert faces[1] < 0.18 * 2**2, faces  # the lightest not burnt out
+
+
+def test_the_upper_lid_shades_the_top_of_the_eyeball(head):
+    # the eyeball was lit evenly up to the lid's margin (brighter at its top than at the pupil's height), and
+    # its lash line was drawn from 0.07 eye widths above the margin, leaving a pale band of lid under a comb
+    from models.phenotype.head_render import _lid_coordinates, vertex_normals
+
+    m, v = head
+    eyeball = np.unique(m.faces[m.face_region == m.face_regions.index("eye_front")])
+    v64 = v.astype(np.float64)
+    lids = _lid_coordinates(v64, vertex_normals(v64, m.faces), m.faces, m.face_region)
+    depth = lids[eyeball, 2]
+    assert depth.min() < 0.02 and 0.1 < np.median(depth) < 0.6  # eye widths below the upper lid's margin
+    image = render_head(v, m.faces, m.face_region, "frontal", 512, Look()).astype(float) @ [0.2126, 0.7152, 0.0722]
+    ids = render_head(v, m.faces, m.face_region, "frontal", 512, Look(), ids=True)
+    shows_eyeball = np.isin(ids, eyeball)
+    ratios = []
+    for half in (slice(0, 256), slice(256, 512)):  # each eye, in the sclera between the iris and the outer corner
+        ys, xs = np.nonzero(shows_eyeball[:, half])
+        centre, reach = xs.mean(), xs.max() - xs.mean()
+        x = int(round(centre - 0.6 * reach)) if half.start == 0 else int(round(centre + 0.6 * reach))  # lateral
+        column = image[np.nonzero(shows_eyeball[:, half][:, x])[0], half.start + x]
+        middle = len(column) // 2
+        ratios.append(column[:2].mean() / column[middle - 1 : middle + 2].mean())
+    assert max(ratios) < 0.8, ratios  # 0.84 and 0.99 before

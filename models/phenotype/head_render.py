@@ -143,14 +143,16 @@ float lashes() {
     float up = v_lids.z, low = v_lids.w;  // eye widths from the lid margins, >= 0 on the skin
     if (up > 0.3 && low > 0.1) return 0.0;  // away from the lids: the common case, skipped cheaply
     float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
-    // the lid's rim turns into the opening, so the skin seen at the margin starts about 0.08 eye widths from it
-    float line = smoothstep(0.12 + 0.04 * outer, 0.07, up);  // the upper lash line, heavier laterally
-    float reach = 0.2 + 0.06 * outer + 0.14 * brow_signs.w;  // long lashes reach further from the margin
+    // the lash line sits on the margin itself, where the eyeball's visible edge meets the lid (up = 0): drawn
+    // from 0.07 eye widths up, it left a band of pale lid between the eye and its lashes, a comb glued on the lid
+    float line = smoothstep(0.1 + 0.04 * outer, 0.03, up);  // the upper lash line, heavier laterally
+    float reach = 0.14 + 0.06 * outer + 0.14 * brow_signs.w;  // long lashes reach further from the margin
     float strokes = step(0.55 - 0.1 * max(brow_signs.w, 0.0),
                          fract(v_lids.x * 30.0 + 0.4 * noise(vec3(v_lids.x * 40.0, 0.0, 1.0))))
-                  * smoothstep(reach, 0.1, up);
-    float lower = 0.4 * smoothstep(0.09, 0.05, low);
-    return brow_more.z * clamp(max(max(line, 0.8 * strokes), lower), 0.0, 1.0);
+                  * smoothstep(reach, 0.03, up);
+    float lower = 0.4 * smoothstep(0.05, 0.01, low);
+    // the margin is dark however fair the lashes: lashes overlap there and the lid's rim is in shadow
+    return clamp(max(max(max(brow_more.z, 0.75) * line, 0.8 * brow_more.z * strokes), brow_more.z * lower), 0.0, 1.0);
 }
 void main() {
     vec3 n = normalize(v_normal);
@@ -185,6 +187,8 @@ void main() {
         bool pupil = r < 0.17 || (iris_signs.z > 0.5 && gap > 0.5 && r < 0.39);
         // the sclera is metered with the eye, not the skin: it stays below white however dark the skin
         albedo = pupil ? vec3(0.01) : (r < 0.40 ? ir : vec3(0.80, 0.77, 0.75) * min(1.0, 0.65 / exposure));
+        // the upper lid and its lashes shade the top of the eyeball (v_lids.z: depth below the lid's margin)
+        albedo *= 1.0 - 0.65 * smoothstep(0.16, 0.0, v_lids.z);
         shine = 0.9;
         skin_w = 0.0;
     } else if (region >= 4) {  // eye cavity, mouth cavity, tongue: in shadow
@@ -582,7 +586,8 @@ def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarra
     (dx towards the temple, dz up) from that eye's centre, and the height above the upper lid margin and
     the depth below the lower one (where the vertex lies over the eye's width). Far from the eyes, or facing
     away from the camera's side of the head, the values are large (no brow, no lash). Linear in position
-    near the eyes, so the fragment shader can draw sharp brows and lash lines from their interpolation."""
+    near the eyes, so the fragment shader can draw sharp brows and lash lines from their interpolation. On the
+    eyeball the third value is its depth below the upper lid margin (for the shadow the lid and lashes cast)."""
     far = 9.0
     out = np.full((len(vertices), 4), far, dtype=np.float32)
     eyes = np.unique(faces[regions == 2])
@@ -614,6 +619,11 @@ def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarra
             d = ((z - edge) if upper else (edge - z)) / width
             d = np.where(d >= 0, d, far)  # the other side of the margin: the opening, the other lid, the cheek
             out[mine[over], col] = d[over]
+            if upper:  # the eyeball's own: its depth below the upper lid's margin, for the lid's shadow on it
+                ex = vertices[side, 0]
+                inside = (ex >= lx[0]) & (ex <= lx[-1])
+                below = np.clip((np.interp(ex, lx, lz) - vertices[side, 2]) / width, 0.0, None)
+                out[side[inside], 2] = below[inside]
     return out
 
 
