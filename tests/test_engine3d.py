@@ -277,3 +277,23 @@ def test_an_infants_hair_is_a_fine_even_cover_not_dark_tufts_on_bare_skin():
         contrast = np.abs(grey - uniform_filter(grey, 5))[hair].mean()
         assert hair.sum() > 1500 and contrast < 16, contrast
         assert np.median(grey[hair]) < np.median(grey[sample.masks["forehead"]]) - 20  # hair is there, darker
+
+
+def test_lips_are_rose_and_darker_than_the_cheeks():
+    # the lips were the skin times (0.92, 0.62, 0.62): salmon-orange and 1-4 CIELAB lightness units under the
+    # cheeks, where lips measure well under the skin around them
+    import cv2
+
+    def lab(pixels):
+        pixels = pixels.reshape(-1, 1, 3).astype(np.float32) / 255
+        return cv2.cvtColor(pixels, cv2.COLOR_RGB2Lab).reshape(-1, 3).mean(0)
+
+    for tone in (1, 3, 5, 7):
+        s = render3d(RenderSpec(age=8.0, sex="female", skin_tone=tone, seed=4, size=256))
+        mark = s.landmarks
+        centres = [(mark[lip] + mark["stomion"]) / 2 for lip in ("labiale_superius", "labiale_inferius")]
+        lips = lab(np.concatenate([s.image[int(y) - 1 : int(y) + 2, int(x) - 4 : int(x) + 5] for x, y in centres]))
+        cheeks = lab(s.image[s.masks["cheeks"]])
+        hue = [np.degrees(np.arctan2(c[2], c[1])) for c in (lips, cheeks)]
+        assert cheeks[0] - lips[0] >= 5, (tone, lips, cheeks)
+        assert hue[1] - hue[0] >= 10, (tone, hue)

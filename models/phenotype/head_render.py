@@ -206,8 +206,9 @@ void main() {
         float mottle = noise(v_position * 180.0) - 0.5;
         float fine = noise(v_position * 1400.0) - 0.5;
         albedo *= 1.0 + 0.035 * mottle + 0.03 * detail * fine;
-        vec3 lips = albedo * vec3(0.92, 0.62, 0.62);
-        albedo = mix(albedo, lips, clamp(v_paint.z, 0.0, 1.0));
+        // lips rose and a little darker than the skin: skin times (0.92, 0.62, 0.62) gave salmon-orange lips
+        float vermilion = smoothstep(0.0, 1.0, v_paint.z);
+        albedo = mix(albedo, albedo * vec3(0.74, 0.45, 0.5), vermilion);
         albedo *= mix(vec3(1.0), vec3(1.0, 0.84, 0.82), clamp(v_eye.z, 0.0, 1.0));  // cheeks' warmth (blush)
         vec3 hair_lin = to_linear(hair) * min(1.0, 1.6 / exposure);  // as photographed (see _draw_hair)
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
@@ -230,7 +231,7 @@ void main() {
             lash *= 1.0 - notch;
         }
         albedo = mix(albedo, mix(hair_lin, vec3(0.004), 0.7) * min(1.0, 1.0 / exposure), 0.95 * lash);
-        shine = mix(0.06, 0.02, max(max(brow, lash), v_paint.y)) + 0.08 * v_paint.z;
+        shine = mix(0.06, 0.02, max(max(brow, lash), v_paint.y)) + 0.04 * vermilion;  // moist, not glossy
         if (v_paint.w > 0.0) {  // fabric: a matte weave
             float weave = 0.92 + 0.08 * noise(v_position * vec3(2200.0, 2200.0, 600.0));
             albedo = mix(albedo, to_linear(cloth) * weave, clamp(v_paint.w, 0.0, 1.0));
