@@ -243,11 +243,18 @@ IDENTITY_CHANGES: dict[str, float] = {
 }  # fmt: skip
 
 
+#: Identity changes drawn on one side of zero only: MakeHuman's ear "triangle" target taken below zero is its
+#: "pointed" one, which gave one child in three or four the pointed helix of an elf (seen in profile).
+ONE_SIDED: frozenset[str] = frozenset({"l-ear-shape-triangle"})
+
+
 def _identity_changes(model: HeadModel, rng: np.random.Generator) -> dict[str, float]:
     """Identity-only local changes, left and right drawn together (faces are nearly symmetric)."""
     out = {}
     for name, sd in IDENTITY_CHANGES.items():
         value = float(np.clip(rng.normal(0, sd), -2.5 * sd, 2.5 * sd))
+        if name in ONE_SIDED:
+            value = abs(value)
         out[name] = value
         if name.startswith("l-") and "r-" + name[2:] in model.local_changes:
             out["r-" + name[2:]] = value
