@@ -1,8 +1,9 @@
-"""The README's headline figures, generated from the committed result files so that they cannot drift.
+"""The README's headline figures and docs/classifier.md's backbone table, generated from the committed result files
+so that they cannot drift.
 
     python -m benchmarks.figures            # print the table
-    python -m benchmarks.figures --write    # replace the table between the markers in README.md
-    python -m benchmarks.figures --check    # exit 1 if README.md's table differs (a test runs this)
+    python -m benchmarks.figures --write    # replace the tables between the markers (README, docs/classifier.md)
+    python -m benchmarks.figures --check    # exit 1 if either differs (a test runs this)
 
 Each row links to the JSON (or CSV) it was read from; to change a figure, rerun the benchmark with
 ``--json`` into ``benchmarks/results/`` (or retrain and re-evaluate the model), then ``--write``.
@@ -242,6 +243,63 @@ def _replace(text: str, new: str) -> str:
     return text[:start] + new + text[end + len(END) :]
 
 
+CLASSIFIER_DOC = ROOT / "docs" / "classifier.md"
+BACKBONES_START = "<!-- backbones:start (python -m benchmarks.figures --write) -->"
+BACKBONES_END = "<!-- backbones:end -->"
+_SUBGROUPS = {"by_skin_tone": "", "by_age_band": " years", "by_ancestry": "", "by_sex": ""}
+
+
+def _weakest(metrics: dict) -> str:
+    """The subgroup furthest below the overall top-1, as 'MST 8-10: 0.868 (2.9 points)'."""
+    overall = metrics["overall"]["top1"]
+    name, group = min(
+        ((f"{k}{unit}", g) for by, unit in _SUBGROUPS.items() for k, g in metrics.get(by, {}).items()),
+        key=lambda kv: kv[1]["top1"],
+    )
+    return f"{name}: {group['top1']:.3f} ({100 * (overall - group['top1']):.1f} points)"
+
+
+def backbone_table() -> str:
+    """docs/classifier.md's table of every backbone evaluated on the shipped classifier's test cohort, from the
+    committed evaluations (`assets/classifier` and `assets/classifier/backbones/*`), between its markers."""
+    shipped = json.loads((ROOT / "assets/classifier/eval_test_metrics.json").read_text(encoding="utf-8"))
+    oracle = json.loads((ROOT / "assets/classifier/oracle_test_metrics.json").read_text(encoding="utf-8"))
+    ceiling = oracle["overall"]["per_syndrome_top1"]
+    folders = [("resnet18 (shipped)", ROOT / "assets/classifier")] + [
+        (p.name, p) for p in sorted((ROOT / "assets/classifier/backbones").iterdir())
+        if (p / "eval_test_metrics.json").is_file()
+    ]  # fmt: skip
+    lines = [
+        f"| backbone | per-syndrome top-1 [95 % CI] | top-5 | top-10 | ECE | share of the oracle's top-1 "
+        f"({ceiling:.3f}) | weakest subgroup (below the overall top-1) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    elsewhere = []
+    for name, folder in folders:
+        m = json.loads((folder / "eval_test_metrics.json").read_text(encoding="utf-8"))
+        if m["data"] != shipped["data"]:
+            elsewhere.append(name)
+            continue
+        o = m["overall"]
+        lo, hi = o["per_syndrome_top1_ci"]
+        lines.append(
+            f"| {name} | {o['per_syndrome_top1']:.3f} [{lo:.2f}-{hi:.2f}] | {o['per_syndrome_top5']:.3f} | "
+            f"{o['per_syndrome_top10']:.3f} | {o['ece']:.3f} | {_pct(o['per_syndrome_top1'] / ceiling)} | "
+            f"{_weakest(m)} |"
+        )
+    lines.append("")
+    lines.append(f"Test cohort: `{shipped['data']}` ({shipped['overall']['n']:,} children)." + (
+        f" Not yet evaluated on it: {', '.join(elsewhere)}." if elsewhere else ""))  # fmt: skip
+    return "\n".join([BACKBONES_START, *lines, BACKBONES_END])
+
+
+def _replace_block(text: str, new: str, start_marker: str, end_marker: str, where: str) -> str:
+    start, end = text.find(start_marker), text.find(end_marker)
+    if start < 0 or end < start:
+        raise ValueError(f"{where} has no block {start_marker} ... {end_marker}")
+    return text[:start] + new + text[end + len(end_marker) :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.figures", description=__doc__.split("\n\n")[0])
     mode = p.add_mutually_exclusive_group()
@@ -252,15 +310,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.write or args.check):
         print(new)
         return 0
-    text = README.read_text(encoding="utf-8")
-    updated = _replace(text, new)
+    documents = {
+        README: _replace(README.read_text(encoding="utf-8"), new),
+        CLASSIFIER_DOC: _replace_block(CLASSIFIER_DOC.read_text(encoding="utf-8"), backbone_table(),
+                                       BACKBONES_START, BACKBONES_END, "docs/classifier.md"),
+    }  # fmt: skip
+    stale = [path for path, updated in documents.items() if updated != path.read_text(encoding="utf-8")]
     if args.check:
-        if updated != text:
-            print("README.md's figures differ from the result files: run python -m benchmarks.figures --write")
-            return 1
-        return 0
-    README.write_text(updated, encoding="utf-8")
-    print("README.md: figures written")
+        for path in stale:
+            print(f"{path.relative_to(ROOT)}'s figures differ from the result files: run python -m benchmarks.figures "
+                  "--write")  # fmt: skip
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(documents[path], encoding="utf-8")
+    print("figures written: " + (", ".join(str(p.relative_to(ROOT)) for p in stale) or "none changed"))
     return 0
 
 
