@@ -50,3 +50,24 @@ def test_without_age_and_sex_a_dimension_moves_a_fixed_share_per_sd():
     per_unit = np.interp(8.0, morphs3d.calibration()["ages"], entry["mm_per_unit"]["female"])
     step = at_8["mouth-scale-horiz-incr"] - at_8_neutral["mouth-scale-horiz-incr"]
     assert step == pytest.approx(2.0 * 42.0 * 0.07 / per_unit, rel=0.02)
+
+
+def test_offsets_made_for_an_adults_face_are_scaled_to_the_childs():
+    # MakeHuman's local changes move the same millimetres at every age, so an identity change or an uncalibrated
+    # feature moved a newborn's face (0.57 of an adult's) nearly twice as much, relative to its size: infants
+    # came out creased and distorted
+    assert morphs3d.face_scale(0.0, "female") == pytest.approx(0.57, abs=0.02)
+    assert morphs3d.face_scale(18.0, "male") == 1.0 and morphs3d.face_scale(None, None) == 1.0
+    identity = {"nose-hump-incr": 0.4}
+    dims = {"cheek_fullness": 2.0, "mouth_width": 2.0}  # uncalibrated, calibrated against Farkas's norms
+    newborn, _ = morphs3d.head_changes(dims, identity, 0.0, "female")
+    adult, _ = morphs3d.head_changes(dims, identity, 18.0, "female")
+    scale = morphs3d.face_scale(0.0, "female")
+    assert newborn["nose-hump-incr"] == pytest.approx(0.4 * scale) and adult["nose-hump-incr"] == pytest.approx(0.4)
+    cheek = next(iter(morphs3d.DIMENSION_CHANGES["cheek_fullness"]))
+    assert newborn[cheek] == pytest.approx(adult[cheek] * scale)
+    mouth = "mouth-scale-horiz-incr"
+    unscaled = (
+        morphs3d.dimension_amount("mouth_width", 2.0, 0.0, "female") * morphs3d.DIMENSION_CHANGES["mouth_width"][mouth]
+    )
+    assert newborn[mouth] == pytest.approx(unscaled)  # calibrated in millimetres for the age already

@@ -171,6 +171,24 @@ def dimension_amount(dim: str, value: float, age: float | None, sex: str | None,
     return float(np.clip(value * sd / per_unit, -MAX_UNITS, MAX_UNITS)) + offset
 
 
+def face_scale(age: float | None, sex: str | None) -> float:
+    """The child's face size relative to an adult's of its sex: the geometric mean of face height (n-gn) and face
+    width (zy-zy) at this age over that at 18 years (Farkas 1994, `norms`); 1 without age or sex.
+
+    MakeHuman's local changes are offsets of fixed size (their millimetres per unit are the same at every age:
+    ``assets/phenotype/calibration_3d.json``), made for the adult mesh; on a newborn's face, about 0.57 of an
+    adult's, the same offset is nearly twice the change. Changes not calibrated against norms are scaled by
+    this ratio, so that a child's SD score means the same share of its face at every age.
+    """
+    if age is None or sex not in ("female", "male"):
+        return 1.0
+
+    def size(years: float) -> float:
+        return float(np.sqrt(norms.norm("face_height", years, sex)[0] * norms.norm("face_width", years, sex)[0]))
+
+    return size(age) / size(18.0)
+
+
 def head_changes(
     dims: Mapping[str, float],
     identity: Mapping[str, float] | None = None,
@@ -183,13 +201,16 @@ def head_changes(
         dims: dimension -> SD score (continuous) or presence 0-1.5 (categorical), as
             `models.phenotype.sampler.sample_child` draws them; dimensions without a 3D form are ignored.
         identity: identity-only local changes to add (changes no dimension uses), or None.
-        age, sex: the child's, for the dimensions calibrated against norms (`dimension_amount`); without
-            them every dimension moves ``1 / TYPICAL_SD`` of its changes per SD.
+        age, sex: the child's, for the dimensions calibrated against norms (`dimension_amount`); the other
+            local changes (identity, uncalibrated and categorical dimensions) are scaled to the child's face
+            size (`face_scale`). Without them every dimension moves ``1 / TYPICAL_SD`` of its changes per SD.
 
     Returns:
         (local change -> amount, facial action -> 0 to 1), for `models.phenotype.head_model.HeadParams`.
     """
-    local: dict[str, float] = dict(identity or {})
+    size = face_scale(age, sex)
+    calibrated = calibration()["dimensions"] if age is not None and sex in ("female", "male") else {}
+    local: dict[str, float] = {name: value * size for name, value in (identity or {}).items()}
     actions: dict[str, float] = {}
     for table, out in ((DIMENSION_CHANGES, local), (DIMENSION_ACTIONS, actions)):
         for dim, changes in table.items():
@@ -198,6 +219,8 @@ def head_changes(
                 scale = value if value > 0 else 0.0
             else:
                 scale = dimension_amount(dim, value, age, sex)
+            if out is local and dim not in calibrated:  # an offset made for an adult's face: to the child's size
+                scale *= size
             if scale == 0.0:
                 continue
             for name, amount in changes.items():
