@@ -156,3 +156,19 @@ def test_the_upper_lid_shades_the_top_of_the_eyeball(head):
         middle = len(column) // 2
         ratios.append(column[:2].mean() / column[middle - 1 : middle + 2].mean())
     assert max(ratios) < 0.8, ratios  # 0.84 and 0.99 before
+
+
+@pytest.mark.parametrize("age", [5.0, 12.0])
+def test_the_upper_lid_runs_from_canthus_to_canthus(age):
+    # the upper lid was the lid ring above the eye's centre height, which spanned only the middle of the fissure:
+    # skin above the eye towards the corners had no lid coordinates, and the crease and lashes drawn from them
+    # stopped in square corners (a grey box over each eye)
+    from models.phenotype.head_render import _lid_coordinates, vertex_normals
+
+    m = HeadModel.load()
+    v = m.vertices(HeadParams(age, "female")).astype(np.float64)
+    lids = _lid_coordinates(v, vertex_normals(v, m.faces), m.faces, m.face_region)
+    skin = np.zeros(len(v), bool)
+    skin[np.unique(m.faces[m.face_region == m.face_regions.index("skin")])] = True
+    above = skin & (lids[:, 1] > 0.15) & (lids[:, 1] < 0.5) & (np.abs(lids[:, 0]) < 0.45)  # over the fissure
+    assert above.sum() > 50 and (lids[above, 2] < 1).all(), np.mean(lids[above, 2] < 1)

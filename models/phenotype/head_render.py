@@ -128,7 +128,8 @@ float brow_hairs() {
     float thick = brow_shape.w * mix(1.25, 0.35, clamp((dx + 0.5) / (brow_more.x + 0.5), 0.0, 1.0));  // to a tail
     thick *= 1.0 + 0.9 * brow_signs.y * smoothstep(0.3, -0.45, dx);  // medial flaring: a broad head
     thick *= 1.0 - 0.3 * brow_signs.x * smoothstep(-0.6, -1.0, dx);  // a finer bridge
-    float band = exp(-pow((dz - arch) / thick, 4.0));  // a flat-topped band: a brow has edges
+    // a flat-topped band (a brow has edges) from childhood; an infant's sparse brow is soft-edged, not a patch
+    float band = exp(-pow(abs(dz - arch) / thick, mix(2.0, 4.0, detail)));
     // from its head above the inner canthus to its tail past the outer one
     float extent = smoothstep(inner, inner + 0.17, dx) * smoothstep(brow_more.x + 0.15, brow_more.x - 0.25, dx);
     extent *= 1.0 - 0.85 * brow_signs.z * smoothstep(0.05, 0.45, dx);  // sparse lateral third
@@ -143,6 +144,7 @@ float lashes() {
     float up = v_lids.z, low = v_lids.w;  // eye widths from the lid margins, >= 0 on the skin
     if (up > 0.3 && low > 0.1) return 0.0;  // away from the lids: the common case, skipped cheaply
     float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
+    float along = smoothstep(0.54, 0.44, abs(v_lids.x));  // the lashes grow between the canthi
     // the lash line sits on the margin itself, where the eyeball's visible edge meets the lid (up = 0): drawn
     // from 0.07 eye widths up, it left a band of pale lid between the eye and its lashes, a comb glued on the lid
     float line = smoothstep(0.1 + 0.04 * outer, 0.03, up);  // the upper lash line, heavier laterally
@@ -152,7 +154,8 @@ float lashes() {
                   * smoothstep(reach, 0.03, up);
     float lower = 0.4 * smoothstep(0.05, 0.01, low);
     // the margin is dark however fair the lashes: lashes overlap there and the lid's rim is in shadow
-    return clamp(max(max(max(brow_more.z, 0.75) * line, 0.8 * brow_more.z * strokes), brow_more.z * lower), 0.0, 1.0);
+    return along * clamp(max(max(max(brow_more.z, 0.75) * line, 0.8 * brow_more.z * strokes), brow_more.z * lower),
+                         0.0, 1.0);
 }
 void main() {
     vec3 n = normalize(v_normal);
@@ -214,7 +217,9 @@ void main() {
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
         // the fold above the upper lid casts a soft crease
         if (v_lids.z < 0.7) {
-            float crease = exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * clamp(1.2 - abs(v_lids.x) / 0.6, 0.0, 1.0);
+            // fading out before the canthi: beyond the lid's ends the lid coordinates stop, and a crease still
+            // dark there ended in a square corner (a grey box over each eye)
+            float crease = exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * smoothstep(0.55, 0.25, abs(v_lids.x));
             albedo *= 1.0 - 0.18 * crease;
         }
         float brow = brow_hairs();
@@ -609,17 +614,24 @@ def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarra
         x, z = vertices[mine, 0], vertices[mine, 2]
         out[mine, 0] = (x - centre[0]) / width * sign
         out[mine, 1] = (z - centre[2]) / width
+        # the lids meet at the canthi (the ring's ends); each lid is the ring on its side of the line between them,
+        # canthi included (split at the eye's centre height, the upper lid spanned only the middle of the fissure,
+        # and the crease and lashes drawn from it stopped square a third of the way to each corner)
+        inner, outer = ring[np.argmin(vertices[ring, 0])], ring[np.argmax(vertices[ring, 0])]
+        t = (vertices[ring, 0] - vertices[inner, 0]) / max(float(vertices[outer, 0] - vertices[inner, 0]), 1e-9)
+        chord = vertices[inner, 2] + t * (vertices[outer, 2] - vertices[inner, 2])
         for col, upper in ((2, True), (3, False)):
-            lid = ring[(vertices[ring, 2] > centre[2]) == upper]
+            lid = ring[(vertices[ring, 2] >= chord) if upper else (vertices[ring, 2] <= chord)]
             if len(lid) < 2:
                 continue
             order = np.argsort(vertices[lid, 0])
             lx, lz = vertices[lid[order], 0], vertices[lid[order], 2]
-            over = (x >= lx[0]) & (x <= lx[-1])
+            # beyond the canthi the lid's edge is held at the canthus's height (np.interp), so the values run on
+            # smoothly and the shader fades lashes and crease out by the distance from the eye's centre: cut off at
+            # the lid's ends, they ended in square corners (a grey box over each eye)
             edge = np.interp(x, lx, lz)
             d = ((z - edge) if upper else (edge - z)) / width
-            d = np.where(d >= 0, d, far)  # the other side of the margin: the opening, the other lid, the cheek
-            out[mine[over], col] = d[over]
+            out[mine, col] = np.where(d >= 0, d, far)  # the other side of the margin: the opening, the other lid
             if upper:  # the eyeball's own: its depth below the upper lid's margin, for the lid's shadow on it
                 ex = vertices[side, 0]
                 inside = (ex >= lx[0]) & (ex <= lx[-1])
