@@ -64,7 +64,7 @@ def write_result(path: Path | None, figures: dict, prog: str, argv: Sequence[str
     import platform
 
     from models.files import write_text
-    from models.training import cpu_info
+    from models.hardware import cpu_info
 
     record = {
         "command": " ".join([prog, *(sys.argv[1:] if argv is None else argv)]),

@@ -10,6 +10,8 @@ import argparse
 import shutil
 from pathlib import Path
 
+from models.hardware import cpu_info
+
 
 def add_run_args(p: argparse.ArgumentParser, precision_help: str) -> None:
     """Add --resume_from_checkpoint, --checkpoints_total_limit, --mixed_precision, --num-threads and --quiet."""
@@ -41,26 +43,6 @@ def add_run_args(p: argparse.ArgumentParser, precision_help: str) -> None:
         help="CPU threads for torch (default: torch's choice); 1 is fastest on a busy shared CPU",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-
-
-def cpu_info() -> dict[str, str]:
-    """The CPU's model, widest vector units and whether it does bfloat16 natively, from /proc/cpuinfo (Linux;
-    empty elsewhere).
-
-    The same load benchmark gave a p95 of 10.3 s on one 2-core machine and 11.3 s on another (an AMD EPYC with
-    AVX2 only), and bfloat16 training that ran at 26 images/s on the first did not finish 50 steps in 13
-    minutes on the second: result files and training logs say which machine they came from.
-    """
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    lines = text.splitlines()
-    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
-    flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
-    vector = "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "other"
-    native = "avx512_bf16" in flags or "amx_bf16" in flags
-    return {"cpu_model": model, "vector": vector, "native_bf16": "yes" if native else "no"}
 
 
 def bf16_warning(mixed_precision: str, on_gpu: bool) -> str | None:

@@ -159,7 +159,7 @@ def _timestep_text(args) -> str:
 
 def _cpu() -> str:
     """The CPU as a card names it: its model and whether it does bfloat16 natively (bf16 runs emulated otherwise)."""
-    from models.training import cpu_info
+    from models.hardware import cpu_info
 
     info = cpu_info()
     if not info:
