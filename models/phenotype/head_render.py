@@ -217,8 +217,7 @@ void main() {
         albedo = mix(albedo, hair_lin * 0.7, clamp(v_paint.y, 0.0, 1.0));
         // the fold above the upper lid casts a soft crease
         if (v_lids.z < 0.7) {
-            // fading out before the canthi: beyond the lid's ends the lid coordinates stop, and a crease still
-            // dark there ended in a square corner (a grey box over each eye)
+            // fading out towards the canthi by the distance from the eye's centre, as the fold does
             float crease = exp(-pow((v_lids.z - 0.38) / 0.07, 2.0)) * smoothstep(0.55, 0.25, abs(v_lids.x));
             albedo *= 1.0 - 0.18 * crease;
         }
@@ -590,7 +589,7 @@ def _eye_coordinates(
 def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarray, regions: np.ndarray) -> np.ndarray:
     """(V, 4) float32 per vertex, for the shader's brows and lashes, in units of the nearer eye's width:
     (dx towards the temple, dz up) from that eye's centre, and the height above the upper lid margin and
-    the depth below the lower one (where the vertex lies over the eye's width). Far from the eyes, or facing
+    the depth below the lower one (beyond the canthi, from the canthus's height). Far from the eyes, or facing
     away from the camera's side of the head, the values are large (no brow, no lash). Linear in position
     near the eyes, so the fragment shader can draw sharp brows and lash lines from their interpolation. On the
     eyeball the third value is its depth below the upper lid margin (for the shadow the lid and lashes cast)."""
