@@ -27,8 +27,13 @@ Indices (anterior distances are in units of L, from pronasale's column):
         of it: in a child with a low nasal root the near eye's cornea and lashes often do, so this index
         still misses part of the change.
 
-Not measurable on a silhouette, so not here: ear position and rotation (the ear lies inside the head's
-outline).
+The ears lie inside the head's outline, where no silhouette reaches them: they are read from the renderer's ear
+mask as the image shows it, not from the head's own vertices, and a pair counts only where the hair leaves at
+least 90 % of the ear in view in both images (`EAR_SHOWN`; a covered ear's visible part has another axis and
+top; the pairs skipped are counted):
+    Low-set ears HP:0000369 (-): the ear's top above the eye's centre (the eye mask's mean row), in L.
+    Posteriorly rotated ears HP:0000358 (+): the tilt of the ear's long axis (the principal axis of its visible
+        pixels) from vertical, in degrees, positive with its top towards the back of the head.
 """
 
 from __future__ import annotations
@@ -115,6 +120,54 @@ def nasal_root(p: Profile) -> float:
 
 
 @dataclass(frozen=True)
+class Ear:
+    """The visible ear of a right-facing portrait, from the renderer's ear mask: its top row's height above the
+    eye's centre in L, the tilt of its long axis from vertical in degrees (+: top towards the back), its area."""
+
+    height: float
+    tilt: float
+    area: int
+
+
+def read_ear(masks, profile: Profile | None) -> Ear | None:
+    """The visible ear (`Ear`), or None when under 40 pixels of it show or the image has no profile."""
+    ear, eyes = np.asarray(masks["ears"]), np.asarray(masks["eyes"])
+    if profile is None or ear.sum() < 40 or not eyes.any():
+        return None
+    rows, cols = np.nonzero(ear)
+    values, vectors = np.linalg.eigh(np.cov(np.stack([cols, rows]).astype(np.float64)))
+    dx, dy = vectors[:, int(np.argmax(values))]
+    if dy > 0:  # point the axis up the image
+        dx, dy = -dx, -dy
+    tilt = float(np.degrees(np.arctan2(-dx, -dy)))  # the child faces right: its back is to the left (-x)
+    height = float((np.nonzero(eyes)[0].mean() - rows.min()) / profile.unit)
+    return Ear(height, tilt, int(ear.sum()))
+
+
+def ear_visibility(spec) -> float:
+    """The share of the near ear's pixels that the hair leaves in view: its mask with the hair drawn over its mask
+    without (from the renderer's vertex-id pass, as `read_ear` reads it)."""
+    from models.phenotype import engine3d
+    from models.phenotype.head_render import render_head
+
+    head = engine3d._build(engine3d.validate_spec_3d(spec))
+    shown = []
+    for dressing in (head.dressing, replace(head.dressing, hair=None, scalp=None)):
+        ids = render_head(head.vertices, head.model.faces, head.model.face_region, spec.view, spec.size, head.look,
+                          dressing, ids=True)  # fmt: skip
+        shown.append(int(engine3d._masks(head.model, dressing, ids)["ears"].sum()))
+    return shown[0] / max(shown[1], 1)
+
+
+def ear_height(e: Ear) -> float:
+    return e.height
+
+
+def ear_tilt(e: Ear) -> float:
+    return e.tilt
+
+
+@dataclass(frozen=True)
 class Check:
     hpo_id: str
     index: Callable[[Profile], float]
@@ -130,6 +183,12 @@ CHECKS: tuple[Check, ...] = (
     Check("HP:0005280", nasal_root, -1),
     Check("HP:0000426", nasal_root, +1),
 )
+#: An ear is read only where the hair leaves at least this share of it in view, in both images of the pair.
+EAR_SHOWN = 0.9
+EAR_CHECKS: tuple[Check, ...] = (
+    Check("HP:0000369", ear_height, -1),  # type: ignore[arg-type]
+    Check("HP:0000358", ear_tilt, +1),  # type: ignore[arg-type]
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,24 +203,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         replace(s, features=(), intensity=1.0, view="profile")
         for s in random_specs(args.pairs, args.seed, size=args.size, syndromes=["unaffected"])
     ]
-    base = [read_profile(draw_face(s, PHENOTYPE_3D).unmarked) for s in children]
+    faces = [draw_face(s, PHENOTYPE_3D, masks=True) for s in children]
+    base = [read_profile(f.unmarked) for f in faces]
+    base_ears = [read_ear(f.sample.masks, p) for f, p in zip(faces, base, strict=True)]
+    visible = {id(s): ear_visibility(f.sample.spec) for s, f in zip(children, faces, strict=True)}
     print(f"{args.pairs} unaffected children in profile at {args.size} px (3D engine)")
     print(f"{'feature':<40} {'pairs':>5} {'moved':>7} {'mean change':>12}  target {TARGET:.0%}")
     results = []
-    for check in CHECKS:
-        deltas = []
-        for spec, p0 in zip(children, base, strict=True):
-            p1 = read_profile(draw_face(replace(spec, features=(check.hpo_id,)), PHENOTYPE_3D).unmarked)
-            if p0 is not None and p1 is not None:
-                deltas.append(check.index(p1) - check.index(p0))
+    for check in (*CHECKS, *EAR_CHECKS):
+        on_ear = check in EAR_CHECKS
+        deltas, skipped = [], 0
+        for spec, p0, e0 in zip(children, base, base_ears, strict=True):
+            face = draw_face(replace(spec, features=(check.hpo_id,)), PHENOTYPE_3D, masks=on_ear)
+            p1 = read_profile(face.unmarked)
+            if not on_ear:
+                if p0 is not None and p1 is not None:
+                    deltas.append(check.index(p1) - check.index(p0))
+                continue
+            e1 = read_ear(face.sample.masks, p1)
+            if e0 is None or e1 is None or min(visible[id(spec)], ear_visibility(face.sample.spec)) < EAR_SHOWN:
+                skipped += 1
+                continue
+            deltas.append(check.index(e1) - check.index(e0))
         d = np.array(deltas)
         moved = float(np.mean(np.sign(d) == check.direction)) if len(d) else float("nan")
         label = f"{FEATURES[check.hpo_id].name} {check.hpo_id} ({'+' if check.direction > 0 else '-'})"
         verdict = "PASS" if moved >= TARGET else "FAIL"
-        print(f"{label:<40} {len(d):>5} {moved:>7.1%} {d.mean():>+9.4f} L  {verdict}")
+        unit = "deg" if check.index is ear_tilt else "L"
+        print(f"{label:<40} {len(d):>5} {moved:>7.1%} {d.mean():>+9.4f} {unit}  {verdict}"
+              + (f"  ({skipped} pairs skipped: ear under the hair)" if on_ear else ""))  # fmt: skip
         results.append({
             "hpo_id": check.hpo_id, "name": FEATURES[check.hpo_id].name, "direction": check.direction,
-            "pairs": len(d), "moved": round(moved, 4), "mean_change_L": round(float(d.mean()), 4),
+            "pairs": len(d), "moved": round(moved, 4), f"mean_change_{unit}": round(float(d.mean()), 4),
+            **({"measure": "ear mask", "skipped": skipped} if on_ear else {}),
         })  # fmt: skip
     figures = {"engine": PHENOTYPE_3D, "pairs": args.pairs, "size_px": args.size, "target": TARGET}
     write_result(args.json, {**figures, "features": results}, p.prog, argv)

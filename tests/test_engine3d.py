@@ -310,3 +310,20 @@ def test_no_child_is_drawn_with_the_pointed_ears_of_an_elf():
     triangle = np.array([d["l-ear-shape-triangle"] for d in draws])
     assert (triangle >= 0).all() and triangle.max() > 0.3  # still drawn, only never pointed
     assert all(d["r-ear-shape-triangle"] == d["l-ear-shape-triangle"] for d in draws)
+
+
+def test_the_profile_check_reads_ears_that_turn_back_and_sit_low():
+    # the ears' region took in the skin around the ear, whose round outline hid the ear's own axis: a posteriorly
+    # rotated ear turned 1 degree in it, against about 20 degrees in the head's geometry
+    from benchmarks.profile_check import ear_visibility, read_ear, read_profile
+
+    spec = RenderSpec(syndrome="unaffected", age=11.5, sex="male", skin_tone=4, seed=4, size=256, view="profile")
+    ears = {}
+    for features in ((), ("HP:0000358",), ("HP:0000369",)):
+        face = draw_faces(FaceRequest(spec=dataclasses.replace(spec, features=features), generator=PHENOTYPE_3D,
+                                      pair=False, masks=True))[0]  # fmt: skip
+        assert ear_visibility(face.sample.spec) > 0.9, features  # this boy's hair leaves his ear in view
+        ears[features] = read_ear(face.sample.masks, read_profile(face.unmarked))
+    plain = ears[()]
+    assert ears[("HP:0000358",)].tilt - plain.tilt > 8  # its top turned towards the back of the head
+    assert ears[("HP:0000369",)].height < plain.height - 0.03  # lower against the eye, in L

@@ -381,7 +381,9 @@ def _groups(model: HeadModel) -> dict[str, np.ndarray]:
         ("forehead", forehead),
         ("cheeks", moved("l-cheek-volume-incr", "r-cheek-volume-incr") > 0.3),
         ("chin", chin),
-        ("ears", member(ear)),
+        # the ear itself: what its change moves fully (moved over half, it took in skin in front of and behind it,
+        # whose round outline hid the ear's own axis)
+        ("ears", moved("l-ear-trans-forward", "r-ear-trans-forward") > 0.99),
         ("mouth", mouth),
         ("nose", member(nose)),
         ("brows", brows),
