@@ -42,6 +42,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -170,7 +171,7 @@ def ear_tilt(e: Ear) -> float:
 @dataclass(frozen=True)
 class Check:
     hpo_id: str
-    index: Callable[[Profile], float]
+    index: Callable[[Any], float]  # of a `Profile`, or of an `Ear` for the ear checks
     direction: int
 
 
@@ -186,8 +187,8 @@ CHECKS: tuple[Check, ...] = (
 #: An ear is read only where the hair leaves at least this share of it in view, in both images of the pair.
 EAR_SHOWN = 0.9
 EAR_CHECKS: tuple[Check, ...] = (
-    Check("HP:0000369", ear_height, -1),  # type: ignore[arg-type]
-    Check("HP:0000358", ear_tilt, +1),  # type: ignore[arg-type]
+    Check("HP:0000369", ear_height, -1),
+    Check("HP:0000358", ear_tilt, +1),
 )
 
 
@@ -206,14 +207,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     faces = [draw_face(s, PHENOTYPE_3D, masks=True) for s in children]
     base = [read_profile(f.unmarked) for f in faces]
     base_ears = [read_ear(f.sample.masks, p) for f, p in zip(faces, base, strict=True)]
-    visible = {id(s): ear_visibility(f.sample.spec) for s, f in zip(children, faces, strict=True)}
+    shown = [ear_visibility(f.sample.spec) for f in faces]
     print(f"{args.pairs} unaffected children in profile at {args.size} px (3D engine)")
     print(f"{'feature':<40} {'pairs':>5} {'moved':>7} {'mean change':>12}  target {TARGET:.0%}")
     results = []
     for check in (*CHECKS, *EAR_CHECKS):
         on_ear = check in EAR_CHECKS
         deltas, skipped = [], 0
-        for spec, p0, e0 in zip(children, base, base_ears, strict=True):
+        for spec, p0, e0, shown0 in zip(children, base, base_ears, shown, strict=True):
             face = draw_face(replace(spec, features=(check.hpo_id,)), PHENOTYPE_3D, masks=on_ear)
             p1 = read_profile(face.unmarked)
             if not on_ear:
@@ -221,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     deltas.append(check.index(p1) - check.index(p0))
                 continue
             e1 = read_ear(face.sample.masks, p1)
-            if e0 is None or e1 is None or min(visible[id(spec)], ear_visibility(face.sample.spec)) < EAR_SHOWN:
+            if e0 is None or e1 is None or min(shown0, ear_visibility(face.sample.spec)) < EAR_SHOWN:
                 skipped += 1
                 continue
             deltas.append(check.index(e1) - check.index(e0))
