@@ -199,9 +199,12 @@ def rows_3d() -> list[tuple[str, str, str]]:
     )  # fmt: skip
     out.append(("3D engine: features drawn as defined", _passing(_json("phenotype3d"), "frontal features (Face Mesh)"),
                 _link("phenotype3d")))  # fmt: skip
-    out.append(("3D engine: features judged in profile (silhouette)",
-                _passing(_json("profile3d"), "features (jaw, forehead, midface, nasal bridge)") + "; ears not yet "
-                "measured", _link("profile3d")))  # fmt: skip
+    profile = _json("profile3d")
+    if any(f.get("measure") == "ear mask" for f in profile["features"]):
+        what, tail = "features (jaw, forehead, midface, nasal bridge on the silhouette; ears on the ear mask)", ""
+    else:
+        what, tail = "features (jaw, forehead, midface, nasal bridge)", "; ears not yet measured"
+    out.append(("3D engine: features judged in profile", _passing(profile, what) + tail, _link("profile3d")))
     r3, r2 = _json("realism3d"), _json("realism2d")
 
     def judged(r: dict) -> str:
