@@ -144,7 +144,7 @@ float lashes() {
     float up = v_lids.z, low = v_lids.w;  // eye widths from the lid margins, >= 0 on the skin
     if (up > 0.3 && low > 0.1) return 0.0;  // away from the lids: the common case, skipped cheaply
     float outer = clamp(v_lids.x + 0.5, 0.0, 1.0);  // 0 at the inner canthus, 1 at the outer
-    float along = smoothstep(0.54, 0.44, abs(v_lids.x));  // the lashes grow between the canthi
+    float along = smoothstep(0.9, 0.75, abs(v_lids.x));  // never far from the eye (they end at the canthi: up)
     // the lash line sits on the margin itself, where the eyeball's visible edge meets the lid (up = 0): drawn
     // from 0.07 eye widths up, it left a band of pale lid between the eye and its lashes, a comb glued on the lid
     float line = smoothstep(0.1 + 0.04 * outer, 0.03, up);  // the upper lash line, heavier laterally
@@ -607,7 +607,10 @@ def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarra
         centre = vertices[side].mean(0)
         width = max(float(np.ptp(vertices[side, 0])), 1e-3)
         # the skin facing the camera on this side, and all of the lids (whose rims turn into the opening)
-        near = skin[(np.linalg.norm(vertices[skin] - centre, axis=1) < 0.8 * width) & (vertices[skin, 1] < centre[1])]
+        # (the lateral canthus is set back, behind the eyeball's centre: held to the front of it, the lateral third
+        # of each lid had no coordinates, so no lashes or crease)
+        near = skin[(np.linalg.norm(vertices[skin] - centre, axis=1) < 0.8 * width)
+                    & (vertices[skin, 1] < centre[1] + 0.4 * width)]  # fmt: skip
         mine = np.union1d(front, near)
         mine = mine[np.sign(vertices[mine, 0]) == sign]
         x, z = vertices[mine, 0], vertices[mine, 2]
@@ -625,12 +628,15 @@ def _lid_coordinates(vertices: np.ndarray, normals: np.ndarray, faces: np.ndarra
                 continue
             order = np.argsort(vertices[lid, 0])
             lx, lz = vertices[lid[order], 0], vertices[lid[order], 2]
-            # beyond the canthi the lid's edge is held at the canthus's height (np.interp), so the values run on
-            # smoothly and the shader fades lashes and crease out by the distance from the eye's centre: cut off at
-            # the lid's ends, they ended in square corners (a grey box over each eye)
+            # beyond the canthi, the distance to the canthus (its horizontal part weighed 1.5 times), so the values
+            # run on smoothly and lashes end at the fissure's own corners, wherever a long or short fissure puts
+            # them: cut off at the lid's ends they ended in square corners (a grey box over each eye), and faded
+            # by the distance from the eyeball's centre they hid a longer fissure's corners from face models
             edge = np.interp(x, lx, lz)
+            past = (np.maximum(lx[0] - x, 0.0) + np.maximum(x - lx[-1], 0.0)) / width
             d = ((z - edge) if upper else (edge - z)) / width
-            out[mine, col] = np.where(d >= 0, d, far)  # the other side of the margin: the opening, the other lid
+            d = np.where(d >= 0, np.hypot(d, 1.5 * past), far)
+            out[mine, col] = d  # far on the other side of the margin: the opening, the other lid
             if upper:  # the eyeball's own: its depth below the upper lid's margin, for the lid's shadow on it
                 ex = vertices[side, 0]
                 inside = (ex >= lx[0]) & (ex <= lx[-1])
