@@ -200,8 +200,10 @@ def rows_3d() -> list[tuple[str, str, str]]:
     out.append(("3D engine: features drawn as defined", _passing(_json("phenotype3d"), "frontal features (Face Mesh)"),
                 _link("phenotype3d")))  # fmt: skip
     profile = _json("profile3d")
-    if any(f.get("measure") == "ear mask" for f in profile["features"]):
-        what, tail = "features (jaw, forehead, midface, nasal bridge on the silhouette; ears on the ear mask)", ""
+    ears = [f for f in profile["features"] if f.get("measure") == "ear mask"]
+    if ears:
+        what = "features (jaw, forehead, midface, nasal bridge on the silhouette; ears on the ear mask)"
+        tail = f" (the ears: {' and '.join(str(f['pairs']) for f in ears)} pairs where the hair leaves them in view)"
     else:
         what, tail = "features (jaw, forehead, midface, nasal bridge)", "; ears not yet measured"
     out.append(("3D engine: features judged in profile", _passing(profile, what) + tail, _link("profile3d")))
