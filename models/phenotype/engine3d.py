@@ -244,7 +244,7 @@ IDENTITY_CHANGES: dict[str, float] = {
 
 
 #: Identity changes drawn on one side of zero only: MakeHuman's ear "triangle" target taken below zero is its
-#: "pointed" one, which gave one child in three or four the pointed helix of an elf (seen in profile).
+#: "pointed" one: half the children drew it below zero, and the more pointed of them had an elf's helix in profile.
 ONE_SIDED: frozenset[str] = frozenset({"l-ear-shape-triangle"})
 
 
