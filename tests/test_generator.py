@@ -435,20 +435,24 @@ def test_privacy_index_flags_a_copy_not_a_new_child(tmp_path):
 def test_calibration_searches_the_training_set_like_the_audit(cohort):
     from models.generator.audit import calibrate, load_folder_images
 
+    # the cohort is drawn by the 2.5D engine (write_cohort's default), so the calibration's children are too: drawn
+    # by the 3D engine against a 2.5D cohort, whether any came nearest to a training child depended on how alike
+    # the two engines happened to render (none did once the 3D skin, lips and eyes changed)
     train, _ = load_folder_images(cohort, aligned=False)
-    t, cal = calibrate(6, seed=1, train=train, different=20, false_alarm=0.1)
+    t, cal = calibrate(6, seed=1, train=train, different=20, false_alarm=0.1, engine="phenotype")
     assert t.min_ssim >= np.percentile(cal["different"]["ssim"], 90)
     assert cal["rates"]["different"]["ssim_rule"] <= 0.1
     assert f"among {len(train)} training images" in t.source and "20 new rendered children" in t.source
     # Different children are searched among the training images too, as samples are: their nearest
     # is never further than among the renders alone, and for some it is a training child.
-    _, alone = calibrate(6, seed=1, different=20, false_alarm=0.1)
+    _, alone = calibrate(6, seed=1, different=20, false_alarm=0.1, engine="phenotype")
     with_train, without = np.array(cal["different"]["d1"]), np.array(alone["different"]["d1"])
     assert (with_train <= without + 1e-6).all() and (with_train < without - 1e-6).any()
     # the children are drawn by the engine that drew the training cohort: the app's 3D child unless told
-    assert t.source.endswith("children drawn by phenotype_3d")
-    flat, flat_cal = calibrate(6, seed=1, different=20, false_alarm=0.1, engine="phenotype")
-    assert flat.source.endswith("children drawn by phenotype") and flat_cal["same"]["d1"] != alone["same"]["d1"]
+    assert t.source.endswith("children drawn by phenotype")
+    default, default_cal = calibrate(6, seed=1, different=20, false_alarm=0.1)
+    assert default.source.endswith("children drawn by phenotype_3d")
+    assert default_cal["same"]["d1"] != alone["same"]["d1"]
     with pytest.raises(ValueError, match="holdout images are training images"):
         calibrate(2, seed=1, train=train, holdout=train[:3], false_alarm=0.1)
     with pytest.raises(ValueError, match="false_alarm"):
