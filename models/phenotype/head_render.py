@@ -450,6 +450,9 @@ class Dressing:
     brows: Brows = Brows()
 
 
+_LUMA = np.array([0.2126, 0.7152, 0.0722])  # Rec. 709 luminance of linear RGB
+
+
 def exposure_for(skin: tuple[float, float, float]) -> float:
     """Exposure for a skin colour, as a portrait photographer meters on the face.
 
@@ -470,10 +473,20 @@ def exposure_for(skin: tuple[float, float, float]) -> float:
     Returns:
         the linear gain applied to the lit face (float).
     """
-    linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
-    luminance = max(float(linear @ np.array([0.2126, 0.7152, 0.0722])), 1e-4)
+    _, luminance = _linear_skin(skin)
     face_light = 0.9  # what the key, fill and ambient lights give a face-on surface (see _FRAGMENT)
-    return float(np.clip(0.62 * luminance**0.33 / (luminance * face_light), 0.5, 16.0))
+    return float(np.clip(_metered(luminance) / (luminance * face_light), 0.5, 16.0))
+
+
+def _linear_skin(skin) -> tuple[np.ndarray, float]:
+    """A skin colour (sRGB in [0, 1]) in linear light, and its luminance (at least 1e-4)."""
+    linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
+    return linear, max(float(linear @ _LUMA), 1e-4)
+
+
+def _metered(luminance: float) -> float:
+    """Where the metering rule places a lit face of this linear luminance (see `exposure_for`)."""
+    return 0.62 * luminance**0.33
 
 
 #: CIELAB chroma (C*ab) the metered skin's own colour is kept within, before the shader's blush and scattered red
@@ -484,7 +497,6 @@ def exposure_for(skin: tuple[float, float, float]) -> float:
 #: less chromatic ("blackness"); Monk 1's swatch lit as metered gave a grey-white face (C* 10), Monk 6-8's an
 #: orange-red one (C* 32-36).
 SKIN_CHROMA: tuple[float, float] = (10.0, 24.0)
-_LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
 @functools.lru_cache(maxsize=64)
@@ -502,9 +514,8 @@ def photographed_skin(skin: tuple[float, float, float]) -> tuple[float, float, f
     Returns:
         sRGB in [0, 1].
     """
-    linear = np.power(np.asarray(skin, dtype=np.float64), 2.2)
-    luminance = max(float(linear @ _LUMA), 1e-4)
-    metered = 0.62 * luminance**0.33 / luminance  # the face as exposure_for places it
+    linear, luminance = _linear_skin(skin)
+    metered = _metered(luminance) / luminance  # the face as exposure_for places it
 
     def at(k: float) -> tuple[float, np.ndarray]:
         albedo = np.clip(luminance + k * (linear - luminance), 0.0, 1.0)
